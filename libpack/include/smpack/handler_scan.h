@@ -60,16 +60,18 @@ struct HandlerBinding {
   // For alias and imported bindings: the kind of what was finally resolved (function,
   // async_function, lambda, class_object, ...), or nullopt when it could not be resolved.
   std::optional<BindingKind> target_kind;
-  std::optional<int> params;           // parameter count as inspect.signature counts it
-  std::vector<Parameter> parameters;   // when known
+  std::optional<int> params;            // parameter count as inspect.signature counts it
+  std::vector<Parameter> parameters;    // when known
   std::vector<std::string> decorators;  // dotted names as written
   bool signature_known = true;  // false when a decorator without functools.wraps (or unknown)
                                 // may change it
   bool callable_known = true;   // false when we cannot tell whether the value is callable
   bool conditional = false;     // bound inside an if/try/for/while/with body at module level
   std::string note;  // e.g. "alias of _predict", "imported from .helpers", "decorated by ..."
-  // For `import x` / `from . import x` of a module found in the archive: its path
-  // ("code/x.py"); empty otherwise.
+  // For a binding of a module object (`import x`, `from . import x`): its dotted name
+  // relative to the import root ("helpers", "torch"), and its file when it is in the
+  // archive ("code/helpers.py"; empty for modules outside it).
+  std::string module_name;
   std::string module_file;
 
   // The kind of the value after following aliases and imports (kind itself otherwise);
@@ -99,6 +101,14 @@ struct ScanProblem {
   Kind kind = Kind::syntax_error;
 };
 
+// Something that makes the bindings less certain without being an error, e.g.
+// `from torch import *` (the names it binds are unknown).
+struct ScanNote {
+  std::string file;
+  int line = 0;
+  std::string message;
+};
+
 struct ModuleScan {
   std::string file;
   // EVERY module-level name bound by def/async def/lambda/assignment/import/class (final
@@ -108,7 +118,8 @@ struct ModuleScan {
   // Functions whose names are handler names (kHandlerNames / kTfServingHandlerNames)
   // defined only inside classes, functions, or under `if __name__ == "__main__":`.
   std::vector<NestedDefinition> nested;
-  std::vector<ScanProblem> problems;
+  std::vector<ScanProblem> problems;  // sorted by file, line, column
+  std::vector<ScanNote> notes;
 
   // The final binding of `name`, or nullptr when the module does not bind it (a deleted
   // binding is returned: check kind == BindingKind::deleted).
@@ -137,7 +148,6 @@ using SourceLookup = std::function<const std::string*(std::string_view path)>;
 
 // Scans `source` (the file at `path`). Never throws for any input bytes.
 ModuleScan scan_handler_module(std::string_view path, std::string_view source,
-                               const SourceLookup& sibling,
-                               const HandlerScanLimits& limits = {});
+                               const SourceLookup& sibling, const HandlerScanLimits& limits = {});
 
 }  // namespace smpack

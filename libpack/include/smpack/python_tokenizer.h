@@ -25,7 +25,7 @@
 namespace smpack {
 
 enum class TokenKind {
-  name,     // identifier or keyword; text is NFKC-normalised
+  name,  // identifier or keyword; text is NFKC-normalised
   number,
   string,   // one literal, prefix and quotes included (an f-string is one token)
   op,       // operator or delimiter

@@ -1,0 +1,241 @@
+// NFKC for Python identifiers, restricted to the code points whose NFKC form is ASCII.
+#include "smpack/python_identifier.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
+
+#include "python_utf8.h"
+
+namespace smpack {
+namespace {
+
+struct AsciiDecomposition {
+  std::uint32_t code_point;
+  const char* ascii;
+};
+
+// Every code point that may appear in a Python identifier and whose NFKC form is made of
+// ASCII letters, digits and `_` (930 entries, sorted), generated from CPython 3.11's
+// unicodedata:
+//   [(cp, n) for cp in range(0x80, 0x110000)
+//    if (n := unicodedata.normalize("NFKC", chr(cp))) != chr(cp)
+//    and re.fullmatch(r"[A-Za-z0-9_]+", n) and ("a" + chr(cp)).isidentifier()]
+// tests/cli/test_handler_differential.py checks it against unicodedata.
+constexpr AsciiDecomposition kAsciiDecompositions[] = {
+    {0xAA, "a"},     {0xBA, "o"},     {0x132, "IJ"},    {0x133, "ij"},    {0x17F, "s"},
+    {0x1C7, "LJ"},   {0x1C8, "Lj"},   {0x1C9, "lj"},    {0x1CA, "NJ"},    {0x1CB, "Nj"},
+    {0x1CC, "nj"},   {0x1F1, "DZ"},   {0x1F2, "Dz"},    {0x1F3, "dz"},    {0x2B0, "h"},
+    {0x2B2, "j"},    {0x2B3, "r"},    {0x2B7, "w"},     {0x2B8, "y"},     {0x2E1, "l"},
+    {0x2E2, "s"},    {0x2E3, "x"},    {0x1D2C, "A"},    {0x1D2E, "B"},    {0x1D30, "D"},
+    {0x1D31, "E"},   {0x1D33, "G"},   {0x1D34, "H"},    {0x1D35, "I"},    {0x1D36, "J"},
+    {0x1D37, "K"},   {0x1D38, "L"},   {0x1D39, "M"},    {0x1D3A, "N"},    {0x1D3C, "O"},
+    {0x1D3E, "P"},   {0x1D3F, "R"},   {0x1D40, "T"},    {0x1D41, "U"},    {0x1D42, "W"},
+    {0x1D43, "a"},   {0x1D47, "b"},   {0x1D48, "d"},    {0x1D49, "e"},    {0x1D4D, "g"},
+    {0x1D4F, "k"},   {0x1D50, "m"},   {0x1D52, "o"},    {0x1D56, "p"},    {0x1D57, "t"},
+    {0x1D58, "u"},   {0x1D5B, "v"},   {0x1D62, "i"},    {0x1D63, "r"},    {0x1D64, "u"},
+    {0x1D65, "v"},   {0x1D9C, "c"},   {0x1DA0, "f"},    {0x1DBB, "z"},    {0x2071, "i"},
+    {0x207F, "n"},   {0x2090, "a"},   {0x2091, "e"},    {0x2092, "o"},    {0x2093, "x"},
+    {0x2095, "h"},   {0x2096, "k"},   {0x2097, "l"},    {0x2098, "m"},    {0x2099, "n"},
+    {0x209A, "p"},   {0x209B, "s"},   {0x209C, "t"},    {0x2102, "C"},    {0x210A, "g"},
+    {0x210B, "H"},   {0x210C, "H"},   {0x210D, "H"},    {0x210E, "h"},    {0x2110, "I"},
+    {0x2111, "I"},   {0x2112, "L"},   {0x2113, "l"},    {0x2115, "N"},    {0x2119, "P"},
+    {0x211A, "Q"},   {0x211B, "R"},   {0x211C, "R"},    {0x211D, "R"},    {0x2124, "Z"},
+    {0x2128, "Z"},   {0x212A, "K"},   {0x212C, "B"},    {0x212D, "C"},    {0x212F, "e"},
+    {0x2130, "E"},   {0x2131, "F"},   {0x2133, "M"},    {0x2134, "o"},    {0x2139, "i"},
+    {0x2145, "D"},   {0x2146, "d"},   {0x2147, "e"},    {0x2148, "i"},    {0x2149, "j"},
+    {0x2160, "I"},   {0x2161, "II"},  {0x2162, "III"},  {0x2163, "IV"},   {0x2164, "V"},
+    {0x2165, "VI"},  {0x2166, "VII"}, {0x2167, "VIII"}, {0x2168, "IX"},   {0x2169, "X"},
+    {0x216A, "XI"},  {0x216B, "XII"}, {0x216C, "L"},    {0x216D, "C"},    {0x216E, "D"},
+    {0x216F, "M"},   {0x2170, "i"},   {0x2171, "ii"},   {0x2172, "iii"},  {0x2173, "iv"},
+    {0x2174, "v"},   {0x2175, "vi"},  {0x2176, "vii"},  {0x2177, "viii"}, {0x2178, "ix"},
+    {0x2179, "x"},   {0x217A, "xi"},  {0x217B, "xii"},  {0x217C, "l"},    {0x217D, "c"},
+    {0x217E, "d"},   {0x217F, "m"},   {0x2C7C, "j"},    {0x2C7D, "V"},    {0xA7F2, "C"},
+    {0xA7F3, "F"},   {0xA7F4, "Q"},   {0xFB00, "ff"},   {0xFB01, "fi"},   {0xFB02, "fl"},
+    {0xFB03, "ffi"}, {0xFB04, "ffl"}, {0xFB05, "st"},   {0xFB06, "st"},   {0xFE33, "_"},
+    {0xFE34, "_"},   {0xFE4D, "_"},   {0xFE4E, "_"},    {0xFE4F, "_"},    {0xFF10, "0"},
+    {0xFF11, "1"},   {0xFF12, "2"},   {0xFF13, "3"},    {0xFF14, "4"},    {0xFF15, "5"},
+    {0xFF16, "6"},   {0xFF17, "7"},   {0xFF18, "8"},    {0xFF19, "9"},    {0xFF21, "A"},
+    {0xFF22, "B"},   {0xFF23, "C"},   {0xFF24, "D"},    {0xFF25, "E"},    {0xFF26, "F"},
+    {0xFF27, "G"},   {0xFF28, "H"},   {0xFF29, "I"},    {0xFF2A, "J"},    {0xFF2B, "K"},
+    {0xFF2C, "L"},   {0xFF2D, "M"},   {0xFF2E, "N"},    {0xFF2F, "O"},    {0xFF30, "P"},
+    {0xFF31, "Q"},   {0xFF32, "R"},   {0xFF33, "S"},    {0xFF34, "T"},    {0xFF35, "U"},
+    {0xFF36, "V"},   {0xFF37, "W"},   {0xFF38, "X"},    {0xFF39, "Y"},    {0xFF3A, "Z"},
+    {0xFF3F, "_"},   {0xFF41, "a"},   {0xFF42, "b"},    {0xFF43, "c"},    {0xFF44, "d"},
+    {0xFF45, "e"},   {0xFF46, "f"},   {0xFF47, "g"},    {0xFF48, "h"},    {0xFF49, "i"},
+    {0xFF4A, "j"},   {0xFF4B, "k"},   {0xFF4C, "l"},    {0xFF4D, "m"},    {0xFF4E, "n"},
+    {0xFF4F, "o"},   {0xFF50, "p"},   {0xFF51, "q"},    {0xFF52, "r"},    {0xFF53, "s"},
+    {0xFF54, "t"},   {0xFF55, "u"},   {0xFF56, "v"},    {0xFF57, "w"},    {0xFF58, "x"},
+    {0xFF59, "y"},   {0xFF5A, "z"},   {0x107A5, "q"},   {0x1D400, "A"},   {0x1D401, "B"},
+    {0x1D402, "C"},  {0x1D403, "D"},  {0x1D404, "E"},   {0x1D405, "F"},   {0x1D406, "G"},
+    {0x1D407, "H"},  {0x1D408, "I"},  {0x1D409, "J"},   {0x1D40A, "K"},   {0x1D40B, "L"},
+    {0x1D40C, "M"},  {0x1D40D, "N"},  {0x1D40E, "O"},   {0x1D40F, "P"},   {0x1D410, "Q"},
+    {0x1D411, "R"},  {0x1D412, "S"},  {0x1D413, "T"},   {0x1D414, "U"},   {0x1D415, "V"},
+    {0x1D416, "W"},  {0x1D417, "X"},  {0x1D418, "Y"},   {0x1D419, "Z"},   {0x1D41A, "a"},
+    {0x1D41B, "b"},  {0x1D41C, "c"},  {0x1D41D, "d"},   {0x1D41E, "e"},   {0x1D41F, "f"},
+    {0x1D420, "g"},  {0x1D421, "h"},  {0x1D422, "i"},   {0x1D423, "j"},   {0x1D424, "k"},
+    {0x1D425, "l"},  {0x1D426, "m"},  {0x1D427, "n"},   {0x1D428, "o"},   {0x1D429, "p"},
+    {0x1D42A, "q"},  {0x1D42B, "r"},  {0x1D42C, "s"},   {0x1D42D, "t"},   {0x1D42E, "u"},
+    {0x1D42F, "v"},  {0x1D430, "w"},  {0x1D431, "x"},   {0x1D432, "y"},   {0x1D433, "z"},
+    {0x1D434, "A"},  {0x1D435, "B"},  {0x1D436, "C"},   {0x1D437, "D"},   {0x1D438, "E"},
+    {0x1D439, "F"},  {0x1D43A, "G"},  {0x1D43B, "H"},   {0x1D43C, "I"},   {0x1D43D, "J"},
+    {0x1D43E, "K"},  {0x1D43F, "L"},  {0x1D440, "M"},   {0x1D441, "N"},   {0x1D442, "O"},
+    {0x1D443, "P"},  {0x1D444, "Q"},  {0x1D445, "R"},   {0x1D446, "S"},   {0x1D447, "T"},
+    {0x1D448, "U"},  {0x1D449, "V"},  {0x1D44A, "W"},   {0x1D44B, "X"},   {0x1D44C, "Y"},
+    {0x1D44D, "Z"},  {0x1D44E, "a"},  {0x1D44F, "b"},   {0x1D450, "c"},   {0x1D451, "d"},
+    {0x1D452, "e"},  {0x1D453, "f"},  {0x1D454, "g"},   {0x1D456, "i"},   {0x1D457, "j"},
+    {0x1D458, "k"},  {0x1D459, "l"},  {0x1D45A, "m"},   {0x1D45B, "n"},   {0x1D45C, "o"},
+    {0x1D45D, "p"},  {0x1D45E, "q"},  {0x1D45F, "r"},   {0x1D460, "s"},   {0x1D461, "t"},
+    {0x1D462, "u"},  {0x1D463, "v"},  {0x1D464, "w"},   {0x1D465, "x"},   {0x1D466, "y"},
+    {0x1D467, "z"},  {0x1D468, "A"},  {0x1D469, "B"},   {0x1D46A, "C"},   {0x1D46B, "D"},
+    {0x1D46C, "E"},  {0x1D46D, "F"},  {0x1D46E, "G"},   {0x1D46F, "H"},   {0x1D470, "I"},
+    {0x1D471, "J"},  {0x1D472, "K"},  {0x1D473, "L"},   {0x1D474, "M"},   {0x1D475, "N"},
+    {0x1D476, "O"},  {0x1D477, "P"},  {0x1D478, "Q"},   {0x1D479, "R"},   {0x1D47A, "S"},
+    {0x1D47B, "T"},  {0x1D47C, "U"},  {0x1D47D, "V"},   {0x1D47E, "W"},   {0x1D47F, "X"},
+    {0x1D480, "Y"},  {0x1D481, "Z"},  {0x1D482, "a"},   {0x1D483, "b"},   {0x1D484, "c"},
+    {0x1D485, "d"},  {0x1D486, "e"},  {0x1D487, "f"},   {0x1D488, "g"},   {0x1D489, "h"},
+    {0x1D48A, "i"},  {0x1D48B, "j"},  {0x1D48C, "k"},   {0x1D48D, "l"},   {0x1D48E, "m"},
+    {0x1D48F, "n"},  {0x1D490, "o"},  {0x1D491, "p"},   {0x1D492, "q"},   {0x1D493, "r"},
+    {0x1D494, "s"},  {0x1D495, "t"},  {0x1D496, "u"},   {0x1D497, "v"},   {0x1D498, "w"},
+    {0x1D499, "x"},  {0x1D49A, "y"},  {0x1D49B, "z"},   {0x1D49C, "A"},   {0x1D49E, "C"},
+    {0x1D49F, "D"},  {0x1D4A2, "G"},  {0x1D4A5, "J"},   {0x1D4A6, "K"},   {0x1D4A9, "N"},
+    {0x1D4AA, "O"},  {0x1D4AB, "P"},  {0x1D4AC, "Q"},   {0x1D4AE, "S"},   {0x1D4AF, "T"},
+    {0x1D4B0, "U"},  {0x1D4B1, "V"},  {0x1D4B2, "W"},   {0x1D4B3, "X"},   {0x1D4B4, "Y"},
+    {0x1D4B5, "Z"},  {0x1D4B6, "a"},  {0x1D4B7, "b"},   {0x1D4B8, "c"},   {0x1D4B9, "d"},
+    {0x1D4BB, "f"},  {0x1D4BD, "h"},  {0x1D4BE, "i"},   {0x1D4BF, "j"},   {0x1D4C0, "k"},
+    {0x1D4C1, "l"},  {0x1D4C2, "m"},  {0x1D4C3, "n"},   {0x1D4C5, "p"},   {0x1D4C6, "q"},
+    {0x1D4C7, "r"},  {0x1D4C8, "s"},  {0x1D4C9, "t"},   {0x1D4CA, "u"},   {0x1D4CB, "v"},
+    {0x1D4CC, "w"},  {0x1D4CD, "x"},  {0x1D4CE, "y"},   {0x1D4CF, "z"},   {0x1D4D0, "A"},
+    {0x1D4D1, "B"},  {0x1D4D2, "C"},  {0x1D4D3, "D"},   {0x1D4D4, "E"},   {0x1D4D5, "F"},
+    {0x1D4D6, "G"},  {0x1D4D7, "H"},  {0x1D4D8, "I"},   {0x1D4D9, "J"},   {0x1D4DA, "K"},
+    {0x1D4DB, "L"},  {0x1D4DC, "M"},  {0x1D4DD, "N"},   {0x1D4DE, "O"},   {0x1D4DF, "P"},
+    {0x1D4E0, "Q"},  {0x1D4E1, "R"},  {0x1D4E2, "S"},   {0x1D4E3, "T"},   {0x1D4E4, "U"},
+    {0x1D4E5, "V"},  {0x1D4E6, "W"},  {0x1D4E7, "X"},   {0x1D4E8, "Y"},   {0x1D4E9, "Z"},
+    {0x1D4EA, "a"},  {0x1D4EB, "b"},  {0x1D4EC, "c"},   {0x1D4ED, "d"},   {0x1D4EE, "e"},
+    {0x1D4EF, "f"},  {0x1D4F0, "g"},  {0x1D4F1, "h"},   {0x1D4F2, "i"},   {0x1D4F3, "j"},
+    {0x1D4F4, "k"},  {0x1D4F5, "l"},  {0x1D4F6, "m"},   {0x1D4F7, "n"},   {0x1D4F8, "o"},
+    {0x1D4F9, "p"},  {0x1D4FA, "q"},  {0x1D4FB, "r"},   {0x1D4FC, "s"},   {0x1D4FD, "t"},
+    {0x1D4FE, "u"},  {0x1D4FF, "v"},  {0x1D500, "w"},   {0x1D501, "x"},   {0x1D502, "y"},
+    {0x1D503, "z"},  {0x1D504, "A"},  {0x1D505, "B"},   {0x1D507, "D"},   {0x1D508, "E"},
+    {0x1D509, "F"},  {0x1D50A, "G"},  {0x1D50D, "J"},   {0x1D50E, "K"},   {0x1D50F, "L"},
+    {0x1D510, "M"},  {0x1D511, "N"},  {0x1D512, "O"},   {0x1D513, "P"},   {0x1D514, "Q"},
+    {0x1D516, "S"},  {0x1D517, "T"},  {0x1D518, "U"},   {0x1D519, "V"},   {0x1D51A, "W"},
+    {0x1D51B, "X"},  {0x1D51C, "Y"},  {0x1D51E, "a"},   {0x1D51F, "b"},   {0x1D520, "c"},
+    {0x1D521, "d"},  {0x1D522, "e"},  {0x1D523, "f"},   {0x1D524, "g"},   {0x1D525, "h"},
+    {0x1D526, "i"},  {0x1D527, "j"},  {0x1D528, "k"},   {0x1D529, "l"},   {0x1D52A, "m"},
+    {0x1D52B, "n"},  {0x1D52C, "o"},  {0x1D52D, "p"},   {0x1D52E, "q"},   {0x1D52F, "r"},
+    {0x1D530, "s"},  {0x1D531, "t"},  {0x1D532, "u"},   {0x1D533, "v"},   {0x1D534, "w"},
+    {0x1D535, "x"},  {0x1D536, "y"},  {0x1D537, "z"},   {0x1D538, "A"},   {0x1D539, "B"},
+    {0x1D53B, "D"},  {0x1D53C, "E"},  {0x1D53D, "F"},   {0x1D53E, "G"},   {0x1D540, "I"},
+    {0x1D541, "J"},  {0x1D542, "K"},  {0x1D543, "L"},   {0x1D544, "M"},   {0x1D546, "O"},
+    {0x1D54A, "S"},  {0x1D54B, "T"},  {0x1D54C, "U"},   {0x1D54D, "V"},   {0x1D54E, "W"},
+    {0x1D54F, "X"},  {0x1D550, "Y"},  {0x1D552, "a"},   {0x1D553, "b"},   {0x1D554, "c"},
+    {0x1D555, "d"},  {0x1D556, "e"},  {0x1D557, "f"},   {0x1D558, "g"},   {0x1D559, "h"},
+    {0x1D55A, "i"},  {0x1D55B, "j"},  {0x1D55C, "k"},   {0x1D55D, "l"},   {0x1D55E, "m"},
+    {0x1D55F, "n"},  {0x1D560, "o"},  {0x1D561, "p"},   {0x1D562, "q"},   {0x1D563, "r"},
+    {0x1D564, "s"},  {0x1D565, "t"},  {0x1D566, "u"},   {0x1D567, "v"},   {0x1D568, "w"},
+    {0x1D569, "x"},  {0x1D56A, "y"},  {0x1D56B, "z"},   {0x1D56C, "A"},   {0x1D56D, "B"},
+    {0x1D56E, "C"},  {0x1D56F, "D"},  {0x1D570, "E"},   {0x1D571, "F"},   {0x1D572, "G"},
+    {0x1D573, "H"},  {0x1D574, "I"},  {0x1D575, "J"},   {0x1D576, "K"},   {0x1D577, "L"},
+    {0x1D578, "M"},  {0x1D579, "N"},  {0x1D57A, "O"},   {0x1D57B, "P"},   {0x1D57C, "Q"},
+    {0x1D57D, "R"},  {0x1D57E, "S"},  {0x1D57F, "T"},   {0x1D580, "U"},   {0x1D581, "V"},
+    {0x1D582, "W"},  {0x1D583, "X"},  {0x1D584, "Y"},   {0x1D585, "Z"},   {0x1D586, "a"},
+    {0x1D587, "b"},  {0x1D588, "c"},  {0x1D589, "d"},   {0x1D58A, "e"},   {0x1D58B, "f"},
+    {0x1D58C, "g"},  {0x1D58D, "h"},  {0x1D58E, "i"},   {0x1D58F, "j"},   {0x1D590, "k"},
+    {0x1D591, "l"},  {0x1D592, "m"},  {0x1D593, "n"},   {0x1D594, "o"},   {0x1D595, "p"},
+    {0x1D596, "q"},  {0x1D597, "r"},  {0x1D598, "s"},   {0x1D599, "t"},   {0x1D59A, "u"},
+    {0x1D59B, "v"},  {0x1D59C, "w"},  {0x1D59D, "x"},   {0x1D59E, "y"},   {0x1D59F, "z"},
+    {0x1D5A0, "A"},  {0x1D5A1, "B"},  {0x1D5A2, "C"},   {0x1D5A3, "D"},   {0x1D5A4, "E"},
+    {0x1D5A5, "F"},  {0x1D5A6, "G"},  {0x1D5A7, "H"},   {0x1D5A8, "I"},   {0x1D5A9, "J"},
+    {0x1D5AA, "K"},  {0x1D5AB, "L"},  {0x1D5AC, "M"},   {0x1D5AD, "N"},   {0x1D5AE, "O"},
+    {0x1D5AF, "P"},  {0x1D5B0, "Q"},  {0x1D5B1, "R"},   {0x1D5B2, "S"},   {0x1D5B3, "T"},
+    {0x1D5B4, "U"},  {0x1D5B5, "V"},  {0x1D5B6, "W"},   {0x1D5B7, "X"},   {0x1D5B8, "Y"},
+    {0x1D5B9, "Z"},  {0x1D5BA, "a"},  {0x1D5BB, "b"},   {0x1D5BC, "c"},   {0x1D5BD, "d"},
+    {0x1D5BE, "e"},  {0x1D5BF, "f"},  {0x1D5C0, "g"},   {0x1D5C1, "h"},   {0x1D5C2, "i"},
+    {0x1D5C3, "j"},  {0x1D5C4, "k"},  {0x1D5C5, "l"},   {0x1D5C6, "m"},   {0x1D5C7, "n"},
+    {0x1D5C8, "o"},  {0x1D5C9, "p"},  {0x1D5CA, "q"},   {0x1D5CB, "r"},   {0x1D5CC, "s"},
+    {0x1D5CD, "t"},  {0x1D5CE, "u"},  {0x1D5CF, "v"},   {0x1D5D0, "w"},   {0x1D5D1, "x"},
+    {0x1D5D2, "y"},  {0x1D5D3, "z"},  {0x1D5D4, "A"},   {0x1D5D5, "B"},   {0x1D5D6, "C"},
+    {0x1D5D7, "D"},  {0x1D5D8, "E"},  {0x1D5D9, "F"},   {0x1D5DA, "G"},   {0x1D5DB, "H"},
+    {0x1D5DC, "I"},  {0x1D5DD, "J"},  {0x1D5DE, "K"},   {0x1D5DF, "L"},   {0x1D5E0, "M"},
+    {0x1D5E1, "N"},  {0x1D5E2, "O"},  {0x1D5E3, "P"},   {0x1D5E4, "Q"},   {0x1D5E5, "R"},
+    {0x1D5E6, "S"},  {0x1D5E7, "T"},  {0x1D5E8, "U"},   {0x1D5E9, "V"},   {0x1D5EA, "W"},
+    {0x1D5EB, "X"},  {0x1D5EC, "Y"},  {0x1D5ED, "Z"},   {0x1D5EE, "a"},   {0x1D5EF, "b"},
+    {0x1D5F0, "c"},  {0x1D5F1, "d"},  {0x1D5F2, "e"},   {0x1D5F3, "f"},   {0x1D5F4, "g"},
+    {0x1D5F5, "h"},  {0x1D5F6, "i"},  {0x1D5F7, "j"},   {0x1D5F8, "k"},   {0x1D5F9, "l"},
+    {0x1D5FA, "m"},  {0x1D5FB, "n"},  {0x1D5FC, "o"},   {0x1D5FD, "p"},   {0x1D5FE, "q"},
+    {0x1D5FF, "r"},  {0x1D600, "s"},  {0x1D601, "t"},   {0x1D602, "u"},   {0x1D603, "v"},
+    {0x1D604, "w"},  {0x1D605, "x"},  {0x1D606, "y"},   {0x1D607, "z"},   {0x1D608, "A"},
+    {0x1D609, "B"},  {0x1D60A, "C"},  {0x1D60B, "D"},   {0x1D60C, "E"},   {0x1D60D, "F"},
+    {0x1D60E, "G"},  {0x1D60F, "H"},  {0x1D610, "I"},   {0x1D611, "J"},   {0x1D612, "K"},
+    {0x1D613, "L"},  {0x1D614, "M"},  {0x1D615, "N"},   {0x1D616, "O"},   {0x1D617, "P"},
+    {0x1D618, "Q"},  {0x1D619, "R"},  {0x1D61A, "S"},   {0x1D61B, "T"},   {0x1D61C, "U"},
+    {0x1D61D, "V"},  {0x1D61E, "W"},  {0x1D61F, "X"},   {0x1D620, "Y"},   {0x1D621, "Z"},
+    {0x1D622, "a"},  {0x1D623, "b"},  {0x1D624, "c"},   {0x1D625, "d"},   {0x1D626, "e"},
+    {0x1D627, "f"},  {0x1D628, "g"},  {0x1D629, "h"},   {0x1D62A, "i"},   {0x1D62B, "j"},
+    {0x1D62C, "k"},  {0x1D62D, "l"},  {0x1D62E, "m"},   {0x1D62F, "n"},   {0x1D630, "o"},
+    {0x1D631, "p"},  {0x1D632, "q"},  {0x1D633, "r"},   {0x1D634, "s"},   {0x1D635, "t"},
+    {0x1D636, "u"},  {0x1D637, "v"},  {0x1D638, "w"},   {0x1D639, "x"},   {0x1D63A, "y"},
+    {0x1D63B, "z"},  {0x1D63C, "A"},  {0x1D63D, "B"},   {0x1D63E, "C"},   {0x1D63F, "D"},
+    {0x1D640, "E"},  {0x1D641, "F"},  {0x1D642, "G"},   {0x1D643, "H"},   {0x1D644, "I"},
+    {0x1D645, "J"},  {0x1D646, "K"},  {0x1D647, "L"},   {0x1D648, "M"},   {0x1D649, "N"},
+    {0x1D64A, "O"},  {0x1D64B, "P"},  {0x1D64C, "Q"},   {0x1D64D, "R"},   {0x1D64E, "S"},
+    {0x1D64F, "T"},  {0x1D650, "U"},  {0x1D651, "V"},   {0x1D652, "W"},   {0x1D653, "X"},
+    {0x1D654, "Y"},  {0x1D655, "Z"},  {0x1D656, "a"},   {0x1D657, "b"},   {0x1D658, "c"},
+    {0x1D659, "d"},  {0x1D65A, "e"},  {0x1D65B, "f"},   {0x1D65C, "g"},   {0x1D65D, "h"},
+    {0x1D65E, "i"},  {0x1D65F, "j"},  {0x1D660, "k"},   {0x1D661, "l"},   {0x1D662, "m"},
+    {0x1D663, "n"},  {0x1D664, "o"},  {0x1D665, "p"},   {0x1D666, "q"},   {0x1D667, "r"},
+    {0x1D668, "s"},  {0x1D669, "t"},  {0x1D66A, "u"},   {0x1D66B, "v"},   {0x1D66C, "w"},
+    {0x1D66D, "x"},  {0x1D66E, "y"},  {0x1D66F, "z"},   {0x1D670, "A"},   {0x1D671, "B"},
+    {0x1D672, "C"},  {0x1D673, "D"},  {0x1D674, "E"},   {0x1D675, "F"},   {0x1D676, "G"},
+    {0x1D677, "H"},  {0x1D678, "I"},  {0x1D679, "J"},   {0x1D67A, "K"},   {0x1D67B, "L"},
+    {0x1D67C, "M"},  {0x1D67D, "N"},  {0x1D67E, "O"},   {0x1D67F, "P"},   {0x1D680, "Q"},
+    {0x1D681, "R"},  {0x1D682, "S"},  {0x1D683, "T"},   {0x1D684, "U"},   {0x1D685, "V"},
+    {0x1D686, "W"},  {0x1D687, "X"},  {0x1D688, "Y"},   {0x1D689, "Z"},   {0x1D68A, "a"},
+    {0x1D68B, "b"},  {0x1D68C, "c"},  {0x1D68D, "d"},   {0x1D68E, "e"},   {0x1D68F, "f"},
+    {0x1D690, "g"},  {0x1D691, "h"},  {0x1D692, "i"},   {0x1D693, "j"},   {0x1D694, "k"},
+    {0x1D695, "l"},  {0x1D696, "m"},  {0x1D697, "n"},   {0x1D698, "o"},   {0x1D699, "p"},
+    {0x1D69A, "q"},  {0x1D69B, "r"},  {0x1D69C, "s"},   {0x1D69D, "t"},   {0x1D69E, "u"},
+    {0x1D69F, "v"},  {0x1D6A0, "w"},  {0x1D6A1, "x"},   {0x1D6A2, "y"},   {0x1D6A3, "z"},
+    {0x1D7CE, "0"},  {0x1D7CF, "1"},  {0x1D7D0, "2"},   {0x1D7D1, "3"},   {0x1D7D2, "4"},
+    {0x1D7D3, "5"},  {0x1D7D4, "6"},  {0x1D7D5, "7"},   {0x1D7D6, "8"},   {0x1D7D7, "9"},
+    {0x1D7D8, "0"},  {0x1D7D9, "1"},  {0x1D7DA, "2"},   {0x1D7DB, "3"},   {0x1D7DC, "4"},
+    {0x1D7DD, "5"},  {0x1D7DE, "6"},  {0x1D7DF, "7"},   {0x1D7E0, "8"},   {0x1D7E1, "9"},
+    {0x1D7E2, "0"},  {0x1D7E3, "1"},  {0x1D7E4, "2"},   {0x1D7E5, "3"},   {0x1D7E6, "4"},
+    {0x1D7E7, "5"},  {0x1D7E8, "6"},  {0x1D7E9, "7"},   {0x1D7EA, "8"},   {0x1D7EB, "9"},
+    {0x1D7EC, "0"},  {0x1D7ED, "1"},  {0x1D7EE, "2"},   {0x1D7EF, "3"},   {0x1D7F0, "4"},
+    {0x1D7F1, "5"},  {0x1D7F2, "6"},  {0x1D7F3, "7"},   {0x1D7F4, "8"},   {0x1D7F5, "9"},
+    {0x1D7F6, "0"},  {0x1D7F7, "1"},  {0x1D7F8, "2"},   {0x1D7F9, "3"},   {0x1D7FA, "4"},
+    {0x1D7FB, "5"},  {0x1D7FC, "6"},  {0x1D7FD, "7"},   {0x1D7FE, "8"},   {0x1D7FF, "9"},
+    {0x1FBF0, "0"},  {0x1FBF1, "1"},  {0x1FBF2, "2"},   {0x1FBF3, "3"},   {0x1FBF4, "4"},
+    {0x1FBF5, "5"},  {0x1FBF6, "6"},  {0x1FBF7, "7"},   {0x1FBF8, "8"},   {0x1FBF9, "9"},
+};
+
+const char* ascii_decomposition(std::uint32_t code_point) {
+  auto it = std::lower_bound(
+      std::begin(kAsciiDecompositions), std::end(kAsciiDecompositions), code_point,
+      [](const AsciiDecomposition& entry, std::uint32_t cp) { return entry.code_point < cp; });
+  if (it == std::end(kAsciiDecompositions) || it->code_point != code_point) return nullptr;
+  return it->ascii;
+}
+
+}  // namespace
+
+std::string normalize_python_identifier(std::string_view utf8) {
+  std::string normalized;
+  normalized.reserve(utf8.size());
+  std::size_t pos = 0;
+  while (pos < utf8.size()) {
+    const Utf8Char decoded = decode_utf8(utf8, pos);
+    const char* ascii = decoded.valid ? ascii_decomposition(decoded.code_point) : nullptr;
+    if (ascii != nullptr) {
+      normalized += ascii;
+    } else {
+      normalized.append(utf8.substr(pos, decoded.length));
+    }
+    pos += decoded.length;
+  }
+  return normalized;
+}
+
+}  // namespace smpack

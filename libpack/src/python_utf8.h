@@ -1,0 +1,43 @@
+// UTF-8 decoding for the Python tokenizer: one code point at a time, never reading past the
+// end, and treating any malformed sequence as a single invalid byte.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace smpack {
+
+struct Utf8Char {
+  std::uint32_t code_point = 0;
+  std::size_t length = 1;  // bytes consumed, at least 1
+  bool valid = false;
+};
+
+inline Utf8Char decode_utf8(std::string_view text, std::size_t pos) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[pos + i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return {lead, 1, true};
+  std::size_t length = 0;
+  std::uint32_t code_point = 0;
+  std::uint32_t min_value = 0;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2, code_point = lead & 0x1Fu, min_value = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, code_point = lead & 0x0Fu, min_value = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, code_point = lead & 0x07u, min_value = 0x10000;
+  } else {
+    return {lead, 1, false};
+  }
+  if (text.size() - pos < length) return {lead, 1, false};
+  for (std::size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return {lead, 1, false};
+    code_point = (code_point << 6) | (byte(i) & 0x3Fu);
+  }
+  const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
+  if (code_point < min_value || code_point > 0x10FFFF || surrogate) return {lead, 1, false};
+  return {code_point, length, true};
+}
+
+}  // namespace smpack
