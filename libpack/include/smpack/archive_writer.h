@@ -1,0 +1,75 @@
+// Writes the smpack archive (docs/format.md): a POSIX tar in canonical order with
+// normalised metadata, compressed as independent gzip members (large files cut
+// into fixed-size chunks, so the bytes never depend on the thread count), every
+// member's SHA-256 taken in the same pass, the index at the end, written to a
+// temporary file that is fsynced and renamed only on success.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smpack/cancel.h"
+#include "smpack/entry.h"
+#include "smpack/manifest.h"
+#include "smpack/result.h"
+
+namespace smpack {
+
+// 1980-01-01T00:00:00Z: the default member mtime (zip's epoch; some tools treat 0 as unset).
+inline constexpr std::int64_t kDefaultMtime = 315532800;
+inline constexpr std::uint64_t kDefaultChunkBytes = 1 << 20;
+inline constexpr int kDefaultLevel = 1;
+
+enum class SymlinkPolicy { refuse, follow };
+
+// What goes into an archive: a model directory, and optionally the code to put
+// under code/ (a directory, an entry point file, a requirements file).
+struct SourceSpec {
+  std::filesystem::path model_dir;
+  std::optional<std::filesystem::path> code_dir;
+  std::optional<std::filesystem::path> entry_point;   // copied to code/<its name>
+  std::optional<std::filesystem::path> requirements;  // copied to code/requirements.txt
+  SymlinkPolicy symlinks = SymlinkPolicy::refuse;
+};
+
+struct SourceFile {
+  std::string archive_path;  // normalised, no trailing '/'
+  std::filesystem::path disk_path;
+  EntryType type = EntryType::file;  // file or directory
+  std::uint32_t mode = 0;            // normalised: 0755 for directories and executables, else 0644
+  std::uint64_t size = 0;
+};
+
+// The members in canonical order: bytewise by path components, code/ last.
+// usage: a path that does not exist or clashes (code/ both in the model dir and
+// given with --code); bad_input: a symlink under `refuse`, a special file, a
+// symlink loop; io on file-system errors.
+Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec);
+
+// True for "code" and everything under "code/".
+bool is_code_path(std::string_view archive_path);
+
+struct WriteOptions {
+  int level = kDefaultLevel;  // 0 stored, 1-3 ISA-L, 4-9 zlib
+  unsigned threads = 0;       // compression threads; 0 = all cores
+  std::int64_t mtime = kDefaultMtime;
+  std::uint64_t chunk_bytes = kDefaultChunkBytes;
+  const CancelToken* cancel = nullptr;
+  ProgressSink* progress = nullptr;  // bytes of member data read
+};
+
+struct WriteResult {
+  Manifest manifest;  // with archive_sha256 and archive_bytes
+  std::uint64_t tar_bytes = 0;
+  std::uint64_t gzip_members = 0;
+};
+
+// Writes `sources` to `output` atomically. A file that changes size while being
+// read is bad_input; interrupted when the token is cancelled (nothing is left).
+Result<WriteResult> write_archive(const std::vector<SourceFile>& sources,
+                                  const std::filesystem::path& output, const WriteOptions& options);
+
+}  // namespace smpack

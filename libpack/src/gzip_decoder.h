@@ -1,0 +1,46 @@
+// A streaming decoder for gzip files of one or many members (RFC 1952), on
+// ISA-L's inflate. Stricter than gzip(1): every member's CRC-32 and ISIZE are
+// checked, a truncated member and any byte after the last member are errors,
+// and reserved header flags are refused. Messages give the member number and
+// the compressed offset.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "smpack/archive_reader.h"
+#include "smpack/result.h"
+
+namespace smpack {
+
+class GzipDecoder {
+ public:
+  using MemberObserver = std::function<void(const GzipMemberInfo&)>;
+  // Fills `out` with raw input bytes; returns how many (0 at end of input).
+  using Source = std::function<Result<std::size_t>(std::span<std::byte> out)>;
+
+  GzipDecoder(Source source, std::string display_name);
+  GzipDecoder(GzipDecoder&&) noexcept;
+  GzipDecoder& operator=(GzipDecoder&&) noexcept;
+  ~GzipDecoder();
+
+  // Decoded bytes, up to out.size(); 0 only after the last member.
+  Result<std::size_t> read(std::span<std::byte> out);
+
+  void set_member_observer(MemberObserver observer);
+  const GzipHeaderInfo& first_header() const;
+  std::uint64_t members() const;            // members started so far
+  std::uint64_t compressed_offset() const;  // input bytes consumed so far
+  std::uint64_t decoded_bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace smpack

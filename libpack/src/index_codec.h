@@ -1,0 +1,20 @@
+// Encoding of ArchiveIndex into gzip members (see docs/format.md):
+//   index members:  empty gzip members, FEXTRA subfield "SI" = a slice of the index JSON
+//   trailer member: an empty gzip member, FEXTRA subfield "SX" = 40 bytes:
+//     "SMPACKIX" | u32 version | u32 CRC-32 of the JSON | u64 index offset |
+//     u64 index bytes (compressed, trailer excluded) | u64 JSON bytes   (little-endian)
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "smpack/archive_index.h"
+
+namespace smpack {
+
+inline constexpr std::size_t kTrailerMemberBytes = 66;
+
+// The index and trailer members for `index`, whose index_offset must be set.
+std::vector<std::byte> encode_index(const ArchiveIndex& index);
+
+}  // namespace smpack

@@ -1,0 +1,267 @@
+#include "smpack/model_tree.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "file_io.h"
+#include "smpack/archive_index.h"
+#include "smpack/archive_reader.h"
+#include "smpack/digest.h"
+
+namespace smpack {
+namespace fs = std::filesystem;
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string base_name(std::string_view path) {
+  auto slash = path.rfind('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+Result<std::string> read_small_file(const fs::path& path, std::uint64_t max_bytes) {
+  auto file = InputFile::open(path);
+  if (!file) return std::move(file).error();
+  if (file->size() > max_bytes) {
+    return Error::bad_input(path.string() + " is " + std::to_string(file->size()) +
+                            " bytes, more than the " + std::to_string(max_bytes) +
+                            " read into memory");
+  }
+  std::string data(static_cast<std::size_t>(file->size()), '\0');
+  if (auto r = file->read_at(0, std::as_writable_bytes(std::span(data))); !r)
+    return std::move(r).error();
+  return data;
+}
+
+Result<void> load_directory(const fs::path& root, const TreeLoadOptions& options, ModelTree& tree) {
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
+  if (ec) return Error::io(root.string() + ": " + ec.message());
+  for (; it != end; it.increment(ec)) {
+    if (ec) return Error::io(root.string() + ": " + ec.message());
+    if (tree.members.size() >= options.limits.max_entries) {
+      return Error::bad_input(root.string() + ": more than " +
+                              std::to_string(options.limits.max_entries) + " files");
+    }
+    TreeMember member;
+    member.path = member.stored_path = it->path().lexically_relative(root).generic_string();
+    auto status = it->symlink_status(ec);
+    switch (status.type()) {
+      case fs::file_type::directory:
+        member.type = EntryType::directory;
+        break;
+      case fs::file_type::symlink:
+        member.type = EntryType::symlink;
+        member.link_target = fs::read_symlink(it->path(), ec).generic_string();
+        break;
+      case fs::file_type::regular:
+        member.type = EntryType::file;
+        member.size = it->file_size(ec);
+        break;
+      case fs::file_type::fifo:
+        member.type = EntryType::fifo;
+        break;
+      case fs::file_type::socket:
+        member.type = EntryType::socket;
+        break;
+      case fs::file_type::character:
+        member.type = EntryType::char_device;
+        break;
+      case fs::file_type::block:
+        member.type = EntryType::block_device;
+        break;
+      default:
+        member.type = EntryType::other;
+        break;
+    }
+    member.mode = static_cast<std::uint32_t>(status.permissions()) & 07777u;
+    if (member.type == EntryType::file && options.keep_content(member.path, member.size) &&
+        member.size <= options.max_content_bytes) {
+      auto data = read_small_file(it->path(), options.max_content_bytes);
+      if (!data) return std::move(data).error();
+      member.sha256 = sha256_hex(*data);
+      tree.contents[member.path] = std::move(*data);
+    }
+    tree.members.push_back(std::move(member));
+  }
+  std::sort(tree.members.begin(), tree.members.end(),
+            [](const TreeMember& a, const TreeMember& b) { return a.path < b.path; });
+  return {};
+}
+
+Result<void> load_indexed(const fs::path& path, const ArchiveIndex& index,
+                          const TreeLoadOptions& options, ModelTree& tree) {
+  for (const auto& e : index.entries) {
+    TreeMember member;
+    member.path = member.stored_path = e.path;
+    member.type = e.type;
+    member.mode = e.mode;
+    member.size = e.size;
+    member.sha256 = e.sha256;
+    if (e.type == EntryType::file && e.size <= options.max_content_bytes &&
+        options.keep_content(e.path, e.size)) {
+      auto data = read_indexed_entry(path, index, e, options.max_content_bytes);
+      if (!data) return std::move(data).error();
+      tree.contents[e.path] = std::move(*data);
+    }
+    tree.members.push_back(std::move(member));
+  }
+  return {};
+}
+
+Result<void> load_streamed(const fs::path& path, const TreeLoadOptions& options, ModelTree& tree) {
+  auto reader = ArchiveReader::open_file(path, options.limits);
+  if (!reader) return std::move(reader).error();
+  tree.container = reader->container();
+  for (;;) {
+    auto next = reader->next();
+    if (!next) return std::move(next).error();
+    const Entry* entry = *next;
+    if (!entry) break;
+    TreeMember member;
+    auto checked = check_member_path(entry->path, options.limits.max_name_bytes);
+    member.path = checked.normalized;
+    member.path_problem = checked.problem;
+    member.stored_path = entry->path;
+    member.type = entry->type;
+    member.mode = entry->mode;
+    member.size = entry->size;
+    member.link_target = entry->link_target;
+    if (entry->type == EntryType::file && entry->size <= options.max_content_bytes &&
+        options.keep_content(member.path, entry->size)) {
+      auto data = reader->read_all(options.max_content_bytes);
+      if (!data) return std::move(data).error();
+      member.sha256 = sha256_hex(*data);
+      tree.contents[member.path] = std::move(*data);
+    }
+    tree.members.push_back(std::move(member));
+  }
+  return {};
+}
+
+}  // namespace
+
+const std::string* ModelTree::content(std::string_view path) const {
+  auto it = contents.find(path);
+  return it == contents.end() ? nullptr : &it->second;
+}
+
+const TreeMember* ModelTree::find(std::string_view path) const {
+  for (auto it = members.rbegin(); it != members.rend(); ++it) {
+    if (it->path == path) return &*it;
+  }
+  return nullptr;
+}
+
+bool keep_content_by_default(std::string_view path, std::uint64_t) {
+  if (path.substr(0, 5) == "code/") return true;
+  if (ends_with(path, ".py")) return true;
+  std::string name = base_name(path);
+  if (name.rfind("requirements", 0) == 0 && ends_with(name, ".txt")) return true;
+  return path.find('/') == std::string_view::npos && ends_with(path, ".json");
+}
+
+Result<ModelTree> load_model_tree(const fs::path& path, const TreeLoadOptions& options) {
+  ModelTree tree;
+  tree.display_name = path.string();
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    tree.source = TreeSource::directory;
+    if (auto r = load_directory(path, options, tree); !r) return std::move(r).error();
+    return tree;
+  }
+  auto index = read_archive_index(path);
+  if (!index) return std::move(index).error();
+  if (*index) {
+    tree.source = TreeSource::smpack_archive;
+    tree.container = ContainerKind::gzip;
+    if (auto r = load_indexed(path, **index, options, tree); !r) return std::move(r).error();
+    return tree;
+  }
+  tree.source = TreeSource::archive;
+  if (auto r = load_streamed(path, options, tree); !r) return std::move(r).error();
+  return tree;
+}
+
+Result<void> stream_member(const fs::path& archive_or_dir, std::string_view member_path,
+                           const ByteSink& sink, const ReadLimits& limits) {
+  auto wanted = check_member_path(member_path);
+  if (wanted.problem != PathProblem::none) {
+    return Error::usage("'" + std::string(member_path) +
+                        "': " + std::string(describe(wanted.problem)));
+  }
+  auto missing = [&] {
+    return Error::bad_input(archive_or_dir.string() + ": no file member '" + wanted.normalized +
+                            "'");
+  };
+  std::error_code ec;
+  if (fs::is_directory(archive_or_dir, ec)) {
+    auto file = InputFile::open(archive_or_dir / wanted.normalized);
+    if (!file) return std::move(file).error();
+    std::vector<std::byte> buffer(1 << 20);
+    for (;;) {
+      auto got = file->read(buffer);
+      if (!got) return std::move(got).error();
+      if (*got == 0) return {};
+      if (auto r = sink(std::span<const std::byte>(buffer.data(), *got)); !r) return r;
+    }
+  }
+  auto index = read_archive_index(archive_or_dir);
+  if (!index) return std::move(index).error();
+  if (*index) {
+    const IndexedEntry* entry = (*index)->find(wanted.normalized);
+    if (!entry || entry->type != EntryType::file) return missing();
+    return stream_indexed_entry(archive_or_dir, **index, *entry, sink);
+  }
+  // A stream cannot look ahead for a later duplicate: find the last one first.
+  auto reader = ArchiveReader::open_file(archive_or_dir, limits);
+  if (!reader) return std::move(reader).error();
+  std::uint64_t last = 0, ordinal = 0;
+  for (;;) {
+    auto next = reader->next();
+    if (!next) return std::move(next).error();
+    if (!*next) break;
+    ++ordinal;
+    if ((*next)->type == EntryType::file &&
+        check_member_path((*next)->path).normalized == wanted.normalized)
+      last = ordinal;
+  }
+  if (last == 0) return missing();
+  reader = ArchiveReader::open_file(archive_or_dir, limits);
+  if (!reader) return std::move(reader).error();
+  for (std::uint64_t i = 0; i < last; ++i) {
+    auto next = reader->next();
+    if (!next) return std::move(next).error();
+  }
+  std::vector<std::byte> buffer(1 << 20);
+  for (;;) {
+    auto got = reader->read(buffer);
+    if (!got) return std::move(got).error();
+    if (*got == 0) return {};
+    if (auto r = sink(std::span<const std::byte>(buffer.data(), *got)); !r) return r;
+  }
+}
+
+Result<std::string> read_member(const fs::path& archive_or_dir, std::string_view member_path,
+                                std::uint64_t max_bytes, const ReadLimits& limits) {
+  std::string data;
+  auto streamed = stream_member(
+      archive_or_dir, member_path,
+      [&](std::span<const std::byte> piece) -> Result<void> {
+        if (data.size() + piece.size() > max_bytes) {
+          return Error::bad_input(archive_or_dir.string() + ": member '" +
+                                  std::string(member_path) + "' is larger than the " +
+                                  std::to_string(max_bytes) + " bytes read into memory");
+        }
+        data.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+        return {};
+      },
+      limits);
+  if (!streamed) return std::move(streamed).error();
+  return data;
+}
+
+}  // namespace smpack

@@ -1,0 +1,151 @@
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include "smpack/archive_writer.h"
+
+namespace smpack {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kCodeDir = "code";
+
+std::uint32_t normalised_mode(const fs::file_status& status) {
+  if (status.type() == fs::file_type::directory) return 0755;
+  auto exec = fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec;
+  return (status.permissions() & exec) != fs::perms::none ? 0755 : 0644;
+}
+
+// Orders paths component by component, so "a/b" sorts with "a" and before "a-b".
+bool canonical_less(const SourceFile& a, const SourceFile& b) {
+  bool a_code = is_code_path(a.archive_path), b_code = is_code_path(b.archive_path);
+  if (a_code != b_code) return b_code;
+  auto key = [](const std::string& p) {
+    std::string k = p;
+    std::replace(k.begin(), k.end(), '/', '\x01');
+    return k;
+  };
+  return key(a.archive_path) < key(b.archive_path);
+}
+
+Result<SourceFile> describe_source(const fs::path& disk, std::string archive_path,
+                                   SymlinkPolicy symlinks) {
+  std::error_code ec;
+  auto link_status = fs::symlink_status(disk, ec);
+  if (ec) return Error::io(disk.string() + ": " + ec.message());
+  if (link_status.type() == fs::file_type::symlink && symlinks == SymlinkPolicy::refuse) {
+    return Error::bad_input(disk.string() +
+                            ": is a symbolic link; smpack archives hold regular files and "
+                            "directories only (use --follow-symlinks to store its target)");
+  }
+  auto status = fs::status(disk, ec);
+  if (ec) return Error::bad_input(disk.string() + ": " + ec.message() + " (a dangling symlink?)");
+  SourceFile file;
+  file.archive_path = std::move(archive_path);
+  file.disk_path = disk;
+  file.mode = normalised_mode(status);
+  if (status.type() == fs::file_type::directory) {
+    file.type = EntryType::directory;
+  } else if (status.type() == fs::file_type::regular) {
+    file.type = EntryType::file;
+    file.size = fs::file_size(disk, ec);
+    if (ec) return Error::io(disk.string() + ": " + ec.message());
+  } else {
+    return Error::bad_input(disk.string() + ": is not a regular file or directory");
+  }
+  return file;
+}
+
+// Adds `dir`'s contents under `prefix` ("" for the root).
+Result<void> walk(const fs::path& dir, const std::string& prefix, SymlinkPolicy symlinks,
+                  std::vector<SourceFile>& out) {
+  std::error_code ec;
+  auto options = symlinks == SymlinkPolicy::follow ? fs::directory_options::follow_directory_symlink
+                                                   : fs::directory_options::none;
+  fs::recursive_directory_iterator it(dir, options, ec), end;
+  if (ec) return Error::io(dir.string() + ": " + ec.message());
+  std::set<fs::path> visited_dirs;
+  for (; it != end; it.increment(ec)) {
+    if (ec) return Error::io(dir.string() + ": " + ec.message());
+    if (it.depth() > 64)
+      return Error::bad_input(it->path().string() +
+                              ": directories nest deeper than 64 (a symlink loop?)");
+    auto relative = it->path().lexically_relative(dir).generic_string();
+    auto source =
+        describe_source(it->path(), prefix.empty() ? relative : prefix + "/" + relative, symlinks);
+    if (!source) return std::move(source).error();
+    out.push_back(std::move(*source));
+  }
+  return {};
+}
+
+Result<void> require(const fs::path& path, fs::file_type type, std::string_view what) {
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec || status.type() != type) {
+    return Error::usage(path.string() + ": " + (ec ? ec.message() : "not a " + std::string(what)));
+  }
+  return {};
+}
+
+}  // namespace
+
+bool is_code_path(std::string_view archive_path) {
+  return archive_path == kCodeDir || (archive_path.size() > kCodeDir.size() &&
+                                      archive_path.substr(0, kCodeDir.size()) == kCodeDir &&
+                                      archive_path[kCodeDir.size()] == '/');
+}
+
+Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec) {
+  if (auto r = require(spec.model_dir, fs::file_type::directory, "directory"); !r)
+    return std::move(r).error();
+  std::vector<SourceFile> out;
+  if (auto r = walk(spec.model_dir, "", spec.symlinks, out); !r) return std::move(r).error();
+
+  bool adds_code = spec.code_dir || spec.entry_point || spec.requirements;
+  bool has_code = std::any_of(out.begin(), out.end(),
+                              [](const SourceFile& f) { return is_code_path(f.archive_path); });
+  if (adds_code && has_code) {
+    return Error::usage(
+        spec.model_dir.string() +
+        " already has a code/ folder; remove it or leave out --code/--entry-point/--requirements");
+  }
+  std::set<std::string> code_paths;
+  auto add_code_file = [&](const fs::path& disk, const std::string& name) -> Result<void> {
+    if (auto r = require(disk, fs::file_type::regular, "regular file"); !r) return r;
+    auto source = describe_source(disk, "code/" + name, spec.symlinks);
+    if (!source) return std::move(source).error();
+    if (!code_paths.insert(source->archive_path).second) {
+      return Error::usage("code/" + name +
+                          " is given twice (by --code and by --entry-point or --requirements)");
+    }
+    out.push_back(std::move(*source));
+    return {};
+  };
+  if (adds_code) {
+    SourceFile code_dir{"code", spec.code_dir.value_or(spec.model_dir), EntryType::directory, 0755,
+                        0};
+    out.push_back(code_dir);
+  }
+  if (spec.code_dir) {
+    if (auto r = require(*spec.code_dir, fs::file_type::directory, "directory"); !r)
+      return std::move(r).error();
+    std::vector<SourceFile> code;
+    if (auto r = walk(*spec.code_dir, "code", spec.symlinks, code); !r) return std::move(r).error();
+    for (auto& f : code) code_paths.insert(f.archive_path);
+    out.insert(out.end(), code.begin(), code.end());
+  }
+  if (spec.entry_point) {
+    if (auto r = add_code_file(*spec.entry_point, spec.entry_point->filename().string()); !r)
+      return std::move(r).error();
+  }
+  if (spec.requirements) {
+    if (auto r = add_code_file(*spec.requirements, "requirements.txt"); !r)
+      return std::move(r).error();
+  }
+  std::sort(out.begin(), out.end(), canonical_less);
+  return out;
+}
+
+}  // namespace smpack

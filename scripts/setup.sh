@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs everything smpack needs to build, test and benchmark, from Debian's
+# packages (and PyPI, for test oracles only, into .venv). Idempotent.
+#   scripts/setup.sh            build + test dependencies
+#   SMPACK_SKIP_VENV=1 ...      skip the Python oracle virtualenv
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(
+  # build
+  cmake ninja-build g++ pkg-config git
+  # libpack
+  libarchive-dev zlib1g-dev libssl-dev libisal-dev nlohmann-json3-dev
+  # CLI, tests, benchmarks
+  libcli11-dev libgtest-dev libgmock-dev
+  # harness (CPU LibTorch) and the Python that writes TorchScript fixtures
+  libtorch-dev python3-torch python3-numpy
+  # Python bindings
+  pybind11-dev python3-dev
+  # interoperability oracles and benchmark competitors
+  python3 python3-venv tar gzip libarchive-tools pigz isal time
+  # fuzzing and sanitizers
+  clang libclang-rt-14-dev
+  # formatting
+  clang-format
+)
+
+missing=()
+for pkg in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Oracles that nobody here wrote: the SageMaker toolkit's own handler rules, the
+# SDK's repack, pickle scanners, the safetensors reference, a SARIF validator.
+# The system python3 is used so that python3-torch is visible inside the venv.
+if [ "${SMPACK_SKIP_VENV:-0}" != 1 ]; then
+  if [ ! -x .venv/bin/python ] || [ ! -f .venv/.complete ] || [ scripts/requirements-test.txt -nt .venv/.complete ]; then
+    /usr/bin/python3 -m venv --system-site-packages .venv
+    .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+    touch .venv/.complete
+  fi
+fi

@@ -1,0 +1,123 @@
+#include "cli.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include "command.h"
+#include "commands.h"
+#include "output.h"
+
+namespace smpack::cli {
+namespace {
+
+Context* g_context = nullptr;
+
+void on_interrupt(int) {
+  if (g_context) g_context->cancel.cancel();
+}
+
+std::optional<std::int64_t> parse_source_date_epoch() {
+  const char* value = std::getenv("SOURCE_DATE_EPOCH");
+  if (!value || !*value) return std::nullopt;
+  char* end = nullptr;
+  long long parsed = std::strtoll(value, &end, 10);
+  if (*end != '\0' || parsed < 0) return std::nullopt;
+  return parsed;
+}
+
+// "did you mean" for a mistyped subcommand: the closest name within two edits.
+std::string closest_command(const CLI::App& app, const std::string& typed) {
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    auto d = edit_distance(typed, sub->get_name());
+    if (d < best_distance) {
+      best_distance = d;
+      best = sub->get_name();
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+int exit_code_for(const Error& error) {
+  switch (error.kind) {
+    case ErrorKind::usage:
+      return kExitUsage;
+    case ErrorKind::bad_input:
+    case ErrorKind::io:
+      return kExitBadInput;
+    case ErrorKind::interrupted:
+      return kExitInterrupted;
+    case ErrorKind::internal:
+      break;
+  }
+  return kExitInternal;
+}
+
+void add_format_flag(CLI::App& command, FormatFlag& flag, bool with_sarif) {
+  auto* option = command.add_option("--format", flag.format, "Output format");
+  if (with_sarif) {
+    option->check(CLI::IsMember({"text", "json", "sarif"}));
+  } else {
+    option->check(CLI::IsMember({"text", "json"}));
+  }
+  command.add_flag("--json", flag.json_flag, "Same as --format json");
+}
+
+int run(int argc, char** argv) {
+  Context context;
+  context.stdout_is_terminal = ::isatty(STDOUT_FILENO) == 1;
+  context.stderr_is_terminal = ::isatty(STDERR_FILENO) == 1;
+  const char* no_color = std::getenv("NO_COLOR");
+  context.color = context.stderr_is_terminal && !(no_color && *no_color);
+  context.source_date_epoch = parse_source_date_epoch();
+  g_context = &context;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+
+  CLI::App app{"smpack: build, check and inspect SageMaker model artifacts (model.tar.gz)",
+               "smpack"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.set_version_flag("--version", "smpack " SMPACK_VERSION);
+  app.add_flag("-q,--quiet", context.quiet, "Print only data and errors");
+  for (AddCommand add : kCommands) add(app, context);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    std::string typed = argc > 1 ? argv[1] : "";
+    std::string suggestion = closest_command(app, typed);
+    print_error(context,
+                suggestion.empty() || app.get_subcommands().size() > 0
+                    ? std::string(e.what())
+                    : "unknown command '" + typed + "'; did you mean '" + suggestion + "'?");
+    return kExitUsage;
+  } catch (const CLI::ParseError& e) {
+    print_error(context, e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    print_error(context, std::string("internal error: ") + e.what());
+    return kExitInternal;
+  }
+  if (!context.outcome) return kExitInternal;
+  if (!*context.outcome) {
+    const Error& error = context.outcome->error();
+    print_error(context, error.message);
+    return exit_code_for(error);
+  }
+  return context.outcome->value();
+}
+
+}  // namespace smpack::cli

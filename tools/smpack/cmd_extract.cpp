@@ -1,0 +1,51 @@
+#include <iostream>
+
+#include "commands.h"
+#include "output.h"
+#include "smpack/extract.h"
+
+namespace smpack::cli {
+namespace {
+
+struct ExtractArgs {
+  std::string archive;
+  std::string destination;
+  bool skip_unsafe = false;
+  FormatFlag format;
+};
+
+Result<int> run_extract(const ExtractArgs& args, Context& context) {
+  ExtractOptions options;
+  options.unsafe = args.skip_unsafe ? UnsafeMemberPolicy::skip : UnsafeMemberPolicy::refuse;
+  options.cancel = &context.cancel;
+  auto report = extract_archive(args.archive, args.destination, options);
+  if (!report) return std::move(report).error();
+  for (const auto& s : report->skipped) print_warning(context, "skipped " + escape_name(s));
+  if (args.format.json()) {
+    print_json({{"files", report->files},
+                {"directories", report->directories},
+                {"links", report->links},
+                {"bytes", report->bytes},
+                {"skipped", report->skipped}});
+  } else if (!context.quiet) {
+    std::cout << report->files << " files, " << report->directories << " directories, "
+              << report->links << " links, " << human_bytes(report->bytes) << " into "
+              << escape_name(args.destination) << "\n";
+  }
+  return report->skipped.empty() ? kExitOk : kExitFindings;
+}
+
+}  // namespace
+
+void add_extract_command(CLI::App& app, Context& context) {
+  auto args = std::make_shared<ExtractArgs>();
+  auto* cmd = app.add_subcommand("extract", "Extract safely: nothing is ever written outside DIR");
+  cmd->add_option("ARCHIVE", args->archive, "model.tar.gz")->required();
+  cmd->add_option("-C,--directory", args->destination, "Destination directory")->required();
+  cmd->add_flag("--skip-unsafe", args->skip_unsafe,
+                "Skip unsafe members (exit 1) instead of stopping (exit 3)");
+  add_format_flag(*cmd, args->format);
+  cmd->callback([args, &context] { context.finish(run_extract(*args, context)); });
+}
+
+}  // namespace smpack::cli

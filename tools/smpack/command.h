@@ -1,0 +1,51 @@
+// What every subcommand shares: how it registers, how it reports its outcome,
+// and the terminal facts it may use. Each cmd_*.cpp adds one subcommand.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "smpack/cancel.h"
+#include "smpack/result.h"
+
+namespace smpack::cli {
+
+// Exit codes, one meaning each (docs/cli.md).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFindings = 1,  // it ran and found problems
+  kExitUsage = 2,
+  kExitBadInput = 3,  // unreadable, corrupt or unsafe input, or an I/O failure
+  kExitInternal = 4,
+  kExitInterrupted = 130,
+};
+
+int exit_code_for(const Error& error);
+
+struct Context {
+  CancelToken cancel;
+  bool stdout_is_terminal = false;
+  bool stderr_is_terminal = false;
+  bool color = false;  // stderr on a terminal and NO_COLOR unset
+  bool quiet = false;
+  std::optional<std::int64_t> source_date_epoch;  // from the environment, if valid
+
+  // The subcommand's outcome: an exit code (0 or 1) or an error for main to report.
+  std::optional<Result<int>> outcome;
+  void finish(Result<int> result) { outcome = std::move(result); }
+};
+
+// The signature every cmd_*.cpp exports.
+using AddCommand = void (*)(CLI::App& app, Context& context);
+
+// Adds `--json` and `--format text|json` (json when either is given).
+struct FormatFlag {
+  std::string format = "text";
+  bool json_flag = false;
+  bool json() const { return json_flag || format == "json"; }
+};
+void add_format_flag(CLI::App& command, FormatFlag& flag, bool with_sarif = false);
+
+}  // namespace smpack::cli

@@ -1,0 +1,22 @@
+// The subcommand table: one line per cmd_*.cpp.
+#pragma once
+
+#include "command.h"
+
+namespace smpack::cli {
+
+void add_build_command(CLI::App& app, Context& context);
+void add_ls_command(CLI::App& app, Context& context);
+void add_cat_command(CLI::App& app, Context& context);
+void add_info_command(CLI::App& app, Context& context);
+void add_digest_command(CLI::App& app, Context& context);
+void add_verify_command(CLI::App& app, Context& context);
+void add_diff_command(CLI::App& app, Context& context);
+void add_extract_command(CLI::App& app, Context& context);
+
+inline constexpr AddCommand kCommands[] = {
+    add_build_command,  add_ls_command,     add_cat_command,  add_info_command,
+    add_digest_command, add_verify_command, add_diff_command, add_extract_command,
+};
+
+}  // namespace smpack::cli

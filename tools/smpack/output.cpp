@@ -1,0 +1,130 @@
+#include "output.h"
+
+#include <cstdio>
+#include <iostream>
+#include <vector>
+
+namespace smpack::cli {
+namespace {
+
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+void print_error(const Context& context, std::string_view message) {
+  const char* on = context.color ? "\033[1;31m" : "";
+  const char* off = context.color ? "\033[0m" : "";
+  std::cerr << "smpack: " << on << "error:" << off << " " << message << "\n";
+}
+
+void print_warning(const Context& context, std::string_view message) {
+  const char* on = context.color ? "\033[1;33m" : "";
+  const char* off = context.color ? "\033[0m" : "";
+  std::cerr << "smpack: " << on << "warning:" << off << " " << message << "\n";
+}
+
+void print_note(const Context& context, std::string_view message) {
+  if (!context.quiet) std::cerr << message << "\n";
+}
+
+void print_json(const nlohmann::ordered_json& doc) {
+  std::cout << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+}
+
+std::string escape_name(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (std::size_t i = 0; i < name.size();) {
+    auto c = static_cast<unsigned char>(name[i]);
+    std::size_t n = utf8_sequence_length(name, i);
+    if (c < 0x20 || c == 0x7f || c == '\\' || n == 0) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+      ++i;
+    } else {
+      out.append(name.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  if (unit == 0) {
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f %s", value, kUnits[unit]);
+  }
+  return buf;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string octal_mode(std::uint32_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777u);
+  return buf;
+}
+
+TerminalProgress::TerminalProgress(const Context& context, std::string label)
+    : enabled_(context.stderr_is_terminal && !context.quiet), label_(std::move(label)) {}
+
+TerminalProgress::~TerminalProgress() {
+  finish();
+}
+
+void TerminalProgress::update(unsigned long long done, unsigned long long total) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
+  last_ = now;
+  constexpr int kWidth = 30;
+  double fraction = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+  int filled = static_cast<int>(fraction * kWidth);
+  std::string bar(static_cast<std::size_t>(filled), '#');
+  bar.resize(kWidth, '.');
+  std::fprintf(stderr, "\r%s [%s] %3d%% %s", label_.c_str(), bar.c_str(),
+               static_cast<int>(fraction * 100), human_bytes(done).c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void TerminalProgress::finish() {
+  if (drawn_) {
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    drawn_ = false;
+  }
+}
+
+}  // namespace smpack::cli

@@ -1,0 +1,47 @@
+// How the CLI speaks: errors on stderr, names from archives escaped before they
+// reach a terminal, sizes for people, a progress bar only on a terminal.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "command.h"
+#include "smpack/cancel.h"
+
+namespace smpack::cli {
+
+void print_error(const Context& context, std::string_view message);
+void print_warning(const Context& context, std::string_view message);
+// A note for people (suppressed by --quiet), on stderr.
+void print_note(const Context& context, std::string_view message);
+void print_json(const nlohmann::ordered_json& doc);
+
+// Escapes control characters, backslashes and invalid UTF-8 as \xNN, so a hostile
+// member name cannot move the cursor or forge output lines.
+std::string escape_name(std::string_view name);
+// "1.5 GiB", "512 B".
+std::string human_bytes(std::uint64_t bytes);
+std::size_t edit_distance(std::string_view a, std::string_view b);
+std::string octal_mode(std::uint32_t mode);
+
+// A progress bar on stderr, drawn only when stderr is a terminal and not --quiet,
+// at most ten times a second; erased by finish() or the destructor.
+class TerminalProgress : public ProgressSink {
+ public:
+  TerminalProgress(const Context& context, std::string label);
+  ~TerminalProgress() override;
+  void update(unsigned long long done, unsigned long long total) override;
+  void finish();
+  ProgressSink* sink() { return enabled_ ? this : nullptr; }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  std::string label_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace smpack::cli
