@@ -161,6 +161,7 @@ class ModuleScanner {
     std::string file;  // empty when not in the archive
   };
   ModuleRef find_module(std::string_view dotted, const std::vector<std::string>& bases) const;
+  ModuleRef find_absolute_module(std::string_view dotted, int line);
   const ModuleResult* scan_module_file(const std::string& file, int line);
   HandlerBinding module_binding(const ModuleRef& module, std::string name, int line);
   HandlerBinding imported_copy(const HandlerBinding& source, std::string name, int line,
@@ -935,6 +936,30 @@ ModuleScanner::ModuleRef ModuleScanner::find_module(std::string_view dotted,
   return {std::string(dotted), {}};
 }
 
+// Absolute imports, and `code.x` found from the archive root: that works only with the model
+// directory on sys.path and code/__init__.py present, since the standard library has a
+// module named `code` too.
+ModuleScanner::ModuleRef ModuleScanner::find_absolute_module(std::string_view dotted, int line) {
+  const std::vector<std::string> bases = session_.paths().absolute_bases(dotted);
+  const ModuleRef found = find_module(dotted, bases);
+  if (found.file.empty() || bases.size() < 2 || !find_module(dotted, {bases[0]}).file.empty()) {
+    return found;
+  }
+  const std::string package = session_.paths().root();
+  const std::string message = "import of " + std::string(dotted) + " through the archive root";
+  if (session_.exists(package + "/__init__.py")) {
+    result_.scan.notes.push_back(
+        {path_, line, message + ": works only when the model directory is on sys.path"});
+  } else {
+    problem(line, 1,
+            message + ": '" + package.substr(package.rfind('/') + 1) +
+                "' is the standard-library module, not a package, without " + package +
+                "/__init__.py",
+            ScanProblem::Kind::unresolved_import);
+  }
+  return found;
+}
+
 const ModuleResult* ModuleScanner::scan_module_file(const std::string& file, int line) {
   std::string why;
   const ModuleResult* module = session_.scan_file(file, depth_ + 1, why);
@@ -1047,7 +1072,7 @@ void ModuleScanner::bind_import(const Scope& scope, TokenRange range) {
     }
     if (dotted.empty()) continue;
     const int line = token(item.begin).line;
-    const ModuleRef leaf = find_module(dotted, session_.paths().absolute_bases(dotted));
+    const ModuleRef leaf = find_absolute_module(dotted, line);
     if (pos + 1 < item.end && view().is_name(pos, "as")) {
       const std::string alias = token(pos + 1).text;
       record_assignment_in_function(scope, alias, line);
@@ -1096,7 +1121,9 @@ void ModuleScanner::bind_from_import(const Scope& scope, TokenRange range) {
             ScanProblem::Kind::unresolved_import);
   }
   ModuleRef module{dotted, {}};
-  if (!dotted.empty()) module = find_module(dotted, bases);
+  if (!dotted.empty()) {
+    module = level > 0 ? find_module(dotted, bases) : find_absolute_module(dotted, line);
+  }
   const ModuleResult* scanned = module.file.empty() ? nullptr : scan_module_file(module.file, line);
   const std::string origin = "imported from " + shown;
   const TokenRange names = view().strip_enclosing({pos + 1, range.end}, "(", ")");

@@ -162,8 +162,9 @@ class Tokenizer {
   // One step: indentation at a line start, then one token, a newline or a comment.
   // Returns false at the end of the input.
   bool tokenize_next() {
-    if (at_line_start_ && brackets_.empty()) {
-      if (!read_indentation()) return !at_end() && !error_;
+    if (at_line_start_) {
+      // Inside brackets a new physical line continues the logical one: no indentation.
+      if (brackets_.empty() && !read_indentation()) return !at_end() && !error_;
       at_line_start_ = false;
     }
     while (peek() == ' ' || peek() == '\t' || peek() == '\f') ++pos_;

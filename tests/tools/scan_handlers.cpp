@@ -70,7 +70,8 @@ nlohmann::json to_json(const smpack::HandlerBinding& binding) {
                      {"note", binding.note},
                      {"is_async", binding.is_async()},
                      {"is_function", binding.is_function()}};
-  out["value_kind"] = binding.value_kind() ? kind_name(*binding.value_kind()) : nullptr;
+  out["value_kind"] = binding.value_kind() ? nlohmann::json(kind_name(*binding.value_kind()))
+                                           : nlohmann::json(nullptr);
   out["params"] = binding.params ? nlohmann::json(*binding.params) : nlohmann::json(nullptr);
   const std::optional<bool> callable = binding.is_callable();
   out["callable"] = callable ? nlohmann::json(*callable) : nlohmann::json(nullptr);

@@ -1,0 +1,2 @@
+# Handlers imported from a sibling module of code/.
+from helper_basic import model_fn, predict_fn

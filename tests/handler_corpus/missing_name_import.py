@@ -1,0 +1,2 @@
+# Importing a name the sibling does not define is an ImportError.
+from helper_basic import nonexistent_fn

@@ -1,0 +1,5 @@
+# Python 2 except clause.
+try:
+    import torch
+except ImportError, e:
+    torch = None

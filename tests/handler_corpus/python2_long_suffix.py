@@ -1,0 +1,2 @@
+# Python 2 long integer suffix.
+BIG = 10L

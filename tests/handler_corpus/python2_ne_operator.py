@@ -1,0 +1,3 @@
+# Python 2 <> operator.
+if 1 <> 2:
+    pass

@@ -1,0 +1,2 @@
+# Python 2 octal literal.
+MODE = 0777

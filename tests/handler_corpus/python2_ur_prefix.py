@@ -1,0 +1,2 @@
+# Python 2 ur"" prefix.
+TEXT = ur"\d+"

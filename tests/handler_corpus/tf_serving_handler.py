@@ -1,0 +1,3 @@
+# TensorFlow Serving: one handler(data, context).
+def handler(data, context):
+    return data

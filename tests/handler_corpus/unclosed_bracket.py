@@ -1,0 +1,3 @@
+# A bracket that is never closed.
+def model_fn(model_dir):
+    return (model_dir

@@ -1,0 +1,6 @@
+# Non-ASCII text in strings and comments: “quotes”, ünïcödé, 表情 😀.
+GREETING = "héllo “world” 😀"
+
+
+def predict_fn(data, model):  # ünïcödé comment
+    return GREETING

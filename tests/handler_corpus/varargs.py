@@ -1,0 +1,7 @@
+# *args counts one.
+def predict_fn(*args):
+    pass
+
+
+def input_fn(body, *rest):
+    pass
