@@ -1,0 +1,180 @@
+"""Shared helpers for the CLI tests: run the real `smpack` binary, make model
+directories with generated weights, and write tar archives (hostile ones included)
+at test time.
+
+ctest sets SMPACK_BIN; when it is unset (pytest run by hand) the binary is looked up
+in $SMPACK_BUILD_DIR, then in <source>/build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SOURCE_DIR = Path(os.environ.get("SMPACK_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+
+DEFAULT_INFERENCE_PY = (
+    "import torch\n\n\n"
+    "def model_fn(model_dir):\n"
+    "    return torch.jit.load(model_dir + '/model.pt')\n"
+)
+DEFAULT_REQUIREMENTS = "numpy>=1.24\n"
+
+
+def smpack_bin() -> Path:
+    if "SMPACK_BIN" in os.environ:
+        return Path(os.environ["SMPACK_BIN"])
+    build_dir = Path(os.environ.get("SMPACK_BUILD_DIR", SOURCE_DIR / "build"))
+    return build_dir / "tools" / "smpack" / "smpack"
+
+
+def run_smpack(
+    *args: str | os.PathLike,
+    env: dict[str, str] | None = None,
+    binary: bool = False,
+    timeout: float = 120,
+    **kw,
+) -> subprocess.CompletedProcess:
+    """Runs `smpack ARGS...` and captures stdout, stderr and the exit code.
+
+    `env` entries are added to (not substituted for) the current environment;
+    a value of None removes that variable. `binary=True` keeps stdout/stderr as
+    bytes (for `cat` of weights). Other keywords go to subprocess.run.
+    """
+    full_env = dict(os.environ)
+    full_env.pop("SOURCE_DATE_EPOCH", None)  # tests opt in explicitly
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    return subprocess.run(
+        [str(smpack_bin()), *map(str, args)],
+        capture_output=True,
+        text=not binary,
+        env=full_env,
+        timeout=timeout,
+        **kw,
+    )
+
+
+def generate_weights(nbytes: int, dtype: str = "float32", seed: int = 0) -> bytes:
+    """Normal-distributed weights as raw bytes: float32, or bfloat16 (the top 16
+    bits of float32 normals), the way real checkpoints look to a compressor."""
+    rng = np.random.default_rng(seed)
+    if dtype == "float32":
+        return rng.standard_normal(nbytes // 4, dtype=np.float32).tobytes()
+    if dtype == "bfloat16":
+        values = rng.standard_normal(nbytes // 2, dtype=np.float32)
+        return (values.view(np.uint32) >> 16).astype(np.uint16).tobytes()
+    raise ValueError(f"unknown dtype {dtype!r}")
+
+
+def write_files(root: Path, files: dict[str, bytes | str]) -> None:
+    """Writes `files` (relative path -> content) under root, making parents."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+
+
+def make_model_dir(
+    tmp_path: Path,
+    name: str = "model",
+    weights_bytes: int = 2 << 20,
+    dtype: str = "float32",
+    seed: int = 0,
+    with_code: bool = False,
+    extra: dict[str, bytes | str] | None = None,
+) -> Path:
+    """A model directory: model.bin (generated weights), config.json and
+    tokenizer/vocab.txt; code/inference.py + code/requirements.txt when
+    with_code; `extra` adds or overrides files. Returns its path."""
+    root = tmp_path / name
+    root.mkdir(parents=True)
+    files: dict[str, bytes | str] = {
+        "model.bin": generate_weights(weights_bytes, dtype, seed),
+        "config.json": '{"hidden_size": 64, "architectures": ["TinyModel"]}\n',
+        "tokenizer/vocab.txt": "".join(f"token{i}\n" for i in range(100)),
+    }
+    if with_code:
+        files["code/inference.py"] = DEFAULT_INFERENCE_PY
+        files["code/requirements.txt"] = DEFAULT_REQUIREMENTS
+    files.update(extra or {})
+    write_files(root, files)
+    return root
+
+
+def make_code_dir(tmp_path: Path, name: str = "code") -> Path:
+    """A code directory (inference.py, requirements.txt) for `build --code`."""
+    root = tmp_path / name
+    root.mkdir(parents=True)
+    write_files(root, {"inference.py": DEFAULT_INFERENCE_PY, "requirements.txt": DEFAULT_REQUIREMENTS})
+    return root
+
+
+def build_archive(src: Path, out: Path, *args: str | os.PathLike, env=None) -> Path:
+    """`smpack build SRC -o OUT ARGS...`, asserting that it succeeds."""
+    result = run_smpack("build", src, "-o", out, *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def tree_contents(root: Path) -> dict[str, bytes | None]:
+    """Relative path -> bytes for files, None for directories (symlinks not followed)."""
+    out: dict[str, bytes | None] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        out[rel] = None if path.is_dir() and not path.is_symlink() else path.read_bytes()
+    return out
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class TarEntry:
+    """One member for write_tar. `type` is a tarfile type constant."""
+
+    name: str
+    data: bytes = b""
+    type: bytes = tarfile.REGTYPE
+    mode: int = 0o644
+    linkname: str = ""
+    mtime: int = 315532800
+
+
+def write_tar(
+    path: Path, entries: list[TarEntry], fmt: int = tarfile.PAX_FORMAT, compression: str = "gz"
+) -> Path:
+    """Writes entries verbatim (no sanitising, so hostile names stay hostile)
+    with Python's tarfile; compression is "gz", "xz", "bz2" or "" (plain tar)."""
+    mode = f"w:{compression}" if compression else "w"
+    with tarfile.open(path, mode, format=fmt) as tar:
+        for entry in entries:
+            info = tarfile.TarInfo(entry.name)
+            info.type = entry.type
+            info.mode = entry.mode
+            info.mtime = entry.mtime
+            info.linkname = entry.linkname
+            if entry.type == tarfile.REGTYPE:
+                info.size = len(entry.data)
+                tar.addfile(info, io.BytesIO(entry.data))
+            else:
+                tar.addfile(info)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _smpack_binary_exists():
+    if not smpack_bin().is_file():
+        pytest.exit(f"smpack binary not found at {smpack_bin()} (set SMPACK_BIN)", returncode=2)
