@@ -1,0 +1,179 @@
+// The rule registry: one row per rule. docs/rules.md has one heading per ID (a test checks it).
+#include <algorithm>
+#include <array>
+#include <numeric>
+
+#include "smpack/lint.h"
+
+namespace smpack {
+namespace {
+
+using enum Severity;
+
+constexpr std::array kRules = {
+    // Layout of the archive or directory.
+    RuleInfo{"layout-not-gzip", error, "The model archive is not a gzip-compressed tar"},
+    RuleInfo{"layout-wrapped", error,
+             "Everything sits under one top-level folder instead of at the root"},
+    RuleInfo{"layout-unsafe-member", error,
+             "A member that safe extraction refuses (absolute path, '..', escaping link, device)"},
+    RuleInfo{"layout-duplicate-member", warning,
+             "The same path is stored twice; extractors keep the last copy"},
+    RuleInfo{"layout-handler-module-missing", warning,
+             "code/ holds Python files but not the handler module; the default handlers run"},
+    RuleInfo{"layout-handler-outside-code", warning,
+             "The handler module is outside code/, where the container never imports it"},
+    RuleInfo{
+        "layout-weights-in-code", warning,
+        "Weight files under code/, where default loaders do not look and repacks replace them"},
+    RuleInfo{"layout-requirements-not-installed", warning,
+             "A requirements.txt that is never installed (only code/requirements.txt is)"},
+    RuleInfo{"layout-junk", info,
+             "Files that serve no purpose in a model (__pycache__, .pyc, .git, .DS_Store, ...)"},
+    RuleInfo{"layout-sdk-repacked", info, "The archive was written by the SageMaker SDK's repack"},
+    // The handler module.
+    RuleInfo{"handler-syntax-error", error, "The handler module does not import (syntax error)"},
+    RuleInfo{"handler-transform-with-io", error,
+             "transform_fn defined together with input_fn, predict_fn or output_fn"},
+    RuleInfo{"handler-arity", error,
+             "A handler's parameter count is not what the toolkit calls it with"},
+    RuleInfo{"handler-context-not-accepted", error,
+             "A handler whose parameters cannot take the positional arguments it is called with"},
+    RuleInfo{"handler-async", error,
+             "An async def handler; the toolkit calls handlers synchronously"},
+    RuleInfo{"handler-near-miss", warning,
+             "A function whose name the container does not look up (load, predict, ...)"},
+    RuleInfo{"handler-nested-only", error,
+             "A handler defined only inside a class, function or __main__ block"},
+    RuleInfo{"handler-no-model-fn", error,
+             "No model_fn, and the container has no default loader for this model"},
+    // Per container.
+    RuleInfo{"pytorch-default-model", error,
+             "Without model_fn, the PyTorch container needs model.pt or exactly one .pt/.pth"},
+    RuleInfo{"huggingface-no-task", error,
+             "Without model_fn, the Hugging Face container cannot tell the pipeline task"},
+    RuleInfo{"tensorflow-no-saved-model", error,
+             "No saved_model.pb in an all-digit version folder for TensorFlow Serving"},
+    RuleInfo{"tensorflow-handlers", error,
+             "TF Serving needs handler, or both input_handler and output_handler"},
+    RuleInfo{"tensorflow-requirements-ignored", warning,
+             "TF Serving ignores code/requirements.txt when code/lib/ exists"},
+    RuleInfo{"sklearn-transform-fn-ignored", warning,
+             "The scikit-learn container ignores transform_fn"},
+    // requirements.txt.
+    RuleInfo{"req-invalid-line", error, "A requirements line that pip refuses"},
+    RuleInfo{"req-ignored-option", warning,
+             "Text in a requirements line that pip silently ignores"},
+    RuleInfo{"req-include-missing", error, "A -r/-c file that is not in the model"},
+    RuleInfo{"req-include-not-read", info, "A -r/-c file too large to read for linting"},
+    RuleInfo{"req-conflict", error, "Conflicting version pins for the same package"},
+    RuleInfo{"req-duplicate", warning, "The same package listed more than once"},
+    RuleInfo{"req-local-path-missing", error, "A local path or file: URL that is not in the model"},
+    RuleInfo{"req-relative-path", warning,
+             "A relative path, which pip resolves against its working directory"},
+    RuleInfo{"req-framework-reinstall", warning, "Reinstalls the framework the container ships"},
+    RuleInfo{"req-unpinned", info, "A package without an exact version pin"},
+    RuleInfo{"req-needs-network", info, "Installing the requirements at startup needs network"},
+    RuleInfo{"req-env-var", info, "A ${VAR} that the endpoint environment must provide"},
+};
+
+constexpr std::array kProfiles = {Profile::pytorch, Profile::huggingface, Profile::tensorflow,
+                                  Profile::sklearn, Profile::xgboost,     Profile::generic};
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), std::size_t{0});
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::string_view name_of(Severity severity) {
+  switch (severity) {
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::error:
+      return "error";
+  }
+  return "error";
+}
+
+std::optional<Severity> parse_severity(std::string_view name) {
+  for (auto severity : {Severity::info, Severity::warning, Severity::error}) {
+    if (name_of(severity) == name) return severity;
+  }
+  return std::nullopt;
+}
+
+std::string_view name_of(Profile profile) {
+  switch (profile) {
+    case Profile::pytorch:
+      return "pytorch";
+    case Profile::huggingface:
+      return "huggingface";
+    case Profile::tensorflow:
+      return "tensorflow";
+    case Profile::sklearn:
+      return "sklearn";
+    case Profile::xgboost:
+      return "xgboost";
+    case Profile::generic:
+      return "generic";
+  }
+  return "generic";
+}
+
+std::optional<Profile> parse_profile(std::string_view name) {
+  for (auto profile : kProfiles) {
+    if (name_of(profile) == name) return profile;
+  }
+  return std::nullopt;
+}
+
+std::span<const Profile> all_profiles() {
+  return kProfiles;
+}
+
+std::span<const RuleInfo> lint_rules() {
+  return kRules;
+}
+
+const RuleInfo* find_rule(std::string_view id) {
+  for (const auto& rule : kRules) {
+    if (rule.id == id) return &rule;
+  }
+  return nullptr;
+}
+
+std::string rule_help_path(std::string_view id) {
+  return "docs/rules.md#" + std::string(id);
+}
+
+Result<void> validate_rule_ids(const std::set<std::string, std::less<>>& ids) {
+  for (const auto& id : ids) {
+    if (find_rule(id)) continue;
+    const RuleInfo* closest = &kRules.front();
+    for (const auto& rule : kRules) {
+      if (edit_distance(id, rule.id) < edit_distance(id, closest->id)) closest = &rule;
+    }
+    std::string message = "unknown rule ID '" + id + "'";
+    if (edit_distance(id, closest->id) <= std::max<std::size_t>(3, id.size() / 3)) {
+      message += "; did you mean '" + std::string(closest->id) + "'?";
+    }
+    return Error::usage(message + " (smpack lint --list-rules lists them)");
+  }
+  return {};
+}
+
+}  // namespace smpack

@@ -1,0 +1,71 @@
+// Internals of the lint engine shared by the rule families (lint_*_rules.cpp).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smpack/handler_scan.h"
+#include "smpack/lint.h"
+#include "smpack/model_tree.h"
+
+namespace smpack::lint_internal {
+
+struct ProfileChoice {
+  Profile profile = Profile::generic;
+  std::string reason;
+};
+
+// Picks the profile from the contents and the endpoint environment (lint_profile.cpp).
+ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options);
+
+// config.json at the root: nullopt when absent or not a JSON object, else its "architectures"
+// (empty when it has none).
+std::optional<std::vector<std::string>> config_architectures(const ModelTree& tree);
+
+// Where the container imports the handler module from: code/<SAGEMAKER_PROGRAM> (default
+// inference.py; TF Serving always code/inference.py). Also a package's __init__.py.
+std::vector<std::string> handler_module_candidates(Profile profile, const LintOptions& options);
+
+class LintContext {
+ public:
+  LintContext(const ModelTree& tree, const LintOptions& options, Profile profile);
+
+  const ModelTree& tree;
+  const LintOptions& options;
+  const Profile profile;
+  // The handler module found in the tree ("" when none) and its scan.
+  std::string module_path;
+  std::optional<ModuleScan> module;
+
+  // Adds a finding of `rule_id` at its registry severity, unless the rule is disabled.
+  void report(std::string_view rule_id, std::string member, int line, int column,
+              std::string message);
+  bool enabled(std::string_view rule_id) const;
+  std::string env(std::string_view key) const;  // "" when unset
+  // The module's final binding of `name` when it exists and is not deleted.
+  const HandlerBinding* binding(std::string_view name) const;
+
+  std::vector<Finding> take_findings() { return std::move(findings_); }
+
+ private:
+  std::vector<Finding> findings_;
+};
+
+void run_layout_rules(LintContext& context);
+void run_handler_rules(LintContext& context);
+void run_container_rules(LintContext& context);
+void run_requirements_rules(LintContext& context);
+
+// Shared facts about member names.
+bool is_regular_file(const TreeMember& member);
+bool at_root(std::string_view path);                // no "/" in the normalised path
+std::string_view file_name(std::string_view path);  // after the last "/"
+std::string_view extension_of(
+    std::string_view path);                  // ".pt", "" when none (lower case not applied)
+bool is_weight_file(std::string_view path);  // .pt .pth .bin .safetensors .onnx .h5 ...
+// "a", "b" and "c" -> "'a', 'b' and 'c'" (at most `limit` names, then "and N more").
+std::string quoted_list(const std::vector<std::string>& names, std::size_t limit = 5);
+
+}  // namespace smpack::lint_internal

@@ -1,0 +1,391 @@
+// Lint rules on hand-built ModelTrees: each test builds the smallest tree that shows a rule
+// firing, and the fixed tree that does not.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "smpack/lint.h"
+
+namespace smpack {
+namespace {
+
+class Tree {
+ public:
+  Tree() {
+    tree_.display_name = "model.tar.gz";
+    tree_.source = TreeSource::archive;
+    tree_.container = ContainerKind::gzip;
+  }
+  Tree& file(const std::string& path, const std::string& content = "x") {
+    TreeMember member;
+    member.path = member.stored_path = path;
+    member.size = content.size();
+    tree_.members.push_back(member);
+    if (keep_content_by_default(path, content.size())) tree_.contents[path] = content;
+    return *this;
+  }
+  Tree& member(TreeMember m) {
+    tree_.members.push_back(std::move(m));
+    return *this;
+  }
+  Tree& container(ContainerKind kind) {
+    tree_.container = kind;
+    return *this;
+  }
+  const ModelTree& get() const { return tree_; }
+
+ private:
+  ModelTree tree_;
+};
+
+LintReport lint(const Tree& tree, std::optional<Profile> profile = std::nullopt,
+                std::map<std::string, std::string, std::less<>> env = {}) {
+  LintOptions options;
+  options.profile = profile;
+  options.env = std::move(env);
+  return lint_tree(tree.get(), options);
+}
+
+std::vector<const Finding*> with_rule(const LintReport& report, std::string_view rule) {
+  std::vector<const Finding*> found;
+  for (const auto& f : report.findings) {
+    if (f.rule_id == rule) found.push_back(&f);
+  }
+  return found;
+}
+
+std::string all_rules(const LintReport& report) {
+  std::string out;
+  for (const auto& f : report.findings) out += f.rule_id + " ";
+  return out;
+}
+
+const char* kGoodHandlers =
+    "import torch\n"
+    "def model_fn(model_dir):\n    return torch.jit.load(model_dir + '/model.pt')\n"
+    "def predict_fn(data, model, context=None):\n    return model(data)\n";
+
+TEST(LintRegistry, EveryRuleIsFoundAndWellFormed) {
+  std::set<std::string_view> ids;
+  for (const auto& rule : lint_rules()) {
+    EXPECT_TRUE(ids.insert(rule.id).second) << "duplicate " << rule.id;
+    EXPECT_EQ(find_rule(rule.id), &rule);
+    EXPECT_FALSE(rule.summary.empty());
+    EXPECT_TRUE(std::all_of(rule.id.begin(), rule.id.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || c == '-';
+    })) << rule.id;
+  }
+  EXPECT_EQ(find_rule("no-such-rule"), nullptr);
+}
+
+TEST(LintRegistry, UnknownDisabledIdSuggestsTheClosest) {
+  auto result = validate_rule_ids({"handler-arty"});
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, ErrorKind::usage);
+  EXPECT_NE(result.error().message.find("did you mean 'handler-arity'"), std::string::npos);
+  EXPECT_TRUE(validate_rule_ids({"handler-arity", "req-unpinned"}).has_value());
+}
+
+TEST(LintProfile, DetectedFromContentsWithAReason) {
+  auto hf = lint(Tree()
+                     .file("config.json", R"({"architectures": ["BertForSequenceClassification"]})")
+                     .file("pytorch_model.bin")
+                     .file("code/inference.py", "from transformers import pipeline\n"));
+  EXPECT_EQ(hf.profile, Profile::huggingface);
+  EXPECT_NE(hf.profile_reason.find("BertForSequenceClassification"), std::string::npos);
+  EXPECT_NE(hf.profile_reason.find("imports transformers"), std::string::npos);
+
+  auto pt = lint(Tree().file("model.pt").file("code/inference.py", kGoodHandlers));
+  EXPECT_EQ(pt.profile, Profile::pytorch);
+  auto tf = lint(Tree().file("1/saved_model.pb").file("1/variables/variables.index"));
+  EXPECT_EQ(tf.profile, Profile::tensorflow);
+  auto generic = lint(Tree().file("weights.dat"));
+  EXPECT_EQ(generic.profile, Profile::generic);
+  auto given = lint(Tree().file("model.pt"), Profile::sklearn);
+  EXPECT_EQ(given.profile, Profile::sklearn);
+  EXPECT_TRUE(given.profile_given);
+}
+
+TEST(LintLayout, NotGzip) {
+  auto report = lint(Tree().file("model.pt").container(ContainerKind::plain_tar));
+  auto found = with_rule(report, "layout-not-gzip");
+  ASSERT_EQ(found.size(), 1u) << all_rules(report);
+  EXPECT_EQ(found[0]->member, "");
+  EXPECT_FALSE(report.deploy_ready);
+  EXPECT_TRUE(with_rule(lint(Tree().file("model.pt")), "layout-not-gzip").empty());
+}
+
+TEST(LintLayout, WrappedFolderNamesTheFolderAndTheFix) {
+  auto report = lint(Tree().file("model/model.pt").file("model/code/inference.py", kGoodHandlers));
+  auto found = with_rule(report, "layout-wrapped");
+  ASSERT_EQ(found.size(), 1u) << all_rules(report);
+  EXPECT_NE(found[0]->message.find("'model/'"), std::string::npos);
+  EXPECT_NE(found[0]->message.find("tar -C model -czf model.tar.gz ."), std::string::npos);
+  // Not repeated as "handler outside code/".
+  EXPECT_TRUE(with_rule(report, "layout-handler-outside-code").empty()) << all_rules(report);
+  // TF Serving's version folder is not a wrapper.
+  EXPECT_TRUE(with_rule(lint(Tree().file("1/saved_model.pb")), "layout-wrapped").empty());
+  EXPECT_TRUE(with_rule(lint(Tree().file("resnet/1/saved_model.pb")), "layout-wrapped").empty());
+}
+
+TEST(LintLayout, UnsafeMembersMakeTheInputUnsafe) {
+  TreeMember escaping;
+  escaping.path = escaping.stored_path = "link";
+  escaping.type = EntryType::symlink;
+  escaping.link_target = "../../etc/passwd";
+  TreeMember absolute;
+  absolute.stored_path = "/etc/cron.d/x";
+  absolute.path = "etc/cron.d/x";
+  absolute.path_problem = PathProblem::absolute;
+  TreeMember device;
+  device.path = device.stored_path = "dev";
+  device.type = EntryType::char_device;
+  auto report = lint(Tree().file("model.pt").member(escaping).member(absolute).member(device));
+  EXPECT_EQ(with_rule(report, "layout-unsafe-member").size(), 3u) << all_rules(report);
+  EXPECT_TRUE(report.unsafe_input);
+  TreeMember inside = escaping;
+  inside.link_target = "model.pt";
+  EXPECT_FALSE(lint(Tree().file("model.pt").member(inside)).unsafe_input);
+}
+
+TEST(LintLayout, DuplicatesHandlerLocationRequirementsJunk) {
+  auto report = lint(Tree()
+                         .file("model.pt")
+                         .file("model.pt")
+                         .file("inference.py", kGoodHandlers)
+                         .file("requirements.txt", "numpy==1.26.4\n")
+                         .file("code/lib/dep/requirements.txt", "x\n")
+                         .file("code/big.safetensors")
+                         .file("code/__pycache__/a.pyc")
+                         .file("code/__pycache__/b.pyc")
+                         .file(".DS_Store"));
+  EXPECT_EQ(with_rule(report, "layout-duplicate-member").size(), 1u);
+  EXPECT_EQ(with_rule(report, "layout-handler-outside-code").size(), 1u);
+  EXPECT_EQ(with_rule(report, "layout-requirements-not-installed").size(), 2u);
+  EXPECT_EQ(with_rule(report, "layout-weights-in-code").size(), 1u);
+  auto junk = with_rule(report, "layout-junk");
+  ASSERT_EQ(junk.size(), 2u) << all_rules(report);
+  EXPECT_EQ(junk[0]->member, ".DS_Store");
+  EXPECT_EQ(junk[1]->member, "code/__pycache__");
+  EXPECT_NE(junk[1]->message.find("2 members"), std::string::npos);
+}
+
+TEST(LintLayout, HandlerModuleMissingFollowsSagemakerProgram) {
+  Tree tree;
+  tree.file("model.pt").file("code/serve.py", kGoodHandlers);
+  EXPECT_EQ(with_rule(lint(tree), "layout-handler-module-missing").size(), 1u);
+  EXPECT_TRUE(with_rule(lint(tree, std::nullopt, {{"SAGEMAKER_PROGRAM", "serve.py"}}),
+                        "layout-handler-module-missing")
+                  .empty());
+}
+
+TEST(LintHandlers, TransformFnWithIoHandlers) {
+  auto report =
+      lint(Tree()
+               .file("model.pt")
+               .file("code/inference.py",
+                     "def model_fn(d):\n    pass\ndef transform_fn(m, d, c, a):\n    pass\n"
+                     "def input_fn(d, c):\n    pass\n"));
+  auto found = with_rule(report, "handler-transform-with-io");
+  ASSERT_EQ(found.size(), 1u) << all_rules(report);
+  EXPECT_EQ(found[0]->member, "code/inference.py");
+  EXPECT_EQ(found[0]->line, 3);
+  EXPECT_NE(found[0]->message.find("Cannot use transform_fn implementation in conjunction with"),
+            std::string::npos);
+}
+
+TEST(LintHandlers, ArityUsesTheToolkitsMessageAndSaysWhen) {
+  auto report = lint(Tree()
+                         .file("model.pt")
+                         .file("code/inference.py",
+                               "def model_fn():\n    pass\n"
+                               "def predict_fn(data, model, context, extra):\n    pass\n"));
+  auto found = with_rule(report, "handler-arity");
+  ASSERT_EQ(found.size(), 2u) << all_rules(report);
+  EXPECT_EQ(found[0]->line, 1);
+  EXPECT_NE(found[0]->message.find("model_fn takes 0 arguments but 1 were given."),
+            std::string::npos);
+  EXPECT_NE(found[0]->message.find("at model load"), std::string::npos);
+  EXPECT_NE(found[1]->message.find("predict_fn takes 4 arguments but 2 were given."),
+            std::string::npos);
+  EXPECT_NE(found[1]->message.find("at the first request"), std::string::npos);
+}
+
+TEST(LintHandlers, EstimatorModelFnIsNamed) {
+  auto report = lint(
+      Tree()
+          .file("model.pt")
+          .file("code/inference.py", "def model_fn(features, labels, mode, params):\n    pass\n"));
+  auto found = with_rule(report, "handler-arity");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0]->message.find("TensorFlow Estimator"), std::string::npos);
+}
+
+TEST(LintHandlers, KwargsCannotTakeThePositionalContext) {
+  auto report = lint(Tree()
+                         .file("model.pt")
+                         .file("code/inference.py",
+                               std::string(kGoodHandlers) +
+                                   "def output_fn(prediction, accept, **kwargs):\n    pass\n"));
+  auto found = with_rule(report, "handler-context-not-accepted");
+  ASSERT_EQ(found.size(), 1u) << all_rules(report);
+  EXPECT_NE(found[0]->message.find(
+                "TypeError: output_fn() takes 2 positional arguments but 3 were given"),
+            std::string::npos);
+  EXPECT_TRUE(with_rule(report, "handler-arity").empty());
+}
+
+TEST(LintHandlers, AsyncNestedAndNearMisses) {
+  auto report =
+      lint(Tree()
+               .file("model.pt")
+               .file("code/inference.py",
+                     "async def model_fn(model_dir):\n    pass\n"
+                     "class Handler:\n    def predict_fn(self, data, model):\n        pass\n"
+                     "def preprocess(data, content_type):\n    pass\n"
+                     "def output_fnc(p, a):\n    pass\n"));
+  EXPECT_EQ(with_rule(report, "handler-async").size(), 1u) << all_rules(report);
+  auto nested = with_rule(report, "handler-nested-only");
+  ASSERT_EQ(nested.size(), 1u) << all_rules(report);
+  EXPECT_EQ(nested[0]->line, 4);
+  auto near = with_rule(report, "handler-near-miss");
+  ASSERT_EQ(near.size(), 2u) << all_rules(report);
+  EXPECT_NE(near[0]->message.find("did you mean input_fn"), std::string::npos);
+  EXPECT_NE(near[1]->message.find("did you mean output_fn"), std::string::npos);
+}
+
+TEST(LintHandlers, SyntaxErrorIsReportedWhereItIs) {
+  auto report = lint(Tree().file("model.pt").file("code/inference.py", "def model_fn(x:\n"));
+  auto found = with_rule(report, "handler-syntax-error");
+  ASSERT_FALSE(found.empty()) << all_rules(report);
+  EXPECT_EQ(found[0]->member, "code/inference.py");
+  EXPECT_GT(found[0]->line, 0);
+}
+
+TEST(LintContainers, PyTorchDefaultLoader) {
+  auto two = lint(Tree().file("a.pt").file("b.pth").file("code/inference.py", "import torch\n"));
+  auto found = with_rule(two, "pytorch-default-model");
+  ASSERT_EQ(found.size(), 1u) << all_rules(two);
+  EXPECT_NE(found[0]->message.find("Exactly one .pth or .pt file is required for PyTorch models: "
+                                   "['a.pt', 'b.pth']"),
+            std::string::npos);
+  EXPECT_TRUE(
+      with_rule(lint(Tree().file("model.pt").file("other.pt")), "pytorch-default-model").empty());
+  EXPECT_TRUE(with_rule(lint(Tree().file("only.pth")), "pytorch-default-model").empty());
+}
+
+TEST(LintContainers, HuggingFaceNeedsATask) {
+  Tree no_architectures;
+  no_architectures.file("config.json", R"({"model_type": "bert"})").file("model.safetensors");
+  EXPECT_EQ(with_rule(lint(no_architectures, Profile::huggingface), "huggingface-no-task").size(),
+            1u);
+  EXPECT_TRUE(with_rule(lint(no_architectures, Profile::huggingface, {{"HF_TASK", "fill-mask"}}),
+                        "huggingface-no-task")
+                  .empty());
+  Tree good;
+  good.file("config.json", R"({"architectures": ["GPT2LMHeadModel"]})");
+  EXPECT_TRUE(with_rule(lint(good), "huggingface-no-task").empty());
+}
+
+TEST(LintContainers, TensorFlowServing) {
+  auto report = lint(Tree()
+                         .file("export/saved_model.pb")
+                         .file("code/inference.py", "def input_handler(data, context):\n    pass\n")
+                         .file("code/requirements.txt", "numpy==1.26.4\n")
+                         .file("code/lib/dep.whl"),
+                     Profile::tensorflow);
+  EXPECT_EQ(with_rule(report, "tensorflow-no-saved-model").size(), 1u) << all_rules(report);
+  EXPECT_EQ(with_rule(report, "tensorflow-handlers").size(), 1u);
+  EXPECT_EQ(with_rule(report, "tensorflow-requirements-ignored").size(), 1u);
+}
+
+TEST(LintContainers, SklearnNeedsModelFnAndIgnoresTransformFn) {
+  auto report = lint(Tree()
+                         .file("model.joblib")
+                         .file("code/inference.py", "def transform_fn(m, d, c, a):\n    pass\n"),
+                     Profile::sklearn);
+  EXPECT_EQ(with_rule(report, "handler-no-model-fn").size(), 1u) << all_rules(report);
+  EXPECT_EQ(with_rule(report, "sklearn-transform-fn-ignored").size(), 1u);
+}
+
+TEST(LintRequirements, InvalidLinesConflictsDuplicatesAndIncludes) {
+  auto report = lint(Tree()
+                         .file("model.pt")
+                         .file("code/inference.py", kGoodHandlers)
+                         .file("code/requirements.txt",
+                               "numpy==1.26.4\n"
+                               "-r base.txt\n"
+                               "-r missing.txt\n"
+                               "pandas=2.0\n"
+                               "numpy<1.26\n"
+                               "requests==2.31.0\n"
+                               "Requests==2.31.0\n"
+                               "./wheels/dep-1.0-py3-none-any.whl\n"
+                               "torch==2.0.1\n")
+                         .file("code/base.txt", "scipy\n"));
+  auto invalid = with_rule(report, "req-invalid-line");
+  ASSERT_EQ(invalid.size(), 1u) << all_rules(report);
+  EXPECT_EQ(invalid[0]->line, 4);
+  auto conflict = with_rule(report, "req-conflict");
+  ASSERT_EQ(conflict.size(), 1u) << all_rules(report);
+  EXPECT_EQ(conflict[0]->line, 5);
+  EXPECT_EQ(with_rule(report, "req-duplicate").size(), 1u);
+  auto missing = with_rule(report, "req-include-missing");
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_EQ(missing[0]->line, 3);
+  EXPECT_EQ(with_rule(report, "req-local-path-missing").size(), 1u);
+  EXPECT_EQ(with_rule(report, "req-framework-reinstall").size(), 1u);
+  auto unpinned = with_rule(report, "req-unpinned");  // numpy<1.26 and scipy
+  ASSERT_EQ(unpinned.size(), 2u);
+  EXPECT_EQ(unpinned[0]->member, "code/base.txt");
+  EXPECT_EQ(unpinned[1]->line, 5);
+  EXPECT_EQ(with_rule(report, "req-needs-network").size(), 1u);
+}
+
+TEST(LintRequirements, LocalPathsAndNetwork) {
+  auto report = lint(Tree()
+                         .file("model.pt")
+                         .file("code/wheels/dep-1.0-py3-none-any.whl")
+                         .file("code/requirements.txt",
+                               "--no-index\n"
+                               "/opt/ml/model/code/wheels/dep-1.0-py3-none-any.whl\n"
+                               "wheels/dep-1.0-py3-none-any.whl\n"));
+  EXPECT_TRUE(with_rule(report, "req-local-path-missing").empty()) << all_rules(report);
+  EXPECT_EQ(with_rule(report, "req-relative-path").size(), 1u);
+  EXPECT_TRUE(with_rule(report, "req-needs-network").empty());
+  auto with_arn = lint(Tree().file("model.pt").file("code/requirements.txt", "numpy==1.0\n"),
+                       std::nullopt, {{"CA_REPOSITORY_ARN", "arn:aws:codeartifact:x"}});
+  EXPECT_TRUE(with_rule(with_arn, "req-needs-network").empty());
+}
+
+TEST(LintOptions, DisabledRulesDoNotReport) {
+  Tree tree;
+  tree.file("model.pt").container(ContainerKind::zip);
+  LintOptions options;
+  options.disabled = {"layout-not-gzip"};
+  auto report = lint_tree(tree.get(), options);
+  EXPECT_TRUE(with_rule(report, "layout-not-gzip").empty());
+  EXPECT_TRUE(report.deploy_ready);
+}
+
+TEST(LintFormat, TextLineShape) {
+  auto report =
+      lint(Tree().file("model.pt").file("code/inference.py", "def model_fn():\n    pass\n"));
+  auto text = format_lint_text(std::span(&report, 1));
+  EXPECT_NE(text.find("code/inference.py:1: error: TypeError: model_fn takes 0 arguments"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("[handler-arity]\n"), std::string::npos);
+  EXPECT_NE(text.find("model.tar.gz: profile pytorch ("), std::string::npos);
+  EXPECT_NE(text.find("not deploy-ready"), std::string::npos);
+}
+
+TEST(LintFormat, TextEscapesControlCharactersInNames) {
+  auto report = lint(Tree().file("model.pt").file("x\x1b[2J.pyc"));
+  auto text = format_lint_text(std::span(&report, 1));
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_NE(text.find("x\\x1b[2J.pyc"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace smpack

@@ -1,0 +1,101 @@
+#include <iostream>
+
+#include "commands.h"
+#include "output.h"
+#include "smpack/lint.h"
+
+namespace smpack::cli {
+namespace {
+
+struct LintArgs {
+  std::vector<std::string> paths;
+  std::string profile;
+  std::string fail_on = "error";
+  std::vector<std::string> disabled;
+  std::vector<std::string> env;
+  bool list_rules = false;
+  FormatFlag format;
+};
+
+Result<LintOptions> make_options(const LintArgs& args) {
+  LintOptions options;
+  if (!args.profile.empty()) {
+    options.profile = parse_profile(args.profile);
+    if (!options.profile) {
+      std::string known;
+      for (auto profile : all_profiles())
+        known += (known.empty() ? "" : ", ") + std::string(name_of(profile));
+      return Error::usage("--profile: unknown profile '" + args.profile + "' (one of " + known +
+                          ")");
+    }
+  }
+  for (const auto& pair : args.env) {
+    auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Error::usage("--env: '" + pair + "' is not KEY=VALUE");
+    }
+    options.env[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  options.disabled.insert(args.disabled.begin(), args.disabled.end());
+  if (auto valid = validate_rule_ids(options.disabled); !valid) return std::move(valid).error();
+  return options;
+}
+
+Result<int> run_lint(const LintArgs& args, Context& context) {
+  if (args.list_rules) {
+    std::cout << (args.format.json() ? format_rule_list_json() : format_rule_list_text());
+    return kExitOk;
+  }
+  if (args.paths.empty()) return Error::usage("lint: give at least one archive or directory");
+  auto options = make_options(args);
+  if (!options) return std::move(options).error();
+  const Severity threshold = parse_severity(args.fail_on).value_or(Severity::error);
+
+  std::vector<LintReport> reports;
+  for (const auto& path : args.paths) {
+    auto tree = load_model_tree(path);
+    if (!tree) return std::move(tree).error().with_context(path);
+    reports.push_back(lint_tree(*tree, *options));
+  }
+
+  if (args.format.format == "sarif") {
+    std::cout << format_lint_sarif(reports, SMPACK_VERSION);
+  } else if (args.format.json()) {
+    std::cout << format_lint_json(reports);
+  } else {
+    std::cout << format_lint_text(reports);
+  }
+  for (const auto& report : reports) {
+    if (report.unsafe_input) {
+      print_error(context, report.target + ": holds members that safe extraction refuses");
+      return kExitBadInput;
+    }
+  }
+  const bool failed = std::any_of(reports.begin(), reports.end(), [&](const LintReport& r) {
+    return r.has_findings_at(threshold);
+  });
+  return failed ? kExitFindings : kExitOk;
+}
+
+}  // namespace
+
+void add_lint_command(CLI::App& app, Context& context) {
+  auto args = std::make_shared<LintArgs>();
+  auto* cmd = app.add_subcommand(
+      "lint", "Check archives or model directories against the SageMaker contract");
+  cmd->add_option("PATH", args->paths, "model.tar.gz files or model directories");
+  cmd->add_option("--profile", args->profile,
+                  "Serving container: pytorch, huggingface, tensorflow, sklearn, xgboost, generic "
+                  "(default: detected from the contents)");
+  cmd->add_option("--fail-on", args->fail_on, "Exit 1 on findings at or above this severity")
+      ->check(CLI::IsMember({"error", "warning", "info"}))
+      ->capture_default_str();
+  cmd->add_option("--disable", args->disabled, "Rule ID not to run (repeatable)");
+  cmd->add_option("--env", args->env,
+                  "KEY=VALUE the endpoint will have, e.g. HF_TASK, SAGEMAKER_PROGRAM (repeatable)");
+  cmd->add_flag("--list-rules", args->list_rules, "List the rules and exit");
+  add_format_flag(*cmd, args->format, /*with_sarif=*/true);
+  cmd->callback([args, &context] { context.finish(run_lint(*args, context)); });
+}
+
+}  // namespace smpack::cli
