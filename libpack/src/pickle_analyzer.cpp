@@ -141,10 +141,11 @@ std::optional<OpcodeInfo> opcode_info(std::uint8_t byte) {
   case Opcode::op:             \
     return OpcodeInfo{#op, allowed};
     SMPACK_OP(MARK, true)
-    SMPACK_OP(STOP, true) SMPACK_OP(POP, false) SMPACK_OP(POP_MARK, false) SMPACK_OP(
-        DUP, false) SMPACK_OP(FLOAT, false) SMPACK_OP(INT, false) SMPACK_OP(BININT, true)
-        SMPACK_OP(BININT1, true) SMPACK_OP(LONG, false) SMPACK_OP(BININT2, true) SMPACK_OP(
-            NONE, true) SMPACK_OP(PERSID, false) SMPACK_OP(BINPERSID, true) SMPACK_OP(REDUCE, true)
+    SMPACK_OP(STOP, true)
+    SMPACK_OP(POP, false) SMPACK_OP(POP_MARK, false) SMPACK_OP(DUP, false) SMPACK_OP(
+        FLOAT, false) SMPACK_OP(INT, false) SMPACK_OP(BININT, true) SMPACK_OP(BININT1, true)
+        SMPACK_OP(LONG, false) SMPACK_OP(BININT2, true) SMPACK_OP(NONE, true) SMPACK_OP(
+            PERSID, false) SMPACK_OP(BINPERSID, true) SMPACK_OP(REDUCE, true)
             SMPACK_OP(STRING, false) SMPACK_OP(BINSTRING, false) SMPACK_OP(
                 SHORT_BINSTRING, true) SMPACK_OP(UNICODE, false) SMPACK_OP(BINUNICODE, true)
                 SMPACK_OP(APPEND, true) SMPACK_OP(BUILD, true) SMPACK_OP(GLOBAL, true) SMPACK_OP(

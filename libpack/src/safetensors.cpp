@@ -398,6 +398,10 @@ Result<SafetensorsInfo> inspect_safetensors(const ByteSource& source,
     return std::move(read).error();
   }
   if (!valid_utf8(header)) return invalid("the header is not valid UTF-8");
+  // JSON allows no raw NUL anywhere, and nlohmann's parser would stop at one.
+  if (std::size_t nul = header.find('\0'); nul != std::string::npos) {
+    return invalid("invalid JSON: a NUL byte at header offset " + std::to_string(nul));
+  }
 
   HeaderHandler handler;
   try {

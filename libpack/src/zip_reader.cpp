@@ -142,13 +142,35 @@ class DirectoryReader {
 
   // ---- end records ----------------------------------------------------------------
 
+  // The longest suffix of at most `limit` bytes that the source holds (a streamed
+  // member may keep less than the 64 KiB an end record with a comment can need).
+  std::uint64_t longest_held_suffix(std::uint64_t limit) const {
+    std::uint64_t size = source_.size();
+    std::uint64_t low = 0;
+    std::uint64_t high = limit;
+    while (low < high) {
+      std::uint64_t middle = low + (high - low + 1) / 2;
+      if (source_.holds(size - middle, middle)) {
+        low = middle;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return low;
+  }
+
   Result<bool> find_end_record() {
     std::uint64_t size = source_.size();
     if (size < kEndRecordSize) {
       return broken(WeightProblemKind::zip_malformed,
                     "only " + std::to_string(size) + " bytes, too short for a zip end record");
     }
-    std::uint64_t tail_length = std::min<std::uint64_t>(size, kEndRecordSize + kMaxCommentSize);
+    std::uint64_t tail_length =
+        longest_held_suffix(std::min<std::uint64_t>(size, kEndRecordSize + kMaxCommentSize));
+    if (tail_length < kEndRecordSize) {
+      return broken(WeightProblemKind::not_available,
+                    "the end of the zip (its central directory) is not available");
+    }
     auto tail = read_if_held(source_, size - tail_length, tail_length);
     if (!tail) return std::move(tail).error();
     if (!*tail) {
@@ -186,10 +208,13 @@ class DirectoryReader {
     entry_count_ = fields.u16(at + 10);
     directory_size_ = fields.u32(at + 12);
     directory_offset_ = fields.u32(at + 16);
-    if (disk != 0 || directory_disk != 0 || entries_on_disk != entry_count_) {
-      if (disk != 0xFFFF && directory_disk != 0xFFFF) {
-        return broken(WeightProblemKind::zip_unsupported, "a multi-disk (split) archive");
-      }
+    if ((disk != 0 && disk != 0xFFFF) || (directory_disk != 0 && directory_disk != 0xFFFF)) {
+      return broken(WeightProblemKind::zip_unsupported, "a multi-disk (split) archive");
+    }
+    if (entries_on_disk != entry_count_) {
+      problem(WeightProblemKind::zip_malformed,
+              "the end record counts " + std::to_string(entries_on_disk) +
+                  " entries on this disk but " + std::to_string(entry_count_) + " in all");
     }
     directory_end_ = end_offset_;
     bool needs_zip64 =

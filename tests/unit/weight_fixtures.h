@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace smpack::testing {
@@ -99,13 +100,21 @@ inline std::string state_dict_pickle(
 }
 
 struct ZipMember {
+  ZipMember(std::string member_name, std::string member_data)
+      : name(std::move(member_name)), data(std::move(member_data)) {}
+  ZipMember& deflated() { return deflate = true, *this; }
+  ZipMember& with_local_name(std::string other) { return local_name = std::move(other), *this; }
+  ZipMember& with_flags(std::uint16_t value) { return flags = value, *this; }
+  ZipMember& with_crc(std::uint32_t value) { return crc = value, *this; }
+  ZipMember& at_offset(std::uint64_t value) { return central_offset = value, *this; }
+
   std::string name;
   std::string data;
   bool deflate = false;
   std::string local_name;  // empty: same as name
   std::uint16_t flags = 0;
-  std::optional<std::uint32_t> crc;             // stored CRC override
-  std::optional<std::uint64_t> central_offset;  // local header offset override
+  std::optional<std::uint32_t> crc;             // CRC written instead of the real one
+  std::optional<std::uint64_t> central_offset;  // local header offset the directory claims
 };
 
 inline std::string deflate_raw(const std::string& data) {
