@@ -980,6 +980,13 @@ const ModuleResult* ModuleScanner::scan_module_file(const std::string& file, int
         });
     if (!known) result_.scan.problems.push_back(found);
   }
+  for (const ScanNote& note : module->scan.notes) {
+    const bool known =
+        std::any_of(result_.scan.notes.begin(), result_.scan.notes.end(), [&](const ScanNote& n) {
+          return n.file == note.file && n.line == note.line && n.message == note.message;
+        });
+    if (!known) result_.scan.notes.push_back(note);
+  }
   return module;
 }
 

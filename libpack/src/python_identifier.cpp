@@ -219,7 +219,25 @@ const char* ascii_decomposition(std::uint32_t code_point) {
   return it->ascii;
 }
 
+// The code points with an ASCII NFKC form that are not identifier characters, as ranges
+// (generated from unicodedata like the table above, with `not isidentifier()`).
+constexpr std::uint32_t kRefusedLookalikes[][2] = {
+    {0xB2, 0xB3},       {0xB9, 0xB9},       {0x2070, 0x2070},  {0x2074, 0x2079}, {0x2080, 0x2089},
+    {0x20A8, 0x20A8},   {0x2116, 0x2116},   {0x2120, 0x2122},  {0x213B, 0x213B}, {0x2460, 0x2473},
+    {0x24B6, 0x24EA},   {0x3250, 0x325F},   {0x32B1, 0x32BF},  {0x32CC, 0x32CF}, {0x3371, 0x337A},
+    {0x3380, 0x3381},   {0x3383, 0x338B},   {0x338E, 0x3394},  {0x3396, 0x339A}, {0x339C, 0x33A6},
+    {0x33A9, 0x33AD},   {0x33B0, 0x33B1},   {0x33B3, 0x33B5},  {0x33B7, 0x33BB}, {0x33BD, 0x33BF},
+    {0x33C3, 0x33C5},   {0x33C8, 0x33D7},   {0x33D9, 0x33DD},  {0x33FF, 0x33FF}, {0x1F12B, 0x1F12E},
+    {0x1F130, 0x1F14F}, {0x1F16A, 0x1F16C}, {0x1F190, 0x1F190}};
+
 }  // namespace
+
+bool is_refused_ascii_lookalike(std::uint32_t code_point) {
+  return std::any_of(std::begin(kRefusedLookalikes), std::end(kRefusedLookalikes),
+                     [&](const std::uint32_t(&range)[2]) {
+                       return code_point >= range[0] && code_point <= range[1];
+                     });
+}
 
 std::string normalize_python_identifier(std::string_view utf8) {
   std::string normalized;

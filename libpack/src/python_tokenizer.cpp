@@ -301,7 +301,8 @@ class Tokenizer {
         fail_here(TokenizeErrorKind::syntax_error, "invalid UTF-8 byte in an identifier");
         break;
       }
-      if (is_refused_non_ascii(decoded.code_point)) {
+      if (is_refused_non_ascii(decoded.code_point) ||
+          is_refused_ascii_lookalike(decoded.code_point)) {
         if (pos_ == start) {
           char hex[16];
           std::snprintf(hex, sizeof hex, "U+%04X", decoded.code_point);
