@@ -1,0 +1,334 @@
+"""End-to-end tests of `smpack lint`: real binary, fixtures built at test time with Python
+tarfile and GNU tar, oracles from the SageMaker inference toolkit, pip and packaging."""
+
+import io
+import json
+import os
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+SMPACK = os.environ.get("SMPACK_BIN", "smpack")
+SOURCE_DIR = Path(os.environ.get("SMPACK_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+SARIF_SCHEMA = SOURCE_DIR / ".." / "shared" / "data" / "sarif-schema-2.1.0.json"
+
+GOOD_HANDLERS = (
+    "import torch\n"
+    "def model_fn(model_dir):\n    return torch.jit.load(model_dir + '/model.pt')\n"
+    "def predict_fn(data, model, context=None):\n    return model(data)\n"
+)
+
+
+def smpack(*args, cwd=None):
+    return subprocess.run([SMPACK, *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def lint_available():
+    return smpack("lint", "--list-rules").returncode == 0
+
+
+pytestmark = pytest.mark.skipif(
+    not lint_available(), reason="this smpack build has no lint subcommand registered"
+)
+
+
+def make_dir(root: Path, files: dict) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return root
+
+
+def make_tar(path: Path, files: dict, mode="w:gz") -> Path:
+    with tarfile.open(path, mode) as tar:
+        for name, content in files.items():
+            data = content.encode() if isinstance(content, str) else content
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def findings(result):
+    """The (rule, member, line) triples of a --format json run."""
+    doc = json.loads(result.stdout)
+    return [(f["rule"], f["member"], f["line"]) for r in doc["reports"] for f in r["findings"]]
+
+
+def rules_of(result):
+    return {rule for rule, _, _ in findings(result)}
+
+
+def test_clean_directory_passes(tmp_path):
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS,
+                                      "code/requirements.txt": "numpy==1.26.4\n"})
+    result = smpack("lint", model)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "profile pytorch" in result.stdout
+    assert "deploy-ready" in result.stdout
+
+
+def test_wrapped_archive_made_by_gnu_tar(tmp_path):
+    make_dir(tmp_path / "model", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS})
+    archive = tmp_path / "model.tar.gz"
+    subprocess.run(["tar", "-czf", archive, "-C", tmp_path, "model"], check=True)
+    result = smpack("lint", archive)
+    assert result.returncode == 1
+    line = next(l for l in result.stdout.splitlines() if l.endswith("[layout-wrapped]"))
+    assert line.startswith(f"{archive}: error: every member is under 'model/'")
+    assert "tar -C model -czf model.tar.gz ." in line
+
+
+def test_plain_tar_named_tar_gz(tmp_path):
+    archive = make_tar(tmp_path / "model.tar.gz", {"model.pt": "x"}, mode="w")
+    result = smpack("lint", archive, "--format", "json")
+    assert result.returncode == 1
+    assert ("layout-not-gzip", "", 0) in findings(result)
+
+
+def test_unsafe_member_exits_3(tmp_path):
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.addfile(tarfile.TarInfo("model.pt"), io.BytesIO(b""))
+        link = tarfile.TarInfo("weights")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "../../etc/passwd"
+        tar.addfile(link)
+    result = smpack("lint", archive)
+    # The tree loader may refuse the archive outright; either way it is exit 3.
+    assert result.returncode == 3, result.stdout + result.stderr
+
+
+def test_layout_family(tmp_path):
+    model = make_dir(tmp_path / "m", {
+        "model.pt": "x", "inference.py": GOOD_HANDLERS, "requirements.txt": "numpy\n",
+        "code/lib/dep/requirements.txt": "x\n", "code/extra.pth": "x",
+        "code/__pycache__/a.cpython-311.pyc": "x", ".DS_Store": "x"})
+    result = smpack("lint", model, "--format", "json", "--fail-on", "info")
+    assert result.returncode == 1
+    got = findings(result)
+    assert ("layout-handler-outside-code", "inference.py", 0) in got
+    assert ("layout-requirements-not-installed", "requirements.txt", 0) in got
+    assert ("layout-requirements-not-installed", "code/lib/dep/requirements.txt", 0) in got
+    assert ("layout-weights-in-code", "code/extra.pth", 0) in got
+    assert ("layout-junk", "code/__pycache__", 0) in got
+    assert ("layout-junk", ".DS_Store", 0) in got
+
+
+def toolkit_error(source: str, handler: str, argc: int):
+    """The TypeError text the real toolkit raises when it calls `handler` with argc args."""
+    from sagemaker_inference.transformer import Transformer
+
+    namespace = {}
+    exec(compile(source, "inference.py", "exec"), namespace)
+    transformer = Transformer()
+    transformer._context = object()
+    try:
+        transformer._run_handler_function(namespace[handler], *range(argc))
+    except TypeError as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.parametrize("source,handler,argc", [
+    ("def model_fn():\n    pass\n", "model_fn", 1),
+    ("def predict_fn(data, model, context, extra):\n    pass\n", "predict_fn", 2),
+    ("def transform_fn(model, data):\n    pass\n", "transform_fn", 4),
+    ("def output_fn(prediction, accept, **kwargs):\n    pass\n", "output_fn", 2),
+    ("def input_fn(data, *, content_type):\n    pass\n", "input_fn", 2),
+])
+def test_handler_errors_match_the_toolkit(tmp_path, source, handler, argc):
+    expected = toolkit_error(source, handler, argc)
+    assert expected is not None
+    if handler != "model_fn":
+        source += "def model_fn(model_dir):\n    pass\n"
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    result = smpack("lint", model)
+    assert result.returncode == 1
+    lines = [l for l in result.stdout.splitlines() if "code/inference.py:" in l]
+    assert any(expected in l for l in lines), (expected, result.stdout)
+
+
+def test_handler_family(tmp_path):
+    source = (
+        "async def model_fn(model_dir):\n    pass\n"
+        "def transform_fn(model, data, content_type, accept):\n    pass\n"
+        "def input_fn(data, content_type):\n    pass\n"
+        "def predict(data, model):\n    pass\n"
+        "class Handler:\n    def output_fn(self, prediction, accept):\n        pass\n"
+    )
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    result = smpack("lint", model, "--format", "json")
+    got = findings(result)
+    assert ("handler-async", "code/inference.py", 1) in got
+    assert ("handler-transform-with-io", "code/inference.py", 3) in got
+    assert ("handler-near-miss", "code/inference.py", 7) in got
+    assert ("handler-nested-only", "code/inference.py", 10) in got
+
+
+def test_transform_with_io_message_is_the_toolkits(tmp_path):
+    from sagemaker_inference.transformer import Transformer
+    import inspect
+    text = inspect.getsource(Transformer._validate_user_module_and_set_functions)
+    expected = "Cannot use transform_fn implementation in conjunction with input_fn, predict_fn, and/or output_fn implementation"
+    assert expected.replace(" ", "") in text.replace('"', "").replace("\n", "").replace(" ", "")
+    source = "def transform_fn(m, d, c, a):\n    pass\ndef predict_fn(d, m):\n    pass\n"
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    assert expected in smpack("lint", model).stdout
+
+
+def test_container_family(tmp_path):
+    pt = make_dir(tmp_path / "pt", {"a.pt": "x", "b.pth": "x", "code/inference.py": "import torch\n"})
+    assert "pytorch-default-model" in rules_of(smpack("lint", pt, "--format", "json"))
+    hf = make_dir(tmp_path / "hf", {"config.json": '{"model_type": "bert"}', "model.safetensors": "x"})
+    assert "huggingface-no-task" in rules_of(smpack("lint", hf, "--profile", "huggingface", "--format", "json"))
+    ok = smpack("lint", hf, "--profile", "huggingface", "--env", "HF_TASK=fill-mask", "--format", "json")
+    assert "huggingface-no-task" not in rules_of(ok)
+    tf = make_dir(tmp_path / "tf", {"export/saved_model.pb": "x",
+                                    "code/inference.py": "def input_handler(data, context):\n    pass\n"})
+    tf_rules = rules_of(smpack("lint", tf, "--profile", "tensorflow", "--format", "json"))
+    assert {"tensorflow-no-saved-model", "tensorflow-handlers"} <= tf_rules
+    sk = make_dir(tmp_path / "sk", {"model.joblib": "x",
+                                    "code/inference.py": "def transform_fn(m, d, c, a):\n    pass\n"})
+    sk_rules = rules_of(smpack("lint", sk, "--profile", "sklearn", "--format", "json"))
+    assert {"handler-no-model-fn", "sklearn-transform-fn-ignored"} <= sk_rules
+
+
+def pip_refuses(tmp_path, line):
+    from pip._internal.network.session import PipSession
+    from pip._internal.req.constructors import install_req_from_parsed_requirement
+    from pip._internal.req.req_file import parse_requirements
+    path = tmp_path / "oracle.txt"
+    path.write_text(line + "\n")
+    try:
+        for parsed in parse_requirements(str(path), session=PipSession()):
+            install_req_from_parsed_requirement(parsed)
+    except Exception:
+        return True
+    return False
+
+
+# Lines on which pip 23's legacy specifiers and packaging 24 agree.
+@pytest.mark.parametrize("line", [
+    "numpy==1.26.4", "pandas=2.0", "a[b c]", "x @ https://h/x.whl ; os_name=='posix'",
+    "a; python_version >= '3.8' and (os_name == 'posix' or extra == 'x')", "a; python_version >= 3.8",
+    "a; os_name notin 'x'", "--frobnicate", "--no x", "-r", "--pre=1", "a==1 --hash=md5:00",
+    "a==1 --hash=sha256:00", "-e git+https://h/r.git", "-e git+https://h/r.git#egg=r",
+    "https://h/pkg.whl", "https://h/p-1.0-py3-none-any.whl", "a -r 'unterminated", "numpy~=1",
+])
+def test_requirements_lines_agree_with_pip(tmp_path, line):
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/requirements.txt": line + "\n"})
+    result = smpack("lint", model, "--format", "json")
+    ours = "req-invalid-line" in rules_of(result)
+    assert ours == pip_refuses(tmp_path, line), (line, result.stdout)
+
+
+# PEP 508 as packaging 24 (what pip >= 24.1 vendors) reads it; pip splits "; marker" first.
+@pytest.mark.parametrize("line", [
+    "numpy[]>=1.0,", "nu_mpy_", "numpy-", "numpy>=1.0.*", "numpy==1.0.*", "numpy==1.0+abc.def",
+    "numpy>=1.0+abc", "numpy~=1.0", "numpy>=1.0foo", "numpy>=", "numpy<>1", "numpy===any-thing",
+    "numpy (>=1.0)", "numpy(>=1.0", "numpy>=1.0RC1.post2.dev3", "numpy[a,]", "x @ https://h/x.whl",
+    "x@", "numpy==${VER}",
+])
+def test_pep508_agrees_with_packaging(tmp_path, line):
+    from packaging.requirements import InvalidRequirement, Requirement
+    try:
+        Requirement(line)
+        packaging_refuses = False
+    except InvalidRequirement:
+        packaging_refuses = True
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/requirements.txt": line + "\n"})
+    ours = "req-invalid-line" in rules_of(smpack("lint", model, "--format", "json"))
+    assert ours == packaging_refuses, line
+
+
+def test_requirements_family(tmp_path):
+    model = make_dir(tmp_path / "m", {
+        "model.pt": "x",
+        "code/inference.py": GOOD_HANDLERS,
+        "code/requirements.txt": (
+            "numpy==1.26.4\n-r base.txt\n-c missing.txt\nnumpy<1.26\n"
+            "requests==2.31.0\nRequests==2.31.0\n./wheels/dep-1.0-py3-none-any.whl\n"
+            "torch==2.0.1\n--index-url https://${TOKEN}@host/simple\ntorch --pre\n"),
+        "code/base.txt": "scipy\n",
+    })
+    result = smpack("lint", model, "--format", "json", "--fail-on", "info")
+    got = findings(result)
+    assert ("req-include-missing", "code/requirements.txt", 3) in got
+    assert ("req-conflict", "code/requirements.txt", 4) in got
+    assert ("req-duplicate", "code/requirements.txt", 6) in got
+    assert ("req-local-path-missing", "code/requirements.txt", 7) in got
+    assert ("req-framework-reinstall", "code/requirements.txt", 8) in got
+    assert ("req-env-var", "code/requirements.txt", 9) in got
+    assert ("req-ignored-option", "code/requirements.txt", 10) in got
+    assert ("req-unpinned", "code/base.txt", 1) in got
+    assert any(rule == "req-needs-network" for rule, _, _ in got)
+
+
+def test_fail_on_and_disable(tmp_path):
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS,
+                                      "code/requirements.txt": "scipy\n"})
+    assert smpack("lint", model).returncode == 0
+    assert smpack("lint", model, "--fail-on", "info").returncode == 1
+    disabled = smpack("lint", model, "--fail-on", "info", "--disable", "req-unpinned",
+                      "--disable", "req-needs-network")
+    assert disabled.returncode == 0, disabled.stdout
+
+
+def test_usage_errors(tmp_path):
+    model = make_dir(tmp_path / "m", {"model.pt": "x"})
+    typo = smpack("lint", model, "--disable", "req-unpined")
+    assert typo.returncode == 2
+    assert "did you mean 'req-unpinned'" in typo.stderr
+    assert smpack("lint", model, "--profile", "jax").returncode == 2
+    assert smpack("lint", model, "--env", "NOEQUALS").returncode == 2
+    assert smpack("lint", model, "--fail-on", "fatal").returncode == 2
+
+
+def test_missing_input_exits_3(tmp_path):
+    assert smpack("lint", tmp_path / "nope.tar.gz").returncode == 3
+    garbage = tmp_path / "garbage.tar.gz"
+    garbage.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 20)
+    assert smpack("lint", garbage).returncode == 3
+
+
+def test_sarif_is_valid_and_complete(tmp_path):
+    if not SARIF_SCHEMA.exists():
+        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA}")
+    import jsonschema
+    model = make_dir(tmp_path / "m", {"a.pt": "x", "b.pt": "x",
+                                      "code/inference.py": "def predict_fn(x):\n    pass\n"})
+    archive = make_tar(tmp_path / "model.tar.gz", {"model/model.pt": "x"})
+    result = smpack("lint", model, archive, "--format", "sarif")
+    assert result.returncode == 1
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, json.loads(SARIF_SCHEMA.read_text()))
+    run = doc["runs"][0]
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    listed = json.loads(smpack("lint", "--list-rules", "--format", "json").stdout)["rules"]
+    assert rule_ids == [rule["id"] for rule in listed]
+    results = run["results"]
+    arity = next(r for r in results if r["ruleId"] == "handler-arity")
+    assert rule_ids[arity["ruleIndex"]] == "handler-arity"
+    location = arity["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"].endswith("m/code/inference.py")
+    assert location["region"]["startLine"] == 1
+    wrapped = next(r for r in results if r["ruleId"] == "layout-wrapped")
+    assert wrapped["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("model.tar.gz")
+
+
+def test_every_rule_has_a_doc_entry():
+    listed = json.loads(smpack("lint", "--list-rules", "--format", "json").stdout)["rules"]
+    docs = (SOURCE_DIR / "docs" / "rules.md").read_text()
+    headings = set(re.findall(r"^## (\S+)$", docs, flags=re.M))
+    ids = {rule["id"] for rule in listed}
+    assert ids - headings == set(), "rules without a docs/rules.md entry"
+    assert headings - ids == set(), "docs/rules.md entries for rules that do not exist"
+    for rule in ids:
+        section = docs.split(f"## {rule}\n", 1)[1].split("\n## ", 1)[0]
+        for part in ("Bad", "Good", "Why:", "Source:"):
+            assert part in section, f"{rule}: no {part}"
