@@ -97,11 +97,16 @@ Result<void> check_zip_crcs(const ByteSource& source, const ZipDirectory& direct
                             const std::vector<const ZipEntry*>& already_checked,
                             const WeightScanLimits& limits, WeightFileReport& report) {
   std::uint64_t budget = limits.crc_check_bytes;
+  std::uint64_t not_held = 0;
+  std::string first_not_held;
   for (const ZipEntry& entry : directory.entries) {
     if (!entry.located || entry.uncompressed_size > budget ||
         std::find(already_checked.begin(), already_checked.end(), &entry) !=
-            already_checked.end() ||
-        !source.holds(entry.data_offset, entry.compressed_size)) {
+            already_checked.end()) {
+      continue;
+    }
+    if (!source.holds(entry.data_offset, entry.compressed_size)) {
+      if (not_held++ == 0) first_not_held = entry.name;
       continue;
     }
     budget -= entry.uncompressed_size;
@@ -109,6 +114,11 @@ Result<void> check_zip_crcs(const ByteSource& source, const ZipDirectory& direct
         stream_zip_member(source, entry, report.member, [](std::span<const std::byte>) {});
     if (!checked) return std::move(checked).error();
     add_named_problems(report, std::move(checked->problems));
+  }
+  if (not_held > 0) {
+    add_problem(report, WeightProblemKind::not_available,
+                "the data of " + std::to_string(not_held) + " members (the first: " +
+                    first_not_held + ") is not available; their CRCs were not checked");
   }
   return {};
 }

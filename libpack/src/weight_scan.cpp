@@ -46,7 +46,8 @@ bool looks_like_safetensors(std::span<const std::byte> head) {
   if (head.size() < 9) return false;
   std::uint64_t n = 0;
   for (std::size_t i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(head[i]) << (8 * i);
-  if (n < 2 || n > kSafetensorsMaxHeaderBytes) return false;
+  // An oversized N is still recognisably safetensors (and then rejected for it).
+  if (n < 2) return false;
   std::string_view json = as_text(head.subspan(8));
   std::size_t first = json.find_first_not_of(" \t\r\n");
   return first != std::string_view::npos && json[first] == '{';
