@@ -205,8 +205,10 @@ Result<void> run_model_checks(const HarnessOptions& options, const std::string& 
 
   const auto reference = cpu_reference(model_bytes, cpu_inputs, device, report);
   if (reference) {
+    const auto computed_in = outputs.empty() ? at::kFloat : outputs[0].scalar_type();
     report.checks.push_back(compare_outputs(device.str() + " vs " + reference->label, outputs,
-                                            reference->outputs, std::nullopt));
+                                            reference->outputs,
+                                            reference_tolerance(computed_in, device)));
     if (options.half_dtype) {
       check_half_precision(model_bytes, cpu_inputs, device, scalar_type(*options.half_dtype),
                            *reference, report);

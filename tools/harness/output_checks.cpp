@@ -35,6 +35,11 @@ Tolerance default_tolerance(at::ScalarType computed_in) {
   }
 }
 
+Tolerance reference_tolerance(at::ScalarType computed_in, const c10::Device& device) {
+  if (device.is_cuda() && computed_in == at::kFloat) return {1e-3, 1e-4};
+  return default_tolerance(computed_in);
+}
+
 CheckResult compare_outputs(const std::string& name, const std::vector<at::Tensor>& actual,
                             const std::vector<at::Tensor>& expected,
                             std::optional<Tolerance> tolerance) {

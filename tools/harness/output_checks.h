@@ -21,6 +21,10 @@ struct Tolerance {
 // bfloat16 5e-2/5e-2; integers and booleans must be equal.
 Tolerance default_tolerance(at::ScalarType computed_in);
 
+// Against a CPU reference, a GPU's float32 gets rtol 1e-3 / atol 1e-4: its kernels sum in
+// other orders and cuDNN may pick Winograd or FFT algorithms. Otherwise default_tolerance.
+Tolerance reference_tolerance(at::ScalarType computed_in, const c10::Device& device);
+
 // Compares output lists (count, shapes, values; NaN matches NaN) in float64 on the CPU.
 // `tolerance` unset: the default for each actual output's dtype.
 CheckResult compare_outputs(const std::string& name, const std::vector<at::Tensor>& actual,

@@ -70,6 +70,13 @@ std::vector<at::Tensor> to_device(const std::vector<at::Tensor>& tensors,
 std::string torch_message(const std::exception& error) {
   const auto* torch_error = dynamic_cast<const c10::Error*>(&error);
   std::string text = torch_error != nullptr ? torch_error->what_without_backtrace() : error.what();
+  // The TorchScript interpreter puts its cause last, after a listing of the failing code.
+  constexpr std::string_view kInterpreter =
+      "The following operation failed in the TorchScript interpreter";
+  if (text.starts_with(kInterpreter)) {
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text.substr(text.rfind('\n') + 1);
+  }
   if (const auto newline = text.find('\n'); newline != std::string::npos) text.resize(newline);
   return text;
 }

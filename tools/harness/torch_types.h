@@ -26,7 +26,8 @@ std::vector<TensorSummary> summarize_tensors(const std::string& prefix,
 std::vector<at::Tensor> to_device(const std::vector<at::Tensor>& tensors,
                                   const c10::Device& device);
 
-// The first line of a Torch exception: its messages carry a C++ backtrace after it.
+// The line of a Torch exception that says what went wrong: its messages carry a C++
+// backtrace or a TorchScript listing besides.
 std::string torch_message(const std::exception& error);
 
 }  // namespace smpack::harness
