@@ -8,6 +8,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import hashlib
+import io
 import json
 import lzma
 import os
@@ -614,17 +615,17 @@ def test_extract_keeps_symlinks_that_stay_inside(tmp_path):
 # Unreadable input: every reading command, every kind of wrong file
 # ----------------------------------------------------------------------------
 
-READERS = [
-    ("ls",), ("info",), ("verify",), ("digest",), ("cat", "{archive}", "config.json"), ("extract", "-C", "{dest}"),
-    ("diff", "{archive}", "{good}"),
-]
-
-
-def _reader_args(command: tuple, archive: Path, dest: Path, good: Path) -> list[str]:
-    if len(command) == 1 or command[0] == "extract":
-        rest = [a.format(dest=dest) for a in command[1:]]
-        return [command[0], str(archive), *rest]
-    return [command[0], *(a.format(archive=archive, good=good) for a in command[1:])]
+# command -> argv that makes it read ARCHIVE (`dest`: an extraction directory;
+# `good`: an intact archive for the other side of a diff).
+READERS = {
+    "ls": lambda archive, dest, good: ["ls", archive],
+    "info": lambda archive, dest, good: ["info", archive],
+    "verify": lambda archive, dest, good: ["verify", archive],
+    "digest": lambda archive, dest, good: ["digest", archive],
+    "cat": lambda archive, dest, good: ["cat", archive, "config.json"],
+    "extract": lambda archive, dest, good: ["extract", archive, "-C", dest],
+    "diff": lambda archive, dest, good: ["diff", archive, good],
+}
 
 
 @pytest.fixture(scope="module")
@@ -634,46 +635,46 @@ def small_tar(tmp_path_factory) -> bytes:
     return gzip.decompress(build_archive(src, base / "small.tar.gz").read_bytes())
 
 
-def _wrong_files(tar_bytes: bytes) -> dict[str, tuple[bytes, str]]:
-    """name -> (file content, a phrase the error must contain)."""
-    zipped = _zip_bytes()
-    return {
-        "zip": (zipped, "zip archive"),
-        "garbage": (b"this is not an archive at all\n" * 50, "neither a tar archive nor a compressed file"),
-        "empty": (b"", "empty"),
-        "gzip-of-text": (gzip.compress(b"hello world\n" * 100), "Unrecognized archive format"),
-        "zstd-magic-only": (b"\x28\xb5\x2f\xfd" + bytes(64), "zstd"),
-        "truncated-gzip": (gzip.compress(tar_bytes)[: len(gzip.compress(tar_bytes)) // 2], "truncated"),
-        "gzip-trailing-garbage": (gzip.compress(tar_bytes) + b"GARBAGE!", "trailing data"),
-    }
-
-
 def _zip_bytes() -> bytes:
-    import io
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("model.bin", b"x" * 100)
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
+def _wrong_files(tar_bytes: bytes) -> dict[str, tuple[bytes, str]]:
+    """name -> (file content, a phrase the error must contain)."""
+    gzipped = gzip.compress(tar_bytes)
+    return {
+        "zip": (_zip_bytes(), "zip archive"),
+        "garbage": (b"this is not an archive at all\n" * 50, "neither a tar archive nor a compressed file"),
+        "empty": (b"", "empty"),
+        "gzip-of-text": (gzip.compress(b"hello world\n" * 100), "Unrecognized archive format"),
+        "zstd-magic-only": (b"\x28\xb5\x2f\xfd" + bytes(64), "zstd"),
+        "truncated-gzip": (gzipped[: len(gzipped) // 2], "truncated"),
+        "gzip-trailing-garbage": (gzipped + b"GARBAGE!", "trailing data"),
+    }
+
+
+WRONG_KINDS = list(_wrong_files(b""))
+
+
+@pytest.mark.parametrize("command", READERS)
 def test_a_missing_archive_exits_3_naming_the_path(tmp_path, command, built):
     missing = tmp_path / "no-such.tar.gz"
-    result = run_smpack(*_reader_args(command, missing, tmp_path / "d", built.archive))
+    result = run_smpack(*READERS[command](missing, tmp_path / "dest", built.archive))
     assert result.returncode == EXIT_BAD_INPUT, result.stderr
     assert f"{missing}: cannot open: No such file or directory" in result.stderr
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("kind", ["zip", "garbage", "empty", "gzip-of-text", "zstd-magic-only",
-                                  "truncated-gzip", "gzip-trailing-garbage"])
-@pytest.mark.parametrize("command", READERS, ids=lambda c: c[0])
+@pytest.mark.parametrize("kind", WRONG_KINDS)
+@pytest.mark.parametrize("command", READERS)
 def test_a_wrong_file_named_tar_gz_exits_3_saying_what_it_is(tmp_path, small_tar, built, kind, command):
     content, phrase = _wrong_files(small_tar)[kind]
     archive = tmp_path / "model.tar.gz"
     archive.write_bytes(content)
-    result = run_smpack(*_reader_args(command, archive, tmp_path / "dest", built.archive))
+    result = run_smpack(*READERS[command](archive, tmp_path / "dest", built.archive))
     assert result.returncode == EXIT_BAD_INPUT, (result.stdout, result.stderr)
     assert str(archive) in result.stderr and phrase in result.stderr, result.stderr
     assert "internal error" not in result.stderr
@@ -682,7 +683,7 @@ def test_a_wrong_file_named_tar_gz_exits_3_saying_what_it_is(tmp_path, small_tar
 def test_a_plain_uncompressed_tar_is_read(tmp_path, small_tar):
     archive = tmp_path / "plain.tar.gz"
     archive.write_bytes(small_tar)
-    with tarfile.open(fileobj=__import__("io").BytesIO(small_tar)) as tar:
+    with tarfile.open(fileobj=io.BytesIO(small_tar)) as tar:
         names = tar.getnames()
     ls = run_smpack("ls", archive)
     assert ls.returncode == EXIT_OK and [n.rstrip("/") for n in ls.stdout.splitlines()] == names

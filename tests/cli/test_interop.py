@@ -10,11 +10,11 @@ with the source tree; the other tools are the oracles.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import types
 import zlib
@@ -259,7 +259,7 @@ def test_python_pax_and_gnu_long_names_are_read_exactly(tmp_path):
             info = tarfile.TarInfo(LONG_NAME)
             payload = b"payload " * 40
             info.size = len(payload)
-            tar.addfile(info, __import__("io").BytesIO(payload))
+            tar.addfile(info, io.BytesIO(payload))
             link = tarfile.TarInfo("link_" + "l" * 120)
             link.type, link.linkname = tarfile.SYMTYPE, link_target
             tar.addfile(link)
