@@ -760,8 +760,12 @@ void ModuleScanner::bind_unknown_target_names(const Scope& scope, TokenRange tar
       binding.note = note;
       record_assignment_in_function(scope, binding.name, line);
       bind(scope, std::move(binding));
-    } else if (view().is_op(target.begin, "(") || view().is_op(target.begin, "[")) {
-      bind_unknown_target_names(scope, target, line, note);
+    } else {
+      // (a, b) or [a, b] nested in the targets; anything else (attributes, calls) binds
+      // no module name. Each level strips one pair of brackets, so recursion is bounded.
+      const TokenRange inner =
+          view().strip_enclosing(view().strip_enclosing(target, "(", ")"), "[", "]");
+      if (inner.size() < target.size()) bind_unknown_target_names(scope, inner, line, note);
     }
   }
 }

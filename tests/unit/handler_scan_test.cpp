@@ -338,6 +338,14 @@ TEST(HandlerScan, OversizedInputIsALimitProblem) {
   EXPECT_TRUE(result.bindings.empty());
 }
 
+TEST(HandlerScan, UnpackingIntoCallTargetsTerminates) {
+  // Found by fuzzing: a bracketed target that is not one bracket pair recursed forever.
+  const ModuleScan result = scan("a, (b)(c) = f()\nfor (x)[0], [y] in z: pass\n");
+  EXPECT_NE(result.find("a"), nullptr);
+  EXPECT_NE(result.find("y"), nullptr);
+  EXPECT_EQ(result.find("b"), nullptr);
+}
+
 TEST(HandlerScan, CollectsEveryModuleLevelName) {
   const ModuleScan result = scan("import os\nfrom x import y as z\nclass C: pass\nN = 1\n");
   for (const char* name : {"os", "z", "C", "N"}) EXPECT_NE(result.find(name), nullptr) << name;
