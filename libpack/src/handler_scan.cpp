@@ -6,10 +6,8 @@
 #include <set>
 #include <utility>
 
-#include "handler_module_paths.h"
+#include "handler_module_scanner.h"
 #include "handler_signature.h"
-#include "python_statements.h"
-#include "smpack/python_tokenizer.h"
 
 namespace smpack {
 
@@ -40,6 +38,7 @@ std::optional<bool> HandlerBinding::is_callable() const {
   return is_function() || value == BindingKind::class_object;
 }
 
+namespace handler_scan_internal {
 namespace {
 
 bool is_handler_name(std::string_view name) {
@@ -71,162 +70,7 @@ std::string_view last_component(std::string_view dotted) {
   return dot == std::string_view::npos ? dotted : dotted.substr(dot + 1);
 }
 
-struct Decorator {
-  std::string dotted;          // as written, without the call: "functools.lru_cache"
-  bool called = false;         // @deco(...) rather than @deco
-  std::string first_argument;  // @wraps(target): "target" when it is a plain name
-  int line = 0;
-};
-
-// What a module-level def tells about using it as a decorator.
-struct DecoratorTraits {
-  bool uses_wraps = false;                  // a def inside it is decorated with (functools.)wraps
-  bool returns_its_argument = false;        // `return fn` where fn is its first parameter
-  bool inner_returns_its_argument = false;  // a def inside it does that (decorator factory)
-};
-
-// What a function body shows, found while walking it.
-struct FunctionBody {
-  std::string name;
-  std::string first_parameter;
-  std::set<std::string> globals;  // names declared `global`
-  DecoratorTraits traits;
-};
-
-// One module's result plus what `from m import *` needs.
-struct ModuleResult {
-  ModuleScan scan;
-  std::optional<std::vector<std::string>> all_names;  // a literal __all__
-  bool exports_unknown = false;  // an unresolvable star import may bind more names
-};
-
-class ScanSession;
-
-// Where a statement sits: at module level (perhaps in a branch that may not run) or
-// nested inside a function, class or `if __name__ == "__main__":` body.
-struct Scope {
-  bool module_level = true;
-  bool runs_on_import = true;  // module level, or a class body that runs at import
-  std::string branch;          // non-empty at module level inside if/try/for/while: "if at line 3"
-  std::string container;       // for nested scopes: "def main", "class Handler"
-  FunctionBody* function = nullptr;  // the innermost function being walked, if any
-};
-
-class ModuleScanner {
- public:
-  ModuleScanner(ScanSession& session, std::string path, std::string_view source, int depth)
-      : session_(session), path_(std::move(path)), source_(source), depth_(depth) {}
-
-  ModuleResult run();
-
- private:
-  void problem(int line, int column, std::string message, ScanProblem::Kind kind) {
-    result_.scan.problems.push_back({path_, line, column, std::move(message), kind});
-  }
-  void problem_at(std::size_t token, std::string message, ScanProblem::Kind kind) {
-    problem(view().at(token).line, view().at(token).column, std::move(message), kind);
-  }
-  const TokenView& view() const { return *view_; }
-  const Token& token(std::size_t index) const { return tokens_[index]; }
-
-  void walk(const std::vector<PyStatement>& statements, const Scope& scope);
-  void walk_compound(const PyStatement& statement, const Scope& scope,
-                     std::vector<Decorator>& decorators, bool& skip_else_of_main_guard);
-  void walk_simple(const PyStatement& statement, const Scope& scope);
-  void walk_def(const PyStatement& statement, const Scope& scope,
-                const std::vector<Decorator>& decorators);
-  void walk_class(const PyStatement& statement, const Scope& scope,
-                  const std::vector<Decorator>& decorators);
-  Decorator parse_decorator(TokenRange range) const;
-  void check_python2_statement(TokenRange range);
-
-  // Binding helpers.
-  void bind(const Scope& scope, HandlerBinding binding);
-  HandlerBinding binding_at(std::size_t token, std::string name, BindingKind kind) const;
-  void apply_decorators(HandlerBinding& binding, const std::vector<Decorator>& decorators) const;
-  void bind_targets(const Scope& scope, TokenRange targets, std::optional<TokenRange> value,
-                    int line);
-  void bind_unknown_target_names(const Scope& scope, TokenRange targets, int line,
-                                 const std::string& note);
-  HandlerBinding classify_value(TokenRange value, std::string name, int line);
-  void bind_import(const Scope& scope, TokenRange range);
-  void bind_from_import(const Scope& scope, TokenRange range);
-  void bind_delete(const Scope& scope, TokenRange range);
-  void record_assignment_in_function(const Scope& scope, const std::string& name, int line);
-  void record_all_names(TokenRange targets, TokenRange value, bool augmented);
-
-  // Import helpers.
-  struct ModuleRef {
-    std::string name;  // dotted, relative to the import root
-    std::string file;  // empty when not in the archive
-  };
-  ModuleRef find_module(std::string_view dotted, const std::vector<std::string>& bases) const;
-  ModuleRef find_absolute_module(std::string_view dotted, int line);
-  const ModuleResult* scan_module_file(const std::string& file, int line);
-  HandlerBinding module_binding(const ModuleRef& module, std::string name, int line);
-  HandlerBinding imported_copy(const HandlerBinding& source, std::string name, int line,
-                               const std::string& origin) const;
-  HandlerBinding unknown_binding(std::string name, int line, std::string note) const;
-  HandlerBinding resolve_module_attribute(const HandlerBinding& module,
-                                          const std::vector<std::string>& attributes, int line);
-
-  ScanSession& session_;
-  std::string path_;
-  std::string_view source_;
-  int depth_ = 0;
-  std::vector<Token> tokens_;
-  std::unique_ptr<TokenView> view_;
-  ModuleResult result_;
-  std::map<std::string, DecoratorTraits, std::less<>> traits_;
-  std::vector<std::pair<std::string, std::string>> global_assignments_;  // name, "def f line N"
-};
-
-// One scan_handler_module call: the sibling lookup, the caps, and the modules scanned so far
-// (each file once; cycles are cut).
-class ScanSession {
- public:
-  ScanSession(const SourceLookup& sibling, const HandlerScanLimits& limits,
-              std::string_view entry_path)
-      : sibling_(sibling), limits_(limits), paths_(entry_path) {}
-
-  const HandlerScanLimits& limits() const { return limits_; }
-  const ModulePaths& paths() const { return paths_; }
-  bool exists(const std::string& path) const { return sibling_ && sibling_(path) != nullptr; }
-
-  // The scan of the archive file `path`, or nullptr with `why` set (import cycle, depth
-  // or file cap). Problems it found are copied into `into`.
-  const ModuleResult* scan_file(const std::string& path, int depth, std::string& why) {
-    if (auto it = cache_.find(path); it != cache_.end()) return it->second.get();
-    if (in_progress_.count(path) != 0) {
-      why = "import cycle through " + path;
-      return nullptr;
-    }
-    if (depth > limits_.max_import_depth) {
-      why = "imports nested more than " + std::to_string(limits_.max_import_depth) + " deep";
-      return nullptr;
-    }
-    if (cache_.size() >= limits_.max_files) {
-      why = "more than " + std::to_string(limits_.max_files) + " modules read";
-      return nullptr;
-    }
-    const std::string* source = sibling_ ? sibling_(path) : nullptr;
-    if (source == nullptr) {
-      why = path + " is not in the archive";
-      return nullptr;
-    }
-    in_progress_.insert(path);
-    auto result = std::make_unique<ModuleResult>(ModuleScanner(*this, path, *source, depth).run());
-    in_progress_.erase(path);
-    return cache_.emplace(path, std::move(result)).first->second.get();
-  }
-
- private:
-  const SourceLookup& sibling_;
-  HandlerScanLimits limits_;
-  ModulePaths paths_;
-  std::map<std::string, std::unique_ptr<ModuleResult>> cache_;
-  std::set<std::string> in_progress_;
-};
+}  // namespace
 
 ModuleResult ModuleScanner::run() {
   result_.scan.file = path_;
@@ -313,6 +157,7 @@ void ModuleScanner::walk(const std::vector<PyStatement>& statements, const Scope
   }
 }
 
+namespace {
 bool is_main_guard(const TokenView& view, TokenRange header) {
   // if __name__ == "__main__"   /   if "__main__" == __name__
   if (header.size() != 4) return false;
@@ -326,6 +171,8 @@ bool is_main_guard(const TokenView& view, TokenRange header) {
   return (view.is_name(a, "__name__") && is_main_string(b)) ||
          (view.is_name(b, "__name__") && is_main_string(a));
 }
+
+}  // namespace
 
 void ModuleScanner::walk_compound(const PyStatement& statement, const Scope& scope,
                                   std::vector<Decorator>& decorators, bool& after_main_guard) {
@@ -905,325 +752,12 @@ HandlerBinding ModuleScanner::classify_value(TokenRange value, std::string name,
   return binding;
 }
 
-void ModuleScanner::record_all_names(TokenRange targets, TokenRange value, bool augmented) {
-  if (!(targets.size() == 1 && view().is_name(targets.begin, "__all__"))) return;
-  const TokenRange inner =
-      view().strip_enclosing(view().strip_enclosing(value, "[", "]"), "(", ")");
-  std::vector<std::string> names;
-  bool literal = inner.size() != value.size() || value.size() == 1;
-  for (TokenRange item : view().split_top_level(inner, ",")) {
-    if (item.empty()) continue;
-    if (item.size() == 1 && view().is_kind(item.begin, TokenKind::string)) {
-      names.emplace_back(string_token_body(token(item.begin).text));
-    } else {
-      literal = false;
-    }
-  }
-  if (!literal) {
-    result_.all_names.reset();
-    result_.exports_unknown = true;
-    return;
-  }
-  if (!augmented || !result_.all_names) result_.all_names.emplace();
-  result_.all_names->insert(result_.all_names->end(), names.begin(), names.end());
-}
-
-ModuleScanner::ModuleRef ModuleScanner::find_module(std::string_view dotted,
-                                                    const std::vector<std::string>& bases) const {
-  for (const std::string& base : bases) {
-    for (const std::string& candidate : ModulePaths::candidates(base, dotted)) {
-      if (session_.exists(candidate)) {
-        return {session_.paths().module_name_of(candidate), candidate};
-      }
-    }
-  }
-  return {std::string(dotted), {}};
-}
-
-// Absolute imports, and `code.x` found from the archive root: that works only with the model
-// directory on sys.path and code/__init__.py present, since the standard library has a
-// module named `code` too.
-ModuleScanner::ModuleRef ModuleScanner::find_absolute_module(std::string_view dotted, int line) {
-  const std::vector<std::string> bases = session_.paths().absolute_bases(dotted);
-  const ModuleRef found = find_module(dotted, bases);
-  if (found.file.empty() || bases.size() < 2 || !find_module(dotted, {bases[0]}).file.empty()) {
-    return found;
-  }
-  const std::string package = session_.paths().root();
-  const std::string message = "import of " + std::string(dotted) + " through the archive root";
-  if (session_.exists(package + "/__init__.py")) {
-    result_.scan.notes.push_back(
-        {path_, line, message + ": works only when the model directory is on sys.path"});
-  } else {
-    problem(line, 1,
-            message + ": '" + package.substr(package.rfind('/') + 1) +
-                "' is the standard-library module, not a package, without " + package +
-                "/__init__.py",
-            ScanProblem::Kind::unresolved_import);
-  }
-  return found;
-}
-
-const ModuleResult* ModuleScanner::scan_module_file(const std::string& file, int line) {
-  std::string why;
-  const ModuleResult* module = session_.scan_file(file, depth_ + 1, why);
-  if (module == nullptr) {
-    const bool cycle = why.rfind("import cycle", 0) == 0;
-    if (cycle) {
-      result_.scan.notes.push_back({path_, line, why + ": names from it are not resolved"});
-    } else {
-      problem(line, 1, why, ScanProblem::Kind::limit_exceeded);
-    }
-    return nullptr;
-  }
-  // Its problems break this import too (CPython runs the module on import).
-  for (const ScanProblem& found : module->scan.problems) {
-    const bool known = std::any_of(
-        result_.scan.problems.begin(), result_.scan.problems.end(), [&](const ScanProblem& p) {
-          return p.file == found.file && p.line == found.line && p.message == found.message;
-        });
-    if (!known) result_.scan.problems.push_back(found);
-  }
-  for (const ScanNote& note : module->scan.notes) {
-    const bool known =
-        std::any_of(result_.scan.notes.begin(), result_.scan.notes.end(), [&](const ScanNote& n) {
-          return n.file == note.file && n.line == note.line && n.message == note.message;
-        });
-    if (!known) result_.scan.notes.push_back(note);
-  }
-  return module;
-}
-
-HandlerBinding ModuleScanner::module_binding(const ModuleRef& module, std::string name, int line) {
-  HandlerBinding binding;
-  binding.name = std::move(name);
-  binding.file = path_;
-  binding.line = line;
-  binding.kind = BindingKind::imported;
-  binding.target_kind = BindingKind::other_value;  // a module object: not callable
-  binding.signature_known = false;
-  binding.module_name = module.name;
-  binding.module_file = module.file;
-  binding.note = module.file.empty() ? "module " + module.name + " (not in the archive)"
-                                     : "module " + module.name + " (" + module.file + ")";
-  if (!module.file.empty()) scan_module_file(module.file, line);
-  return binding;
-}
-
-HandlerBinding ModuleScanner::imported_copy(const HandlerBinding& source, std::string name,
-                                            int line, const std::string& origin) const {
-  HandlerBinding binding = source;
-  binding.name = std::move(name);
-  binding.file = path_;
-  binding.line = line;
-  binding.kind = BindingKind::imported;
-  binding.target_kind = source.value_kind();
-  binding.conditional = false;
-  binding.note = origin + " (" + source.file + " line " + std::to_string(source.line) + ")";
-  if (!source.note.empty()) binding.note += "; " + source.note;
-  return binding;
-}
-
-HandlerBinding ModuleScanner::unknown_binding(std::string name, int line, std::string note) const {
-  HandlerBinding binding;
-  binding.name = std::move(name);
-  binding.file = path_;
-  binding.line = line;
-  binding.kind = BindingKind::imported;
-  binding.callable_known = false;
-  binding.signature_known = false;
-  binding.note = std::move(note);
-  return binding;
-}
-
-HandlerBinding ModuleScanner::resolve_module_attribute(const HandlerBinding& module,
-                                                       const std::vector<std::string>& attributes,
-                                                       int line) {
-  ModuleRef current{module.module_name, module.module_file};
-  for (std::size_t i = 0; i < attributes.size(); ++i) {
-    const std::string& attribute = attributes[i];
-    const bool last = i + 1 == attributes.size();
-    const std::string origin = "attribute " + attribute + " of module " + current.name;
-    if (current.file.empty()) {
-      return unknown_binding(attribute, line, origin + " (not in the archive)");
-    }
-    const ModuleResult* scanned = scan_module_file(current.file, line);
-    if (scanned == nullptr) return unknown_binding(attribute, line, origin + " (not read)");
-    const HandlerBinding* found = scanned->scan.find(attribute);
-    if (found != nullptr && found->kind != BindingKind::deleted) {
-      if (last) return imported_copy(*found, attribute, line, origin);
-      if (found->module_file.empty()) return unknown_binding(attribute, line, origin);
-      current = {found->module_name, found->module_file};
-      continue;
-    }
-    const ModuleRef submodule =
-        find_module(current.name + "." + attribute, {session_.paths().root()});
-    if (!submodule.file.empty()) {
-      if (last) return module_binding(submodule, attribute, line);
-      current = submodule;
-      continue;
-    }
-    if (scanned->exports_unknown) return unknown_binding(attribute, line, origin);
-    problem(line, 1, "module '" + current.name + "' has no attribute '" + attribute + "'",
-            ScanProblem::Kind::unresolved_import);
-    return unknown_binding(attribute, line, origin + ": not defined there (AttributeError)");
-  }
-  return unknown_binding(module.name, line, "module attribute");
-}
-
-void ModuleScanner::bind_import(const Scope& scope, TokenRange range) {
-  // import a.b.c [as d], ...
-  for (TokenRange item : view().split_top_level({range.begin + 1, range.end}, ",")) {
-    std::string dotted;
-    std::size_t pos = item.begin;
-    for (; pos < item.end && (view().is_kind(pos, TokenKind::name) || view().is_op(pos, "."));
-         ++pos) {
-      if (view().is_name(pos, "as")) break;
-      dotted += token(pos).text;
-    }
-    if (dotted.empty()) continue;
-    const int line = token(item.begin).line;
-    const ModuleRef leaf = find_absolute_module(dotted, line);
-    if (pos + 1 < item.end && view().is_name(pos, "as")) {
-      const std::string alias = token(pos + 1).text;
-      record_assignment_in_function(scope, alias, line);
-      bind(scope, module_binding(leaf, alias, line));
-      continue;
-    }
-    const std::string top = dotted.substr(0, dotted.find('.'));
-    record_assignment_in_function(scope, top, line);
-    if (top == dotted) {
-      bind(scope, module_binding(leaf, top, line));
-    } else {
-      if (!leaf.file.empty()) scan_module_file(leaf.file, line);
-      bind(scope,
-           module_binding(find_module(top, session_.paths().absolute_bases(top)), top, line));
-    }
-  }
-}
-
-void ModuleScanner::bind_from_import(const Scope& scope, TokenRange range) {
-  // from [.]*dotted import (names | * | (names))
-  std::size_t pos = range.begin + 1;
-  int level = 0;
-  for (; pos < range.end && (view().is_op(pos, ".") || view().is_op(pos, "...")); ++pos) {
-    level += static_cast<int>(token(pos).text.size());
-  }
-  std::string dotted;
-  for (; pos < range.end && !view().is_name(pos, "import"); ++pos) dotted += token(pos).text;
-  if (pos >= range.end) {
-    problem_at(range.begin, "invalid syntax: 'from' without 'import'",
-               ScanProblem::Kind::syntax_error);
-    return;
-  }
-  const int line = token(range.begin).line;
-  std::vector<std::string> bases;
-  std::string import_error;
-  std::string shown = std::string(static_cast<std::size_t>(level), '.') + dotted;
-  if (level > 0) {
-    const ModulePaths::RelativeBase base = session_.paths().relative_base(path_, level);
-    bases.push_back(base.folder);
-    import_error = base.error;
-  } else {
-    bases = session_.paths().absolute_bases(dotted);
-  }
-  if (!import_error.empty()) {
-    problem(line, token(range.begin).column, import_error + ": from " + shown + " import ...",
-            ScanProblem::Kind::unresolved_import);
-  }
-  ModuleRef module{dotted, {}};
-  if (!dotted.empty()) {
-    module = level > 0 ? find_module(dotted, bases) : find_absolute_module(dotted, line);
-  }
-  const ModuleResult* scanned = module.file.empty() ? nullptr : scan_module_file(module.file, line);
-  const std::string origin = "imported from " + shown;
-  const TokenRange names = view().strip_enclosing({pos + 1, range.end}, "(", ")");
-
-  if (names.size() == 1 && view().is_op(names.begin, "*")) {
-    if (scanned == nullptr) {
-      result_.scan.notes.push_back(
-          {path_, line, "from " + shown + " import *: the names it binds are unknown"});
-      result_.exports_unknown = true;
-      return;
-    }
-    std::vector<std::string> exported;
-    if (scanned->all_names) {
-      exported = *scanned->all_names;
-    } else {
-      for (const auto& [name, binding] : scanned->scan.bindings) {
-        if (!name.empty() && name[0] != '_' && binding.kind != BindingKind::deleted) {
-          exported.push_back(name);
-        }
-      }
-    }
-    if (scanned->exports_unknown) result_.exports_unknown = true;
-    for (const std::string& name : exported) {
-      const HandlerBinding* found = scanned->scan.find(name);
-      record_assignment_in_function(scope, name, line);
-      if (found != nullptr && found->kind != BindingKind::deleted) {
-        bind(scope, imported_copy(*found, name, line, origin + " (*)"));
-      } else {
-        bind(scope, unknown_binding(name, line, origin + " (*, listed in __all__)"));
-      }
-    }
-    return;
-  }
-
-  for (TokenRange item : view().split_top_level(names, ",")) {
-    if (item.empty() || !view().is_kind(item.begin, TokenKind::name)) continue;
-    const std::string name = token(item.begin).text;
-    std::string bound_as = name;
-    if (item.size() == 3 && view().is_name(item.begin + 1, "as")) {
-      bound_as = token(item.begin + 2).text;
-    }
-    record_assignment_in_function(scope, bound_as, line);
-    const HandlerBinding* found = scanned == nullptr ? nullptr : scanned->scan.find(name);
-    if (found != nullptr && found->kind != BindingKind::deleted) {
-      bind(scope, imported_copy(*found, bound_as, line, origin));
-      continue;
-    }
-    const std::string sub_dotted = dotted.empty() ? name : dotted + "." + name;
-    const ModuleRef submodule = find_module(sub_dotted, bases);
-    if (!submodule.file.empty()) {
-      bind(scope, module_binding(submodule, bound_as, line));
-      continue;
-    }
-    if (scanned != nullptr && !scanned->exports_unknown) {
-      problem(line, token(item.begin).column,
-              "cannot import name '" + name + "' from '" + shown + "' (" + module.file + ")",
-              ScanProblem::Kind::unresolved_import);
-      continue;
-    }
-    if (module.file.empty() && level > 0 && import_error.empty()) {
-      problem(line, token(range.begin).column, "No module named '" + shown + "' in the archive",
-              ScanProblem::Kind::unresolved_import);
-      continue;
-    }
-    bind(scope, unknown_binding(bound_as, line,
-                                origin + (module.file.empty() ? " (not in the archive)" : "")));
-  }
-}
-
-void ModuleScanner::bind_delete(const Scope& scope, TokenRange range) {
-  TokenRange targets{range.begin + 1, range.end};
-  targets = view().strip_enclosing(view().strip_enclosing(targets, "(", ")"), "[", "]");
-  for (TokenRange target : view().split_top_level(targets, ",")) {
-    if (target.size() != 1 || !view().is_kind(target.begin, TokenKind::name)) continue;
-    const std::string& name = token(target.begin).text;
-    record_assignment_in_function(scope, name, token(target.begin).line);
-    HandlerBinding binding = binding_at(target.begin, name, BindingKind::deleted);
-    binding.signature_known = false;
-    binding.note = "deleted by `del` at line " + std::to_string(binding.line);
-    bind(scope, std::move(binding));
-  }
-}
-
-}  // namespace
+}  // namespace handler_scan_internal
 
 ModuleScan scan_handler_module(std::string_view path, std::string_view source,
                                const SourceLookup& sibling, const HandlerScanLimits& limits) {
-  ScanSession session(sibling, limits, path);
-  return ModuleScanner(session, std::string(path), source, 0).run().scan;
+  handler_scan_internal::ScanSession session(sibling, limits, path);
+  return handler_scan_internal::ModuleScanner(session, std::string(path), source, 0).run().scan;
 }
 
 }  // namespace smpack
