@@ -582,8 +582,9 @@ Result<ZipMemberData> uncompress_member(
   std::uint64_t limit = capped_by_caller ? max_bytes : entry.uncompressed_size + 1;
   bool capped = false;
   bool stream_ended = entry.method == 0;
-  std::vector<std::byte> input(kChunkBytes);
-  std::vector<std::byte> output(entry.method == 8 ? kChunkBytes : 0);
+  std::vector<std::byte> input(
+      static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, entry.compressed_size)));
+  std::vector<std::byte> output(entry.method == 8 ? kChunkBytes / 4 : 0);
   auto emit = [&](std::span<const std::byte> bytes) {
     std::uint64_t room = limit - produced;
     if (bytes.size() > room) {
