@@ -17,7 +17,7 @@ struct SafetensorsDtype {
   std::uint64_t bits = 0;
 };
 
-// safetensors 0.6 Dtype; sub-byte types must fill whole bytes.
+// The reference's Dtype (safetensors 0.8); sub-byte types must fill whole bytes.
 constexpr std::array kDtypes = {
     SafetensorsDtype{"BOOL", "bool", 8},
     SafetensorsDtype{"U8", "uint8", 8},
