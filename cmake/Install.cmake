@@ -16,6 +16,7 @@ set(SMPACK_PYTHON AUTO CACHE STRING
 # The library is static, so its private dependencies become link-only parts of its
 # exported interface; the package config finds them again (smpackConfig.cmake.in).
 set_target_properties(smpack_lib PROPERTIES EXPORT_NAME smpack)
+target_compile_features(smpack_lib INTERFACE cxx_std_20)  # the public headers use C++20
 install(TARGETS smpack_lib smpack_warnings EXPORT smpackTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
@@ -36,6 +37,7 @@ install(FILES ${PROJECT_BINARY_DIR}/smpackConfig.cmake
 # pkg-config: paths relative to the .pc file, so the installed tree can be moved.
 set(SMPACK_PKGCONFIG_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 file(RELATIVE_PATH SMPACK_PC_TO_PREFIX /${SMPACK_PKGCONFIG_DIR} /)
+string(REGEX REPLACE "/$" "" SMPACK_PC_TO_PREFIX "${SMPACK_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/smpack.pc.in ${PROJECT_BINARY_DIR}/smpack.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/smpack.pc DESTINATION ${SMPACK_PKGCONFIG_DIR})
 
