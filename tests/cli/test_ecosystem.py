@@ -547,3 +547,94 @@ def test_installed_python_module_imports(installed, tmp_path):
     done = run_python("import smpack; print(smpack.__version__, smpack.__file__)", tmp_path, site[0])
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[1].startswith(str(site[0]))
+
+
+def test_example_training_script_stages_a_servable_model(tmp_path):
+    torch = pytest.importorskip("torch")
+    model_dir = tmp_path / "model"
+    done = run_python(
+        f"import runpy, sys\n"
+        f"sys.argv = ['train_and_stage.py', '--model-dir', {str(model_dir)!r}, '--epochs', '300',"
+        f" '--archive', {str(tmp_path / 'model.tar.gz')!r}]\n"
+        f"runpy.run_path({str(SOURCE_DIR / 'examples' / 'train_and_stage.py')!r}, run_name='__main__')\n",
+        tmp_path)
+    if "No module named 'torch'" in done.stderr:
+        pytest.skip("torch is not importable by the system python3")
+    assert done.returncode == 0, done.stderr
+    assert run_smpack("verify", tmp_path / "model.tar.gz").returncode == 0
+    listed = run_smpack("ls", tmp_path / "model.tar.gz").stdout.split()
+    assert listed == ["model.pt", "code", "code/inference.py", "code/requirements.txt"]
+    lint = run_smpack("lint", tmp_path / "model.tar.gz", "--fail-on", "info")
+    assert lint.returncode == 0, lint.stdout
+
+    # The staged handlers serve what the script learnt: y = x @ [1.5, -2, 0.5, 3] + 0.25.
+    module = load_module(model_dir / "code" / "inference.py", "staged_handlers")
+    model = module.model_fn(str(model_dir))
+    body, _ = module.output_fn(
+        module.predict_fn(module.input_fn("[[1, 0, 0, 0], [0, 0, 0, 1]]", "application/json"), model),
+        "application/json")
+    assert [row[0] for row in json.loads(body)] == pytest.approx([1.75, 3.25], abs=1e-2)
+
+
+# ---- CI integration files -------------------------------------------------------------
+
+
+def smpack_lint_option_names() -> set[str]:
+    return help_options("lint")
+
+
+def test_pre_commit_hook_runs_a_real_lint(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    hooks = yaml.safe_load((SOURCE_DIR / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = hooks
+    assert {"id", "name", "entry", "language"} <= hook.keys()
+    assert hook["language"] == "system" and hook["pass_filenames"] is False
+    assert re.search(hook["files"], "model/code/inference.py")
+    assert re.search(hook["files"], "model/code/requirements.txt")
+    assert not re.search(hook["files"], "model/model.pt")
+
+    # What pre-commit runs: the entry plus the args a user configures.
+    program, *entry_args = hook["entry"].split()
+    assert program == "smpack"
+    model = make_model(tmp_path / "model", "sklearn")
+    clean = run_smpack(*entry_args, "--profile", "sklearn", "--fail-on", "warning", model)
+    assert clean.returncode == 0, clean.stdout
+    (model / "code" / "inference.py").write_text("def predict(data, model):\n    return data\n")
+    broken = run_smpack(*entry_args, "--profile", "sklearn", "--fail-on", "warning", model)
+    assert broken.returncode == 1
+
+
+def test_github_workflow_example_is_valid_and_uses_real_options(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    workflow_path = SOURCE_DIR / "examples" / "github-actions" / "lint-model.yml"
+    workflow = yaml.safe_load(workflow_path.read_text())
+    steps = workflow["jobs"]["lint"]["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif"))
+    assert "always()" in upload["if"]
+    assert workflow["permissions"]["security-events"] == "write"
+
+    lint_lines = [line for step in steps for line in step.get("run", "").splitlines()
+                  if "smpack lint" in line]
+    assert lint_lines
+    used = set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", "\n".join(lint_lines)))
+    assert used <= smpack_lint_option_names()
+
+    # The lint step, run as written with the workflow's env, on a model with a finding.
+    model = make_model(tmp_path / "model", "pytorch-torchscript")
+    (model / "code" / "requirements.txt").write_text("torch==2.0.1\n")  # req-framework-reinstall
+    lint_step = next(s for s in steps if s.get("id") == "lint")
+    github_output = tmp_path / "github_output"
+    env = dict(os.environ, **workflow["env"], GITHUB_OUTPUT=str(github_output),
+               PATH=f"{smpack_bin().parent}:{os.environ['PATH']}")
+    done = subprocess.run(["bash", "-e", "-c", lint_step["run"]], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert github_output.read_text() == "status=1\n"
+    sarif = json.loads((tmp_path / "smpack.sarif").read_text())
+    results = {r["ruleId"]: r for r in sarif["runs"][0]["results"]}
+    assert results["req-framework-reinstall"]["level"] == "warning"
+    # Located at a path in the repository, so code scanning annotates the file.
+    location = results["req-framework-reinstall"]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "model/code/requirements.txt"
