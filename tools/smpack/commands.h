@@ -13,12 +13,13 @@ void add_digest_command(CLI::App& app, Context& context);
 void add_verify_command(CLI::App& app, Context& context);
 void add_diff_command(CLI::App& app, Context& context);
 void add_extract_command(CLI::App& app, Context& context);
+void add_lint_command(CLI::App& app, Context& context);
 void add_init_command(CLI::App& app, Context& context);
 void add_docs_command(CLI::App& app, Context& context);
 
 inline constexpr AddCommand kCommands[] = {
     add_build_command,  add_ls_command,     add_cat_command,  add_info_command,
-    add_digest_command, add_verify_command, add_diff_command, add_extract_command,
+    add_digest_command, add_verify_command, add_diff_command, add_extract_command, add_lint_command,
     add_init_command,   add_docs_command,
 };
 
