@@ -22,5 +22,6 @@ set -x
 "$smpack" build "$work/model" -o "$work/model.tar.gz" --manifest "$work/manifest.json"
 "$smpack" info "$work/model.tar.gz"
 "$smpack" ls -l "$work/model.tar.gz"
+"$smpack" lint "$work/model.tar.gz"
 "$smpack" verify "$work/model.tar.gz" --manifest "$work/manifest.json"
 "$smpack" cat "$work/model.tar.gz" code/requirements.txt
