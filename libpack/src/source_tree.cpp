@@ -97,20 +97,13 @@ bool is_code_path(std::string_view archive_path) {
                                       archive_path[kCodeDir.size()] == '/');
 }
 
-Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec) {
-  if (auto r = require(spec.model_dir, fs::file_type::directory, "directory"); !r)
-    return std::move(r).error();
-  std::vector<SourceFile> out;
-  if (auto r = walk(spec.model_dir, "", spec.symlinks, out); !r) return std::move(r).error();
+bool SourceSpec::has_code() const {
+  return code_dir || entry_point || requirements;
+}
 
-  bool adds_code = spec.code_dir || spec.entry_point || spec.requirements;
-  bool has_code = std::any_of(out.begin(), out.end(),
-                              [](const SourceFile& f) { return is_code_path(f.archive_path); });
-  if (adds_code && has_code) {
-    return Error::usage(
-        spec.model_dir.string() +
-        " already has a code/ folder; remove it or leave out --code/--entry-point/--requirements");
-  }
+Result<std::vector<SourceFile>> collect_code_sources(const SourceSpec& spec) {
+  std::vector<SourceFile> out;
+  if (!spec.has_code()) return out;
   std::set<std::string> code_paths;
   auto add_code_file = [&](const fs::path& disk, const std::string& name) -> Result<void> {
     if (auto r = require(disk, fs::file_type::regular, "regular file"); !r) return r;
@@ -123,11 +116,7 @@ Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec) {
     out.push_back(std::move(*source));
     return {};
   };
-  if (adds_code) {
-    SourceFile code_dir{"code", spec.code_dir.value_or(spec.model_dir), EntryType::directory, 0755,
-                        0};
-    out.push_back(code_dir);
-  }
+  out.push_back({"code", spec.code_dir.value_or(fs::path()), EntryType::directory, 0755, 0});
   if (spec.code_dir) {
     if (auto r = require(*spec.code_dir, fs::file_type::directory, "directory"); !r)
       return std::move(r).error();
@@ -144,6 +133,25 @@ Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec) {
     if (auto r = add_code_file(*spec.requirements, "requirements.txt"); !r)
       return std::move(r).error();
   }
+  std::sort(out.begin(), out.end(), canonical_less);
+  return out;
+}
+
+Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec) {
+  if (auto r = require(spec.model_dir, fs::file_type::directory, "directory"); !r)
+    return std::move(r).error();
+  std::vector<SourceFile> out;
+  if (auto r = walk(spec.model_dir, "", spec.symlinks, out); !r) return std::move(r).error();
+  bool has_code = std::any_of(out.begin(), out.end(),
+                              [](const SourceFile& f) { return is_code_path(f.archive_path); });
+  if (spec.has_code() && has_code) {
+    return Error::usage(
+        spec.model_dir.string() +
+        " already has a code/ folder; remove it or leave out --code/--entry-point/--requirements");
+  }
+  auto code = collect_code_sources(spec);
+  if (!code) return std::move(code).error();
+  out.insert(out.end(), code->begin(), code->end());
   std::sort(out.begin(), out.end(), canonical_less);
   return out;
 }

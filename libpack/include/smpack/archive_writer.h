@@ -33,6 +33,8 @@ struct SourceSpec {
   std::optional<std::filesystem::path> entry_point;   // copied to code/<its name>
   std::optional<std::filesystem::path> requirements;  // copied to code/requirements.txt
   SymlinkPolicy symlinks = SymlinkPolicy::refuse;
+
+  bool has_code() const;  // any of code_dir, entry_point, requirements
 };
 
 struct SourceFile {
@@ -48,6 +50,11 @@ struct SourceFile {
 // given with --code); bad_input: a symlink under `refuse`, a special file, a
 // symlink loop; io on file-system errors.
 Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec);
+
+// Only the code/ part of `spec` (model_dir is not read), in canonical order:
+// the "code" directory and what code_dir, entry_point and requirements put under it.
+// Empty when the spec names no code.
+Result<std::vector<SourceFile>> collect_code_sources(const SourceSpec& spec);
 
 // True for "code" and everything under "code/".
 bool is_code_path(std::string_view archive_path);

@@ -1,0 +1,48 @@
+// Adds or replaces code/ in an existing archive without the SDK's full
+// unpack-and-repack. `code` replaces the whole code/ folder (the SDK's
+// semantics, made explicit: old files not in the new code disappear and are
+// listed). The result never holds duplicate members.
+//
+// - smpack archive, in place: only the tail (old code/ members and the index) is
+//   rewritten; time and bytes depend on the code, not the weights. The old tail
+//   is kept in ARCHIVE.smpack-tail until the new one is fsynced, and put back on
+//   any error or interrupt.
+// - smpack archive, to another file: the unchanged members are copied as
+//   compressed bytes (copy_file_range), then the new tail is written.
+// - any other gzip or plain tar: one streaming pass, nothing extracted to disk;
+//   members keep their order (code/ last), metadata is normalised as in `build`;
+//   the output is an smpack archive. Symlinks, hardlinks, special files, unsafe
+//   names and duplicate members are refused. Written atomically (temp + rename).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smpack/archive_writer.h"
+#include "smpack/read_limits.h"
+#include "smpack/result.h"
+
+namespace smpack {
+
+enum class AddCodeMethod { tail_rewrite, copy_and_tail, stream_rewrite };
+std::string_view describe(AddCodeMethod method);
+
+struct AddCodeResult {
+  AddCodeMethod method = AddCodeMethod::tail_rewrite;
+  std::vector<std::string> removed;   // in the old code/, not in the new
+  std::vector<std::string> replaced;  // in both, with different content or mode
+  std::vector<std::string> added;     // only in the new code/
+  std::uint64_t bytes_written = 0;    // bytes this call wrote (copies included)
+  std::uint64_t archive_bytes = 0;
+  std::string content_digest;
+};
+
+// `code` uses code_dir / entry_point / requirements (model_dir is ignored).
+// `output` empty: in place. usage when `code` names no code.
+Result<AddCodeResult> add_code(const std::filesystem::path& archive, const SourceSpec& code,
+                               const std::optional<std::filesystem::path>& output,
+                               const WriteOptions& options, const ReadLimits& limits = {});
+
+}  // namespace smpack

@@ -1,0 +1,56 @@
+// When the SageMaker Python SDK repacks model.tar.gz on deploy, what that does to
+// an archive, and the deploy calls that avoid it (sagemaker-contract.md, "The
+// SDK's repack"; sagemaker-python-sdk v2: src/sagemaker/model.py `_upload_code`,
+// `_is_repack`-style checks in pytorch/model.py, huggingface/model.py,
+// tensorflow/model.py, and utils.py `repack_model`).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smpack/model_tree.h"
+#include "smpack/result.h"
+
+namespace smpack {
+
+enum class FrameworkClass {
+  pytorch,
+  huggingface,
+  tensorflow,
+  mxnet,
+  sklearn,
+  xgboost,
+  generic_model
+};
+
+std::optional<FrameworkClass> parse_framework(std::string_view name);  // "pytorch", "model", ...
+std::string_view name_of(FrameworkClass framework);
+std::string_view python_class_of(FrameworkClass framework);  // "PyTorchModel", ...
+
+struct RepackQuery {
+  FrameworkClass framework = FrameworkClass::pytorch;
+  std::string framework_version;  // "" = the SDK default
+  std::string entry_point;        // "" = not given
+  std::string source_dir;         // "" = not given
+  std::vector<std::string> dependencies;
+  bool network_isolation = false;
+  bool uncompressed_model_data = false;  // ModelDataSource / S3 prefix
+};
+
+struct RepackPrediction {
+  bool repacks = false;
+  std::string rule;                  // which SDK condition fires (or why none does)
+  std::vector<std::string> effects;  // what the repack does to this archive
+  std::vector<std::string> avoid;    // how to deploy without it
+};
+
+// usage for a malformed framework_version. `archive` may be null (no effects listed).
+Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTree* archive);
+
+// The deploy call that needs no repack for an archive that already holds code/,
+// for each framework class (Python source, one snippet per class).
+std::string no_repack_deploy_call(FrameworkClass framework,
+                                  const std::string& program = "inference.py");
+
+}  // namespace smpack

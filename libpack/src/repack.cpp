@@ -1,0 +1,206 @@
+#include "smpack/repack.h"
+
+#include <filesystem>
+#include <set>
+
+namespace smpack {
+namespace fs = std::filesystem;
+namespace {
+
+struct FrameworkFacts {
+  FrameworkClass framework;
+  std::string_view name;
+  std::string_view python_class;
+  std::string_view module;
+};
+
+constexpr FrameworkFacts kFrameworks[] = {
+    {FrameworkClass::pytorch, "pytorch", "PyTorchModel", "sagemaker.pytorch"},
+    {FrameworkClass::huggingface, "huggingface", "HuggingFaceModel", "sagemaker.huggingface"},
+    {FrameworkClass::tensorflow, "tensorflow", "TensorFlowModel", "sagemaker.tensorflow"},
+    {FrameworkClass::mxnet, "mxnet", "MXNetModel", "sagemaker.mxnet"},
+    {FrameworkClass::sklearn, "sklearn", "SKLearnModel", "sagemaker.sklearn"},
+    {FrameworkClass::xgboost, "xgboost", "XGBoostModel", "sagemaker.xgboost"},
+    {FrameworkClass::generic_model, "model", "Model", "sagemaker.model"},
+};
+
+const FrameworkFacts& facts(FrameworkClass framework) {
+  for (const auto& f : kFrameworks) {
+    if (f.framework == framework) return f;
+  }
+  return kFrameworks[0];
+}
+
+// "1.13.1" -> {1, 13, 1}; empty for the SDK default (always the newest version).
+Result<std::vector<int>> parse_version(const std::string& text) {
+  std::vector<int> parts;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find('.', at);
+    std::string part = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
+        part.size() > 6) {
+      return Error::usage("--framework-version: '" + text +
+                          "' is not a version like 2.1 or 1.13.1");
+    }
+    parts.push_back(std::stoi(part));
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return parts;
+}
+
+bool at_least(const std::vector<int>& version, std::vector<int> minimum) {
+  if (version.empty()) return true;  // the default is the newest
+  return version >= minimum;
+}
+
+std::string human(std::uint64_t bytes) {
+  return std::to_string(bytes / (1024 * 1024)) + " MiB";
+}
+
+}  // namespace
+
+std::optional<FrameworkClass> parse_framework(std::string_view name) {
+  for (const auto& f : kFrameworks) {
+    if (f.name == name) return f.framework;
+  }
+  return std::nullopt;
+}
+
+std::string_view name_of(FrameworkClass framework) {
+  return facts(framework).name;
+}
+std::string_view python_class_of(FrameworkClass framework) {
+  return facts(framework).python_class;
+}
+
+std::string no_repack_deploy_call(FrameworkClass framework, const std::string& program) {
+  const auto& f = facts(framework);
+  std::string env = "env={\"SAGEMAKER_PROGRAM\": \"" + program + "\"}";
+  if (framework == FrameworkClass::generic_model) {
+    return "from sagemaker.model import Model\n"
+           "model = Model(image_uri=IMAGE_URI, model_data=\"s3://BUCKET/model.tar.gz\", "
+           "role=ROLE,\n"
+           "              " +
+           env +
+           ")  # no entry_point, no source_dir\n"
+           "model.deploy(initial_instance_count=1, instance_type=INSTANCE_TYPE)";
+  }
+  std::string versions = framework == FrameworkClass::huggingface
+                             ? "transformers_version=..., pytorch_version=..., py_version=..."
+                             : "framework_version=..., py_version=...";
+  if (framework == FrameworkClass::tensorflow) versions = "framework_version=...";
+  return "from " + std::string(f.module) + " import " + std::string(f.python_class) + "\n" +
+         "model = " + std::string(f.python_class) +
+         "(model_data=\"s3://BUCKET/model.tar.gz\", role=ROLE, " + versions + ",\n    " + env +
+         ")  # no entry_point, no source_dir: nothing to repack\n" +
+         "model.deploy(initial_instance_count=1, instance_type=INSTANCE_TYPE)";
+}
+
+Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTree* archive) {
+  auto version = parse_version(query.framework_version);
+  if (!version) return std::move(version).error();
+  RepackPrediction p;
+  const std::string cls(python_class_of(query.framework));
+  const bool entry = !query.entry_point.empty();
+  if (query.uncompressed_model_data) {
+    p.rule = "model_data is an uncompressed S3 prefix (ModelDataSource): the SDK never repacks it";
+  } else if (query.framework == FrameworkClass::generic_model) {
+    p.repacks = entry && !query.source_dir.empty();
+    p.rule = p.repacks ? "Model with both source_dir and entry_point repacks model_data"
+                       : "Model repacks only with both source_dir and entry_point";
+  } else if (!entry) {
+    p.rule = cls + " without entry_point does not repack";
+  } else {
+    switch (query.framework) {
+      case FrameworkClass::pytorch:
+        p.repacks = at_least(*version, {1, 2});
+        p.rule =
+            p.repacks
+                ? "PyTorchModel with framework_version >= 1.2 and an entry_point repacks model_data"
+                : "PyTorchModel before 1.2 uploads the code separately (no repack)";
+        break;
+      case FrameworkClass::mxnet:
+        p.repacks = at_least(*version, {1, 4});
+        p.rule =
+            p.repacks
+                ? "MXNetModel with framework_version >= 1.4 and an entry_point repacks model_data"
+                : "MXNetModel before 1.4 uploads the code separately (no repack)";
+        break;
+      case FrameworkClass::huggingface:
+      case FrameworkClass::tensorflow:
+        p.repacks = true;
+        p.rule = cls + " with an entry_point always repacks model_data";
+        break;
+      case FrameworkClass::sklearn:
+      case FrameworkClass::xgboost:
+        p.repacks = query.network_isolation;
+        p.rule =
+            p.repacks
+                ? cls + " with an entry_point under network isolation repacks model_data"
+                : cls + " uploads the code separately unless network isolation is on (no repack)";
+        break;
+      case FrameworkClass::generic_model:
+        break;
+    }
+  }
+  if (!p.repacks) return p;
+
+  std::uint64_t bytes = 0;
+  std::set<std::string> old_code;
+  if (archive) {
+    for (const auto& m : archive->members) {
+      bytes += m.size;
+      if (m.type == EntryType::file && m.path.rfind("code/", 0) == 0) old_code.insert(m.path);
+    }
+  }
+  p.effects.push_back(
+      "downloads the whole archive, extracts it to local disk (/tmp by default" +
+      (archive ? ", about " + human(2 * bytes) + " at peak" : std::string()) +
+      "), re-gzips everything at level 9 on one thread and uploads it again, on every deploy");
+  if (!query.source_dir.empty()) {
+    std::string lost;
+    std::error_code ec;
+    if (fs::is_directory(query.source_dir, ec)) {
+      for (const auto& path : old_code) {
+        if (!fs::exists(fs::path(query.source_dir) / fs::path(path).lexically_relative("code"),
+                        ec)) {
+          p.effects.push_back("deletes " + path + " (replaced wholesale by source_dir " +
+                              query.source_dir + ")");
+        }
+      }
+    } else if (!old_code.empty()) {
+      p.effects.push_back("replaces code/ wholesale with source_dir: the " +
+                          std::to_string(old_code.size()) +
+                          " file(s) now in code/ are lost unless source_dir has them");
+    }
+  } else {
+    p.effects.push_back("copies " + query.entry_point + " into code/");
+  }
+  for (const auto& dependency : query.dependencies) {
+    std::string base = fs::path(dependency).filename().string();
+    p.effects.push_back("copies " + dependency + " into code/lib/" + base);
+    std::error_code ec;
+    if (base == "requirements.txt" || fs::exists(fs::path(dependency) / "requirements.txt", ec)) {
+      p.effects.push_back("code/lib/" + base +
+                          (base == "requirements.txt" ? "" : "/requirements.txt") +
+                          " is never installed: only code/requirements.txt is");
+    }
+  }
+  p.effects.push_back("sets SAGEMAKER_PROGRAM=" + fs::path(query.entry_point).filename().string() +
+                      " and SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code");
+  p.avoid.push_back("put the code into the archive once: `smpack build MODEL_DIR --code " +
+                    (query.source_dir.empty() ? std::string("DIR") : query.source_dir) +
+                    " -o model.tar.gz` at training time, or `smpack add-code model.tar.gz --code "
+                    "DIR --in-place`");
+  p.avoid.push_back(
+      "then deploy without entry_point and source_dir:\n" +
+      no_repack_deploy_call(query.framework,
+                            fs::path(query.entry_point.empty() ? "inference.py" : query.entry_point)
+                                .filename()
+                                .string()));
+  return p;
+}
+
+}  // namespace smpack

@@ -1,0 +1,68 @@
+#include <iostream>
+
+#include "code_options.h"
+#include "commands.h"
+#include "output.h"
+#include "smpack/add_code.h"
+
+namespace smpack::cli {
+namespace {
+
+struct AddCodeArgs {
+  std::string archive;
+  std::string output;
+  bool in_place = false;
+  CodeOptions code;
+  WriteFlags write;
+  FormatFlag format;
+};
+
+Result<int> run_add_code(const AddCodeArgs& args, Context& context) {
+  if (args.in_place == !args.output.empty())
+    return Error::usage("give exactly one of -o OUT and --in-place");
+  auto options = args.write.resolve(context);
+  if (!options) return std::move(options).error();
+  TerminalProgress progress(context, "adding code");
+  options->progress = progress.sink();
+  std::optional<std::filesystem::path> output;
+  if (!args.output.empty()) output = args.output;
+  auto result = add_code(args.archive, args.code.spec(), output, *options);
+  progress.finish();
+  if (!result) return std::move(result).error();
+  const std::string written_to = args.output.empty() ? args.archive : args.output;
+  if (args.format.json()) {
+    print_json({{"archive", written_to},
+                {"method", describe(result->method)},
+                {"added", result->added},
+                {"replaced", result->replaced},
+                {"removed", result->removed},
+                {"bytes_written", result->bytes_written},
+                {"archive_bytes", result->archive_bytes},
+                {"content_digest", result->content_digest}});
+    return kExitOk;
+  }
+  std::cout << escape_name(written_to) << ": " << describe(result->method) << ", wrote "
+            << human_bytes(result->bytes_written) << "\n";
+  for (const auto& p : result->added) std::cout << "+ " << escape_name(p) << "\n";
+  for (const auto& p : result->replaced) std::cout << "M " << escape_name(p) << "\n";
+  for (const auto& p : result->removed)
+    std::cout << "- " << escape_name(p) << "  (not in the new code)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_add_code_command(CLI::App& app, Context& context) {
+  auto args = std::make_shared<AddCodeArgs>();
+  auto* cmd = app.add_subcommand("add-code", "Add or replace code/ without a full repack");
+  cmd->add_option("ARCHIVE", args->archive, "model.tar.gz")->required();
+  cmd->add_option("-o,--output", args->output, "Write the result here");
+  cmd->add_flag("--in-place", args->in_place,
+                "Rewrite ARCHIVE (on smpack archives: only its tail)");
+  args->code.add_to(*cmd);
+  args->write.add_to(*cmd);
+  add_format_flag(*cmd, args->format);
+  cmd->callback([args, &context] { context.finish(run_add_code(*args, context)); });
+}
+
+}  // namespace smpack::cli

@@ -1,0 +1,77 @@
+#include <iostream>
+
+#include "commands.h"
+#include "output.h"
+#include "smpack/repack.h"
+
+namespace smpack::cli {
+namespace {
+
+struct RepackCheckArgs {
+  std::string archive;
+  std::string framework = "pytorch";
+  std::string framework_version;
+  std::string entry_point, source_dir;
+  std::vector<std::string> dependencies;
+  bool network_isolation = false;
+  FormatFlag format;
+};
+
+Result<int> run_repack_check(const RepackCheckArgs& args) {
+  RepackQuery query;
+  auto framework = parse_framework(args.framework);
+  if (!framework) {
+    return Error::usage(
+        "--framework: '" + args.framework +
+        "' is not one of pytorch, huggingface, tensorflow, mxnet, sklearn, xgboost, model");
+  }
+  query.framework = *framework;
+  query.framework_version = args.framework_version;
+  query.entry_point = args.entry_point;
+  query.source_dir = args.source_dir;
+  query.dependencies = args.dependencies;
+  query.network_isolation = args.network_isolation;
+  TreeLoadOptions options;
+  options.keep_content = [](std::string_view, std::uint64_t) { return false; };
+  auto tree = load_model_tree(args.archive, options);
+  if (!tree) return std::move(tree).error();
+  auto prediction = predict_repack(query, &*tree);
+  if (!prediction) return std::move(prediction).error();
+  if (args.format.json()) {
+    print_json({{"archive", args.archive},
+                {"framework_class", python_class_of(query.framework)},
+                {"repacks", prediction->repacks},
+                {"rule", prediction->rule},
+                {"effects", prediction->effects},
+                {"avoid", prediction->avoid}});
+  } else {
+    std::cout << (prediction->repacks ? "REPACK: " : "no repack: ") << prediction->rule << "\n";
+    for (const auto& e : prediction->effects) std::cout << "  - " << e << "\n";
+    if (!prediction->avoid.empty()) std::cout << "To avoid it:\n";
+    for (const auto& a : prediction->avoid) std::cout << "  " << a << "\n";
+  }
+  return prediction->repacks ? kExitFindings : kExitOk;
+}
+
+}  // namespace
+
+void add_repack_check_command(CLI::App& app, Context& context) {
+  auto args = std::make_shared<RepackCheckArgs>();
+  auto* cmd = app.add_subcommand(
+      "repack-check",
+      "Predict whether a SageMaker SDK deploy call would repack the archive (exit 1 if so)");
+  cmd->add_option("ARCHIVE", args->archive, "model.tar.gz")->required();
+  cmd->add_option("--framework", args->framework,
+                  "pytorch, huggingface, tensorflow, mxnet, sklearn, xgboost or model")
+      ->capture_default_str();
+  cmd->add_option("--framework-version", args->framework_version,
+                  "The model class's framework_version (default: the SDK's newest)");
+  cmd->add_option("--entry-point", args->entry_point, "entry_point passed to the model class");
+  cmd->add_option("--source-dir", args->source_dir, "source_dir passed to the model class");
+  cmd->add_option("--dependencies", args->dependencies, "dependencies passed to the model class");
+  cmd->add_flag("--network-isolation", args->network_isolation, "enable_network_isolation=True");
+  add_format_flag(*cmd, args->format);
+  cmd->callback([args, &context] { context.finish(run_repack_check(*args)); });
+}
+
+}  // namespace smpack::cli

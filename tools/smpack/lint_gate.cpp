@@ -1,0 +1,19 @@
+#include "lint_gate.h"
+
+#include <iostream>
+
+#include "output.h"
+#include "smpack/lint.h"
+
+namespace smpack::cli {
+
+bool passes_lint_gate(const ModelTree& tree, const Context& context) {
+  LintReport report = lint_tree(tree, LintOptions{});
+  if (!report.has_findings_at(Severity::error)) return true;
+  std::vector<LintReport> reports{std::move(report)};
+  std::cerr << format_lint_text(reports);
+  print_error(context, "lint found errors; nothing was written (--no-lint to write anyway)");
+  return false;
+}
+
+}  // namespace smpack::cli

@@ -1,0 +1,14 @@
+// Lint before writing: build and stage refuse code that fails lint at error
+// level, printing the findings on stderr.
+#pragma once
+
+#include "command.h"
+#include "smpack/model_tree.h"
+
+namespace smpack::cli {
+
+// True when the tree has no error-level finding; otherwise prints the report to
+// stderr and returns false.
+bool passes_lint_gate(const ModelTree& tree, const Context& context);
+
+}  // namespace smpack::cli
