@@ -1,0 +1,223 @@
+"""smpack stage, add-code and repack-check: the SDK's repack made unnecessary, or
+cheap. Archives are read back by GNU tar and Python tarfile(filter="data")."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import (
+    TarEntry,
+    build_archive,
+    generate_weights,
+    make_code_dir,
+    make_model_dir,
+    run_smpack,
+    smpack_bin,
+    write_files,
+    write_tar,
+)
+
+NEW_HANDLER = "def model_fn(model_dir):\n    return 'v2'\n"
+
+
+def new_code(tmp_path: Path, name: str = "code2", files: dict | None = None) -> Path:
+    root = tmp_path / name
+    write_files(root, files or {"inference.py": NEW_HANDLER})
+    return root
+
+
+def members(archive: Path) -> list[str]:
+    out = subprocess.run(["tar", "tzf", archive], capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def extract_with_python(archive: Path, dest: Path) -> None:
+    with tarfile.open(archive) as tar:
+        # Debian 12's Python 3.11.2 predates the PEP 706 filter (3.11.4).
+        tar.extractall(dest, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+
+
+@pytest.fixture
+def smpack_archive(tmp_path):
+    model = make_model_dir(tmp_path, weights_bytes=4 << 20)
+    return build_archive(model, tmp_path / "model.tar.gz", "--code", make_code_dir(tmp_path))
+
+
+def test_in_place_rewrites_only_the_tail(tmp_path, smpack_archive):
+    before = smpack_archive.read_bytes()
+    result = run_smpack("add-code", smpack_archive, "--code", new_code(tmp_path), "--in-place", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["method"].startswith("rewrote only the tail")
+    assert report["bytes_written"] < 64 << 10  # the code and the index, not 4 MiB of weights
+    assert report["replaced"] == ["code/inference.py"]
+    assert report["removed"] == ["code/requirements.txt"]
+    after = smpack_archive.read_bytes()
+    prefix = len(after) - report["bytes_written"]
+    assert after[:prefix] == before[:prefix]  # the weights' gzip members are untouched
+    assert members(smpack_archive)[-2:] == ["code/", "code/inference.py"]
+    extract_with_python(smpack_archive, tmp_path / "out")
+    assert (tmp_path / "out/code/inference.py").read_text() == NEW_HANDLER
+    assert not (tmp_path / "out/code/requirements.txt").exists()
+    assert run_smpack("verify", smpack_archive).returncode == 0
+
+
+def test_replacing_twice_and_copying_give_the_same_bytes(tmp_path, smpack_archive):
+    original = tmp_path / "original.tar.gz"
+    original.write_bytes(smpack_archive.read_bytes())
+    code = new_code(tmp_path)
+    other = new_code(tmp_path, "code3", {"inference.py": "def model_fn(d):\n    return 3\n", "util.py": "X = 1\n"})
+    assert run_smpack("add-code", smpack_archive, "--code", other, "--in-place").returncode == 0
+    assert run_smpack("add-code", smpack_archive, "--code", code, "--in-place").returncode == 0
+    copied = tmp_path / "copied.tar.gz"
+    result = run_smpack("add-code", original, "--code", code, "-o", copied)
+    assert result.returncode == 0, result.stderr
+    assert copied.read_bytes() == smpack_archive.read_bytes()
+    names = members(copied)
+    assert len(names) == len(set(names))
+    assert "code/util.py" not in names
+
+
+def test_foreign_archive_is_rewritten_in_one_pass(tmp_path):
+    model = make_model_dir(tmp_path, with_code=True)
+    foreign = tmp_path / "gnu.tar.gz"
+    subprocess.run(["tar", "czf", foreign, "-C", model, "."], check=True)
+    out = tmp_path / "out.tar.gz"
+    result = run_smpack("add-code", foreign, "--code", new_code(tmp_path), "-o", out, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["method"] == "rewrote the archive in one streaming pass"
+    assert report["removed"] == ["code/requirements.txt"]
+    names = members(out)
+    assert names[-2:] == ["code/", "code/inference.py"]
+    assert len(names) == len(set(names))
+    extract_with_python(out, tmp_path / "x")
+    assert (tmp_path / "x/model.bin").read_bytes() == (model / "model.bin").read_bytes()
+    info = json.loads(run_smpack("info", out, "--json").stdout)
+    assert info["writer"] == "smpack"  # so the next change is a tail rewrite
+
+
+def test_foreign_archive_without_code_gets_one(tmp_path):
+    foreign = write_tar(tmp_path / "py.tar.gz", [TarEntry("model.bin", generate_weights(1 << 16))])
+    result = run_smpack("add-code", foreign, "--code", new_code(tmp_path), "--in-place")
+    assert result.returncode == 0, result.stderr
+    assert members(foreign) == ["model.bin", "code/", "code/inference.py"]
+
+
+def test_foreign_archive_with_duplicates_or_links_is_refused_and_kept(tmp_path):
+    dup = write_tar(tmp_path / "dup.tar.gz", [TarEntry("a.bin", b"1"), TarEntry("a.bin", b"2")])
+    before = dup.read_bytes()
+    result = run_smpack("add-code", dup, "--code", new_code(tmp_path), "--in-place")
+    assert result.returncode == 3
+    assert "'a.bin'" in result.stderr and "twice" in result.stderr
+    assert dup.read_bytes() == before
+    link = write_tar(tmp_path / "link.tar.gz", [TarEntry("l", type=tarfile.SYMTYPE, linkname="/etc/passwd")])
+    result = run_smpack("add-code", link, "--code", new_code(tmp_path), "-o", tmp_path / "o.tar.gz")
+    assert result.returncode == 3 and "'l'" in result.stderr
+    assert not (tmp_path / "o.tar.gz").exists()
+
+
+def test_interrupted_in_place_rewrite_leaves_the_original(tmp_path, smpack_archive):
+    before = smpack_archive.read_bytes()
+    # A large code file at zlib level 9 on one thread: the rewrite takes seconds.
+    big = new_code(tmp_path, "big", {"inference.py": NEW_HANDLER, "blob.bin": generate_weights(48 << 20)})
+    proc = subprocess.Popen(
+        [str(smpack_bin()), "add-code", str(smpack_archive), "--code", str(big), "--in-place",
+         "--level", "9", "--threads", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    assert proc.poll() is None, "the rewrite finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert smpack_archive.read_bytes() == before
+    assert not Path(str(smpack_archive) + ".smpack-tail").exists()
+    assert run_smpack("verify", smpack_archive).returncode == 0
+
+
+def test_add_code_needs_exactly_one_destination(tmp_path, smpack_archive):
+    result = run_smpack("add-code", smpack_archive, "--code", new_code(tmp_path))
+    assert result.returncode == 2 and "-o OUT" in result.stderr
+
+
+def test_stage_puts_code_in_place_and_prints_the_deploy_call(tmp_path):
+    model = make_model_dir(tmp_path)
+    result = run_smpack("stage", model, "--code", make_code_dir(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (model / "code/inference.py").is_file()
+    assert 'env={"SAGEMAKER_PROGRAM": "inference.py"}' in result.stdout
+    assert "no entry_point" in result.stdout
+    again = run_smpack("stage", model, "--code", make_code_dir(tmp_path, "same"))
+    assert again.returncode == 0 and "already holds this code" in again.stdout
+
+
+def test_stage_refuses_different_code_unless_forced(tmp_path):
+    model = make_model_dir(tmp_path, with_code=True)
+    code = new_code(tmp_path)
+    refused = run_smpack("stage", model, "--code", code)
+    assert refused.returncode == 2
+    assert "--force" in refused.stderr and "code/requirements.txt" in refused.stderr
+    assert (model / "code/requirements.txt").exists()
+    forced = run_smpack("stage", model, "--code", code, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "removed code/requirements.txt" in forced.stdout
+    assert not (model / "code/requirements.txt").exists()
+
+
+def test_stage_refuses_code_that_fails_lint(tmp_path):
+    model = make_model_dir(tmp_path)
+    bad = new_code(tmp_path, "bad", {"inference.py": "def model_fn(a, b, c):\n    pass\n"})
+    result = run_smpack("stage", model, "--code", bad)
+    assert result.returncode == 1
+    assert "code/inference.py" in result.stderr and "nothing was written" in result.stderr
+    assert not (model / "code").exists()
+
+
+@pytest.mark.parametrize(
+    "args, repacks",
+    [
+        (["--framework", "pytorch", "--entry-point", "inference.py"], True),
+        (["--framework", "pytorch", "--framework-version", "1.2", "--entry-point", "inference.py"], True),
+        (["--framework", "pytorch", "--framework-version", "1.1.0", "--entry-point", "inference.py"], False),
+        (["--framework", "pytorch"], False),
+        (["--framework", "huggingface", "--entry-point", "inference.py"], True),
+        (["--framework", "tensorflow", "--entry-point", "inference.py"], True),
+        (["--framework", "mxnet", "--framework-version", "1.4", "--entry-point", "inference.py"], True),
+        (["--framework", "mxnet", "--framework-version", "1.3", "--entry-point", "inference.py"], False),
+        (["--framework", "sklearn", "--entry-point", "inference.py"], False),
+        (["--framework", "sklearn", "--entry-point", "inference.py", "--network-isolation"], True),
+        (["--framework", "xgboost", "--entry-point", "inference.py", "--network-isolation"], True),
+        (["--framework", "model", "--entry-point", "inference.py"], False),
+        (["--framework", "model", "--entry-point", "inference.py", "--source-dir", "src"], True),
+    ],
+)
+def test_repack_check_table(smpack_archive, args, repacks):
+    result = run_smpack("repack-check", smpack_archive, *args, "--json")
+    assert result.returncode == (1 if repacks else 0), result.stderr
+    report = json.loads(result.stdout)
+    assert report["repacks"] is repacks
+    assert report["rule"]
+
+
+def test_repack_check_names_lost_files_and_uninstalled_requirements(tmp_path, smpack_archive):
+    source_dir = new_code(tmp_path, "src")  # has inference.py only
+    deps = tmp_path / "deps"
+    write_files(deps, {"requirements.txt": "torch\n"})
+    result = run_smpack("repack-check", smpack_archive, "--entry-point", "inference.py",
+                        "--source-dir", source_dir, "--dependencies", deps)
+    assert result.returncode == 1
+    assert "deletes code/requirements.txt" in result.stdout
+    assert "is never installed" in result.stdout
+    assert "smpack add-code" in result.stdout
+
+
+def test_repack_check_rejects_bad_versions(smpack_archive):
+    result = run_smpack("repack-check", smpack_archive, "--framework-version", "2.x", "--entry-point", "i.py")
+    assert result.returncode == 2 and "2.x" in result.stderr
