@@ -94,6 +94,27 @@ Manifest ArchiveScan::manifest() const {
   return m;
 }
 
+ModelTree ArchiveScan::tree() const {
+  ModelTree tree;
+  tree.display_name = display_name;
+  tree.source = index ? TreeSource::smpack_archive : TreeSource::archive;
+  tree.container = container;
+  for (const auto& e : entries) {
+    TreeMember m;
+    m.path = e.path.normalized;
+    m.stored_path = e.entry.path;
+    m.path_problem = e.path.problem;
+    m.type = e.entry.type;
+    m.mode = e.entry.mode;
+    m.size = e.entry.size;
+    m.link_target = e.entry.link_target;
+    m.sha256 = e.sha256;
+    tree.members.push_back(std::move(m));
+  }
+  tree.contents = contents;
+  return tree;
+}
+
 Result<ArchiveScan> scan_archive(const std::filesystem::path& path, const ScanOptions& options) {
   ArchiveScan scan;
   scan.display_name = path.string();
@@ -118,17 +139,23 @@ Result<ArchiveScan> scan_archive(const std::filesystem::path& path, const ScanOp
     ScannedEntry scanned;
     scanned.entry = **next;
     scanned.path = check_member_path(scanned.entry.path, options.limits.max_name_bytes);
-    if (options.hash_members && scanned.entry.type == EntryType::file) {
+    const bool keep = scanned.entry.type == EntryType::file && options.keep_content &&
+                      scanned.entry.size <= options.max_content_bytes &&
+                      options.keep_content(scanned.path.normalized, scanned.entry.size);
+    std::string kept;
+    if ((options.hash_members || keep) && scanned.entry.type == EntryType::file) {
       for (;;) {
         auto got = reader->read(buffer);
         if (!got) return std::move(got).error();
         if (*got == 0) break;
         sha.update(std::span<const std::byte>(buffer.data(), *got));
+        if (keep) kept.append(reinterpret_cast<const char*>(buffer.data()), *got);
         if (options.progress) options.progress->update(reader->compressed_bytes(), scan.file_bytes);
         if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
       }
       scanned.sha256 = sha.finish_hex();
     }
+    if (keep) scan.contents[scanned.path.normalized] = std::move(kept);
     scan.entries.push_back(std::move(scanned));
   }
   scan.container = reader->container();

@@ -221,3 +221,16 @@ def test_repack_check_names_lost_files_and_uninstalled_requirements(tmp_path, sm
 def test_repack_check_rejects_bad_versions(smpack_archive):
     result = run_smpack("repack-check", smpack_archive, "--framework-version", "2.x", "--entry-point", "i.py")
     assert result.returncode == 2 and "2.x" in result.stderr
+
+
+def test_build_refuses_code_that_fails_lint_unless_told(tmp_path):
+    model = make_model_dir(tmp_path)
+    bad = new_code(tmp_path, "bad", {"inference.py": "def model_fn(a, b, c):\n    pass\n"})
+    out = tmp_path / "m.tar.gz"
+    refused = run_smpack("build", model, "--code", bad, "-o", out)
+    assert refused.returncode == 1
+    assert "code/inference.py" in refused.stderr and "nothing was written" in refused.stderr
+    assert not out.exists()
+    assert run_smpack("build", model, "--code", bad, "-o", out, "--no-lint").returncode == 0
+    # Weights alone are not linted: the code comes later.
+    assert run_smpack("build", model, "-o", tmp_path / "weights.tar.gz").returncode == 0

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -25,7 +26,12 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
   const SourceSpec spec = args.code.spec(args.source_dir);
   auto sources = collect_sources(spec);
   if (!sources) return std::move(sources).error();
-  if (!args.no_lint) {
+  // A weights-only archive is a legitimate step (code comes later, with add-code);
+  // once code/ is in, the archive claims to be deployable, so lint must pass.
+  const bool holds_code = std::any_of(sources->begin(), sources->end(), [](const SourceFile& f) {
+    return is_code_path(f.archive_path);
+  });
+  if (!args.no_lint && holds_code) {
     auto tree =
         spec.has_code() ? tree_with_code(spec.model_dir, spec) : load_model_tree(spec.model_dir);
     if (!tree) return std::move(tree).error();
@@ -77,7 +83,8 @@ void add_build_command(CLI::App& app, Context& context) {
   args->write.add_to(*cmd);
   cmd->add_option("--manifest", args->manifest,
                   "Also write the JSON manifest (digests) to this file");
-  cmd->add_flag("--no-lint", args->no_lint, "Write even when lint finds errors");
+  cmd->add_flag("--no-lint", args->no_lint,
+                "Write even when lint finds errors in an archive with code/");
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_build(*args, context)); });
 }

@@ -4,6 +4,10 @@
 #include "commands.h"
 #include "output.h"
 #include "smpack/archive_scan.h"
+#include "smpack/handler_scan.h"
+#include "smpack/lint.h"
+#include "smpack/model_tree.h"
+#include "smpack/repack.h"
 
 namespace smpack::cli {
 namespace {
@@ -24,10 +28,28 @@ struct ArchiveFacts {
   Manifest manifest;
   std::uint64_t other_members = 0;
   bool has_index = false;
+  ModelTree tree;  // members and the small files lint and the handler scan read
 };
 
 Result<ArchiveFacts> gather(const std::string& path, Context& context) {
   ArchiveFacts facts;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    auto tree = load_model_tree(path);
+    if (!tree) return std::move(tree).error();
+    facts.container = "directory";
+    facts.writer = "a model directory";
+    for (const auto& m : tree->members) {
+      if (m.type != EntryType::file && m.type != EntryType::directory) {
+        ++facts.other_members;
+        continue;
+      }
+      facts.manifest.entries.push_back({m.path, m.type, m.mode, m.size, m.sha256});
+    }
+    facts.manifest.content_digest = "";  // only kept files are hashed: use `smpack digest`
+    facts.tree = std::move(*tree);
+    return facts;
+  }
   auto index = read_archive_index(path);
   if (!index) return std::move(index).error();
   if (*index) {
@@ -42,12 +64,16 @@ Result<ArchiveFacts> gather(const std::string& path, Context& context) {
     facts.manifest.entries = ix.manifest_entries();
     facts.manifest.content_digest = content_digest(facts.manifest.entries);
     facts.has_index = true;
+    auto tree = load_model_tree(path);  // through the index: only code and configs are read
+    if (!tree) return std::move(tree).error();
+    facts.tree = std::move(*tree);
     return facts;
   }
   TerminalProgress progress(context, "reading");
   ScanOptions options;
   options.cancel = &context.cancel;
   options.progress = progress.sink();
+  options.keep_content = keep_content_by_default;
   auto scan = scan_archive(path, options);
   progress.finish();
   if (!scan) return std::move(scan).error();
@@ -61,12 +87,59 @@ Result<ArchiveFacts> gather(const std::string& path, Context& context) {
   facts.gzip_members = scan->gzip_members;
   facts.manifest = scan->manifest();
   facts.other_members = scan->entries.size() - facts.manifest.entries.size();
+  facts.tree = scan->tree();
   return facts;
+}
+
+FrameworkClass framework_for(Profile profile) {
+  switch (profile) {
+    case Profile::pytorch:
+      return FrameworkClass::pytorch;
+    case Profile::huggingface:
+      return FrameworkClass::huggingface;
+    case Profile::tensorflow:
+      return FrameworkClass::tensorflow;
+    case Profile::sklearn:
+      return FrameworkClass::sklearn;
+    case Profile::xgboost:
+      return FrameworkClass::xgboost;
+    case Profile::generic:
+      break;
+  }
+  return FrameworkClass::generic_model;
+}
+
+// The handler module and what it binds, as the toolkit would see it at import.
+struct HandlerView {
+  std::string module;  // "" when there is none
+  ModuleScan scan;
+};
+
+HandlerView scan_handlers(const ModelTree& tree) {
+  HandlerView view;
+  const std::string module = "code/inference.py";
+  const std::string* source = tree.content(module);
+  if (!source) return view;
+  view.module = module;
+  view.scan = scan_handler_module(module, *source,
+                                  [&tree](std::string_view path) { return tree.content(path); });
+  return view;
+}
+
+bool is_handler_name(std::string_view name, Profile profile) {
+  auto in = [&](const auto& names) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  return in(kHandlerNames) || (profile == Profile::tensorflow && in(kTfServingHandlerNames));
 }
 
 Result<int> run_info(const InfoArgs& args, Context& context) {
   auto facts = gather(args.archive, context);
   if (!facts) return std::move(facts).error();
+  LintReport lint = lint_tree(facts->tree, LintOptions{});
+  HandlerView handlers = scan_handlers(facts->tree);
+  const bool ready = !handlers.module.empty() && lint.deploy_ready;
+  const std::string deploy_call = no_repack_deploy_call(framework_for(lint.profile));
   std::uint64_t files = 0, dirs = 0, data = 0;
   bool has_code = false;
   std::vector<const ManifestEntry*> largest;
@@ -86,6 +159,16 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
     nlohmann::ordered_json top = nlohmann::ordered_json::array();
     for (const auto* e : largest)
       top.push_back({{"path", e->path}, {"size", e->size}, {"sha256", e->sha256}});
+    nlohmann::ordered_json handler_json = nlohmann::ordered_json::object();
+    for (const auto& [name, binding] : handlers.scan.bindings) {
+      if (!is_handler_name(name, lint.profile)) continue;
+      nlohmann::ordered_json h = {{"line", binding.line}, {"file", binding.file}};
+      h["params"] = binding.params ? nlohmann::ordered_json(*binding.params)
+                                   : nlohmann::ordered_json(nullptr);
+      h["async"] = binding.is_async();
+      if (!binding.note.empty()) h["note"] = binding.note;
+      handler_json[name] = h;
+    }
     print_json({{"archive", args.archive},
                 {"container", facts->container},
                 {"writer", facts->writer},
@@ -102,7 +185,16 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
                 {"data_bytes", data},
                 {"has_code", has_code},
                 {"content_digest", facts->manifest.content_digest},
-                {"largest", top}});
+                {"largest", top},
+                {"profile", name_of(lint.profile)},
+                {"profile_reason", lint.profile_reason},
+                {"module", handlers.module},
+                {"handlers", handler_json},
+                {"lint_errors",
+                 std::count_if(lint.findings.begin(), lint.findings.end(),
+                               [](const Finding& f) { return f.severity == Severity::error; })},
+                {"deploy_ready_without_repack", ready},
+                {"deploy_call", deploy_call}});
     return kExitOk;
   }
   double ratio = facts->file_bytes ? static_cast<double>(facts->tar_bytes) /
@@ -127,6 +219,22 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
   for (const auto* e : largest) {
     std::printf("  %10s  %s\n", human_bytes(e->size).c_str(), escape_name(e->path).c_str());
   }
+  std::printf("profile         %s (%s)\n", std::string(name_of(lint.profile)).c_str(),
+              escape_name(lint.profile_reason).c_str());
+  if (handlers.module.empty()) {
+    std::printf("handlers        none: no code/inference.py, the container's defaults run\n");
+  } else {
+    std::printf("handlers        %s\n", handlers.module.c_str());
+    for (const auto& [name, binding] : handlers.scan.bindings) {
+      if (!is_handler_name(name, lint.profile)) continue;
+      std::string params = binding.params ? std::to_string(*binding.params) : "?";
+      std::printf("  %-16s line %-5d %s parameter(s)%s\n", name.c_str(), binding.line,
+                  params.c_str(), binding.is_async() ? ", async" : "");
+    }
+  }
+  std::printf("deploy-ready    %s\n", ready ? "yes, without a repack" : "no (see `smpack lint`)");
+  if (ready && !context.quiet)
+    std::printf("\nDeploy with no entry_point/source_dir:\n%s\n", deploy_call.c_str());
   return kExitOk;
 }
 
@@ -134,8 +242,10 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
 
 void add_info_command(CLI::App& app, Context& context) {
   auto args = std::make_shared<InfoArgs>();
-  auto* cmd = app.add_subcommand("info", "Summarise an archive: sizes, members, writer, digests");
-  cmd->add_option("ARCHIVE", args->archive, "model.tar.gz")->required();
+  auto* cmd = app.add_subcommand("info",
+                                 "Summarise an archive or model directory: sizes, writer, digests, "
+                                 "handlers, deploy readiness");
+  cmd->add_option("ARCHIVE", args->archive, "model.tar.gz or model directory")->required();
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_info(*args, context)); });
 }

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "smpack/cancel.h"
 #include "smpack/manifest.h"
 #include "smpack/member_path.h"
+#include "smpack/model_tree.h"
 #include "smpack/read_limits.h"
 #include "smpack/result.h"
 
@@ -41,14 +44,22 @@ struct ArchiveScan {
   // Disagreements between the smpack index and the bytes (only with check_index).
   std::vector<std::string> index_problems;
 
+  // Contents of the members ScanOptions::keep_content selected, by normalised path.
+  std::map<std::string, std::string, std::less<>> contents;
+
   // Manifest of the members (regular files and directories), for digests.
   Manifest manifest() const;
+  // The same archive as a ModelTree (members and kept contents), for lint and handlers.
+  ModelTree tree() const;
 };
 
 struct ScanOptions {
   ReadLimits limits;
   bool hash_members = true;
   bool check_index = false;  // compare every gzip member and entry with the index
+  // Members whose contents to keep (small files only; see TreeLoadOptions).
+  std::function<bool(std::string_view path, std::uint64_t size)> keep_content;
+  std::uint64_t max_content_bytes = 8ull << 20;
   const CancelToken* cancel = nullptr;
   ProgressSink* progress = nullptr;  // compressed bytes consumed
 };
