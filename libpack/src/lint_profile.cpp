@@ -104,9 +104,10 @@ ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options) 
   for (const auto& [path, source] : tree.contents) {
     if (!path.starts_with("code/") || !path.ends_with(".py")) continue;
     auto modules = imported_modules(source);
+    const std::string& file = path;  // clang 14 cannot capture structured bindings
     auto note = [&](Evidence& evidence, std::string_view module) {
       if (modules.count(std::string(module))) {
-        evidence.add(kImportWeight, path + " imports " + std::string(module));
+        evidence.add(kImportWeight, file + " imports " + std::string(module));
       }
     };
     note(tensorflow, "tensorflow");
