@@ -108,13 +108,17 @@ def load_average() -> float:
 def timed(argv: list[str]) -> dict:
     """Runs argv under /usr/bin/time -v: wall seconds (our clock) and peak RSS."""
     start = time.perf_counter()
-    result = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True)
+    result = subprocess.run(["/usr/bin/time", "-v", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"{shlex.join(argv)} failed ({result.returncode}): {result.stderr[-2000:]}")
-    rss_kib = next(int(line.split(":")[1]) for line in result.stderr.splitlines()
-                   if "Maximum resident set size" in line)
-    return {"wall_s": wall, "peak_rss_mib": rss_kib / 1024}
+    fields = {}
+    for line in result.stderr.splitlines():
+        key, _, value = line.strip().rpartition(": ")
+        fields[key] = value
+    cpu = float(fields["User time (seconds)"]) + float(fields["System time (seconds)"])
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mib": int(fields["Maximum resident set size (kbytes)"]) / 1024}
 
 
 def bench_build(tools: dict, names: list[str], src: Path, out_dir: Path, repeat: int, warm_src: Path) -> dict:
@@ -136,6 +140,7 @@ def bench_build(tools: dict, names: list[str], src: Path, out_dir: Path, repeat:
             "command": shlex.join(shown),
             "runs": runs,
             "median_s": statistics.median(r["wall_s"] for r in runs),
+            "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
             "output_bytes": out.stat().st_size,
             "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
         }
@@ -279,14 +284,15 @@ def report(out_dir: Path, results_md: Path) -> None:
         mib = ds["input_bytes"] / MiB
         smp = ds["results"].get("smpack")
         lines += [f"## {dtype}, {mib:.0f} MiB", "",
-                  "| tool | median time | MB/s | output | output vs input | smpack faster by | "
+                  "| tool | median time | MB/s | CPU time | output | output vs input | smpack faster by | "
                   "smpack output / this output |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for name, res in ds["results"].items():
             speed = ds["input_bytes"] / 1e6 / res["median_s"]
             ratio = f"{res['median_s'] / smp['median_s']:.1f}x" if smp and name != "smpack" else ""
             size_ratio = f"{smp['output_bytes'] / res['output_bytes']:.3f}" if smp and name != "smpack" else ""
-            lines.append(f"| `{name}` | {res['median_s']:.2f} s | {speed:.0f} | "
+            cpu = f"{res['median_cpu_s']:.2f} s" if "median_cpu_s" in res else "n/a"
+            lines.append(f"| `{name}` | {res['median_s']:.2f} s | {speed:.0f} | {cpu} | "
                          f"{res['output_bytes'] / MiB:.1f} MiB | {res['output_bytes'] / ds['input_bytes']:.3f} | "
                          f"{ratio} | {size_ratio} |")
         if smp:
