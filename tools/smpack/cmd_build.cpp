@@ -35,7 +35,7 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
     auto tree =
         spec.has_code() ? tree_with_code(spec.model_dir, spec) : load_model_tree(spec.model_dir);
     if (!tree) return std::move(tree).error();
-    if (!passes_lint_gate(*tree, context)) return kExitFindings;
+    if (!passes_lint_gate(*tree, spec, context)) return kExitFindings;
   }
 
   auto options = args.write.resolve(context);

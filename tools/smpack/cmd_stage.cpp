@@ -25,7 +25,7 @@ Result<int> run_stage(const StageArgs& args, Context& context) {
   if (!args.no_lint) {
     auto tree = tree_with_code(args.model_dir, spec);
     if (!tree) return std::move(tree).error();
-    if (!passes_lint_gate(*tree, context)) return kExitFindings;
+    if (!passes_lint_gate(*tree, spec, context)) return kExitFindings;
   }
   auto staged = stage_code(args.model_dir, spec,
                            args.force ? ExistingCode::replace : ExistingCode::refuse_if_different);

@@ -7,8 +7,10 @@
 
 namespace smpack::cli {
 
-bool passes_lint_gate(const ModelTree& tree, const Context& context) {
-  LintReport report = lint_tree(tree, LintOptions{});
+bool passes_lint_gate(const ModelTree& tree, const SourceSpec& spec, const Context& context) {
+  LintOptions options;
+  if (spec.entry_point) options.env["SAGEMAKER_PROGRAM"] = spec.entry_point->filename().string();
+  LintReport report = lint_tree(tree, options);
   if (!report.has_findings_at(Severity::error)) return true;
   std::vector<LintReport> reports{std::move(report)};
   std::cerr << format_lint_text(reports);

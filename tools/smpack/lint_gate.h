@@ -3,12 +3,14 @@
 #pragma once
 
 #include "command.h"
+#include "smpack/archive_writer.h"
 #include "smpack/model_tree.h"
 
 namespace smpack::cli {
 
 // True when the tree has no error-level finding; otherwise prints the report to
-// stderr and returns false.
-bool passes_lint_gate(const ModelTree& tree, const Context& context);
+// stderr and returns false. With an entry point, the endpoint will have
+// SAGEMAKER_PROGRAM set to its name, so the lint sees that module as the handler.
+bool passes_lint_gate(const ModelTree& tree, const SourceSpec& spec, const Context& context);
 
 }  // namespace smpack::cli
