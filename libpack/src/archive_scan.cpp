@@ -11,6 +11,8 @@ namespace smpack {
 namespace {
 
 constexpr std::array<std::uint8_t, 10> kSmpackMemberHeader = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255};
+constexpr std::array<std::uint8_t, 10> kSmpackIndexMemberHeader = {0x1f, 0x8b, 8, 4, 0,
+                                                                   0,    0,    0, 0, 255};
 
 void identify_writer(ArchiveScan& scan) {
   auto first_stored = scan.entries.empty() ? std::string() : scan.entries.front().entry.path;
@@ -124,7 +126,7 @@ Result<ArchiveScan> scan_archive(const std::filesystem::path& path, const ScanOp
   auto reader = ArchiveReader::open_file(path, options.limits);
   if (!reader) return std::move(reader).error();
   std::vector<GzipMemberInfo> members;
-  if (options.check_index && scan.index) {
+  if (options.check_index) {
     reader->set_gzip_member_observer([&](const GzipMemberInfo& m) { members.push_back(m); });
   }
   std::error_code ec;
@@ -165,6 +167,17 @@ Result<ArchiveScan> scan_archive(const std::filesystem::path& path, const ScanOp
   scan.gzip_members = reader->gzip_members();
   identify_writer(scan);
   if (options.check_index && scan.index) check_against_index(scan, members, path);
+  if (options.check_index && !scan.index) {
+    // smpack's index members without a readable trailer: the trailer is damaged.
+    for (const auto& m : members) {
+      if (m.decoded_bytes == 0 && m.fixed_header == kSmpackIndexMemberHeader) {
+        scan.index_problems.push_back("empty gzip members with smpack index fields at offset " +
+                                      std::to_string(m.file_offset) +
+                                      " but no valid index trailer at the end (damaged)");
+        break;
+      }
+    }
+  }
   return scan;
 }
 

@@ -74,7 +74,7 @@ std::string_view describe(ContainerKind kind) {
     case ContainerKind::unknown:
       break;
   }
-  return "neither a tar archive nor a compressed file";
+  return "unrecognised data (no tar header, no compression magic)";
 }
 
 std::string_view name_of(ContainerKind kind) {

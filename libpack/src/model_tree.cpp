@@ -87,8 +87,13 @@ Result<void> load_directory(const fs::path& root, const TreeLoadOptions& options
     }
     tree.members.push_back(std::move(member));
   }
+  // The order `build` stores them in: component by component, so "a/b" sorts with "a".
+  auto key = [](std::string path) {
+    std::replace(path.begin(), path.end(), '/', '\x01');
+    return path;
+  };
   std::sort(tree.members.begin(), tree.members.end(),
-            [](const TreeMember& a, const TreeMember& b) { return a.path < b.path; });
+            [&](const TreeMember& a, const TreeMember& b) { return key(a.path) < key(b.path); });
   return {};
 }
 
@@ -97,6 +102,7 @@ Result<void> load_indexed(const fs::path& path, const ArchiveIndex& index,
   for (const auto& e : index.entries) {
     TreeMember member;
     member.path = member.stored_path = e.path;
+    if (e.type == EntryType::directory) member.stored_path += '/';  // as the tar header has it
     member.type = e.type;
     member.mode = e.mode;
     member.size = e.size;

@@ -341,8 +341,6 @@ def test_ls_json_carries_the_sha256_of_every_file(built):
     assert got == want
 
 
-@pytest.mark.xfail(strict=True, reason="ls DIR sorts paths as plain strings (model_tree.cpp) while "
-                   "build stores them component by component (source_tree.cpp): 'a-b.txt' vs 'a/b.txt'")
 def test_ls_of_a_directory_lists_what_build_would_store(built):
     result = run_smpack("ls", built.src)
     assert result.returncode == EXIT_OK
@@ -647,7 +645,7 @@ def _wrong_files(tar_bytes: bytes) -> dict[str, tuple[bytes, str]]:
     gzipped = gzip.compress(tar_bytes)
     return {
         "zip": (_zip_bytes(), "zip archive"),
-        "garbage": (b"this is not an archive at all\n" * 50, "neither a tar archive nor a compressed file"),
+        "garbage": (b"this is not an archive at all\n" * 50, "unrecognised data"),
         "empty": (b"", "empty"),
         "gzip-of-text": (gzip.compress(b"hello world\n" * 100), "Unrecognized archive format"),
         "zstd-magic-only": (b"\x28\xb5\x2f\xfd" + bytes(64), "zstd"),
@@ -692,8 +690,6 @@ def test_a_plain_uncompressed_tar_is_read(tmp_path, small_tar):
     assert run_smpack("verify", archive).returncode == EXIT_OK
 
 
-@pytest.mark.xfail(strict=True, reason="xz/bzip2/zstd tars named .tar.gz are read and verified as OK "
-                   "(exit 0); SageMaker needs gzip, so the brief asks for exit 3 naming the format")
 @pytest.mark.parametrize("codec", ["xz", "bzip2", "zstd"])
 def test_an_xz_bzip2_or_zstd_tar_named_tar_gz_exits_3(tmp_path, small_tar, codec):
     archive = tmp_path / "model.tar.gz"
@@ -766,9 +762,6 @@ def test_reading_a_corrupt_archive_never_crashes(flip_target, command):
     assert set(outcomes.values()) <= {EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT}
 
 
-@pytest.mark.xfail(strict=True, reason="a flipped bit in the index trailer member (FLG, 'SX' id, "
-                   "subfield LEN, 'SMPACKIX' magic) makes verify treat the archive as a foreign one "
-                   "and exit 0, although the 'SI' index members are still there")
 def test_verify_catches_a_flipped_bit_in_the_trailer(flip_target):
     base, data = flip_target
     outcomes = _run_flipped(base, data, range(len(data) - 66, len(data)))
@@ -796,8 +789,6 @@ def test_no_subcommand_is_a_usage_error():
     assert "subcommand" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown subcommand reaches CLI11's RequiredError "
-                   "('A subcommand is required'), not the 'did you mean' branch in cli.cpp")
 def test_unknown_subcommand_suggests_the_closest():
     result = run_smpack("verfy", "x.tar.gz")
     assert result.returncode == EXIT_USAGE

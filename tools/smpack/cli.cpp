@@ -19,13 +19,10 @@ void on_interrupt(int) {
   if (g_context) g_context->cancel.cancel();
 }
 
-std::optional<std::int64_t> parse_source_date_epoch() {
+std::optional<std::string> source_date_epoch() {
   const char* value = std::getenv("SOURCE_DATE_EPOCH");
   if (!value || !*value) return std::nullopt;
-  char* end = nullptr;
-  long long parsed = std::strtoll(value, &end, 10);
-  if (*end != '\0' || parsed < 0) return std::nullopt;
-  return parsed;
+  return std::string(value);
 }
 
 // "did you mean" for a mistyped subcommand: the closest name within two edits.
@@ -40,6 +37,11 @@ std::string closest_command(const CLI::App& app, const std::string& typed) {
     }
   }
   return best;
+}
+
+bool has_command(const CLI::App& app, const std::string& name) {
+  auto found = app.get_subcommands([&](const CLI::App* sub) { return sub->get_name() == name; });
+  return !found.empty();
 }
 
 }  // namespace
@@ -75,7 +77,7 @@ int run(int argc, char** argv) {
   context.stderr_is_terminal = ::isatty(STDERR_FILENO) == 1;
   const char* no_color = std::getenv("NO_COLOR");
   context.color = context.stderr_is_terminal && !(no_color && *no_color);
-  context.source_date_epoch = parse_source_date_epoch();
+  context.source_date_epoch = source_date_epoch();
   g_context = &context;
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
@@ -88,6 +90,16 @@ int run(int argc, char** argv) {
   app.add_flag("-q,--quiet", context.quiet, "Print only data and errors");
   for (AddCommand add : kCommands) add(app, context);
 
+  // An unknown first word would reach CLI11 as "a subcommand is required";
+  // say what was typed and what it is probably meant to be.
+  if (argc > 1 && argv[1][0] != '-' && !has_command(app, argv[1])) {
+    std::string typed = argv[1];
+    std::string suggestion = closest_command(app, typed);
+    print_error(context, "unknown command '" + escape_name(typed) + "'" +
+                             (suggestion.empty() ? std::string("; see smpack --help")
+                                                 : "; did you mean '" + suggestion + "'?"));
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

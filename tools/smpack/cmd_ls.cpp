@@ -34,7 +34,8 @@ Result<int> run_ls(const LsArgs& args) {
     return kExitOk;
   }
   for (const auto& m : tree->members) {
-    std::string name = escape_name(m.stored_path);
+    // The normalised path, unless the stored one says something it hides ("/etc/x", "../x").
+    std::string name = escape_name(m.path_problem == PathProblem::none ? m.path : m.stored_path);
     if (args.long_format) {
       std::printf("%-9s %s %12llu  %s", std::string(name_of(m.type)).c_str(),
                   octal_mode(m.mode).c_str(), static_cast<unsigned long long>(m.size),

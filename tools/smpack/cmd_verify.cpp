@@ -36,6 +36,11 @@ Result<int> run_verify(const VerifyArgs& args, Context& context) {
   auto scan = scan_archive(args.archive, options);
   progress.finish();
   if (!scan) return std::move(scan).error();
+  if (scan->container != ContainerKind::gzip && scan->container != ContainerKind::plain_tar) {
+    return Error::bad_input(args.archive + " is " + std::string(describe(scan->container)) + " (" +
+                            std::string(name_of(scan->container)) +
+                            "), not gzip: SageMaker needs a gzip-compressed tar");
+  }
 
   std::vector<std::string> problems = scan->index_problems;
   std::string archive_sha;

@@ -72,7 +72,13 @@ struct WriteFlags {
       if (!parsed) return std::move(parsed).error();
       options.mtime = *parsed;
     } else if (context.source_date_epoch) {
-      options.mtime = *context.source_date_epoch;
+      // reproducible-builds.org: a malformed value is an error, not a silent default.
+      const std::string& raw = *context.source_date_epoch;
+      if (raw.find_first_not_of("0123456789") != std::string::npos || raw.size() > 18) {
+        return Error::usage("SOURCE_DATE_EPOCH='" + raw +
+                            "' is not a number of seconds since the epoch");
+      }
+      options.mtime = std::stoll(raw);
     }
     return options;
   }

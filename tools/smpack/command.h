@@ -30,7 +30,7 @@ struct Context {
   bool stderr_is_terminal = false;
   bool color = false;  // stderr on a terminal and NO_COLOR unset
   bool quiet = false;
-  std::optional<std::int64_t> source_date_epoch;  // from the environment, if valid
+  std::optional<std::string> source_date_epoch;  // from the environment, as set
 
   // The subcommand's outcome: an exit code (0 or 1) or an error for main to report.
   std::optional<Result<int>> outcome;
