@@ -62,8 +62,21 @@ OldCode cut_code(ArchiveIndex& index) {
   return old_code;
 }
 
-Result<void> append_code(MemberAppender& appender, const std::vector<SourceFile>& code) {
-  return appender.append(code);
+// The new code/ members, then the end-of-archive member and the index.
+Result<void> append_code_and_finish(MemberAppender& appender, const std::vector<SourceFile>& code) {
+  if (auto r = appender.append(code); !r) return r;
+  return appender.finish();
+}
+
+// Renames the finished output into place and fills in what changed.
+Result<AddCodeResult> commit_output(AtomicOutputFile& out, const OldCode& old_code,
+                                    const ArchiveIndex& index, AddCodeResult result,
+                                    const WriteOptions& options) {
+  if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
+  if (auto r = out.commit(); !r) return std::move(r).error();
+  compare_code(old_code, index, result);
+  finish_result(index, result);
+  return result;
 }
 
 WriteOptions options_for(const ArchiveIndex& index, const WriteOptions& options) {
@@ -116,8 +129,7 @@ Result<AddCodeResult> rewrite_tail(const fs::path& archive, ArchiveIndex index,
           return write_all(fd, bytes, archive.string());
         },
         index, adjusted);
-    if (auto r = append_code(appender, code); !r) return restore(std::move(r).error());
-    if (auto r = appender.finish(); !r) return restore(std::move(r).error());
+    if (auto r = append_code_and_finish(appender, code); !r) return restore(std::move(r).error());
   }
   if (options.cancel && options.cancel->cancelled()) return restore(Error::interrupted());
   if (::fsync(fd) != 0) return restore(io_error(archive, "fsync", errno));
@@ -173,14 +185,9 @@ Result<AddCodeResult> copy_with_new_tail(const fs::path& archive, ArchiveIndex i
           return write_all(out->fd(), bytes, out->temp_path().string());
         },
         index, adjusted);
-    if (auto r = append_code(appender, code); !r) return std::move(r).error();
-    if (auto r = appender.finish(); !r) return std::move(r).error();
+    if (auto r = append_code_and_finish(appender, code); !r) return std::move(r).error();
   }
-  if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
-  if (auto r = out->commit(); !r) return std::move(r).error();
-  compare_code(old_code, index, result);
-  finish_result(index, result);
-  return result;
+  return commit_output(*out, old_code, index, std::move(result), options);
 }
 
 std::uint32_t normalised_mode(const Entry& entry) {
@@ -244,14 +251,9 @@ Result<AddCodeResult> stream_rewrite(const fs::path& archive, const std::vector<
       auto read = [&](std::span<std::byte> bytes) { return reader->read(bytes); };
       if (auto r = appender.append(spec, read); !r) return std::move(r).error();
     }
-    if (auto r = append_code(appender, code); !r) return std::move(r).error();
-    if (auto r = appender.finish(); !r) return std::move(r).error();
+    if (auto r = append_code_and_finish(appender, code); !r) return std::move(r).error();
   }
-  if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
-  if (auto r = out->commit(); !r) return std::move(r).error();
-  compare_code(old_code, index, result);
-  finish_result(index, result);
-  return result;
+  return commit_output(*out, old_code, index, std::move(result), options);
 }
 
 }  // namespace
