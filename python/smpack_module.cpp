@@ -16,6 +16,7 @@
 #include "smpack/digest.h"
 #include "smpack/lint.h"
 #include "smpack/model_tree.h"
+#include "smpack/stage.h"
 #include "smpack/templates.h"
 
 namespace py = pybind11;
@@ -85,6 +86,30 @@ std::int64_t default_mtime() {
   char* end = nullptr;
   const long long parsed = std::strtoll(value, &end, 10);
   return *end == '\0' && parsed >= 0 ? parsed : kDefaultMtime;
+}
+
+// smpack stage: code into MODEL_DIR/code. Returns {"unchanged", "written", "removed"}.
+py::dict stage(const std::filesystem::path& model_dir,
+               std::optional<std::filesystem::path> code_dir,
+               std::optional<std::filesystem::path> entry_point,
+               std::optional<std::filesystem::path> requirements, bool force) {
+  SourceSpec spec;
+  spec.model_dir = model_dir;
+  spec.code_dir = std::move(code_dir);
+  spec.entry_point = std::move(entry_point);
+  spec.requirements = std::move(requirements);
+  Result<StageResult> staged = Error::internal("not run");
+  {
+    py::gil_scoped_release unlocked;
+    staged = stage_code(model_dir, spec,
+                        force ? ExistingCode::replace : ExistingCode::refuse_if_different);
+  }
+  StageResult result = value_or_raise(std::move(staged));
+  py::dict out;
+  out["unchanged"] = result.unchanged;
+  out["written"] = result.written;
+  out["removed"] = result.removed;
+  return out;
 }
 
 BuildResult build(const std::filesystem::path& model_dir, const std::filesystem::path& output,
@@ -354,6 +379,11 @@ PYBIND11_MODULE(smpack, module) {
              arg("mtime") = py::none(), arg("follow_symlinks") = false,
              "Write a deterministic model.tar.gz from model_dir (weights at its root), with "
              "code_dir as code/. Same as `smpack build`. Returns a BuildResult.");
+  module.def(
+      "stage", &stage, arg("model_dir"), py::kw_only(), arg("code_dir") = py::none(),
+      arg("entry_point") = py::none(), arg("requirements") = py::none(), arg("force") = false,
+      "Put the code into model_dir/code (e.g. /opt/ml/model), as `smpack stage` does; an "
+      "existing, different code/ is a UsageError unless force. Lint it with lint(model_dir).");
   module.def("lint", &lint, arg("path"), py::kw_only(), arg("profile") = py::none(),
              arg("env") = std::map<std::string, std::string>{},
              arg("disable") = std::vector<std::string>{},

@@ -641,3 +641,27 @@ def test_github_workflow_example_is_valid_and_uses_real_options(tmp_path):
     # Located at a path in the repository, so code scanning annotates the file.
     location = results["req-framework-reinstall"]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "model/code/requirements.txt"
+
+
+def test_python_stage_puts_code_in_place_and_refuses_to_clobber(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/inference.py").write_text("def model_fn(model_dir):\n    return 1\n")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other/inference.py").write_text("def model_fn(model_dir):\n    return 2\n")
+    done = run_python("""
+        import smpack
+        staged = smpack.stage("model", code_dir="src")
+        assert staged == {"unchanged": False, "written": ["code/inference.py"], "removed": []}, staged
+        assert smpack.stage("model", code_dir="src")["unchanged"]
+        try:
+            smpack.stage("model", code_dir="other")
+        except smpack.UsageError as e:
+            assert "--force" in str(e), e
+        else:
+            raise AssertionError("a different code/ was replaced without force")
+        assert not smpack.stage("model", code_dir="other", force=True)["unchanged"]
+        assert smpack.lint("model").deploy_ready
+    """, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "model/code/inference.py").read_text().endswith("return 2\n")
