@@ -15,6 +15,7 @@ Run locally:
 import argparse
 import os
 import sys
+import tempfile
 
 import torch
 from torch import nn
@@ -51,7 +52,10 @@ def main():
     torch.jit.save(torch.jit.script(net.eval()), os.path.join(args.model_dir, "model.pt"))
 
     # Stage: the serving code goes in at training time, checked, so the deploy never repacks.
-    smpack.init(os.path.join(args.model_dir, "code"), profile="pytorch", force=True)
+    # (Here the code is smpack's checked template; a real project passes its own src/.)
+    with tempfile.TemporaryDirectory() as serving_code:
+        smpack.init(serving_code, profile="pytorch", force=True)
+        smpack.stage(args.model_dir, code_dir=serving_code, force=True)
     report = smpack.lint(args.model_dir, profile="pytorch")
     for finding in report.findings:
         print(f"{finding.member}:{finding.line}: {finding.severity}: {finding.message} "
