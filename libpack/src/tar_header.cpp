@@ -17,6 +17,7 @@ void put_octal(char* field, std::size_t width, std::uint64_t value) {
 }
 
 void put_string(char* field, std::size_t width, std::string_view value) {
+  if (value.empty()) return;  // an empty view's data() may be null, which memcpy must not get
   std::memcpy(field, value.data(), std::min(width, value.size()));
 }
 
