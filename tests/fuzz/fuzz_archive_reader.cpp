@@ -12,8 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_entries = 1000;
   limits.max_total_bytes = 64ull << 20;
   limits.ratio_floor_bytes = 1 << 20;
-  auto reader = smpack::ArchiveReader::open_memory(
-      std::as_bytes(std::span(data, size)), "fuzz.tar.gz", limits);
+  auto reader = smpack::ArchiveReader::open_memory(std::as_bytes(std::span(data, size)),
+                                                   "fuzz.tar.gz", limits);
   if (!reader) return 0;
   std::byte buffer[4096];
   for (;;) {

@@ -9,6 +9,7 @@
 #include "command.h"
 #include "commands.h"
 #include "output.h"
+#include "smpack/edit_distance.h"
 
 namespace smpack::cli {
 namespace {

@@ -24,7 +24,6 @@ void print_json(const nlohmann::ordered_json& doc);
 std::string escape_name(std::string_view name);
 // "1.5 GiB", "512 B".
 std::string human_bytes(std::uint64_t bytes);
-std::size_t edit_distance(std::string_view a, std::string_view b);
 std::string octal_mode(std::uint32_t mode);
 
 // A progress bar on stderr, drawn only when stderr is a terminal and not --quiet,
