@@ -137,46 +137,80 @@ struct OpcodeInfo {
 
 std::optional<OpcodeInfo> opcode_info(std::uint8_t byte) {
   switch (static_cast<Opcode>(byte)) {
+// clang-format off: one opcode a line (clang-format 14 reflows macro lists differently on every pass)
 #define SMPACK_OP(op, allowed) \
   case Opcode::op:             \
     return OpcodeInfo{#op, allowed};
     SMPACK_OP(MARK, true)
     SMPACK_OP(STOP, true)
     SMPACK_OP(POP, false)
-    SMPACK_OP(POP_MARK, false) SMPACK_OP(DUP, false) SMPACK_OP(FLOAT, false) SMPACK_OP(INT, false)
-        SMPACK_OP(BININT, true) SMPACK_OP(BININT1, true) SMPACK_OP(LONG, false) SMPACK_OP(
-            BININT2, true) SMPACK_OP(NONE, true) SMPACK_OP(PERSID, false) SMPACK_OP(BINPERSID, true)
-            SMPACK_OP(REDUCE, true) SMPACK_OP(STRING, false) SMPACK_OP(BINSTRING, false) SMPACK_OP(
-                SHORT_BINSTRING, true) SMPACK_OP(UNICODE, false) SMPACK_OP(BINUNICODE, true)
-                SMPACK_OP(APPEND, true) SMPACK_OP(BUILD, true) SMPACK_OP(GLOBAL, true) SMPACK_OP(
-                    DICT, false) SMPACK_OP(EMPTY_DICT, true) SMPACK_OP(APPENDS, true)
-                    SMPACK_OP(GET, false) SMPACK_OP(BINGET, true) SMPACK_OP(INST, false) SMPACK_OP(
-                        LONG_BINGET, true) SMPACK_OP(LIST, false) SMPACK_OP(EMPTY_LIST, true)
-                        SMPACK_OP(OBJ, false) SMPACK_OP(PUT, false) SMPACK_OP(BINPUT, true)
-                            SMPACK_OP(LONG_BINPUT, true) SMPACK_OP(SETITEM, true) SMPACK_OP(
-                                TUPLE, true) SMPACK_OP(EMPTY_TUPLE, true) SMPACK_OP(SETITEMS, true)
-                                SMPACK_OP(BINFLOAT, true) SMPACK_OP(BINBYTES, false)
-                                    SMPACK_OP(SHORT_BINBYTES, false) SMPACK_OP(
-                                        PROTO, true) SMPACK_OP(NEWOBJ, true) SMPACK_OP(EXT1, false)
-                                        SMPACK_OP(EXT2, false) SMPACK_OP(EXT4, false) SMPACK_OP(
-                                            TUPLE1, true) SMPACK_OP(TUPLE2, true) SMPACK_OP(TUPLE3,
-                                                                                            true)
-                                            SMPACK_OP(NEWTRUE, true) SMPACK_OP(NEWFALSE, true)
-                                                SMPACK_OP(LONG1, true) SMPACK_OP(
-                                                    LONG4, false) SMPACK_OP(SHORT_BINUNICODE, false)
-                                                    SMPACK_OP(BINUNICODE8, false) SMPACK_OP(
-                                                        BINBYTES8, false) SMPACK_OP(EMPTY_SET, true)
-                                                        SMPACK_OP(ADDITEMS, false) SMPACK_OP(
-                                                            FROZENSET, false)
-                                                            SMPACK_OP(NEWOBJ_EX, false) SMPACK_OP(
-                                                                STACK_GLOBAL,
-                                                                false) SMPACK_OP(MEMOIZE, false)
-                                                                SMPACK_OP(FRAME, false) SMPACK_OP(
-                                                                    BYTEARRAY8, false)
-                                                                    SMPACK_OP(NEXT_BUFFER, false)
-                                                                        SMPACK_OP(READONLY_BUFFER,
-                                                                                  false)
+    SMPACK_OP(POP_MARK, false)
+    SMPACK_OP(DUP, false)
+    SMPACK_OP(FLOAT, false)
+    SMPACK_OP(INT, false)
+    SMPACK_OP(BININT, true)
+    SMPACK_OP(BININT1, true)
+    SMPACK_OP(LONG, false)
+    SMPACK_OP(BININT2, true)
+    SMPACK_OP(NONE, true)
+    SMPACK_OP(PERSID, false)
+    SMPACK_OP(BINPERSID, true)
+    SMPACK_OP(REDUCE, true)
+    SMPACK_OP(STRING, false)
+    SMPACK_OP(BINSTRING, false)
+    SMPACK_OP(SHORT_BINSTRING, true)
+    SMPACK_OP(UNICODE, false)
+    SMPACK_OP(BINUNICODE, true)
+    SMPACK_OP(APPEND, true)
+    SMPACK_OP(BUILD, true)
+    SMPACK_OP(GLOBAL, true)
+    SMPACK_OP(DICT, false)
+    SMPACK_OP(EMPTY_DICT, true)
+    SMPACK_OP(APPENDS, true)
+    SMPACK_OP(GET, false)
+    SMPACK_OP(BINGET, true)
+    SMPACK_OP(INST, false)
+    SMPACK_OP(LONG_BINGET, true)
+    SMPACK_OP(LIST, false)
+    SMPACK_OP(EMPTY_LIST, true)
+    SMPACK_OP(OBJ, false)
+    SMPACK_OP(PUT, false)
+    SMPACK_OP(BINPUT, true)
+    SMPACK_OP(LONG_BINPUT, true)
+    SMPACK_OP(SETITEM, true)
+    SMPACK_OP(TUPLE, true)
+    SMPACK_OP(EMPTY_TUPLE, true)
+    SMPACK_OP(SETITEMS, true)
+    SMPACK_OP(BINFLOAT, true)
+    SMPACK_OP(BINBYTES, false)
+    SMPACK_OP(SHORT_BINBYTES, false)
+    SMPACK_OP(PROTO, true)
+    SMPACK_OP(NEWOBJ, true)
+    SMPACK_OP(EXT1, false)
+    SMPACK_OP(EXT2, false)
+    SMPACK_OP(EXT4, false)
+    SMPACK_OP(TUPLE1, true)
+    SMPACK_OP(TUPLE2, true)
+    SMPACK_OP(TUPLE3, true)
+    SMPACK_OP(NEWTRUE, true)
+    SMPACK_OP(NEWFALSE, true)
+    SMPACK_OP(LONG1, true)
+    SMPACK_OP(LONG4, false)
+    SMPACK_OP(SHORT_BINUNICODE, false)
+    SMPACK_OP(BINUNICODE8, false)
+    SMPACK_OP(BINBYTES8, false)
+    SMPACK_OP(EMPTY_SET, true)
+    SMPACK_OP(ADDITEMS, false)
+    SMPACK_OP(FROZENSET, false)
+    SMPACK_OP(NEWOBJ_EX, false)
+    SMPACK_OP(STACK_GLOBAL, false)
+    SMPACK_OP(MEMOIZE, false)
+    SMPACK_OP(FRAME, false)
+    SMPACK_OP(BYTEARRAY8, false)
+    SMPACK_OP(NEXT_BUFFER, false)
+    SMPACK_OP(READONLY_BUFFER, false)
 #undef SMPACK_OP
+    // clang-format on
   }
   return std::nullopt;
 }
