@@ -1,18 +1,25 @@
 #!/usr/bin/env python3
-"""Writes seed corpora for the weight-file fuzz targets into OUT_DIR:
-OUT_DIR/fuzz_pickle, OUT_DIR/fuzz_zip_reader and OUT_DIR/fuzz_safetensors.
+"""Writes a seed corpus for every fuzz target into OUT_DIR/<target>.
 
-The seeds are the files tests/cli/test_weights_oracles.py builds (real torch state
-dicts, TorchScript, legacy checkpoints, numpy files, hostile pickles and broken zips,
-and every safetensors case), so the fuzzers start from what the tests know.
+Weight targets get the files tests/cli/test_weights_oracles.py builds (real torch
+state dicts, TorchScript, legacy checkpoints, numpy files, hostile pickles and broken
+zips, and every safetensors case); the archive reader gets tar and tar.gz files of
+several formats, with hostile names and links; the handler scanner the handler corpus
+and the templates; the requirements parser the templates' requirements files.
 Run with the project's venv: .venv/bin/python tests/fuzz/make_seeds.py OUT_DIR"""
 
 from __future__ import annotations
 
+import gzip
+import io
+import shutil
 import sys
+import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
 import test_weights_oracles as cases  # noqa: E402
@@ -23,7 +30,9 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     out = Path(sys.argv[1])
-    targets = {name: out / name for name in ("fuzz_pickle", "fuzz_zip_reader", "fuzz_safetensors")}
+    targets = {name: out / name for name in ("fuzz_pickle", "fuzz_zip_reader", "fuzz_safetensors",
+                                             "fuzz_archive_reader", "fuzz_handler_scan",
+                                             "fuzz_requirements")}
     for directory in targets.values():
         directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -43,9 +52,50 @@ def main() -> int:
                 (targets["fuzz_pickle"] / case.name).write_bytes(data)
     for name, (data, _) in cases.SAFETENSORS_CASES.items():
         (targets["fuzz_safetensors"] / name).write_bytes(data)
+    write_archive_seeds(targets["fuzz_archive_reader"])
+    for source in [*(ROOT / "tests/handler_corpus").glob("*.py"), *(ROOT / "templates").rglob("*.py")]:
+        shutil.copy(source, targets["fuzz_handler_scan"] / f"{source.parent.name}_{source.name}")
+    for source in (ROOT / "templates").rglob("requirements*.txt"):
+        shutil.copy(source, targets["fuzz_requirements"] / f"{source.parent.name}_{source.name}")
+    (targets["fuzz_requirements"] / "options.txt").write_text(
+        "-r other.txt\n-c constraints.txt\n--index-url https://x/simple\n"
+        "torch==2.1.0 ; python_version >= '3.8'\nnumpy>=1.24,<2 \\\n  --hash=sha256:00\n"
+        "git+https://github.com/a/b@v1#egg=b\n./local/pkg\n${TOKEN}\n")
     for name, directory in targets.items():
         print(f"{name}: {sum(1 for _ in directory.iterdir())} seeds in {directory}")
     return 0
+
+
+def tar_bytes(fmt: int, members: list[tarfile.TarInfo]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=fmt) as tar:
+        for info in members:
+            tar.addfile(info, io.BytesIO(b"w" * info.size) if info.isfile() else None)
+    return buffer.getvalue()
+
+
+def write_archive_seeds(directory: Path) -> None:
+    def member(name: str, size: int = 0, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name)
+        info.size, info.type, info.linkname = size, kind, link
+        return info
+
+    members = [member("model.pt", 700), member("code", kind=tarfile.DIRTYPE),
+               member("code/inference.py", 40), member("lnk", kind=tarfile.SYMTYPE, link="model.pt"),
+               member("../up", 3), member("h", kind=tarfile.LNKTYPE, link="model.pt"),
+               member("d/" + "long" * 40 + ".bin", 5)]
+    for label, fmt in (("ustar", tarfile.USTAR_FORMAT), ("gnu", tarfile.GNU_FORMAT),
+                       ("pax", tarfile.PAX_FORMAT)):
+        try:
+            data = tar_bytes(fmt, members)
+        except ValueError:  # ustar cannot hold the long name
+            data = tar_bytes(fmt, members[:-1])
+        (directory / f"{label}.tar").write_bytes(data)
+        (directory / f"{label}.tar.gz").write_bytes(gzip.compress(data, mtime=0))
+    # Two gzip members, as smpack and pigz write them.
+    data = tar_bytes(tarfile.PAX_FORMAT, members[:3])
+    (directory / "multi.tar.gz").write_bytes(gzip.compress(data[:1024], mtime=0) +
+                                             gzip.compress(data[1024:], mtime=0))
 
 
 if __name__ == "__main__":
