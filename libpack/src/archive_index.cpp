@@ -3,13 +3,17 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <deque>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "file_io.h"
 #include "gzip_codec.h"
 #include "gzip_decoder.h"
 #include "index_codec.h"
 #include "smpack/digest.h"
+#include "thread_pool.h"
 
 namespace smpack {
 namespace {
@@ -275,23 +279,177 @@ Result<void> stream_indexed_entry(const std::filesystem::path& archive, const Ar
   return {};
 }
 
+namespace {
+
+// The writer never makes a gzip member larger than this (archive_writer.h caps
+// chunk_bytes at 256 MiB, plus one tar header); an index claiming more is hostile.
+constexpr std::uint64_t kMaxMemberTarBytes = (256ull << 20) + (64ull << 10);
+
+// Decodes gzip member `i` whole: the tar-stream bytes it holds, CRC-checked, and
+// exactly as many as the index says.
+Result<std::vector<std::byte>> decode_indexed_member(const InputFile& file,
+                                                     const ArchiveIndex& index, std::size_t i,
+                                                     const std::string& where) {
+  const GzipMemberSpan& span = index.members[i];
+  const std::string member = where + ": gzip member " + std::to_string(i);
+  if (span.tar_bytes > kMaxMemberTarBytes) {
+    return Error::bad_input(member + " claims " + std::to_string(span.tar_bytes) +
+                            " bytes, more than any smpack archive holds in one member");
+  }
+  if (span.file_offset > file.size() || span.file_bytes > file.size() - span.file_offset) {
+    return Error::bad_input(member + ": the archive ends inside it");
+  }
+  std::uint64_t position = span.file_offset;
+  const std::uint64_t end = span.file_offset + span.file_bytes;
+  GzipDecoder decoder(
+      [&](std::span<std::byte> out) -> Result<std::size_t> {
+        auto n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), end - position));
+        if (auto r = file.read_at(position, out.first(n)); !r) return std::move(r).error();
+        position += n;
+        return n;
+      },
+      member);
+  // One byte more than promised, so that a member holding too much is caught.
+  std::vector<std::byte> data(static_cast<std::size_t>(span.tar_bytes) + 1);
+  std::size_t filled = 0;
+  for (;;) {
+    auto got = decoder.read(std::span(data).subspan(filled));
+    if (!got) return std::move(got).error();
+    if (*got == 0) break;
+    filled += *got;
+    if (filled == data.size()) break;
+  }
+  if (filled != span.tar_bytes) {
+    return Error::bad_input(member + " holds " + (filled > span.tar_bytes ? "more" : "fewer") +
+                            " bytes than the index says (" + std::to_string(span.tar_bytes) + ")");
+  }
+  data.resize(filled);
+  return data;
+}
+
+// Which gzip members hold [data_offset, data_offset + size) of the tar stream.
+std::pair<std::size_t, std::size_t> members_holding(const ArchiveIndex& index,
+                                                    const IndexedEntry& entry) {
+  std::size_t last = entry.first_member;
+  const std::uint64_t end = entry.data_offset + entry.size;
+  while (last + 1 < index.members.size() && index.members[last + 1].tar_offset < end) ++last;
+  return {entry.first_member, last};
+}
+
+}  // namespace
+
 Result<std::string> read_indexed_entry(const std::filesystem::path& archive,
                                        const ArchiveIndex& index, const IndexedEntry& entry,
                                        std::uint64_t max_bytes) {
+  const std::string where = archive.string() + ": member '" + entry.path + "'";
   if (entry.size > max_bytes) {
-    return Error::bad_input(archive.string() + ": member '" + entry.path + "' is " +
-                            std::to_string(entry.size) + " bytes, more than the " +
+    return Error::bad_input(where + " is " + std::to_string(entry.size) + " bytes, more than the " +
                             std::to_string(max_bytes) + " this operation reads into memory");
   }
+  auto file = InputFile::open(archive);
+  if (!file) return std::move(file).error();
+  // Every gzip member is a complete gzip stream of its own: workers decode them side
+  // by side while this thread copies and hashes them in order.
+  const auto held = members_holding(index, entry);
+  const std::size_t first = held.first, last = held.second;
+  const std::size_t count = last - first + 1;
+  const unsigned threads = static_cast<unsigned>(
+      std::min<std::size_t>(count, std::max(1u, std::thread::hardware_concurrency())));
+  ThreadPool pool(threads);
+  std::deque<std::future<Result<std::vector<std::byte>>>> pending;
+  std::size_t next = first;
+  auto submit_until = [&](std::size_t limit) {
+    for (; next <= last && next < limit; ++next) {
+      pending.push_back(
+          pool.submit([&, i = next] { return decode_indexed_member(*file, index, i, where); }));
+    }
+  };
   std::string data;
   data.reserve(static_cast<std::size_t>(entry.size));
-  auto streamed = stream_indexed_entry(
-      archive, index, entry, [&](std::span<const std::byte> piece) -> Result<void> {
-        data.append(reinterpret_cast<const char*>(piece.data()), piece.size());
-        return {};
-      });
-  if (!streamed) return std::move(streamed).error();
+  Hasher sha;
+  const std::uint64_t end = entry.data_offset + entry.size;
+  for (std::size_t i = first; i <= last; ++i) {
+    submit_until(i + 2 * threads);  // bounds memory to a few members per worker
+    auto decoded = pending.front().get();
+    pending.pop_front();
+    if (!decoded) return std::move(decoded).error();  // the pool finishes before `file` closes
+    const GzipMemberSpan& span = index.members[i];
+    const std::uint64_t from = std::max(entry.data_offset, span.tar_offset);
+    const std::uint64_t to = std::min(end, span.tar_offset + span.tar_bytes);
+    if (from >= to) continue;
+    std::span<const std::byte> piece(decoded->data() + (from - span.tar_offset), to - from);
+    sha.update(piece);
+    data.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+  }
+  if (data.size() != entry.size) return Error::bad_input(where + ": the archive ends inside it");
+  if (entry.type == EntryType::file && sha.finish_hex() != entry.sha256) {
+    return Error::bad_input(where + ": content does not match the SHA-256 in the index");
+  }
   return data;
+}
+
+struct IndexedEntryByteSource::Impl {
+  InputFile file;
+  const ArchiveIndex& index;
+  const IndexedEntry& entry;
+  std::string where;
+  // The most recently decoded gzip members, newest last.
+  std::deque<std::pair<std::size_t, std::vector<std::byte>>> cache;
+};
+
+Result<IndexedEntryByteSource> IndexedEntryByteSource::open(const std::filesystem::path& archive,
+                                                            const ArchiveIndex& index,
+                                                            const IndexedEntry& entry) {
+  auto file = InputFile::open(archive);
+  if (!file) return std::move(file).error();
+  auto impl = std::unique_ptr<Impl>(new Impl{
+      std::move(*file), index, entry, archive.string() + ": member '" + entry.path + "'", {}});
+  return IndexedEntryByteSource(std::move(impl));
+}
+
+IndexedEntryByteSource::IndexedEntryByteSource(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+IndexedEntryByteSource::IndexedEntryByteSource(IndexedEntryByteSource&&) noexcept = default;
+IndexedEntryByteSource::~IndexedEntryByteSource() = default;
+
+std::uint64_t IndexedEntryByteSource::size() const {
+  return impl_->entry.size;
+}
+
+std::uint64_t IndexedEntryByteSource::held_from(std::uint64_t offset) const {
+  return offset < size() ? size() - offset : 0;
+}
+
+Result<void> IndexedEntryByteSource::read_at(std::uint64_t offset, std::span<std::byte> out) const {
+  if (offset > size() || out.size() > size() - offset) {
+    return Error::bad_input(impl_->where + ": bytes " + std::to_string(offset) + "+" +
+                            std::to_string(out.size()) + " are not available (past its end)");
+  }
+  const ArchiveIndex& index = impl_->index;
+  std::uint64_t tar_at = impl_->entry.data_offset + offset;
+  while (!out.empty()) {
+    // The member holding tar_at: members are contiguous and sorted by tar_offset.
+    auto it = std::upper_bound(
+        index.members.begin(), index.members.end(), tar_at,
+        [](std::uint64_t at, const GzipMemberSpan& m) { return at < m.tar_offset; });
+    const auto i = static_cast<std::size_t>(it - index.members.begin()) - 1;
+    auto& cache = impl_->cache;
+    auto hit = std::find_if(cache.begin(), cache.end(), [&](auto& c) { return c.first == i; });
+    if (hit == cache.end()) {
+      auto decoded = decode_indexed_member(impl_->file, index, i, impl_->where);
+      if (!decoded) return std::move(decoded).error();
+      if (cache.size() == 4) cache.pop_front();
+      cache.emplace_back(i, std::move(*decoded));
+      hit = std::prev(cache.end());
+    }
+    const std::uint64_t within = tar_at - index.members[i].tar_offset;
+    const auto n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), hit->second.size() - within));
+    std::memcpy(out.data(), hit->second.data() + within, n);
+    out = out.subspan(n);
+    tar_at += n;
+  }
+  return {};
 }
 
 }  // namespace smpack

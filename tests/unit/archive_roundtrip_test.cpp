@@ -123,6 +123,59 @@ TEST_F(ArchiveRoundTrip, IndexDescribesEveryMemberAndSeeksToIt) {
   EXPECT_EQ(*code, "def model_fn(model_dir):\n    return 1\n");
 }
 
+TEST_F(ArchiveRoundTrip, ParallelReadOfAMultiChunkMemberIsExact) {
+  build("a.tar.gz");
+  auto index = read_archive_index(dir_ / "a.tar.gz");
+  ASSERT_TRUE(index && index->has_value());
+  const IndexedEntry& model = *(*index)->find("model.pt");
+  auto data = read_indexed_entry(dir_ / "a.tar.gz", **index, model, 8 << 20);
+  ASSERT_TRUE(data) << data.error().message;
+  EXPECT_EQ(*data, weights_);
+  auto too_small = read_indexed_entry(dir_ / "a.tar.gz", **index, model, 1000);
+  ASSERT_FALSE(too_small);
+  EXPECT_NE(too_small.error().message.find("model.pt"), std::string::npos);
+}
+
+TEST_F(ArchiveRoundTrip, IndexedByteSourceReadsAnyRangeAcrossChunks) {
+  build("a.tar.gz");
+  auto index = read_archive_index(dir_ / "a.tar.gz");
+  ASSERT_TRUE(index && index->has_value());
+  const IndexedEntry& model = *(*index)->find("model.pt");
+  auto source = IndexedEntryByteSource::open(dir_ / "a.tar.gz", **index, model);
+  ASSERT_TRUE(source) << source.error().message;
+  EXPECT_EQ(source->size(), weights_.size());
+  // The start, a range spanning a chunk boundary, backwards jumps, and the very end.
+  const std::size_t mib = 1 << 20;
+  for (auto [offset, length] : std::vector<std::pair<std::size_t, std::size_t>>{
+           {0, 100}, {mib - 700, 5000}, {10, 3}, {mib + 1000, mib + 2}, {weights_.size() - 9, 9}}) {
+    std::string got(length, '\0');
+    ASSERT_TRUE(source->read_at(offset, std::as_writable_bytes(std::span(got))))
+        << offset << "+" << length;
+    EXPECT_EQ(got, weights_.substr(offset, length)) << offset << "+" << length;
+  }
+  std::string past(10, '\0');
+  auto refused = source->read_at(weights_.size() - 5, std::as_writable_bytes(std::span(past)));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("model.pt"), std::string::npos);
+}
+
+TEST_F(ArchiveRoundTrip, DamagedChunkIsAnErrorThroughTheByteSource) {
+  build("a.tar.gz");
+  std::string bytes = read_file(dir_ / "a.tar.gz");
+  auto index = read_archive_index(dir_ / "a.tar.gz");
+  ASSERT_TRUE(index && index->has_value());
+  // Flip a byte inside the second gzip member's deflate data; the index stays intact.
+  const GzipMemberSpan& second = (*index)->members[1];
+  bytes[second.file_offset + second.file_bytes / 2] ^= 0x55;
+  write_file(dir_ / "bad.tar.gz", bytes);
+  const IndexedEntry& model = *(*index)->find("model.pt");
+  auto source = IndexedEntryByteSource::open(dir_ / "bad.tar.gz", **index, model);
+  ASSERT_TRUE(source);
+  std::string all(weights_.size(), '\0');
+  EXPECT_FALSE(source->read_at(0, std::as_writable_bytes(std::span(all))));
+  EXPECT_FALSE(read_indexed_entry(dir_ / "bad.tar.gz", **index, model, 8 << 20));
+}
+
 TEST_F(ArchiveRoundTrip, ManifestDigestsMatchAnIndependentScan) {
   auto written = build("a.tar.gz");
   ScanOptions options;

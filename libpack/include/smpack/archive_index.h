@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "smpack/byte_source.h"
 #include "smpack/entry.h"
 #include "smpack/manifest.h"
 #include "smpack/result.h"
@@ -68,9 +70,32 @@ Result<void> stream_indexed_entry(const std::filesystem::path& archive, const Ar
                                   const IndexedEntry& entry, const ByteSink& sink);
 
 // Decompresses one member's data through the index, reading only the gzip
-// members that hold it, and checks its SHA-256. bad_input on damage or mismatch.
+// members that hold it (decoded in parallel: each is a gzip stream of its own),
+// and checks its SHA-256. bad_input on damage or mismatch.
 Result<std::string> read_indexed_entry(const std::filesystem::path& archive,
                                        const ArchiveIndex& index, const IndexedEntry& entry,
                                        std::uint64_t max_bytes);
+
+// Random access to one member's data through the index: a read decodes only the
+// gzip members that hold the bytes asked for (the last few stay cached), so a weight
+// file's header and its tail cost a chunk each, not the whole member. Every decoded
+// member's CRC-32 is checked; the member's SHA-256 is not (that needs all of it).
+// `index` and `entry` must outlive the source. Not thread-safe.
+class IndexedEntryByteSource final : public ByteSource {
+ public:
+  static Result<IndexedEntryByteSource> open(const std::filesystem::path& archive,
+                                             const ArchiveIndex& index, const IndexedEntry& entry);
+  IndexedEntryByteSource(IndexedEntryByteSource&&) noexcept;
+  ~IndexedEntryByteSource() override;
+
+  std::uint64_t size() const override;
+  std::uint64_t held_from(std::uint64_t offset) const override;
+  Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const override;
+
+ private:
+  struct Impl;
+  explicit IndexedEntryByteSource(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace smpack
