@@ -169,7 +169,7 @@ LintReport lint(const std::filesystem::path& path, const std::optional<std::stri
   Result<LintReport> report = Error::internal("not run");
   {
     py::gil_scoped_release unlocked;
-    auto tree = load_model_tree(path);
+    auto tree = load_model_tree(path, lint_load_options());
     if (tree) {
       report = lint_tree(*tree, options);
     } else {

@@ -114,6 +114,8 @@ ModelTree ArchiveScan::tree() const {
     tree.members.push_back(std::move(m));
   }
   tree.contents = contents;
+  tree.weights = weights;
+  tree.weights_scanned = weights_scanned;
   return tree;
 }
 
@@ -133,6 +135,8 @@ Result<ArchiveScan> scan_archive(const std::filesystem::path& path, const ScanOp
   scan.file_bytes = std::filesystem::file_size(path, ec);
   std::vector<std::byte> buffer(1 << 20);
   Hasher sha;
+  std::optional<StreamedWeightCollector> weights;
+  if (options.weights) weights.emplace(*options.weights);
   for (;;) {
     if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
     auto next = reader->next();
@@ -145,21 +149,29 @@ Result<ArchiveScan> scan_archive(const std::filesystem::path& path, const ScanOp
                       scanned.entry.size <= options.max_content_bytes &&
                       options.keep_content(scanned.path.normalized, scanned.entry.size);
     std::string kept;
-    if ((options.hash_members || keep) && scanned.entry.type == EntryType::file) {
+    const bool is_file = scanned.entry.type == EntryType::file;
+    if (is_file && weights) weights->begin(scanned.path.normalized, scanned.entry.size);
+    if (is_file && (options.hash_members || keep || weights)) {
       for (;;) {
         auto got = reader->read(buffer);
         if (!got) return std::move(got).error();
         if (*got == 0) break;
         sha.update(std::span<const std::byte>(buffer.data(), *got));
         if (keep) kept.append(reinterpret_cast<const char*>(buffer.data()), *got);
+        if (weights) weights->feed(std::span<const std::byte>(buffer.data(), *got));
         if (options.progress) options.progress->update(reader->compressed_bytes(), scan.file_bytes);
         if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
       }
       scanned.sha256 = sha.finish_hex();
     }
+    if (is_file && weights) {
+      if (auto r = weights->end(); !r) return std::move(r).error();
+    }
     if (keep) scan.contents[scanned.path.normalized] = std::move(kept);
     scan.entries.push_back(std::move(scanned));
   }
+  if (weights) scan.weights = weights->take_reports();
+  scan.weights_scanned = weights.has_value();
   scan.container = reader->container();
   scan.tar_format = reader->tar_format();
   scan.gzip = reader->gzip_header();

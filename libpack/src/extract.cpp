@@ -11,6 +11,7 @@
 #include "file_io.h"
 #include "smpack/archive_reader.h"
 #include "smpack/member_path.h"
+#include "smpack/member_safety.h"
 
 namespace smpack {
 namespace fs = std::filesystem;
@@ -78,17 +79,8 @@ class Extractor {
   Result<std::string> place(ArchiveReader& reader, const Entry& entry) {
     auto path = check_member_path(entry.path, options_.limits.max_name_bytes);
     if (path.problem == PathProblem::root_member) return std::string();
-    if (path.problem != PathProblem::none) return std::string(describe(path.problem));
-    switch (entry.type) {
-      case EntryType::char_device:
-      case EntryType::block_device:
-      case EntryType::fifo:
-      case EntryType::socket:
-      case EntryType::other:
-        return "is a " + std::string(name_of(entry.type)) + ", which is never extracted";
-      default:
-        break;
-    }
+    auto safety = judge_member(path, entry.type, entry.link_target);
+    if (safety.kind != UnsafeMember::none) return std::move(safety.reason);
     auto parents = make_parents(path.normalized);
     if (!parents) return parents;
     if (!parents->empty()) return parents;
@@ -103,9 +95,6 @@ class Extractor {
       return std::string();
     }
     if (entry.type == EntryType::symlink) {
-      auto resolved = resolve_symlink_target(path.normalized, entry.link_target);
-      if (!resolved.inside_root)
-        return "is a symlink to '" + entry.link_target + "', outside the destination";
       if (auto r = clear(target, false); !r) return std::move(r).error();
       if (::symlink(entry.link_target.c_str(), target.c_str()) != 0)
         return io_error(target, "create symlink", errno);
@@ -114,8 +103,6 @@ class Extractor {
     }
     if (entry.type == EntryType::hardlink) {
       auto resolved = resolve_hardlink_target(entry.link_target);
-      if (!resolved.inside_root)
-        return "is a hardlink to '" + entry.link_target + "', outside the destination";
       if (!extracted_files_.count(resolved.resolved)) {
         return "is a hardlink to '" + entry.link_target +
                "', which is not a file extracted before it";

@@ -24,14 +24,33 @@ std::vector<std::string> root_files_with(const ModelTree& tree,
   return found;
 }
 
+// The default loader calls torch.jit.load: anything but a TorchScript zip fails there.
+void check_default_model_is_torchscript(LintContext& context, const std::string& model) {
+  if (!context.tree.weights_scanned) return;
+  const WeightFileReport* report = weight_report(context.tree, model);
+  if (report && report->format == WeightFormat::torchscript_zip) return;
+  const std::string what =
+      report ? "a " + std::string(name_of(report->format)) +
+                   (report->format == WeightFormat::pytorch_zip ? " checkpoint (torch.save)" : "")
+             : "no weight format smpack knows";
+  context.report("pytorch-default-not-torchscript", model, 0, 0,
+                 "no model_fn, so the PyTorch container loads '" + model +
+                     "' with torch.jit.load, but it is " + what +
+                     ", not TorchScript: model load fails; save it with torch.jit.save or define "
+                     "model_fn");
+}
+
 // sagemaker-pytorch-inference-toolkit default_pytorch_inference_handler.py: model.pt, else
 // exactly one .pt/.pth in the model directory, loaded with torch.jit.load.
 void check_pytorch(LintContext& context) {
   if (context.binding("model_fn")) return;
   const TreeMember* model_pt = context.tree.find("model.pt");
-  if (model_pt && is_regular_file(*model_pt)) return;
   auto candidates = root_files_with(context.tree, {".pt", ".pth"});
-  if (candidates.size() == 1) return;
+  if (model_pt && is_regular_file(*model_pt)) candidates = {"model.pt"};
+  if (candidates.size() == 1) {
+    check_default_model_is_torchscript(context, candidates.front());
+    return;
+  }
   std::string listed = "[";
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     listed += (i ? ", '" : "'") + candidates[i] + "'";

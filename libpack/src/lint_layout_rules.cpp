@@ -68,61 +68,6 @@ bool check_wrapped(LintContext& context) {
   return true;
 }
 
-void check_unsafe_members(LintContext& context) {
-  for (const auto& member : context.tree.members) {
-    std::string problem;
-    switch (member.path_problem) {
-      case PathProblem::none:
-      case PathProblem::root_member:
-        break;
-      default:
-        problem = std::string(describe(member.path_problem));
-        break;
-    }
-    if (problem.empty()) {
-      switch (member.type) {
-        case EntryType::symlink:
-          if (!resolve_symlink_target(member.path, member.link_target).inside_root) {
-            problem = "a symlink to '" + member.link_target + "', outside the model";
-          }
-          break;
-        case EntryType::hardlink:
-          if (!resolve_hardlink_target(member.link_target).inside_root) {
-            problem = "a hard link to '" + member.link_target + "', outside the model";
-          }
-          break;
-        case EntryType::char_device:
-        case EntryType::block_device:
-        case EntryType::fifo:
-        case EntryType::socket:
-          problem = "a " + std::string(name_of(member.type)) + ", not a file or directory";
-          break;
-        default:
-          break;
-      }
-    }
-    if (problem.empty()) continue;
-    context.report("layout-unsafe-member", member.path.empty() ? member.stored_path : member.path,
-                   0, 0,
-                   "'" + member.stored_path + "' is " + problem +
-                       "; the SDK's safe extraction (tarfile filter='data') refuses it, so every "
-                       "repack of this archive fails");
-  }
-}
-
-void check_duplicates(LintContext& context) {
-  std::map<std::string_view, int> seen;
-  for (const auto& member : context.tree.members) {
-    if (member.path.empty() || member.type == EntryType::directory) continue;
-    if (++seen[member.path] == 2) {
-      context.report("layout-duplicate-member", member.path, 0, 0,
-                     "'" + member.path +
-                         "' is stored more than once; extraction keeps the last copy, while a "
-                         "reader that stops at the first sees different bytes");
-    }
-  }
-}
-
 void check_handler_module_location(LintContext& context) {
   if (!context.module_path.empty()) return;
   const auto candidates = handler_module_candidates(context.profile, context.options);
@@ -233,8 +178,6 @@ void check_sdk_repack(LintContext& context) {
 void run_layout_rules(LintContext& context) {
   check_container(context);
   const bool wrapped = check_wrapped(context);
-  check_unsafe_members(context);
-  check_duplicates(context);
   if (!wrapped) {
     check_handler_module_location(context);
     check_requirements_location(context);

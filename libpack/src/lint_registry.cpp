@@ -12,14 +12,26 @@ namespace {
 using enum Severity;
 
 constexpr std::array kRules = {
+    // Archive safety: what a safe extractor refuses or changes (exit code 3 for errors).
+    RuleInfo{"archive-unreadable", error,
+             "The archive cannot be read to the end: corrupt, truncated, or past a safety cap"},
+    RuleInfo{"archive-path-traversal", error, "A member path with a '..' component"},
+    RuleInfo{"archive-absolute-path", error, "A member with an absolute path"},
+    RuleInfo{"archive-bad-name", error,
+             "A member name that is empty, holds a NUL byte or is longer than the cap"},
+    RuleInfo{"archive-link-escape", error,
+             "A symlink or hard link that resolves outside the extraction root"},
+    RuleInfo{"archive-write-through-link", error,
+             "A member below a symlink an earlier member created: it is written through the link"},
+    RuleInfo{"archive-special-file", error, "A device, FIFO or socket member"},
+    RuleInfo{"archive-setuid", warning,
+             "A member with setuid, setgid or sticky bits, which extractors drop"},
+    RuleInfo{"archive-duplicate-member", warning,
+             "The same path is stored twice; extractors keep the last copy"},
     // Layout of the archive or directory.
     RuleInfo{"layout-not-gzip", error, "The model archive is not a gzip-compressed tar"},
     RuleInfo{"layout-wrapped", error,
              "Everything sits under one top-level folder instead of at the root"},
-    RuleInfo{"layout-unsafe-member", error,
-             "A member that safe extraction refuses (absolute path, '..', escaping link, device)"},
-    RuleInfo{"layout-duplicate-member", warning,
-             "The same path is stored twice; extractors keep the last copy"},
     RuleInfo{"layout-handler-module-missing", warning,
              "code/ holds Python files but not the handler module; the default handlers run"},
     RuleInfo{"layout-handler-outside-code", warning,
@@ -51,6 +63,9 @@ constexpr std::array kRules = {
     // Per container.
     RuleInfo{"pytorch-default-model", error,
              "Without model_fn, the PyTorch container needs model.pt or exactly one .pt/.pth"},
+    RuleInfo{"pytorch-default-not-torchscript", error,
+             "Without model_fn, the PyTorch container's torch.jit.load gets a file that is not "
+             "TorchScript"},
     RuleInfo{"huggingface-no-task", error,
              "Without model_fn, the Hugging Face container cannot tell the pipeline task"},
     RuleInfo{"tensorflow-no-saved-model", error,
@@ -76,6 +91,21 @@ constexpr std::array kRules = {
     RuleInfo{"req-unpinned", info, "A package without an exact version pin"},
     RuleInfo{"req-needs-network", info, "Installing the requirements at startup needs network"},
     RuleInfo{"req-env-var", info, "A ${VAR} that the endpoint environment must provide"},
+    // Weight files, judged by content.
+    RuleInfo{"weights-dangerous-pickle", error,
+             "A pickle that imports a callable which runs code or commands when it is loaded"},
+    RuleInfo{"weights-unknown-code", warning,
+             "A pickle that imports code outside torch's weights_only allowlist"},
+    RuleInfo{"weights-zip-anomaly", error,
+             "A weight zip whose directory and local headers disagree, or with duplicate or "
+             "overlapping entries"},
+    RuleInfo{"weights-corrupt", error,
+             "A weight file whose structure is broken: truncated, bad CRC, malformed pickle or "
+             "header"},
+    RuleInfo{"weights-safetensors-strict", warning,
+             "A safetensors file the reference loads but that hides bytes or keys"},
+    RuleInfo{"weights-partly-scanned", info,
+             "Only part of a weight file could be checked (a streamed archive's window, a cap)"},
 };
 
 constexpr std::array kProfiles = {Profile::pytorch, Profile::huggingface, Profile::tensorflow,
@@ -140,6 +170,11 @@ const RuleInfo* find_rule(std::string_view id) {
     if (rule.id == id) return &rule;
   }
   return nullptr;
+}
+
+bool is_unsafe_input_rule(std::string_view id) {
+  const RuleInfo* rule = find_rule(id);
+  return rule && id.starts_with("archive-") && rule->severity == Severity::error;
 }
 
 std::string rule_help_path(std::string_view id) {

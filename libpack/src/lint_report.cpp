@@ -122,10 +122,12 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options) {
     break;
   }
 
+  run_archive_rules(context);
   run_layout_rules(context);
   run_handler_rules(context);
   run_container_rules(context);
   run_requirements_rules(context);
+  run_weight_rules(context);
 
   report.findings = context.take_findings();
   std::stable_sort(report.findings.begin(), report.findings.end(),
@@ -136,8 +138,25 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options) {
   report.deploy_ready = !report.has_findings_at(Severity::error);
   report.unsafe_input =
       std::any_of(report.findings.begin(), report.findings.end(),
-                  [](const Finding& f) { return f.rule_id == "layout-unsafe-member"; });
+                  [](const Finding& f) { return is_unsafe_input_rule(f.rule_id); });
   return report;
+}
+
+LintReport unreadable_input_report(std::string target, std::string reason) {
+  LintReport report;
+  report.target = std::move(target);
+  report.source = TreeSource::archive;
+  report.profile_reason = "the archive could not be read";
+  report.findings.push_back({"archive-unreadable", Severity::error, "", 0, 0, std::move(reason)});
+  report.deploy_ready = false;
+  report.unsafe_input = true;
+  return report;
+}
+
+TreeLoadOptions lint_load_options() {
+  TreeLoadOptions options;
+  options.weights.emplace();
+  return options;
 }
 
 }  // namespace smpack

@@ -53,10 +53,15 @@ class LintContext {
   std::vector<Finding> findings_;
 };
 
+void run_archive_rules(LintContext& context);
 void run_layout_rules(LintContext& context);
 void run_handler_rules(LintContext& context);
 void run_container_rules(LintContext& context);
 void run_requirements_rules(LintContext& context);
+void run_weight_rules(LintContext& context);
+
+// The weight report of `member`, nullptr when it is no weight file or was not scanned.
+const WeightFileReport* weight_report(const ModelTree& tree, std::string_view member);
 
 // Shared facts about member names.
 bool is_regular_file(const TreeMember& member);

@@ -85,8 +85,18 @@ Result<void> load_directory(const fs::path& root, const TreeLoadOptions& options
       member.sha256 = sha256_hex(*data);
       tree.contents[member.path] = std::move(*data);
     }
+    if (member.type == EntryType::file && options.weights) {
+      auto source = FileByteSource::open(it->path());
+      if (!source) return std::move(source).error();
+      if (auto r = inventory_weight_file(member.path, *source, options.weights->scan, tree.weights);
+          !r)
+        return r;
+    }
     tree.members.push_back(std::move(member));
   }
+  std::sort(
+      tree.weights.begin(), tree.weights.end(),
+      [](const WeightFileReport& a, const WeightFileReport& b) { return a.member < b.member; });
   // The order `build` stores them in: component by component, so "a/b" sorts with "a".
   auto key = [](std::string path) {
     std::replace(path.begin(), path.end(), '/', '\x01');
@@ -113,6 +123,12 @@ Result<void> load_indexed(const fs::path& path, const ArchiveIndex& index,
       if (!data) return std::move(data).error();
       tree.contents[e.path] = std::move(*data);
     }
+    if (e.type == EntryType::file && options.weights) {
+      auto source = IndexedEntryByteSource::open(path, index, e);
+      if (!source) return std::move(source).error();
+      if (auto r = inventory_weight_file(e.path, *source, options.weights->scan, tree.weights); !r)
+        return r;
+    }
     tree.members.push_back(std::move(member));
   }
   return {};
@@ -122,6 +138,8 @@ Result<void> load_streamed(const fs::path& path, const TreeLoadOptions& options,
   auto reader = ArchiveReader::open_file(path, options.limits);
   if (!reader) return std::move(reader).error();
   tree.container = reader->container();
+  std::optional<StreamedWeightCollector> weights;
+  if (options.weights) weights.emplace(*options.weights);
   for (;;) {
     auto next = reader->next();
     if (!next) return std::move(next).error();
@@ -136,15 +154,30 @@ Result<void> load_streamed(const fs::path& path, const TreeLoadOptions& options,
     member.mode = entry->mode;
     member.size = entry->size;
     member.link_target = entry->link_target;
-    if (entry->type == EntryType::file && entry->size <= options.max_content_bytes &&
+    const bool is_file = entry->type == EntryType::file;
+    if (is_file && weights) weights->begin(member.path, entry->size);
+    if (is_file && entry->size <= options.max_content_bytes &&
         options.keep_content(member.path, entry->size)) {
       auto data = reader->read_all(options.max_content_bytes);
       if (!data) return std::move(data).error();
       member.sha256 = sha256_hex(*data);
+      if (weights) weights->feed(std::as_bytes(std::span(*data)));
       tree.contents[member.path] = std::move(*data);
+    } else if (is_file && weights) {
+      std::vector<std::byte> buffer(1 << 20);
+      while (weights->wants_data()) {
+        auto got = reader->read(buffer);
+        if (!got) return std::move(got).error();
+        if (*got == 0) break;
+        weights->feed(std::span<const std::byte>(buffer.data(), *got));
+      }
+    }
+    if (is_file && weights) {
+      if (auto r = weights->end(); !r) return r;
     }
     tree.members.push_back(std::move(member));
   }
+  if (weights) tree.weights = weights->take_reports();
   return {};
 }
 
@@ -173,6 +206,7 @@ bool keep_content_by_default(std::string_view path, std::uint64_t) {
 Result<ModelTree> load_model_tree(const fs::path& path, const TreeLoadOptions& options) {
   ModelTree tree;
   tree.display_name = path.string();
+  tree.weights_scanned = options.weights.has_value();
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     tree.source = TreeSource::directory;
@@ -192,20 +226,39 @@ Result<ModelTree> load_model_tree(const fs::path& path, const TreeLoadOptions& o
   return tree;
 }
 
-Result<void> stream_member(const fs::path& archive_or_dir, std::string_view member_path,
-                           const ByteSink& sink, const ReadLimits& limits) {
+namespace {
+
+// The member a caller named, as a normalised path; usage error when the name itself is unsafe.
+Result<std::string> wanted_member(std::string_view member_path) {
   auto wanted = check_member_path(member_path);
   if (wanted.problem != PathProblem::none) {
     return Error::usage("'" + std::string(member_path) +
                         "': " + std::string(describe(wanted.problem)));
   }
-  auto missing = [&] {
-    return Error::bad_input(archive_or_dir.string() + ": no file member '" + wanted.normalized +
-                            "'");
-  };
+  return std::move(wanted.normalized);
+}
+
+Error no_such_member(const fs::path& archive_or_dir, std::string_view normalized) {
+  return Error::bad_input(archive_or_dir.string() + ": no file member '" + std::string(normalized) +
+                          "'");
+}
+
+Result<const IndexedEntry*> indexed_file(const fs::path& archive, const ArchiveIndex& index,
+                                         std::string_view normalized) {
+  const IndexedEntry* entry = index.find(normalized);
+  if (!entry || entry->type != EntryType::file) return no_such_member(archive, normalized);
+  return entry;
+}
+
+}  // namespace
+
+Result<void> stream_member(const fs::path& archive_or_dir, std::string_view member_path,
+                           const ByteSink& sink, const ReadLimits& limits) {
+  auto wanted = wanted_member(member_path);
+  if (!wanted) return std::move(wanted).error();
   std::error_code ec;
   if (fs::is_directory(archive_or_dir, ec)) {
-    auto file = InputFile::open(archive_or_dir / wanted.normalized);
+    auto file = InputFile::open(archive_or_dir / *wanted);
     if (!file) return std::move(file).error();
     std::vector<std::byte> buffer(1 << 20);
     for (;;) {
@@ -218,9 +271,9 @@ Result<void> stream_member(const fs::path& archive_or_dir, std::string_view memb
   auto index = read_archive_index(archive_or_dir);
   if (!index) return std::move(index).error();
   if (*index) {
-    const IndexedEntry* entry = (*index)->find(wanted.normalized);
-    if (!entry || entry->type != EntryType::file) return missing();
-    return stream_indexed_entry(archive_or_dir, **index, *entry, sink);
+    auto entry = indexed_file(archive_or_dir, **index, *wanted);
+    if (!entry) return std::move(entry).error();
+    return stream_indexed_entry(archive_or_dir, **index, **entry, sink);
   }
   // A stream cannot look ahead for a later duplicate: find the last one first.
   auto reader = ArchiveReader::open_file(archive_or_dir, limits);
@@ -231,11 +284,10 @@ Result<void> stream_member(const fs::path& archive_or_dir, std::string_view memb
     if (!next) return std::move(next).error();
     if (!*next) break;
     ++ordinal;
-    if ((*next)->type == EntryType::file &&
-        check_member_path((*next)->path).normalized == wanted.normalized)
+    if ((*next)->type == EntryType::file && check_member_path((*next)->path).normalized == *wanted)
       last = ordinal;
   }
-  if (last == 0) return missing();
+  if (last == 0) return no_such_member(archive_or_dir, *wanted);
   reader = ArchiveReader::open_file(archive_or_dir, limits);
   if (!reader) return std::move(reader).error();
   for (std::uint64_t i = 0; i < last; ++i) {
@@ -253,6 +305,19 @@ Result<void> stream_member(const fs::path& archive_or_dir, std::string_view memb
 
 Result<std::string> read_member(const fs::path& archive_or_dir, std::string_view member_path,
                                 std::uint64_t max_bytes, const ReadLimits& limits) {
+  std::error_code ec;
+  if (!fs::is_directory(archive_or_dir, ec)) {
+    // Through the index the member's gzip members decode in parallel.
+    auto index = read_archive_index(archive_or_dir);
+    if (!index) return std::move(index).error();
+    if (*index) {
+      auto wanted = wanted_member(member_path);
+      if (!wanted) return std::move(wanted).error();
+      auto entry = indexed_file(archive_or_dir, **index, *wanted);
+      if (!entry) return std::move(entry).error();
+      return read_indexed_entry(archive_or_dir, **index, **entry, max_bytes);
+    }
+  }
   std::string data;
   auto streamed = stream_member(
       archive_or_dir, member_path,

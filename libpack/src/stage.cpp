@@ -31,13 +31,15 @@ std::map<std::string, std::string> existing_code(const fs::path& code_dir) {
 
 }  // namespace
 
-Result<ModelTree> tree_with_code(const fs::path& model_dir, const SourceSpec& code) {
+Result<ModelTree> tree_with_code(const fs::path& model_dir, const SourceSpec& code,
+                                 const TreeLoadOptions& options) {
   auto sources = collect_code_sources(code);
   if (!sources) return std::move(sources).error();
-  auto tree = load_model_tree(model_dir);
+  auto tree = load_model_tree(model_dir, options);
   if (!tree) return std::move(tree).error();
   std::erase_if(tree->members, [](const TreeMember& m) { return is_code_path(m.path); });
   std::erase_if(tree->contents, [](const auto& item) { return is_code_path(item.first); });
+  std::erase_if(tree->weights, [](const WeightFileReport& w) { return is_code_path(w.member); });
   for (const auto& s : *sources) {
     TreeMember member;
     member.path = member.stored_path = s.archive_path;

@@ -174,6 +174,42 @@ def write_tar(
     return path
 
 
+def hostile_member_cases(outside: Path) -> dict[str, tuple[list[TarEntry], str, str, str]]:
+    """name -> (entries, the member refused, a phrase the message must contain, the lint
+    rule that reports it). `outside` is a directory beside the extraction target."""
+    link, hard = tarfile.SYMTYPE, tarfile.LNKTYPE
+    escape = "archive-link-escape"
+    return {
+        "dotdot": ([TarEntry("../evil.txt", b"x")], "../evil.txt", "'..'", "archive-path-traversal"),
+        "nested-dotdot": ([TarEntry("sub/../../evil.txt", b"x")], "sub/../../evil.txt", "'..'",
+                          "archive-path-traversal"),
+        "absolute": ([TarEntry(f"{outside}/evil.txt", b"x")], f"{outside}/evil.txt", "absolute",
+                     "archive-absolute-path"),
+        "symlink-absolute": ([TarEntry("lnk", type=link, linkname=str(outside))], "lnk", "outside", escape),
+        "symlink-relative": ([TarEntry("sub/lnk", type=link, linkname="../../outside")], "sub/lnk",
+                             "outside", escape),
+        # A string-prefix check would take "../dest-evil" for a path inside "dest".
+        "symlink-prefix-sibling": ([TarEntry("lnk", type=link, linkname="../dest-evil")], "lnk",
+                                   "outside", escape),
+        "write-through-absolute-symlink": (
+            [TarEntry("a", type=link, linkname=str(outside)), TarEntry("a/evil.txt", b"x")], "a",
+            "outside", escape),
+        "write-through-dotdot-symlink": (
+            [TarEntry("a", type=link, linkname=".."), TarEntry("a/evil.txt", b"x")], "a", "outside",
+            escape),
+        "hardlink-absolute": ([TarEntry("h", type=hard, linkname=f"{outside}/secret")], "h", "outside",
+                              escape),
+        "hardlink-relative": ([TarEntry("h", type=hard, linkname="../outside/secret")], "h", "outside",
+                              escape),
+        "char-device": ([TarEntry("null", type=tarfile.CHRTYPE)], "null", "never extracted",
+                        "archive-special-file"),
+        "block-device": ([TarEntry("sda", type=tarfile.BLKTYPE)], "sda", "never extracted",
+                         "archive-special-file"),
+        "fifo": ([TarEntry("pipe", type=tarfile.FIFOTYPE)], "pipe", "never extracted",
+                 "archive-special-file"),
+    }
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _smpack_binary_exists():
     if not smpack_bin().is_file():

@@ -30,6 +30,7 @@ import pytest
 from conftest import (
     TarEntry,
     build_archive,
+    hostile_member_cases,
     make_code_dir,
     make_model_dir,
     run_smpack,
@@ -514,37 +515,14 @@ def test_extract_reproduces_the_source_tree(built, tmp_path):
         assert stat.S_IMODE((dest / entry["path"]).stat().st_mode) == entry["mode"], entry["path"]
 
 
-def _hostile_cases(outside: Path) -> dict[str, tuple[list[TarEntry], str, str]]:
-    """name -> (entries, the member refused, a phrase the message must contain)."""
-    link, hard = tarfile.SYMTYPE, tarfile.LNKTYPE
-    return {
-        "dotdot": ([TarEntry("../evil.txt", b"x")], "../evil.txt", "'..'"),
-        "nested-dotdot": ([TarEntry("sub/../../evil.txt", b"x")], "sub/../../evil.txt", "'..'"),
-        "absolute": ([TarEntry(f"{outside}/evil.txt", b"x")], f"{outside}/evil.txt", "absolute"),
-        "symlink-absolute": ([TarEntry("lnk", type=link, linkname=str(outside))], "lnk", "outside"),
-        "symlink-relative": ([TarEntry("sub/lnk", type=link, linkname="../../outside")], "sub/lnk", "outside"),
-        # A string-prefix check would take "../dest-evil" for a path inside "dest".
-        "symlink-prefix-sibling": ([TarEntry("lnk", type=link, linkname="../dest-evil")], "lnk", "outside"),
-        "write-through-absolute-symlink": (
-            [TarEntry("a", type=link, linkname=str(outside)), TarEntry("a/evil.txt", b"x")], "a", "outside"),
-        "write-through-dotdot-symlink": (
-            [TarEntry("a", type=link, linkname=".."), TarEntry("a/evil.txt", b"x")], "a", "outside"),
-        "hardlink-absolute": ([TarEntry("h", type=hard, linkname=f"{outside}/secret")], "h", "outside"),
-        "hardlink-relative": ([TarEntry("h", type=hard, linkname="../outside/secret")], "h", "outside"),
-        "char-device": ([TarEntry("null", type=tarfile.CHRTYPE)], "null", "never extracted"),
-        "block-device": ([TarEntry("sda", type=tarfile.BLKTYPE)], "sda", "never extracted"),
-        "fifo": ([TarEntry("pipe", type=tarfile.FIFOTYPE)], "pipe", "never extracted"),
-    }
-
-
-HOSTILE_NAMES = list(_hostile_cases(Path("/x")))
+HOSTILE_NAMES = list(hostile_member_cases(Path("/x")))
 
 
 def _hostile_setup(tmp_path: Path, case: str):
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret").write_text("secret\n")
-    entries, refused, phrase = _hostile_cases(outside)[case]
+    entries, refused, phrase, _rule = hostile_member_cases(outside)[case]
     archive = write_tar(tmp_path / "hostile.tar.gz",
                         [TarEntry("ok.txt", b"ok\n"), *entries, TarEntry("z_after.txt", b"after\n")])
     return archive, outside, refused, phrase

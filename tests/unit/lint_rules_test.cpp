@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "smpack/lint.h"
+#include "smpack/member_path.h"
 
 namespace smpack {
 namespace {
@@ -26,6 +27,11 @@ class Tree {
   }
   Tree& member(TreeMember m) {
     tree_.members.push_back(std::move(m));
+    return *this;
+  }
+  Tree& weights(WeightFileReport report) {
+    tree_.weights_scanned = true;
+    tree_.weights.push_back(std::move(report));
     return *this;
   }
   Tree& container(ContainerKind kind) {
@@ -128,24 +134,151 @@ TEST(LintLayout, WrappedFolderNamesTheFolderAndTheFix) {
   EXPECT_TRUE(with_rule(lint(Tree().file("resnet/1/saved_model.pb")), "layout-wrapped").empty());
 }
 
-TEST(LintLayout, UnsafeMembersMakeTheInputUnsafe) {
-  TreeMember escaping;
-  escaping.path = escaping.stored_path = "link";
-  escaping.type = EntryType::symlink;
-  escaping.link_target = "../../etc/passwd";
-  TreeMember absolute;
-  absolute.stored_path = "/etc/cron.d/x";
-  absolute.path = "etc/cron.d/x";
-  absolute.path_problem = PathProblem::absolute;
-  TreeMember device;
-  device.path = device.stored_path = "dev";
-  device.type = EntryType::char_device;
-  auto report = lint(Tree().file("model.pt").member(escaping).member(absolute).member(device));
-  EXPECT_EQ(with_rule(report, "layout-unsafe-member").size(), 3u) << all_rules(report);
-  EXPECT_TRUE(report.unsafe_input);
-  TreeMember inside = escaping;
-  inside.link_target = "model.pt";
+TreeMember header(std::string stored, EntryType type = EntryType::file, std::string link = "") {
+  TreeMember member;
+  auto checked = check_member_path(stored);
+  member.stored_path = std::move(stored);
+  member.path = checked.normalized;
+  member.path_problem = checked.problem;
+  member.type = type;
+  member.link_target = std::move(link);
+  member.mode = type == EntryType::directory ? 0755 : 0644;
+  return member;
+}
+
+// Each hostile case has its own rule, names the member, and makes the input unsafe.
+TEST(LintArchive, EachUnsafeMemberHasItsOwnRule) {
+  struct Case {
+    TreeMember member;
+    std::string rule, named;
+  };
+  const std::vector<Case> cases = {
+      {header("../evil"), "archive-path-traversal", "../evil"},
+      {header("/etc/cron.d/x"), "archive-absolute-path", "etc/cron.d/x"},
+      {header(std::string("a\0b", 3)), "archive-bad-name", "a"},
+      {header(std::string(5000, 'n')), "archive-bad-name", std::string(5000, 'n')},
+      {header("link", EntryType::symlink, "../../etc/passwd"), "archive-link-escape", "link"},
+      {header("hard", EntryType::hardlink, "/etc/shadow"), "archive-link-escape", "hard"},
+      {header("dev", EntryType::char_device), "archive-special-file", "dev"},
+      {header("pipe", EntryType::fifo), "archive-special-file", "pipe"},
+  };
+  for (const auto& c : cases) {
+    auto report = lint(Tree().file("model.pt").member(c.member));
+    auto found = with_rule(report, c.rule);
+    ASSERT_EQ(found.size(), 1u) << c.rule << ": " << all_rules(report);
+    EXPECT_EQ(found[0]->severity, Severity::error);
+    EXPECT_TRUE(report.unsafe_input) << c.rule;
+    EXPECT_NE(found[0]->message.find(c.member.stored_path.substr(0, 20)), std::string::npos)
+        << found[0]->message;
+  }
+  TreeMember inside = header("link", EntryType::symlink, "model.pt");
   EXPECT_FALSE(lint(Tree().file("model.pt").member(inside)).unsafe_input);
+}
+
+TEST(LintArchive, WritingThroughAnEarlierSymlinkIsUnsafe) {
+  auto report = lint(Tree()
+                         .member(header("a", EntryType::symlink, "b"))
+                         .member(header("b", EntryType::directory))
+                         .file("a/evil.txt")
+                         .file("b/fine.txt"));
+  auto found = with_rule(report, "archive-write-through-link");
+  ASSERT_EQ(found.size(), 1u) << all_rules(report);
+  EXPECT_EQ(found[0]->member, "a/evil.txt");
+  EXPECT_TRUE(report.unsafe_input);
+  // A member that comes before the link is not written through it.
+  EXPECT_TRUE(with_rule(lint(Tree().file("a/x").member(header("a", EntryType::symlink, "b"))),
+                        "archive-write-through-link")
+                  .empty());
+}
+
+TEST(LintArchive, SetuidIsAWarningNotUnsafe) {
+  TreeMember suid = header("run.sh");
+  suid.mode = 04755;
+  auto report = lint(Tree().file("model.pt").member(suid));
+  auto found = with_rule(report, "archive-setuid");
+  ASSERT_EQ(found.size(), 1u) << all_rules(report);
+  EXPECT_NE(found[0]->message.find("4755"), std::string::npos);
+  EXPECT_FALSE(report.unsafe_input);
+}
+
+TEST(LintArchive, UnreadableInputIsOneFinding) {
+  auto report = unreadable_input_report("m.tar.gz", "m.tar.gz: member 'w.bin': truncated");
+  ASSERT_EQ(report.findings.size(), 1u);
+  EXPECT_EQ(report.findings[0].rule_id, "archive-unreadable");
+  EXPECT_TRUE(report.unsafe_input);
+  EXPECT_FALSE(report.deploy_ready);
+}
+
+WeightFileReport weight(std::string member, WeightFormat format,
+                        std::optional<PickleVerdict> verdict,
+                        std::vector<WeightProblemKind> kinds = {}) {
+  WeightFileReport report;
+  report.member = std::move(member);
+  report.format = format;
+  report.verdict = verdict;
+  for (auto kind : kinds)
+    report.problems.push_back({kind, report.member + ": " + std::string(name_of(kind))});
+  return report;
+}
+
+TEST(LintWeights, EachVerdictAndProblemHasItsRule) {
+  using enum WeightProblemKind;
+  struct Case {
+    WeightFileReport report;
+    std::vector<std::string> rules;
+  };
+  const std::vector<Case> cases = {
+      {weight("w/a.pkl", WeightFormat::pickle, PickleVerdict::dangerous, {pickle_dangerous_global}),
+       {"weights-dangerous-pickle"}},
+      {weight("w/b.pt", WeightFormat::pytorch_zip, PickleVerdict::unknown_code,
+              {pickle_unknown_global}),
+       {"weights-unknown-code"}},
+      {weight("w/c.pt", WeightFormat::torchscript_zip, PickleVerdict::unknown_code,
+              {torchscript_code}),
+       {}},
+      {weight("w/d.pt", WeightFormat::pytorch_zip, PickleVerdict::weights_only,
+              {zip_name_mismatch, zip_overlap}),
+       {"weights-zip-anomaly"}},
+      {weight("w/e.pt", WeightFormat::pytorch_zip, PickleVerdict::weights_only, {zip_crc_mismatch}),
+       {"weights-corrupt"}},
+      {weight("w/f.safetensors", WeightFormat::safetensors, std::nullopt, {safetensors_strict}),
+       {"weights-safetensors-strict"}},
+      {weight("w/g.pt", WeightFormat::pytorch_zip, PickleVerdict::weights_only, {not_available}),
+       {"weights-partly-scanned"}},
+      {weight("w/h.pt", WeightFormat::pytorch_zip, PickleVerdict::weights_only), {}},
+  };
+  for (const auto& c : cases) {
+    auto report = lint(Tree().weights(c.report), Profile::generic);
+    std::vector<std::string> got;
+    for (const auto& f : report.findings) {
+      if (!f.rule_id.starts_with("weights-")) continue;
+      got.push_back(f.rule_id);
+      EXPECT_EQ(f.member, c.report.member);
+      EXPECT_NE(f.message.find(c.report.member), std::string::npos) << f.message;
+    }
+    EXPECT_EQ(got, c.rules) << c.report.member;
+  }
+}
+
+TEST(LintWeights, DefaultPyTorchLoaderNeedsTorchScriptByContent) {
+  auto state_dict = lint(
+      Tree()
+          .file("model.pth")
+          .weights(weight("model.pth", WeightFormat::pytorch_zip, PickleVerdict::weights_only)),
+      Profile::pytorch);
+  auto found = with_rule(state_dict, "pytorch-default-not-torchscript");
+  ASSERT_EQ(found.size(), 1u) << all_rules(state_dict);
+  EXPECT_EQ(found[0]->member, "model.pth");
+  auto scripted = lint(
+      Tree()
+          .file("model.pth")
+          .weights(weight("model.pth", WeightFormat::torchscript_zip, PickleVerdict::unknown_code)),
+      Profile::pytorch);
+  EXPECT_TRUE(with_rule(scripted, "pytorch-default-not-torchscript").empty());
+  // Weights not scanned (ls-style loading): the rule stays silent rather than guess.
+  EXPECT_TRUE(
+      with_rule(lint(Tree().file("model.pth"), Profile::pytorch), "pytorch-default-not-torchscript")
+          .empty());
 }
 
 TEST(LintLayout, DuplicatesHandlerLocationRequirementsJunk) {
@@ -159,7 +292,7 @@ TEST(LintLayout, DuplicatesHandlerLocationRequirementsJunk) {
                          .file("code/__pycache__/a.pyc")
                          .file("code/__pycache__/b.pyc")
                          .file(".DS_Store"));
-  EXPECT_EQ(with_rule(report, "layout-duplicate-member").size(), 1u);
+  EXPECT_EQ(with_rule(report, "archive-duplicate-member").size(), 1u);
   EXPECT_EQ(with_rule(report, "layout-handler-outside-code").size(), 1u);
   EXPECT_EQ(with_rule(report, "layout-requirements-not-installed").size(), 2u);
   EXPECT_EQ(with_rule(report, "layout-weights-in-code").size(), 1u);

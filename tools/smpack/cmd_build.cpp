@@ -32,8 +32,8 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
     return is_code_path(f.archive_path);
   });
   if (!args.no_lint && holds_code) {
-    auto tree =
-        spec.has_code() ? tree_with_code(spec.model_dir, spec) : load_model_tree(spec.model_dir);
+    auto tree = spec.has_code() ? tree_with_code(spec.model_dir, spec, gate_load_options())
+                                : load_model_tree(spec.model_dir, gate_load_options());
     if (!tree) return std::move(tree).error();
     if (!passes_lint_gate(*tree, spec, context)) return kExitFindings;
   }

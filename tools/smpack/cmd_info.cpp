@@ -31,11 +31,25 @@ struct ArchiveFacts {
   ModelTree tree;  // members and the small files lint and the handler scan read
 };
 
+// Weight files are listed by structure: the tensor data's CRCs are `verify`'s business,
+// so only the records that are read anyway (pickles, headers) are checked here.
+WeightInventoryOptions weight_listing() {
+  WeightInventoryOptions options;
+  options.scan.crc_check_bytes = 0;
+  return options;
+}
+
+TreeLoadOptions tree_options() {
+  TreeLoadOptions options;
+  options.weights = weight_listing();
+  return options;
+}
+
 Result<ArchiveFacts> gather(const std::string& path, Context& context) {
   ArchiveFacts facts;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    auto tree = load_model_tree(path);
+    auto tree = load_model_tree(path, tree_options());
     if (!tree) return std::move(tree).error();
     facts.container = "directory";
     facts.writer = "a model directory";
@@ -64,7 +78,8 @@ Result<ArchiveFacts> gather(const std::string& path, Context& context) {
     facts.manifest.entries = ix.manifest_entries();
     facts.manifest.content_digest = content_digest(facts.manifest.entries);
     facts.has_index = true;
-    auto tree = load_model_tree(path);  // through the index: only code and configs are read
+    // Through the index: code, configs and the parts of weight files that say what they are.
+    auto tree = load_model_tree(path, tree_options());
     if (!tree) return std::move(tree).error();
     facts.tree = std::move(*tree);
     return facts;
@@ -74,6 +89,7 @@ Result<ArchiveFacts> gather(const std::string& path, Context& context) {
   options.cancel = &context.cancel;
   options.progress = progress.sink();
   options.keep_content = keep_content_by_default;
+  options.weights = weight_listing();
   auto scan = scan_archive(path, options);
   progress.finish();
   if (!scan) return std::move(scan).error();
@@ -124,6 +140,53 @@ HandlerView scan_handlers(const ModelTree& tree) {
   view.scan = scan_handler_module(module, *source,
                                   [&tree](std::string_view path) { return tree.content(path); });
   return view;
+}
+
+std::string verdict_text(const WeightFileReport& report) {
+  if (report.format == WeightFormat::torchscript_zip) return "code (TorchScript)";
+  if (!report.verdict) return "data";
+  switch (*report.verdict) {
+    case PickleVerdict::weights_only:
+      return "weights-only pickle";
+    case PickleVerdict::unknown_code:
+      return "pickle importing code";
+    case PickleVerdict::dangerous:
+      return "DANGEROUS pickle";
+  }
+  return "";
+}
+
+nlohmann::ordered_json weights_json(const std::vector<WeightFileReport>& weights) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& report : weights) {
+    nlohmann::ordered_json problems = nlohmann::ordered_json::array();
+    for (const auto& problem : report.problems)
+      problems.push_back({{"kind", name_of(problem.kind)}, {"message", problem.message}});
+    out.push_back({{"member", report.member},
+                   {"format", name_of(report.format)},
+                   {"verdict", report.verdict ? nlohmann::ordered_json(name_of(*report.verdict))
+                                              : nlohmann::ordered_json(nullptr)},
+                   {"tensors", report.tensors.size()},
+                   {"tensor_bytes", report.tensor_bytes},
+                   {"globals", report.globals},
+                   {"problems", problems},
+                   {"complete", report.complete}});
+  }
+  return out;
+}
+
+void print_weights(const std::vector<WeightFileReport>& weights) {
+  std::printf("weight files    %zu\n", weights.size());
+  for (const auto& report : weights) {
+    std::string notes = verdict_text(report);
+    if (!report.problems.empty())
+      notes += ", " + std::to_string(report.problems.size()) + " problem(s)";
+    if (!report.complete) notes += ", partly read";
+    std::printf("  %-15s %6zu tensors %10s  %s  (%s)\n",
+                std::string(name_of(report.format)).c_str(), report.tensors.size(),
+                human_bytes(report.tensor_bytes).c_str(), escape_name(report.member).c_str(),
+                notes.c_str());
+  }
 }
 
 bool is_handler_name(std::string_view name, Profile profile) {
@@ -186,6 +249,7 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
                 {"has_code", has_code},
                 {"content_digest", facts->manifest.content_digest},
                 {"largest", top},
+                {"weights", weights_json(facts->tree.weights)},
                 {"profile", name_of(lint.profile)},
                 {"profile_reason", lint.profile_reason},
                 {"module", handlers.module},
@@ -219,6 +283,7 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
   for (const auto* e : largest) {
     std::printf("  %10s  %s\n", human_bytes(e->size).c_str(), escape_name(e->path).c_str());
   }
+  print_weights(facts->tree.weights);
   std::printf("profile         %s (%s)\n", std::string(name_of(lint.profile)).c_str(),
               escape_name(lint.profile_reason).c_str());
   if (handlers.module.empty()) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iostream>
 
 #include "commands.h"
@@ -53,9 +54,15 @@ Result<int> run_lint(const LintArgs& args, Context& context) {
 
   std::vector<LintReport> reports;
   for (const auto& path : args.paths) {
-    auto tree = load_model_tree(path);
-    if (!tree) return std::move(tree).error().with_context(path);
-    reports.push_back(lint_tree(*tree, *options));
+    auto tree = load_model_tree(path, lint_load_options());
+    if (tree) {
+      reports.push_back(lint_tree(*tree, *options));
+    } else if (tree.error().kind == ErrorKind::bad_input) {
+      // Still a report, so that CI's SARIF or JSON carries the reason.
+      reports.push_back(unreadable_input_report(path, tree.error().message));
+    } else {
+      return std::move(tree).error().with_context(path);
+    }
   }
 
   if (args.format.format == "sarif") {
@@ -66,10 +73,15 @@ Result<int> run_lint(const LintArgs& args, Context& context) {
     std::cout << format_lint_text(reports);
   }
   for (const auto& report : reports) {
-    if (report.unsafe_input) {
-      print_error(context, report.target + ": holds members that safe extraction refuses");
-      return kExitBadInput;
-    }
+    if (!report.unsafe_input) continue;
+    const Finding& first =
+        *std::find_if(report.findings.begin(), report.findings.end(),
+                      [](const Finding& f) { return is_unsafe_input_rule(f.rule_id); });
+    print_error(context, first.rule_id == "archive-unreadable"
+                             ? first.message
+                             : report.target + ": member '" + first.member +
+                                   "' is unsafe to extract [" + first.rule_id + "]");
+    return kExitBadInput;
   }
   const bool failed = std::any_of(reports.begin(), reports.end(), [&](const LintReport& r) {
     return r.has_findings_at(threshold);

@@ -23,7 +23,7 @@ Result<int> run_stage(const StageArgs& args, Context& context) {
   if (!spec.has_code())
     return Error::usage("give the code to stage: --code DIR, --entry-point F or --requirements F");
   if (!args.no_lint) {
-    auto tree = tree_with_code(args.model_dir, spec);
+    auto tree = tree_with_code(args.model_dir, spec, gate_load_options());
     if (!tree) return std::move(tree).error();
     if (!passes_lint_gate(*tree, spec, context)) return kExitFindings;
   }

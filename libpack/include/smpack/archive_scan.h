@@ -20,6 +20,7 @@
 #include "smpack/model_tree.h"
 #include "smpack/read_limits.h"
 #include "smpack/result.h"
+#include "smpack/weight_inventory.h"
 
 namespace smpack {
 
@@ -46,6 +47,9 @@ struct ArchiveScan {
 
   // Contents of the members ScanOptions::keep_content selected, by normalised path.
   std::map<std::string, std::string, std::less<>> contents;
+  // The weight files among the members (with ScanOptions::weights).
+  std::vector<WeightFileReport> weights;
+  bool weights_scanned = false;
 
   // Manifest of the members (regular files and directories), for digests.
   Manifest manifest() const;
@@ -60,6 +64,7 @@ struct ScanOptions {
   // Members whose contents to keep (small files only; see TreeLoadOptions).
   std::function<bool(std::string_view path, std::uint64_t size)> keep_content;
   std::uint64_t max_content_bytes = 8ull << 20;
+  std::optional<WeightInventoryOptions> weights;  // nullopt: weight files are not looked at
   const CancelToken* cancel = nullptr;
   ProgressSink* progress = nullptr;  // compressed bytes consumed
 };

@@ -43,6 +43,8 @@ struct RuleInfo {
 std::span<const RuleInfo> lint_rules();
 // nullptr when `id` names no rule.
 const RuleInfo* find_rule(std::string_view id);
+// The archive-safety errors (archive-*): their findings make the input unsafe (exit 3).
+bool is_unsafe_input_rule(std::string_view id);
 // Where the rule is documented, relative to the repository root: "docs/rules.md#<id>".
 std::string rule_help_path(std::string_view id);
 
@@ -73,7 +75,7 @@ struct LintReport {
                                   // transformers"
   std::vector<Finding> findings;  // sorted by member, line, column, rule
   bool deploy_ready = true;       // no finding of severity error
-  // A member that a safe extractor refuses (layout-unsafe-member): the input is unsafe.
+  // A finding of an archive-safety error (is_unsafe_input_rule): the input is unsafe.
   bool unsafe_input = false;
 
   // Whether any finding is at or above `threshold`.
@@ -81,6 +83,13 @@ struct LintReport {
 };
 
 LintReport lint_tree(const ModelTree& tree, const LintOptions& options);
+
+// The report for an archive that could not be read at all (`reason` from the reader,
+// naming the member): one archive-unreadable finding, unsafe_input set.
+LintReport unreadable_input_report(std::string target, std::string reason);
+
+// What lint reads of a model: the default small files and every weight file.
+TreeLoadOptions lint_load_options();
 
 // Output formats. Each returns the complete text to write to stdout.
 // text: "member:line: severity: message [ID]" per finding, then one summary line per report.

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "smpack/member_path.h"
 #include "smpack/read_limits.h"
 #include "smpack/result.h"
+#include "smpack/weight_inventory.h"
 
 namespace smpack {
 
@@ -43,6 +45,10 @@ struct ModelTree {
   // Contents of the members selected by TreeLoadOptions::keep_content, by normalised path.
   // For duplicate paths, the last one (the one an extractor leaves on disk) is kept.
   std::map<std::string, std::string, std::less<>> contents;
+  // The weight files among the members, in member order (when TreeLoadOptions::weights
+  // asked for them).
+  std::vector<WeightFileReport> weights;
+  bool weights_scanned = false;
 
   const std::string* content(std::string_view path) const;
   const TreeMember* find(std::string_view path) const;  // the last member with that path
@@ -57,6 +63,8 @@ struct TreeLoadOptions {
   std::uint64_t max_content_bytes = 8ull << 20;  // members larger than this are not kept
   std::function<bool(std::string_view path, std::uint64_t size)> keep_content =
       keep_content_by_default;
+  // nullopt: weight files are not looked at (the fast path of ls and diff).
+  std::optional<WeightInventoryOptions> weights;
 };
 
 // `path` is a directory or an archive file. Errors: bad_input for an unreadable or

@@ -23,7 +23,8 @@ struct StageResult {
 
 // The model directory as it will be after staging (members and contents), for
 // linting before anything is written.
-Result<ModelTree> tree_with_code(const std::filesystem::path& model_dir, const SourceSpec& code);
+Result<ModelTree> tree_with_code(const std::filesystem::path& model_dir, const SourceSpec& code,
+                                 const TreeLoadOptions& options = {});
 
 // Replaces MODEL_DIR/code with the code of `code` (code_dir, entry_point,
 // requirements). An existing code/ that differs is a usage error unless

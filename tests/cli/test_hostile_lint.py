@@ -1,0 +1,259 @@
+"""`smpack lint` and `smpack info` on hostile input, end to end.
+
+Every case is built at test time: archives with unsafe members and broken gzip/tar
+streams (Python's tarfile and hand-edited bytes), and weight files written by Python's
+torch and numpy or by hand (the pickle cases of test_weights_oracles). Each case asserts
+the exit code, the finding's rule ID and that its message names the member; the weight
+cases run in a model directory, in an archive written by Python's tarfile (streamed) and
+in one written by smpack build (read through its index)."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import lzma
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import (
+    TarEntry,
+    build_archive,
+    hostile_member_cases,
+    run_smpack,
+    write_tar,
+)
+
+torch = pytest.importorskip("torch")
+oracles = pytest.importorskip("test_weights_oracles")
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 3
+
+
+def lint_json(target: Path, *args: str):
+    result = run_smpack("lint", target, "--format", "json", *args)
+    assert result.stdout, result.stderr
+    reports = json.loads(result.stdout)["reports"]
+    assert len(reports) == 1
+    return result, reports[0]["findings"]
+
+
+def with_rule(findings, rule: str) -> list[dict]:
+    return [f for f in findings if f["rule"] == rule]
+
+
+# ---- unsafe members and unreadable archives -----------------------------------------
+
+
+@pytest.mark.parametrize("case", list(hostile_member_cases(Path("/x"))))
+def test_each_unsafe_member_is_its_own_finding_and_exit_3(tmp_path, case):
+    entries, refused, _phrase, rule = hostile_member_cases(tmp_path / "outside")[case]
+    archive = write_tar(tmp_path / "hostile.tar.gz", [TarEntry("model.pt", b"x"), *entries])
+    result, findings = lint_json(archive)
+    assert result.returncode == EXIT_BAD_INPUT, result.stdout + result.stderr
+    found = with_rule(findings, rule)
+    assert found, findings
+    assert any(refused in f["message"] for f in found), found
+    assert f"[{rule}]" in result.stderr
+
+
+def test_a_member_written_through_an_earlier_symlink(tmp_path):
+    archive = write_tar(tmp_path / "through.tar.gz", [
+        TarEntry("model.pt", b"x"), TarEntry("d", type=tarfile.DIRTYPE, mode=0o755),
+        TarEntry("a", type=tarfile.SYMTYPE, linkname="d"), TarEntry("a/evil.txt", b"x")])
+    result, findings = lint_json(archive)
+    assert result.returncode == EXIT_BAD_INPUT
+    [found] = with_rule(findings, "archive-write-through-link")
+    assert found["member"] == "a/evil.txt" and "'a'" in found["message"]
+
+
+def test_setuid_and_duplicates_are_warnings(tmp_path):
+    archive = write_tar(tmp_path / "modes.tar.gz", [
+        TarEntry("model.pt", b"x"), TarEntry("run.sh", b"#!/bin/sh\n", mode=0o4755),
+        TarEntry("config.json", b"{}"), TarEntry("config.json", b'{"evil": 1}')])
+    result, findings = lint_json(archive, "--fail-on", "warning")
+    assert result.returncode == EXIT_FINDINGS, result.stderr
+    [setuid] = with_rule(findings, "archive-setuid")
+    assert setuid["member"] == "run.sh" and "4755" in setuid["message"]
+    [duplicate] = with_rule(findings, "archive-duplicate-member")
+    assert duplicate["member"] == "config.json"
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def _tar_bytes(entries: list[TarEntry]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for entry in entries:
+            info = tarfile.TarInfo(entry.name)
+            info.size = len(entry.data)
+            tar.addfile(info, io.BytesIO(entry.data))
+    return buffer.getvalue()
+
+
+def _zip_of(data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("model.tar", data)
+    return buffer.getvalue()
+
+
+def _unreadable_cases() -> dict[str, tuple[bytes, str]]:
+    """name -> (archive bytes, a phrase the message must contain)."""
+    tar = _tar_bytes([TarEntry("model.pt", b"w" * 5000), TarEntry("code/inference.py", b"x = 1\n")])
+    good = _gzip(tar)
+    bad_crc = bytearray(good)
+    bad_crc[-8] ^= 0xFF
+    # The header says 5000 bytes; the stream ends after 1000 of them.
+    short = _gzip(tar[:512 + 1000])
+    # 80 MiB of zeros: past the 64 MiB floor at a ratio far above the 250:1 cap.
+    bomb = _gzip(_tar_bytes([TarEntry("zeros.bin", bytes(80 << 20))]))
+    return {
+        "truncated-gzip": (good[: len(good) // 2], "truncated"),
+        "bad-crc": (bytes(bad_crc), "CRC"),
+        "trailing-garbage": (good + b"garbage after the last member", "after"),
+        "header-promises-more-data": (short, "model.pt"),
+        "gzip-bomb": (bomb, "ratio"),
+        "zip-named-tar-gz": (_zip_of(tar), "zip"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_unreadable_cases()))
+def test_an_unreadable_archive_is_an_archive_unreadable_finding_and_exit_3(tmp_path, case):
+    data, phrase = _unreadable_cases()[case]
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(data)
+    result, findings = lint_json(archive)
+    assert result.returncode == EXIT_BAD_INPUT, result.stderr
+    [found] = with_rule(findings, "archive-unreadable")
+    assert phrase.lower() in found["message"].lower(), found["message"]
+    assert phrase.lower() in result.stderr.lower()
+    sarif = run_smpack("lint", archive, "--format", "sarif")
+    assert sarif.returncode == EXIT_BAD_INPUT
+    assert json.loads(sarif.stdout)["runs"][0]["results"][0]["ruleId"] == "archive-unreadable"
+
+
+@pytest.mark.parametrize("compress", [lzma.compress, bz2.compress])
+def test_a_readable_tar_in_another_compression_is_a_layout_finding(tmp_path, compress):
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(compress(_tar_bytes([TarEntry("model.pt", b"x")])))
+    result, findings = lint_json(archive)
+    assert result.returncode == EXIT_FINDINGS, result.stderr
+    assert [f["rule"] for f in findings if f["rule"].startswith(("layout-", "archive-"))] == [
+        "layout-not-gzip"]
+
+
+# ---- weight files, by content ---------------------------------------------------------
+
+# What lint must say of each pickle case of test_weights_oracles, by its verdict and problem.
+def expected_rules(case) -> set[str]:
+    rules = set()  # TorchScript is code by design: info lists it, lint does not flag it
+    if case.verdict == "dangerous":
+        rules.add("weights-dangerous-pickle")
+    elif case.verdict == "unknown_code" and case.format != "torchscript_zip":
+        rules.add("weights-unknown-code")
+    rules |= {
+        "zip_name_mismatch": {"weights-zip-anomaly"},
+        "zip_duplicate_name": {"weights-zip-anomaly"},
+        # The CRC was changed in the central directory only: the local header disagrees.
+        "zip_crc_mismatch": {"weights-corrupt", "weights-zip-anomaly"},
+    }.get(case.problem, set())
+    return rules
+
+
+def _containers(tmp_path: Path, files: list[Path]) -> dict[str, Path]:
+    model = tmp_path / "model"
+    (model / "weights").mkdir(parents=True)
+    for path in files:
+        shutil.copy(path, model / "weights" / path.name)
+    streamed = tmp_path / "tarfile.tar.gz"
+    with tarfile.open(streamed, "w:gz", compresslevel=1) as tar:
+        tar.add(model, arcname=".")
+    indexed = build_archive(model, tmp_path / "smpack.tar.gz", "--no-lint")
+    return {"directory": model, "tarfile": streamed, "smpack": indexed}
+
+
+@pytest.fixture(scope="module")
+def pickle_containers(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pickles")
+    cases = oracles.make_pickle_cases(tmp)
+    return cases, _containers(tmp, [path for path, _ in cases])
+
+
+@pytest.mark.parametrize("container", ["directory", "tarfile", "smpack"])
+def test_every_pickle_case_gets_its_rule_naming_the_member(pickle_containers, container):
+    cases, containers = pickle_containers
+    result, findings = lint_json(containers[container], "--profile", "generic")
+    weight_rules = {f["rule"] for f in findings if f["rule"].startswith("weights-")}
+    assert result.returncode == EXIT_FINDINGS, result.stderr  # dangerous pickles are errors
+    for path, case in cases:
+        member = f"weights/{path.name}"
+        got = {f["rule"] for f in findings
+               if f["member"] == member and f["rule"].startswith("weights-")}
+        assert got == expected_rules(case), (member, got, case)
+        for f in findings:
+            if f["member"] == member:
+                assert path.name in f["message"], f
+    assert "weights-dangerous-pickle" in weight_rules
+
+
+@pytest.mark.parametrize("container", ["directory", "tarfile", "smpack"])
+def test_a_clean_state_dict_has_no_weight_findings(tmp_path, container):
+    torch.save({"w": torch.ones(4, 4), "b": torch.zeros(4)}, tmp_path / "model.pth")
+    target = _containers(tmp_path, [tmp_path / "model.pth"])[container]
+    result, findings = lint_json(target, "--profile", "generic", "--fail-on", "info")
+    assert [f for f in findings if f["rule"].startswith("weights-")] == []
+
+
+@pytest.mark.parametrize("container", ["directory", "tarfile", "smpack"])
+def test_info_lists_weight_files_with_format_tensors_and_bytes(tmp_path, container):
+    state = {"layer.weight": torch.ones(8, 16), "layer.bias": torch.zeros(8, dtype=torch.float16)}
+    torch.save(state, tmp_path / "state.pt")
+    torch.jit.save(torch.jit.script(torch.nn.Linear(3, 2)), tmp_path / "scripted.pt")
+    (tmp_path / "notes.pt").write_bytes(b"not a weight file at all")
+    target = _containers(tmp_path, [tmp_path / "state.pt", tmp_path / "scripted.pt",
+                                    tmp_path / "notes.pt"])[container]
+    result = run_smpack("info", target, "--format", "json")
+    assert result.returncode == EXIT_OK, result.stderr
+    weights = {w["member"]: w for w in json.loads(result.stdout)["weights"]}
+    assert set(weights) == {"weights/state.pt", "weights/scripted.pt"}, weights
+    state_info = weights["weights/state.pt"]
+    assert state_info["format"] == "pytorch_zip" and state_info["verdict"] == "weights_only"
+    assert state_info["tensors"] == 2
+    assert state_info["tensor_bytes"] == sum(t.numel() * t.element_size() for t in state.values())
+    assert weights["weights/scripted.pt"]["format"] == "torchscript_zip"
+    text = run_smpack("info", target)
+    assert "weight files    2" in text.stdout and "weights/state.pt" in text.stdout
+
+
+def test_default_pytorch_loader_needs_torchscript_by_content(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    torch.save({"w": torch.ones(2)}, model / "model.pth")
+    result, findings = lint_json(model, "--profile", "pytorch")
+    [found] = with_rule(findings, "pytorch-default-not-torchscript")
+    assert found["member"] == "model.pth" and "torch.jit.load" in found["message"]
+    assert result.returncode == EXIT_FINDINGS
+    (model / "model.pth").unlink()
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), model / "model.pth")
+    result, findings = lint_json(model, "--profile", "pytorch")
+    assert with_rule(findings, "pytorch-default-not-torchscript") == []
+
+
+def test_a_large_checkpoint_in_a_streamed_archive_is_partly_scanned(tmp_path):
+    # 100 MiB of tensors: the middle of the zip is outside the 64 MiB + 16 MiB windows.
+    # Random values: zeros would trip the compression-ratio cap first.
+    torch.manual_seed(0)
+    torch.save({f"t{i}": torch.rand(5 << 20) for i in range(5)}, tmp_path / "big.pt")
+    containers = _containers(tmp_path, [tmp_path / "big.pt"])
+    _, streamed = lint_json(containers["tarfile"], "--profile", "generic")
+    assert with_rule(streamed, "weights-partly-scanned"), streamed
+    _, indexed = lint_json(containers["smpack"], "--profile", "generic")
+    assert with_rule(indexed, "weights-partly-scanned") == [], "the index gives random access"

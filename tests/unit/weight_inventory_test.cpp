@@ -1,0 +1,94 @@
+#include "smpack/weight_inventory.h"
+
+#include <gtest/gtest.h>
+
+#include "weight_fixtures.h"
+
+namespace smpack {
+namespace {
+
+using testing::build_zip;
+using testing::ZipMember;
+
+// A PyTorch zip of `count` float32 tensors of 250 elements (the fixture's pickle writes
+// sizes in one byte), 1000 bytes of storage each.
+std::string torch_zip_of(int count) {
+  std::vector<std::pair<std::string, std::vector<int>>> tensors;
+  std::vector<ZipMember> members;
+  for (int i = 0; i < count; ++i) tensors.push_back({"t" + std::to_string(i), {250}});
+  members.emplace_back("archive/data.pkl", testing::state_dict_pickle(tensors));
+  for (int i = 0; i < count; ++i)
+    members.emplace_back("archive/data/" + std::to_string(i), std::string(1000, '\0'));
+  members.emplace_back("archive/version", "3\n");
+  return build_zip(members);
+}
+
+// Feeds `bytes` in pieces of `piece` bytes, as a streaming reader hands them over.
+std::vector<WeightFileReport> collect(const std::string& bytes, std::size_t piece,
+                                      WeightInventoryOptions options, bool* skipped = nullptr) {
+  StreamedWeightCollector collector(options);
+  collector.begin("m/weights.bin", bytes.size());
+  std::size_t at = 0;
+  for (; at < bytes.size() && collector.wants_data(); at += piece) {
+    collector.feed(testing::as_bytes_of(bytes).subspan(at, std::min(piece, bytes.size() - at)));
+  }
+  if (skipped) *skipped = at < bytes.size();
+  EXPECT_TRUE(collector.end().has_value());
+  return collector.take_reports();
+}
+
+TEST(StreamedWeightCollector, WindowsThatCoverTheFileGiveTheWholeReport) {
+  const std::string zip = torch_zip_of(40);
+  MemoryByteSource whole(zip);
+  auto expected = inspect_weight_file("m/weights.bin", whole);
+  ASSERT_TRUE(expected.has_value());
+  for (std::size_t piece : {1u, 7u, 4096u, 1u << 20}) {
+    auto reports = collect(zip, piece, {});
+    ASSERT_EQ(reports.size(), 1u) << piece;
+    EXPECT_EQ(reports[0].format, WeightFormat::pytorch_zip);
+    EXPECT_TRUE(reports[0].complete) << piece;
+    EXPECT_EQ(reports[0].tensor_bytes, expected->tensor_bytes);
+    EXPECT_TRUE(reports[0].problems.empty()) << reports[0].problems.front().message;
+    EXPECT_EQ(reports[0].tensors.size(), 40u);
+  }
+}
+
+TEST(StreamedWeightCollector, KeepsHeadAndTailAroundAMiddleItCannotHold) {
+  const std::string zip = torch_zip_of(40);
+  WeightInventoryOptions small;
+  small.head_window = 8192;
+  small.tail_window = 4096;
+  for (std::size_t piece : {1000u, 65536u}) {
+    auto reports = collect(zip, piece, small);
+    ASSERT_EQ(reports.size(), 1u);
+    // data.pkl in the head and the central directory in the tail: the verdict and the
+    // inventory stand, but the storage's bytes were not held.
+    EXPECT_EQ(reports[0].verdict, PickleVerdict::weights_only) << piece;
+    EXPECT_EQ(reports[0].tensors.size(), 40u) << piece;
+    EXPECT_FALSE(reports[0].complete) << piece;
+  }
+}
+
+TEST(StreamedWeightCollector, StopsWantingDataOnceTheHeadIsNoWeightFile) {
+  const std::string text(100000, 'x');
+  bool skipped = false;
+  EXPECT_TRUE(collect(text, 4096, {}, &skipped).empty());
+  EXPECT_TRUE(skipped) << "the rest of a non-weight member need not be read";
+  // Smaller than the sniff window, and empty: nothing to report either.
+  EXPECT_TRUE(collect("tiny", 2, {}).empty());
+  EXPECT_TRUE(collect("", 2, {}).empty());
+}
+
+TEST(InventoryWeightFile, ReportsWeightFilesOnly) {
+  std::vector<WeightFileReport> reports;
+  const std::string zip = torch_zip_of(1);
+  MemoryByteSource weights(zip);
+  MemoryByteSource text(std::string_view("print('hello')\n"));
+  ASSERT_TRUE(inventory_weight_file("a.pt", weights, {}, reports).has_value());
+  ASSERT_TRUE(inventory_weight_file("b.py", text, {}, reports).has_value());
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].member, "a.pt");
+}
+
+}  // namespace
+}  // namespace smpack
