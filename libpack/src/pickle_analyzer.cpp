@@ -57,6 +57,7 @@ struct Tensor {
   std::string dtype;
   std::vector<std::uint64_t> shape;
   std::uint64_t element_size = 0;
+  PickleTensorLayout layout;
 };
 
 enum class Opcode : std::uint8_t {
@@ -561,6 +562,17 @@ class Simulator {
     return push(result);
   }
 
+  std::vector<std::int64_t> strides_of(ValueId id) const {
+    std::vector<std::int64_t> strides;
+    const Value& value = values_[id];
+    if (value.kind != ValueKind::tuple && value.kind != ValueKind::list) return strides;
+    for (ValueId item : value.items) {
+      if (values_[item].kind != ValueKind::integer) return {};
+      strides.push_back(values_[item].integer);
+    }
+    return strides;
+  }
+
   std::optional<std::vector<std::uint64_t>> shape_of(ValueId id) const {
     const Value& value = values_[id];
     if (value.kind != ValueKind::tuple && value.kind != ValueKind::list) return std::nullopt;
@@ -602,7 +614,12 @@ class Simulator {
     if (!shape) return std::nullopt;
     const PickleStorageRef& storage =
         out_.storages[static_cast<std::size_t>(values_[first].integer)];
-    Tensor tensor{storage.dtype, std::move(*shape), storage.element_size};
+    Tensor tensor{storage.dtype, std::move(*shape), storage.element_size, {storage.key, 0, {}}};
+    if (const Value& offset = values_[args.items[1]];
+        offset.kind == ValueKind::integer && offset.integer >= 0) {
+      tensor.layout.storage_offset = static_cast<std::uint64_t>(offset.integer);
+    }
+    if (args.items.size() >= 4) tensor.layout.strides = strides_of(args.items[3]);
     if (name == "torch._utils._rebuild_tensor_v3" && args.items.size() >= 7 &&
         values_[args.items[6]].kind == ValueKind::global) {
       if (auto element = dtype_element_type(values_[args.items[6]].text)) {
@@ -1004,6 +1021,7 @@ class Simulator {
         std::uint64_t bytes = tensor.element_size;
         for (std::uint64_t dim : tensor.shape) bytes = saturating_mul(bytes, dim);
         out_.tensors.push_back({path.empty() ? "(root)" : path, tensor.dtype, tensor.shape, bytes});
+        out_.layouts.push_back(tensor.layout);
         continue;
       }
       if (!visited.insert(id).second) continue;

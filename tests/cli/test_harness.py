@@ -50,6 +50,11 @@ FIXTURE_SCRIPT = textwrap.dedent(
     torch.save([probabilities, mean], f"{out}/expected.pt")
     torch.save([probabilities + 1e-3, mean], f"{out}/perturbed.pt")
     torch.save(net.state_dict(), f"{out}/weights.pth")
+    # A view: 2 x 192 elements into its storage, dimensions permuted (strides 192, 1, 24, 3).
+    view = torch.randn(5, 8, 8, 3)[2:].permute(0, 3, 1, 2)
+    with torch.no_grad():
+        torch.save(list(net(view)), f"{out}/view_expected.pt")
+    torch.save((view,), f"{out}/view_inputs.pt")
     """
 )
 
@@ -108,6 +113,15 @@ def test_matching_output_passes(fixtures, tmp_path):
     assert 0 < report["cold_load_ms"] <= report["first_result_ms"]
     assert report["latency"]["runs"] == 5 and report["batch"] == 3
     assert "result: ok" in result.stdout
+
+
+def test_saved_views_are_read_with_their_offset_and_strides(fixtures, tmp_path):
+    archive = pack(tmp_path, "good", {"model.pt": fixtures / "model.pt"})
+    result, report = harness_json(tmp_path, archive, "--device", "cpu", "--input-file",
+                                  fixtures / "view_inputs.pt", "--expect-file",
+                                  fixtures / "view_expected.pt", "--iters", 0)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert checks_by_name(report)["expected outputs"]["passed"]
 
 
 def test_perturbed_expectation_fails(fixtures, tmp_path):

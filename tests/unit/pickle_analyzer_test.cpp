@@ -94,6 +94,25 @@ TEST(PickleAnalyzer, StateDictIsWeightsOnlyWithItsTensors) {
   EXPECT_EQ(a.end_offset, bytes.size());
 }
 
+TEST(PickleAnalyzer, ListsEachTensorsStorageView) {
+  // A transposed 3x4 view at element offset 5 of storage "7": strides (1, 3).
+  testing::PickleBuilder pickle;
+  pickle.proto(2).global("torch._utils", "_rebuild_tensor_v2").mark();
+  pickle.mark().unicode("storage").global("torch", "HalfStorage").unicode("7").unicode("cpu");
+  pickle.int1(20).tuple().binpersid().int1(5);
+  pickle.mark().int1(3).int1(4).tuple().mark().int1(1).int1(3).tuple();
+  pickle.newfalse().global("collections", "OrderedDict").empty_tuple().reduce();
+  pickle.tuple().reduce().stop();
+  PickleAnalysis a = analyze_pickle(pickle.bytes());
+  ASSERT_EQ(a.tensors.size(), 1u);
+  ASSERT_EQ(a.layouts.size(), 1u);
+  EXPECT_EQ(a.tensors[0].name, "(root)");
+  EXPECT_EQ(a.tensors[0].dtype, "float16");
+  EXPECT_EQ(a.layouts[0].storage_key, "7");
+  EXPECT_EQ(a.layouts[0].storage_offset, 5u);
+  EXPECT_EQ(a.layouts[0].strides, (std::vector<std::int64_t>{1, 3}));
+}
+
 TEST(PickleAnalyzer, NestedCheckpointNamesTensorsByPath) {
   PickleBuilder p;
   p.proto(2).empty_dict().unicode("model").empty_dict().unicode("w");

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <span>
 
-#include "torch_save_pickle.h"
+#include "input_spec.h"
+#include "smpack/pickle_analyzer.h"
 #include "torch_types.h"
 
 namespace smpack::harness {
@@ -26,17 +28,26 @@ std::string record_text(PyTorchStreamReader& reader, const std::string& name) {
   return std::string(static_cast<const char*>(data.get()), size);
 }
 
-// Elements a strided view reaches: offset + Σ (size_i - 1) · stride_i + 1, or 0 for an
-// empty tensor. False when that overflows 64 bits.
-bool elements_reached(const TensorReference& tensor, std::uint64_t& reached) {
-  std::int64_t last = tensor.storage_offset;
-  for (std::size_t i = 0; i < tensor.sizes.size(); ++i) {
-    if (tensor.sizes[i] == 0) {
+// A tensor as the pickle describes it: name, element type, and its view of a storage.
+struct StoredTensor {
+  const TensorInfo& info;
+  const PickleTensorLayout& layout;
+};
+
+// Elements a strided view reaches: offset + sum((size_i - 1) * stride_i) + 1, or 0 for an
+// empty tensor. False when that overflows 64 bits or a stride is negative.
+bool elements_reached(const std::vector<std::int64_t>& sizes,
+                      const std::vector<std::int64_t>& strides, std::uint64_t offset,
+                      std::uint64_t& reached) {
+  if (offset > static_cast<std::uint64_t>(INT64_MAX)) return false;
+  auto last = static_cast<std::int64_t>(offset);
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == 0) {
       reached = 0;
       return true;
     }
     std::int64_t span = 0;
-    if (__builtin_mul_overflow(tensor.sizes[i] - 1, tensor.strides[i], &span) ||
+    if (strides[i] < 0 || __builtin_mul_overflow(sizes[i] - 1, strides[i], &span) ||
         __builtin_add_overflow(last, span, &last) || last == INT64_MAX) {
       return false;
     }
@@ -50,27 +61,40 @@ class StorageCache {
  public:
   explicit StorageCache(PyTorchStreamReader& reader) : reader_(reader) {}
 
-  Result<at::Tensor> view(const TensorReference& reference) {
-    const auto record = "data/" + reference.storage_key;
+  Result<at::Tensor> view(const StoredTensor& stored) {
+    auto type = parse_element_type(stored.info.dtype);
+    if (!type) return Error::bad_input("element type " + stored.info.dtype + " is not supported");
+    const at::ScalarType scalar = scalar_type(*type);
+    std::vector<std::int64_t> sizes;
+    for (std::uint64_t dim : stored.info.shape) {
+      if (dim > static_cast<std::uint64_t>(INT64_MAX)) return Error::bad_input("a size overflows");
+      sizes.push_back(static_cast<std::int64_t>(dim));
+    }
+    if (stored.layout.strides.size() != sizes.size()) {
+      return Error::bad_input("the pickle gives " + std::to_string(stored.layout.strides.size()) +
+                              " strides for " + std::to_string(sizes.size()) + " dimensions");
+    }
+    const auto record = "data/" + stored.layout.storage_key;
     auto found = storages_.find(record);
     if (found == storages_.end()) {
       if (!reader_.hasRecord(record)) return Error::bad_input("no storage record " + record);
       auto [data, size] = reader_.getRecord(record);
-      auto storage = at::empty({static_cast<std::int64_t>(size / reference.element_size)},
-                               at::TensorOptions().dtype(scalar_type(reference.type)));
-      std::memcpy(storage.data_ptr(), data.get(), storage.numel() * reference.element_size);
+      const auto element_size = static_cast<std::size_t>(c10::elementSize(scalar));
+      auto storage = at::empty({static_cast<std::int64_t>(size / element_size)},
+                               at::TensorOptions().dtype(scalar));
+      std::memcpy(storage.data_ptr(), data.get(), storage.numel() * element_size);
       found = storages_.emplace(record, storage).first;
     }
     const auto& storage = found->second;
-    if (storage.scalar_type() != scalar_type(reference.type)) {
+    if (storage.scalar_type() != scalar)
       return Error::bad_input(record + " is used with two element types");
-    }
     std::uint64_t reached = 0;
-    if (!elements_reached(reference, reached) ||
+    if (!elements_reached(sizes, stored.layout.strides, stored.layout.storage_offset, reached) ||
         reached > static_cast<std::uint64_t>(storage.numel())) {
       return Error::bad_input("a tensor reaches past the end of " + record);
     }
-    return storage.as_strided(reference.sizes, reference.strides, reference.storage_offset);
+    return storage.as_strided(sizes, stored.layout.strides,
+                              static_cast<std::int64_t>(stored.layout.storage_offset));
   }
 
  private:
@@ -80,9 +104,11 @@ class StorageCache {
 
 struct OpenedSave {
   std::unique_ptr<PyTorchStreamReader> reader;
-  PickledGraph graph;
+  PickleAnalysis analysis;
 };
 
+// data.pkl through libpack's pickle analyser: it simulates the unpickler without running
+// anything and lists each tensor with its storage view, so nothing Python is rebuilt.
 Result<OpenedSave> open_torch_save(const std::string& bytes) {
   OpenedSave opened;
   opened.reader = open_zip(bytes);
@@ -90,10 +116,35 @@ Result<OpenedSave> open_torch_save(const std::string& bytes) {
     return Error::bad_input("no data.pkl: not a torch.save file");
   const auto pickle = record_text(*opened.reader, "data.pkl");
   if (pickle.size() > kMaxPickleBytes) return Error::bad_input("data.pkl is larger than 256 MiB");
-  auto graph = read_torch_save_pickle(pickle);
-  if (!graph) return std::move(graph).error();
-  opened.graph = std::move(*graph);
+  opened.analysis = analyze_pickle(std::as_bytes(std::span(pickle)));
+  if (!opened.analysis.complete) {
+    std::string why = "it could not be read to the end";
+    for (const auto& problem : opened.analysis.problems) {
+      if (problem.kind == WeightProblemKind::pickle_malformed ||
+          problem.kind == WeightProblemKind::truncated ||
+          problem.kind == WeightProblemKind::cap_exceeded) {
+        why = problem.message;
+        break;
+      }
+    }
+    return Error::bad_input("data.pkl: " + why);
+  }
   return opened;
+}
+
+// Globals outside torch's weights_only allowlist: what rebuilding the object in Python
+// would import ("module.name", split at the last dot).
+std::vector<std::string> python_classes(const PickleAnalysis& analysis) {
+  std::vector<std::string> classes;
+  for (const auto& global : analysis.globals) {
+    const auto dot = global.rfind('.');
+    if (dot == std::string::npos) continue;
+    if (classify_global(std::string_view(global).substr(0, dot),
+                        std::string_view(global).substr(dot + 1)) != PickleVerdict::weights_only) {
+      classes.push_back(global);
+    }
+  }
+  return classes;
 }
 
 // Torch's zip reader reports damage by throwing; make that an Error like any other.
@@ -138,14 +189,14 @@ Result<SavedTensors> load_saved_tensors(const std::string& bytes) {
   return catching_torch([&]() -> Result<SavedTensors> {
     auto opened = open_torch_save(bytes);
     if (!opened) return std::move(opened).error();
-    const auto found = inventory(opened->graph.root);
+    const PickleAnalysis& analysis = opened->analysis;
     StorageCache storages(*opened->reader);
     SavedTensors saved;
-    saved.python_classes = found.python_classes;
-    for (const auto& [name, reference] : found.tensors) {
-      auto tensor = storages.view(reference);
-      if (!tensor) return std::move(tensor).error().with_context(name);
-      saved.tensors.emplace_back(name, std::move(*tensor));
+    saved.python_classes = python_classes(analysis);
+    for (std::size_t i = 0; i < analysis.tensors.size(); ++i) {
+      auto tensor = storages.view({analysis.tensors[i], analysis.layouts[i]});
+      if (!tensor) return std::move(tensor).error().with_context(analysis.tensors[i].name);
+      saved.tensors.emplace_back(analysis.tensors[i].name, std::move(*tensor));
     }
     return saved;
   });
@@ -155,12 +206,24 @@ Result<std::vector<at::Tensor>> load_tensor_list(const std::string& bytes) {
   return catching_torch([&]() -> Result<std::vector<at::Tensor>> {
     auto opened = open_torch_save(bytes);
     if (!opened) return std::move(opened).error();
-    auto references = tensor_sequence(opened->graph.root);
-    if (!references) return std::move(references).error();
+    const PickleAnalysis& analysis = opened->analysis;
+    // A tensor is named "(root)"; a list or tuple of tensors gives "0", "1", ... in order.
+    const bool single = analysis.tensors.size() == 1 && analysis.tensors[0].name == "(root)";
+    for (std::size_t i = 0; i < analysis.tensors.size() && !single; ++i) {
+      if (analysis.tensors[i].name != std::to_string(i)) {
+        return Error::bad_input("not a tensor or a list/tuple of tensors (found '" +
+                                analysis.tensors[i].name + "')");
+      }
+    }
+    if (analysis.tensors.empty()) return Error::bad_input("holds no tensor");
+    if (!python_classes(analysis).empty()) {
+      return Error::bad_input("not a tensor or a list/tuple of tensors (it pickles " +
+                              python_classes(analysis).front() + ")");
+    }
     StorageCache storages(*opened->reader);
     std::vector<at::Tensor> tensors;
-    for (std::size_t i = 0; i < references->size(); ++i) {
-      auto tensor = storages.view((*references)[i]);
+    for (std::size_t i = 0; i < analysis.tensors.size(); ++i) {
+      auto tensor = storages.view({analysis.tensors[i], analysis.layouts[i]});
       if (!tensor) return std::move(tensor).error().with_context("tensor " + std::to_string(i));
       tensors.push_back(tensor->contiguous());
     }

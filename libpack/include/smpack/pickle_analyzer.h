@@ -38,6 +38,13 @@ struct PickleStorageRef {
   std::string location;  // "cpu", "cuda:0", ...
 };
 
+// Where a listed tensor's elements sit in its storage, for readers that rebuild it.
+struct PickleTensorLayout {
+  std::string storage_key;            // the record data/<key>
+  std::uint64_t storage_offset = 0;   // in elements
+  std::vector<std::int64_t> strides;  // in elements, one per dimension
+};
+
 struct PickleAnalysis {
   PickleVerdict verdict = PickleVerdict::weights_only;
   std::vector<std::string> globals;  // "module.name" in first-seen order, each once
@@ -47,9 +54,10 @@ struct PickleAnalysis {
   // Tensors reachable from the unpickled object, named by their path in it
   // ("model.layer.0.weight" for {'model': {'layer.0.weight': t}}).
   std::vector<TensorInfo> tensors;
-  std::vector<PickleStorageRef> storages;  // one per distinct key, first-seen order
-  int protocol = 0;                        // from PROTO; 0 when there is none
-  std::uint64_t end_offset = 0;            // just past STOP, or where the analysis stopped
+  std::vector<PickleTensorLayout> layouts;  // tensors[i]'s storage and view
+  std::vector<PickleStorageRef> storages;   // one per distinct key, first-seen order
+  int protocol = 0;                         // from PROTO; 0 when there is none
+  std::uint64_t end_offset = 0;             // just past STOP, or where the analysis stopped
   bool reached_stop = false;
   bool complete = true;  // false after a parse error, truncation or a cap
 };
