@@ -9,6 +9,7 @@
 
 #include "file_io.h"
 #include "gzip_decoder.h"
+#include "tar_stream_guard.h"
 
 namespace smpack {
 namespace {
@@ -58,6 +59,7 @@ struct ArchiveReader::Impl {
   std::uint64_t raw_consumed = 0;
 
   std::optional<GzipDecoder> gzip;
+  std::optional<TarStreamGuard> guard;  // gzip and plain tar: the bytes libarchive parses
   std::vector<std::byte> block = std::vector<std::byte>(kDecodeBlockBytes);
   std::uint64_t tar_bytes = 0;
 
@@ -88,6 +90,9 @@ struct ArchiveReader::Impl {
   Result<std::size_t> produce_block() {
     auto got = gzip ? gzip->read(block) : raw_read(block);
     if (!got) return got;
+    if (guard) {
+      if (auto r = guard->feed(std::span(block).first(*got)); !r) return std::move(r).error();
+    }
     tar_bytes += *got;
     if (tar_bytes > limits.max_total_bytes) {
       return Error::bad_input(name + ": more than " + std::to_string(limits.max_total_bytes) +
@@ -160,8 +165,11 @@ struct ArchiveReader::Impl {
     switch (kind) {
       case ContainerKind::gzip:
         gzip.emplace([this](std::span<std::byte> out) { return raw_read(out); }, name);
+        guard.emplace(name, limits.max_pax_bytes);
         break;
       case ContainerKind::plain_tar:
+        guard.emplace(name, limits.max_pax_bytes);
+        break;
       case ContainerKind::xz:
       case ContainerKind::zstd:
       case ContainerKind::bzip2:

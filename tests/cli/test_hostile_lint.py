@@ -15,6 +15,7 @@ import io
 import json
 import lzma
 import shutil
+import subprocess
 import tarfile
 import zipfile
 from pathlib import Path
@@ -105,6 +106,22 @@ def _zip_of(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
+def _header(name: str, size: int, kind: bytes, data: bytes = b"") -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size, info.type = size, kind
+    return info.tobuf(format=tarfile.USTAR_FORMAT) + data + bytes(-len(data) % 512)
+
+
+def long_name_conflict(gnu: str, pax: str) -> bytes:
+    """One member named by a GNU long-name record and by a pax path record."""
+    long_name = gnu.encode() + b"\0"
+    record = f"path={pax}\n".encode()
+    record = str(len(record) + 3).encode() + b" " + record
+    return (_header("././@LongLink", len(long_name), b"L", long_name)
+            + _header("PaxHeader", len(record), b"x", record)
+            + _header("ustar-name.txt", 3, b"0", b"abc") + bytes(1024))
+
+
 def _unreadable_cases() -> dict[str, tuple[bytes, str]]:
     """name -> (archive bytes, a phrase the message must contain)."""
     tar = _tar_bytes([TarEntry("model.pt", b"w" * 5000), TarEntry("code/inference.py", b"x = 1\n")])
@@ -122,6 +139,8 @@ def _unreadable_cases() -> dict[str, tuple[bytes, str]]:
         "header-promises-more-data": (short, "model.pt"),
         "gzip-bomb": (bomb, "ratio"),
         "zip-named-tar-gz": (_zip_of(tar), "zip"),
+        "pax-gnu-long-name-conflict": (_gzip(long_name_conflict("gnu-name.txt", "pax-name.txt")),
+                                       "gnu-name.txt"),
     }
 
 
@@ -138,6 +157,34 @@ def test_an_unreadable_archive_is_an_archive_unreadable_finding_and_exit_3(tmp_p
     sarif = run_smpack("lint", archive, "--format", "sarif")
     assert sarif.returncode == EXIT_BAD_INPUT
     assert json.loads(sarif.stdout)["runs"][0]["results"][0]["ruleId"] == "archive-unreadable"
+
+
+def test_the_long_name_conflict_is_real_and_agreeing_names_are_fine(tmp_path):
+    conflict = tmp_path / "conflict.tar.gz"
+    conflict.write_bytes(_gzip(long_name_conflict("gnu-name.txt", "pax-name.txt")))
+    # Why it is refused: the readers users have disagree on the member's name.
+    with tarfile.open(conflict) as tar:
+        assert tar.getnames() == ["gnu-name.txt"]
+    if shutil.which("tar"):
+        listed = subprocess.run(["tar", "tzf", conflict], capture_output=True, text=True).stdout
+        assert listed.split() == ["pax-name.txt"]
+    assert run_smpack("ls", conflict).returncode == EXIT_BAD_INPUT
+    agreeing = tmp_path / "agreeing.tar.gz"
+    agreeing.write_bytes(_gzip(long_name_conflict("same-name.txt", "same-name.txt")))
+    listed = run_smpack("ls", agreeing)
+    assert listed.returncode == EXIT_OK and listed.stdout.split() == ["same-name.txt"]
+
+
+def test_a_non_utf8_name_is_read_exactly_and_printed_escaped(tmp_path):
+    archive = tmp_path / "latin1.tar.gz"
+    with tarfile.open(archive, "w:gz", format=tarfile.GNU_FORMAT, encoding="latin-1") as tar:
+        info = tarfile.TarInfo("caf\xe9.bin")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    listed = run_smpack("ls", archive)
+    assert listed.returncode == EXIT_OK and listed.stdout.split() == ["caf\\xe9.bin"]
+    raw_name = b"caf\xe9.bin".decode("utf-8", "surrogateescape")  # passed to argv as bytes
+    assert run_smpack("cat", archive, raw_name, binary=True).stdout == b"abc"
 
 
 @pytest.mark.parametrize("compress", [lzma.compress, bz2.compress])
