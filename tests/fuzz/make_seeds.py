@@ -32,12 +32,14 @@ def main() -> int:
     out = Path(sys.argv[1])
     targets = {name: out / name for name in ("fuzz_pickle", "fuzz_zip_reader", "fuzz_safetensors",
                                              "fuzz_archive_reader", "fuzz_handler_scan",
-                                             "fuzz_requirements")}
+                                             "fuzz_requirements", "fuzz_weight_stream")}
     for directory in targets.values():
         directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for path, case in cases.make_pickle_cases(Path(tmp)):
             data = path.read_bytes()
+            # fuzz_weight_stream: three bytes choose its windows and piece size.
+            (targets["fuzz_weight_stream"] / case.name).write_bytes(bytes([0, 4, 10]) + data)
             if data.startswith(b"PK"):
                 (targets["fuzz_zip_reader"] / case.name).write_bytes(data)
                 try:
