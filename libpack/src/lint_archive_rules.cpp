@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lint_rules.h"
+#include "python_utf8.h"
 #include "smpack/member_safety.h"
 
 namespace smpack::lint_internal {
@@ -26,6 +27,15 @@ std::string_view rule_for(UnsafeMember kind) {
       break;
   }
   return "";
+}
+
+bool is_utf8(std::string_view text) {
+  for (std::size_t at = 0; at < text.size();) {
+    const Utf8Char c = decode_utf8(text, at);
+    if (!c.valid) return false;
+    at += c.length;
+  }
+  return true;
 }
 
 constexpr std::string_view kRefused =
@@ -54,6 +64,13 @@ void check_members(LintContext& context) {
       }
     }
     if (member.type == EntryType::symlink) symlinks.insert(member.path);
+    if (!is_utf8(member.stored_path) || !is_utf8(member.link_target)) {
+      context.report("archive-name-encoding", named, 0, 0,
+                     "'" + member.stored_path +
+                         "' is not valid UTF-8: JSON, SARIF and manifests can only show it with "
+                         "U+FFFD replacement characters, and S3 keys and non-UTF-8 locales name "
+                         "it differently");
+    }
     if (has_special_mode_bits(member.mode) &&
         (member.type == EntryType::file || member.type == EntryType::directory)) {
       char octal[8];

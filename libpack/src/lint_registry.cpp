@@ -24,6 +24,8 @@ constexpr std::array kRules = {
     RuleInfo{"archive-write-through-link", error,
              "A member below a symlink an earlier member created: it is written through the link"},
     RuleInfo{"archive-special-file", error, "A device, FIFO or socket member"},
+    RuleInfo{"archive-name-encoding", warning,
+             "A member name or link target that is not valid UTF-8"},
     RuleInfo{"archive-setuid", warning,
              "A member with setuid, setgid or sticky bits, which extractors drop"},
     RuleInfo{"archive-duplicate-member", warning,

@@ -175,7 +175,7 @@ def test_the_long_name_conflict_is_real_and_agreeing_names_are_fine(tmp_path):
     assert listed.returncode == EXIT_OK and listed.stdout.split() == ["same-name.txt"]
 
 
-def test_a_non_utf8_name_is_read_exactly_and_printed_escaped(tmp_path):
+def test_a_non_utf8_name_is_read_exactly_printed_escaped_and_a_warning(tmp_path):
     archive = tmp_path / "latin1.tar.gz"
     with tarfile.open(archive, "w:gz", format=tarfile.GNU_FORMAT, encoding="latin-1") as tar:
         info = tarfile.TarInfo("caf\xe9.bin")
@@ -185,6 +185,10 @@ def test_a_non_utf8_name_is_read_exactly_and_printed_escaped(tmp_path):
     assert listed.returncode == EXIT_OK and listed.stdout.split() == ["caf\\xe9.bin"]
     raw_name = b"caf\xe9.bin".decode("utf-8", "surrogateescape")  # passed to argv as bytes
     assert run_smpack("cat", archive, raw_name, binary=True).stdout == b"abc"
+    result, findings = lint_json(archive, "--fail-on", "warning")
+    assert result.returncode == EXIT_FINDINGS
+    [found] = with_rule(findings, "archive-name-encoding")
+    assert "caf" in found["member"] and "UTF-8" in found["message"]
 
 
 @pytest.mark.parametrize("compress", [lzma.compress, bz2.compress])

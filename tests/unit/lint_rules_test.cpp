@@ -191,6 +191,15 @@ TEST(LintArchive, WritingThroughAnEarlierSymlinkIsUnsafe) {
                   .empty());
 }
 
+TEST(LintArchive, NonUtf8NamesAreAWarning) {
+  auto report = lint(Tree().file("model.pt").member(header("caf\xe9.bin")));
+  auto found = with_rule(report, "archive-name-encoding");
+  ASSERT_EQ(found.size(), 1u) << all_rules(report);
+  EXPECT_EQ(found[0]->severity, Severity::warning);
+  EXPECT_FALSE(report.unsafe_input);
+  EXPECT_TRUE(with_rule(lint(Tree().file("caf\xc3\xa9.bin")), "archive-name-encoding").empty());
+}
+
 TEST(LintArchive, SetuidIsAWarningNotUnsafe) {
   TreeMember suid = header("run.sh");
   suid.mode = 04755;
