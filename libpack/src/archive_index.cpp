@@ -237,48 +237,6 @@ Result<std::optional<ArchiveIndex>> read_archive_index(const std::filesystem::pa
   return std::optional<ArchiveIndex>(std::move(*index));
 }
 
-Result<void> stream_indexed_entry(const std::filesystem::path& archive, const ArchiveIndex& index,
-                                  const IndexedEntry& entry, const ByteSink& sink) {
-  std::string where = archive.string() + ": member '" + entry.path + "'";
-  auto file = InputFile::open(archive);
-  if (!file) return std::move(file).error();
-  const GzipMemberSpan& first = index.members[entry.first_member];
-  std::uint64_t position = first.file_offset;
-  const std::uint64_t end = std::min(index.index_offset, file->size());
-  GzipDecoder decoder(
-      [&](std::span<std::byte> out) -> Result<std::size_t> {
-        auto n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), end - position));
-        if (auto r = file->read_at(position, out.first(n)); !r) return std::move(r).error();
-        position += n;
-        return n;
-      },
-      where);
-  std::uint64_t skip = entry.data_offset - first.tar_offset;
-  std::uint64_t left = entry.size;
-  std::vector<std::byte> buffer(1 << 20);
-  Hasher sha;
-  while (skip > 0 || left > 0) {
-    std::uint64_t want = skip > 0 ? skip : left;
-    auto piece = std::span(buffer).first(
-        static_cast<std::size_t>(std::min<std::uint64_t>(want, buffer.size())));
-    auto got = decoder.read(piece);
-    if (!got) return std::move(got).error();
-    if (*got == 0) return Error::bad_input(where + ": the archive ends inside the member");
-    if (skip > 0) {
-      skip -= *got;
-      continue;
-    }
-    std::span<const std::byte> data(buffer.data(), *got);
-    sha.update(data);
-    if (auto r = sink(data); !r) return r;
-    left -= *got;
-  }
-  if (entry.type == EntryType::file && sha.finish_hex() != entry.sha256) {
-    return Error::bad_input(where + ": content does not match the SHA-256 in the index");
-  }
-  return {};
-}
-
 namespace {
 
 // The writer never makes a gzip member larger than this (archive_writer.h caps
@@ -338,53 +296,61 @@ std::pair<std::size_t, std::size_t> members_holding(const ArchiveIndex& index,
 
 }  // namespace
 
-Result<std::string> read_indexed_entry(const std::filesystem::path& archive,
-                                       const ArchiveIndex& index, const IndexedEntry& entry,
-                                       std::uint64_t max_bytes) {
+Result<void> stream_indexed_entry(const std::filesystem::path& archive, const ArchiveIndex& index,
+                                  const IndexedEntry& entry, const ByteSink& sink) {
   const std::string where = archive.string() + ": member '" + entry.path + "'";
-  if (entry.size > max_bytes) {
-    return Error::bad_input(where + " is " + std::to_string(entry.size) + " bytes, more than the " +
-                            std::to_string(max_bytes) + " this operation reads into memory");
-  }
   auto file = InputFile::open(archive);
   if (!file) return std::move(file).error();
   // Every gzip member is a complete gzip stream of its own: workers decode them side
-  // by side while this thread copies and hashes them in order.
+  // by side while this thread hashes them and hands them on in order.
   const auto held = members_holding(index, entry);
   const std::size_t first = held.first, last = held.second;
   const std::size_t count = last - first + 1;
   const unsigned threads = static_cast<unsigned>(
       std::min<std::size_t>(count, std::max(1u, std::thread::hardware_concurrency())));
-  ThreadPool pool(threads);
+  ThreadPool pool(threads);  // destroyed first: its tasks reference `file`
   std::deque<std::future<Result<std::vector<std::byte>>>> pending;
   std::size_t next = first;
-  auto submit_until = [&](std::size_t limit) {
-    for (; next <= last && next < limit; ++next) {
-      pending.push_back(
-          pool.submit([&, i = next] { return decode_indexed_member(*file, index, i, where); }));
-    }
-  };
-  std::string data;
-  data.reserve(static_cast<std::size_t>(entry.size));
   Hasher sha;
   const std::uint64_t end = entry.data_offset + entry.size;
   for (std::size_t i = first; i <= last; ++i) {
-    submit_until(i + 2 * threads);  // bounds memory to a few members per worker
+    for (; next <= last && next < i + 2 * threads; ++next) {  // a few members per worker
+      pending.push_back(
+          pool.submit([&, n = next] { return decode_indexed_member(*file, index, n, where); }));
+    }
     auto decoded = pending.front().get();
     pending.pop_front();
-    if (!decoded) return std::move(decoded).error();  // the pool finishes before `file` closes
+    if (!decoded) return std::move(decoded).error();
     const GzipMemberSpan& span = index.members[i];
     const std::uint64_t from = std::max(entry.data_offset, span.tar_offset);
     const std::uint64_t to = std::min(end, span.tar_offset + span.tar_bytes);
     if (from >= to) continue;
     std::span<const std::byte> piece(decoded->data() + (from - span.tar_offset), to - from);
     sha.update(piece);
-    data.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+    if (auto r = sink(piece); !r) return r;
   }
-  if (data.size() != entry.size) return Error::bad_input(where + ": the archive ends inside it");
   if (entry.type == EntryType::file && sha.finish_hex() != entry.sha256) {
     return Error::bad_input(where + ": content does not match the SHA-256 in the index");
   }
+  return {};
+}
+
+Result<std::string> read_indexed_entry(const std::filesystem::path& archive,
+                                       const ArchiveIndex& index, const IndexedEntry& entry,
+                                       std::uint64_t max_bytes) {
+  if (entry.size > max_bytes) {
+    return Error::bad_input(archive.string() + ": member '" + entry.path + "' is " +
+                            std::to_string(entry.size) + " bytes, more than the " +
+                            std::to_string(max_bytes) + " this operation reads into memory");
+  }
+  std::string data;
+  data.reserve(static_cast<std::size_t>(entry.size));
+  auto streamed = stream_indexed_entry(
+      archive, index, entry, [&](std::span<const std::byte> piece) -> Result<void> {
+        data.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+        return {};
+      });
+  if (!streamed) return std::move(streamed).error();
   return data;
 }
 

@@ -153,9 +153,10 @@ LintReport unreadable_input_report(std::string target, std::string reason) {
   return report;
 }
 
-TreeLoadOptions lint_load_options() {
+TreeLoadOptions lint_load_options(bool check_tensor_crcs) {
   TreeLoadOptions options;
   options.weights.emplace();
+  if (!check_tensor_crcs) options.weights->scan.crc_check_bytes = 0;
   return options;
 }
 

@@ -7,6 +7,7 @@
 #include "file_io.h"
 #include "smpack/archive_index.h"
 #include "smpack/archive_reader.h"
+#include "smpack/archive_scan.h"
 #include "smpack/digest.h"
 
 namespace smpack {
@@ -134,53 +135,6 @@ Result<void> load_indexed(const fs::path& path, const ArchiveIndex& index,
   return {};
 }
 
-Result<void> load_streamed(const fs::path& path, const TreeLoadOptions& options, ModelTree& tree) {
-  auto reader = ArchiveReader::open_file(path, options.limits);
-  if (!reader) return std::move(reader).error();
-  tree.container = reader->container();
-  std::optional<StreamedWeightCollector> weights;
-  if (options.weights) weights.emplace(*options.weights);
-  for (;;) {
-    auto next = reader->next();
-    if (!next) return std::move(next).error();
-    const Entry* entry = *next;
-    if (!entry) break;
-    TreeMember member;
-    auto checked = check_member_path(entry->path, options.limits.max_name_bytes);
-    member.path = checked.normalized;
-    member.path_problem = checked.problem;
-    member.stored_path = entry->path;
-    member.type = entry->type;
-    member.mode = entry->mode;
-    member.size = entry->size;
-    member.link_target = entry->link_target;
-    const bool is_file = entry->type == EntryType::file;
-    if (is_file && weights) weights->begin(member.path, entry->size);
-    if (is_file && entry->size <= options.max_content_bytes &&
-        options.keep_content(member.path, entry->size)) {
-      auto data = reader->read_all(options.max_content_bytes);
-      if (!data) return std::move(data).error();
-      member.sha256 = sha256_hex(*data);
-      if (weights) weights->feed(std::as_bytes(std::span(*data)));
-      tree.contents[member.path] = std::move(*data);
-    } else if (is_file && weights) {
-      std::vector<std::byte> buffer(1 << 20);
-      while (weights->wants_data()) {
-        auto got = reader->read(buffer);
-        if (!got) return std::move(got).error();
-        if (*got == 0) break;
-        weights->feed(std::span<const std::byte>(buffer.data(), *got));
-      }
-    }
-    if (is_file && weights) {
-      if (auto r = weights->end(); !r) return r;
-    }
-    tree.members.push_back(std::move(member));
-  }
-  if (weights) tree.weights = weights->take_reports();
-  return {};
-}
-
 }  // namespace
 
 const std::string* ModelTree::content(std::string_view path) const {
@@ -221,9 +175,17 @@ Result<ModelTree> load_model_tree(const fs::path& path, const TreeLoadOptions& o
     if (auto r = load_indexed(path, **index, options, tree); !r) return std::move(r).error();
     return tree;
   }
-  tree.source = TreeSource::archive;
-  if (auto r = load_streamed(path, options, tree); !r) return std::move(r).error();
-  return tree;
+  // Any other archive: the one streaming pass that info and verify make too, reading
+  // only the kept members and, when asked, the weight files.
+  ScanOptions scan_options;
+  scan_options.limits = options.limits;
+  scan_options.hash_members = false;
+  scan_options.keep_content = options.keep_content;
+  scan_options.max_content_bytes = options.max_content_bytes;
+  scan_options.weights = options.weights;
+  auto scan = scan_archive(path, scan_options);
+  if (!scan) return std::move(scan).error();
+  return scan->tree();
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include "lint_gate.h"
 #include "output.h"
 #include "smpack/archive_writer.h"
+#include "smpack/lint.h"
 #include "smpack/stage.h"
 
 namespace smpack::cli {
@@ -32,8 +33,8 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
     return is_code_path(f.archive_path);
   });
   if (!args.no_lint && holds_code) {
-    auto tree = spec.has_code() ? tree_with_code(spec.model_dir, spec, gate_load_options())
-                                : load_model_tree(spec.model_dir, gate_load_options());
+    auto tree = spec.has_code() ? tree_with_code(spec.model_dir, spec, lint_load_options(false))
+                                : load_model_tree(spec.model_dir, lint_load_options(false));
     if (!tree) return std::move(tree).error();
     if (!passes_lint_gate(*tree, spec, context)) return kExitFindings;
   }

@@ -31,18 +31,9 @@ struct ArchiveFacts {
   ModelTree tree;  // members and the small files lint and the handler scan read
 };
 
-// Weight files are listed by structure: the tensor data's CRCs are `verify`'s business,
-// so only the records that are read anyway (pickles, headers) are checked here.
-WeightInventoryOptions weight_listing() {
-  WeightInventoryOptions options;
-  options.scan.crc_check_bytes = 0;
-  return options;
-}
-
+// Weight files are listed by structure: the tensor data's CRCs are `verify`'s business.
 TreeLoadOptions tree_options() {
-  TreeLoadOptions options;
-  options.weights = weight_listing();
-  return options;
+  return lint_load_options(/*check_tensor_crcs=*/false);
 }
 
 Result<ArchiveFacts> gather(const std::string& path, Context& context) {
@@ -89,7 +80,7 @@ Result<ArchiveFacts> gather(const std::string& path, Context& context) {
   options.cancel = &context.cancel;
   options.progress = progress.sink();
   options.keep_content = keep_content_by_default;
-  options.weights = weight_listing();
+  options.weights = tree_options().weights;
   auto scan = scan_archive(path, options);
   progress.finish();
   if (!scan) return std::move(scan).error();

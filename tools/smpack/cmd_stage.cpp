@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "lint_gate.h"
 #include "output.h"
+#include "smpack/lint.h"
 #include "smpack/repack.h"
 #include "smpack/stage.h"
 
@@ -23,7 +24,7 @@ Result<int> run_stage(const StageArgs& args, Context& context) {
   if (!spec.has_code())
     return Error::usage("give the code to stage: --code DIR, --entry-point F or --requirements F");
   if (!args.no_lint) {
-    auto tree = tree_with_code(args.model_dir, spec, gate_load_options());
+    auto tree = tree_with_code(args.model_dir, spec, lint_load_options(false));
     if (!tree) return std::move(tree).error();
     if (!passes_lint_gate(*tree, spec, context)) return kExitFindings;
   }

@@ -18,10 +18,4 @@ bool passes_lint_gate(const ModelTree& tree, const SourceSpec& spec, const Conte
   return false;
 }
 
-TreeLoadOptions gate_load_options() {
-  TreeLoadOptions options = lint_load_options();
-  options.weights->scan.crc_check_bytes = 0;
-  return options;
-}
-
 }  // namespace smpack::cli

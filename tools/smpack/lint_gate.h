@@ -13,9 +13,4 @@ namespace smpack::cli {
 // SAGEMAKER_PROGRAM set to its name, so the lint sees that module as the handler.
 bool passes_lint_gate(const ModelTree& tree, const SourceSpec& spec, const Context& context);
 
-// What the gate reads: lint's selection, with weight files checked for structure and
-// code (pickles, headers) but not for the CRCs of every tensor byte, which would make
-// a build read its weights twice.
-TreeLoadOptions gate_load_options();
-
 }  // namespace smpack::cli

@@ -63,15 +63,15 @@ Result<std::optional<ArchiveIndex>> read_archive_index(const std::filesystem::pa
 // Receives a member's data in order, in pieces.
 using ByteSink = std::function<Result<void>(std::span<const std::byte>)>;
 
-// Streams one member's data through the index, reading only the gzip members
-// that hold it; the SHA-256 is checked at the end (bad_input on mismatch, after
-// the data has been passed on).
+// Streams one member's data through the index, reading only the gzip members that
+// hold it (decoded in parallel: each is a gzip stream of its own) and passing them
+// on in order; the SHA-256 is checked at the end (bad_input on mismatch, after the
+// data has been passed on).
 Result<void> stream_indexed_entry(const std::filesystem::path& archive, const ArchiveIndex& index,
                                   const IndexedEntry& entry, const ByteSink& sink);
 
-// Decompresses one member's data through the index, reading only the gzip
-// members that hold it (decoded in parallel: each is a gzip stream of its own),
-// and checks its SHA-256. bad_input on damage or mismatch.
+// The whole of one member's data, through stream_indexed_entry. bad_input on
+// damage, mismatch, or a member larger than max_bytes.
 Result<std::string> read_indexed_entry(const std::filesystem::path& archive,
                                        const ArchiveIndex& index, const IndexedEntry& entry,
                                        std::uint64_t max_bytes);

@@ -89,7 +89,9 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options);
 LintReport unreadable_input_report(std::string target, std::string reason);
 
 // What lint reads of a model: the default small files and every weight file.
-TreeLoadOptions lint_load_options();
+// Without tensor CRCs only the structure and code of weight files is checked (pickles,
+// headers): for `info` and the build gate, which must not read every weight twice.
+TreeLoadOptions lint_load_options(bool check_tensor_crcs = true);
 
 // Output formats. Each returns the complete text to write to stdout.
 // text: "member:line: severity: message [ID]" per finding, then one summary line per report.
