@@ -298,6 +298,21 @@ def test_default_pytorch_loader_needs_torchscript_by_content(tmp_path):
     assert with_rule(findings, "pytorch-default-not-torchscript") == []
 
 
+def test_build_refuses_a_dangerous_pickle_unless_told_not_to_lint(tmp_path):
+    model = tmp_path / "model"
+    (model / "code").mkdir(parents=True)
+    (model / "code" / "inference.py").write_text("def model_fn(model_dir):\n    return None\n")
+    # os.system('true') on load, in a file whose name says nothing.
+    (model / "extra.bin").write_bytes(b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00true\x85R.")
+    archive = tmp_path / "model.tar.gz"
+    refused = run_smpack("build", model, "-o", archive)
+    assert refused.returncode == EXIT_FINDINGS, refused.stderr
+    assert "weights-dangerous-pickle" in refused.stderr and "extra.bin" in refused.stderr
+    assert not archive.exists()
+    assert run_smpack("build", model, "-o", archive, "--no-lint").returncode == EXIT_OK
+    assert archive.exists()
+
+
 def test_a_large_checkpoint_in_a_streamed_archive_is_partly_scanned(tmp_path):
     # 100 MiB of tensors: the middle of the zip is outside the 64 MiB + 16 MiB windows.
     # Random values: zeros would trip the compression-ratio cap first.
