@@ -151,18 +151,22 @@ Result<ArchiveScan> scan_archive(const std::filesystem::path& path, const ScanOp
     std::string kept;
     const bool is_file = scanned.entry.type == EntryType::file;
     if (is_file && weights) weights->begin(scanned.path.normalized, scanned.entry.size);
-    if (is_file && (options.hash_members || keep || weights)) {
+    // Kept members are hashed always (the tree reports their SHA-256); a member read
+    // only for the weight inventory is hashed only when hashing was asked for.
+    const bool hash = is_file && (options.hash_members || keep);
+    if (is_file && (hash || (weights && weights->wants_data()))) {
       for (;;) {
+        if (!hash && !weights->wants_data()) break;  // the rest is skipped by next()
         auto got = reader->read(buffer);
         if (!got) return std::move(got).error();
         if (*got == 0) break;
-        sha.update(std::span<const std::byte>(buffer.data(), *got));
+        if (hash) sha.update(std::span<const std::byte>(buffer.data(), *got));
         if (keep) kept.append(reinterpret_cast<const char*>(buffer.data()), *got);
         if (weights) weights->feed(std::span<const std::byte>(buffer.data(), *got));
         if (options.progress) options.progress->update(reader->compressed_bytes(), scan.file_bytes);
         if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
       }
-      scanned.sha256 = sha.finish_hex();
+      if (hash) scanned.sha256 = sha.finish_hex();
     }
     if (is_file && weights) {
       if (auto r = weights->end(); !r) return std::move(r).error();
