@@ -1,9 +1,9 @@
-#include "gzip_decoder.h"
+#include "archive/gzip_decoder.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "gzip_codec.h"
+#include "archive/gzip_codec.h"
 #include "test_support.h"
 
 namespace smpack {

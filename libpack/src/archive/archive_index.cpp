@@ -1,0 +1,421 @@
+#include "smpack/archive_index.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "io/file_io.h"
+#include "archive/gzip_codec.h"
+#include "archive/gzip_decoder.h"
+#include "archive/index_codec.h"
+#include "smpack/digest.h"
+#include "io/thread_pool.h"
+
+namespace smpack {
+namespace {
+
+constexpr char kMagic[8] = {'S', 'M', 'P', 'A', 'C', 'K', 'I', 'X'};
+constexpr std::size_t kTrailerPayload = 40;
+constexpr std::size_t kEmptyMemberOverhead =
+    10 + 2 + 4 + 2 + 8;  // header, XLEN, subfield, block, trailer
+constexpr std::uint64_t kMaxIndexJson = 256ull << 20;
+
+void put_le(std::byte* at, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) at[i] = static_cast<std::byte>((v >> (8 * i)) & 0xff);
+}
+std::uint64_t get_le(const std::byte* at, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = bytes; i-- > 0;) v = v << 8 | static_cast<std::uint8_t>(at[i]);
+  return v;
+}
+
+std::string index_json(const ArchiveIndex& index) {
+  nlohmann::json doc;
+  doc["format"] = "smpack-index";
+  doc["version"] = index.version;
+  doc["level"] = index.level;
+  doc["chunk_bytes"] = index.chunk_bytes;
+  doc["mtime"] = index.mtime;
+  doc["code_member"] = index.code_member;
+  auto& members = doc["members"] = nlohmann::json::array();
+  for (const auto& m : index.members) {
+    members.push_back({m.file_offset, m.file_bytes, m.tar_offset, m.tar_bytes});
+  }
+  auto& entries = doc["entries"] = nlohmann::json::array();
+  for (const auto& e : index.entries) {
+    entries.push_back({{"path", e.path},
+                       {"type", name_of(e.type)},
+                       {"mode", e.mode},
+                       {"size", e.size},
+                       {"sha256", e.sha256},
+                       {"header", e.header_offset},
+                       {"data", e.data_offset},
+                       {"member", e.first_member}});
+  }
+  return doc.dump();
+}
+
+// Every check a reader needs before trusting offsets from the file.
+Result<void> validate(const ArchiveIndex& index) {
+  auto bad = [](const std::string& what) { return Error::bad_input("smpack index: " + what); };
+  std::uint64_t file_at = 0, tar_at = 0;
+  for (std::size_t i = 0; i < index.members.size(); ++i) {
+    const auto& m = index.members[i];
+    if (m.file_offset != file_at || m.tar_offset != tar_at ||
+        m.file_bytes < kGzipHeaderBytes + kGzipTrailerBytes) {
+      return bad("gzip member " + std::to_string(i) + " is not where the previous one ends");
+    }
+    file_at += m.file_bytes;
+    tar_at += m.tar_bytes;
+  }
+  if (file_at != index.index_offset) return bad("the members do not end where the index starts");
+  if (index.code_member > index.members.size()) return bad("code_member is out of range");
+  std::uint64_t previous_end = 0;
+  for (const auto& e : index.entries) {
+    if (e.first_member >= index.members.size())
+      return bad("entry '" + e.path + "' names no member");
+    const auto& m = index.members[e.first_member];
+    if (e.header_offset < previous_end || e.data_offset < e.header_offset ||
+        e.header_offset < m.tar_offset || e.header_offset >= m.tar_offset + m.tar_bytes ||
+        e.size > tar_at || e.data_offset > tar_at - e.size) {
+      return bad("entry '" + e.path + "' has offsets outside its members");
+    }
+    previous_end = e.data_offset + e.size;
+  }
+  return {};
+}
+
+Result<EntryType> parse_type(std::string_view name) {
+  for (auto type : {EntryType::file, EntryType::directory}) {
+    if (name_of(type) == name) return type;
+  }
+  return Error::bad_input("smpack index: member type '" + std::string(name) + "' is not allowed");
+}
+
+Result<ArchiveIndex> parse_index_json(std::string_view json) {
+  try {
+    auto doc = nlohmann::json::parse(json);
+    if (doc.at("format").get<std::string>() != "smpack-index") {
+      return Error::bad_input("smpack index: wrong format tag");
+    }
+    ArchiveIndex index;
+    index.version = doc.at("version").get<std::uint32_t>();
+    if (index.version != 1) {
+      return Error::bad_input("smpack index: version " + std::to_string(index.version) +
+                              " is newer than this smpack understands");
+    }
+    index.level = doc.at("level").get<int>();
+    index.chunk_bytes = doc.at("chunk_bytes").get<std::uint64_t>();
+    index.mtime = doc.at("mtime").get<std::int64_t>();
+    index.code_member = doc.at("code_member").get<std::uint32_t>();
+    for (const auto& m : doc.at("members")) {
+      index.members.push_back({m.at(0).get<std::uint64_t>(), m.at(1).get<std::uint64_t>(),
+                               m.at(2).get<std::uint64_t>(), m.at(3).get<std::uint64_t>()});
+    }
+    for (const auto& e : doc.at("entries")) {
+      IndexedEntry entry;
+      entry.path = e.at("path").get<std::string>();
+      auto type = parse_type(e.at("type").get<std::string>());
+      if (!type) return std::move(type).error();
+      entry.type = *type;
+      entry.mode = e.at("mode").get<std::uint32_t>();
+      entry.size = e.at("size").get<std::uint64_t>();
+      entry.sha256 = e.at("sha256").get<std::string>();
+      entry.header_offset = e.at("header").get<std::uint64_t>();
+      entry.data_offset = e.at("data").get<std::uint64_t>();
+      entry.first_member = e.at("member").get<std::uint32_t>();
+      index.entries.push_back(std::move(entry));
+    }
+    return index;
+  } catch (const std::exception& e) {
+    return Error::bad_input(std::string("smpack index: invalid JSON: ") + e.what());
+  }
+}
+
+// Parses one empty member with a single FEXTRA subfield `id` at `bytes`; returns its
+// payload and advances `bytes`, or an empty optional when the bytes are not one.
+std::optional<std::span<const std::byte>> take_extra_member(std::span<const std::byte>& bytes,
+                                                            std::string_view id) {
+  if (bytes.size() < kEmptyMemberOverhead) return std::nullopt;
+  const auto* b = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  if (b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 || b[3] != 0x04) return std::nullopt;
+  std::size_t xlen = get_le(bytes.data() + 10, 2);
+  if (xlen < 4 || bytes.size() < 12 + xlen + 10) return std::nullopt;
+  if (b[12] != static_cast<std::uint8_t>(id[0]) || b[13] != static_cast<std::uint8_t>(id[1]))
+    return std::nullopt;
+  std::size_t payload = get_le(bytes.data() + 14, 2);
+  if (payload + 4 != xlen) return std::nullopt;
+  const std::uint8_t* tail = b + 12 + xlen;
+  static constexpr std::array<std::uint8_t, 10> kEmptyBody = {3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  if (!std::equal(kEmptyBody.begin(), kEmptyBody.end(), tail)) return std::nullopt;
+  auto out = bytes.subspan(16, payload);
+  bytes = bytes.subspan(12 + xlen + 10);
+  return out;
+}
+
+}  // namespace
+
+std::vector<ManifestEntry> ArchiveIndex::manifest_entries() const {
+  std::vector<ManifestEntry> out;
+  out.reserve(entries.size());
+  for (const auto& e : entries) out.push_back({e.path, e.type, e.mode, e.size, e.sha256});
+  return out;
+}
+
+const IndexedEntry* ArchiveIndex::find(std::string_view path) const {
+  for (const auto& e : entries) {
+    if (e.path == path) return &e;
+  }
+  return nullptr;
+}
+
+std::vector<std::byte> encode_index(const ArchiveIndex& index) {
+  std::string json = index_json(index);
+  auto json_bytes = std::as_bytes(std::span(json));
+  std::vector<std::byte> out;
+  for (std::size_t at = 0; at < json_bytes.size(); at += kMaxExtraPayload) {
+    append_empty_member_with_extra(
+        "SI", json_bytes.subspan(at, std::min(kMaxExtraPayload, json_bytes.size() - at)), out);
+  }
+  std::array<std::byte, kTrailerPayload> trailer{};
+  std::memcpy(trailer.data(), kMagic, 8);
+  put_le(trailer.data() + 8, index.version, 4);
+  put_le(trailer.data() + 12, crc32_of(json_bytes), 4);
+  put_le(trailer.data() + 16, index.index_offset, 8);
+  put_le(trailer.data() + 24, out.size(), 8);
+  put_le(trailer.data() + 32, json.size(), 8);
+  append_empty_member_with_extra("SX", trailer, out);
+  return out;
+}
+
+Result<std::optional<ArchiveIndex>> read_archive_index(const std::filesystem::path& archive) {
+  auto file = InputFile::open(archive);
+  if (!file) return std::move(file).error();
+  const std::uint64_t size = file->size();
+  if (size < kTrailerMemberBytes) return std::optional<ArchiveIndex>();
+  std::array<std::byte, kTrailerMemberBytes> tail{};
+  if (auto r = file->read_at(size - kTrailerMemberBytes, tail); !r) return std::move(r).error();
+  std::span<const std::byte> tail_view(tail);
+  auto trailer = take_extra_member(tail_view, "SX");
+  if (!trailer || trailer->size() != kTrailerPayload ||
+      std::memcmp(trailer->data(), kMagic, 8) != 0) {
+    return std::optional<ArchiveIndex>();
+  }
+  auto corrupt = [&](const std::string& what) {
+    return Error::bad_input(archive.string() + ": damaged smpack index: " + what);
+  };
+  const std::uint64_t index_offset = get_le(trailer->data() + 16, 8);
+  const std::uint64_t index_bytes = get_le(trailer->data() + 24, 8);
+  const std::uint64_t json_bytes = get_le(trailer->data() + 32, 8);
+  const auto json_crc = static_cast<std::uint32_t>(get_le(trailer->data() + 12, 4));
+  if (index_offset > size || index_bytes != size - kTrailerMemberBytes - index_offset ||
+      json_bytes > kMaxIndexJson || json_bytes > index_bytes) {
+    return corrupt("the trailer's offsets do not fit the file");
+  }
+  std::vector<std::byte> region(index_bytes);
+  if (auto r = file->read_at(index_offset, region); !r) return std::move(r).error();
+  std::string json;
+  json.reserve(json_bytes);
+  std::span<const std::byte> rest(region);
+  while (!rest.empty()) {
+    auto slice = take_extra_member(rest, "SI");
+    if (!slice) return corrupt("an index member is malformed");
+    json.append(reinterpret_cast<const char*>(slice->data()), slice->size());
+  }
+  if (json.size() != json_bytes || crc32_of(std::as_bytes(std::span(json))) != json_crc) {
+    return corrupt("the index CRC-32 does not match");
+  }
+  auto index = parse_index_json(json);
+  if (!index) return std::move(index).error().with_context(archive.string());
+  index->index_offset = index_offset;
+  index->file_bytes = size;
+  if (auto ok = validate(*index); !ok) return std::move(ok).error().with_context(archive.string());
+  return std::optional<ArchiveIndex>(std::move(*index));
+}
+
+namespace {
+
+// The writer never makes a gzip member larger than this (archive_writer.h caps
+// chunk_bytes at 256 MiB, plus one tar header); an index claiming more is hostile.
+constexpr std::uint64_t kMaxMemberTarBytes = (256ull << 20) + (64ull << 10);
+
+// Decodes gzip member `i` whole: the tar-stream bytes it holds, CRC-checked, and
+// exactly as many as the index says.
+Result<std::vector<std::byte>> decode_indexed_member(const InputFile& file,
+                                                     const ArchiveIndex& index, std::size_t i,
+                                                     const std::string& where) {
+  const GzipMemberSpan& span = index.members[i];
+  const std::string member = where + ": gzip member " + std::to_string(i);
+  if (span.tar_bytes > kMaxMemberTarBytes) {
+    return Error::bad_input(member + " claims " + std::to_string(span.tar_bytes) +
+                            " bytes, more than any smpack archive holds in one member");
+  }
+  if (span.file_offset > file.size() || span.file_bytes > file.size() - span.file_offset) {
+    return Error::bad_input(member + ": the archive ends inside it");
+  }
+  std::uint64_t position = span.file_offset;
+  const std::uint64_t end = span.file_offset + span.file_bytes;
+  GzipDecoder decoder(
+      [&](std::span<std::byte> out) -> Result<std::size_t> {
+        auto n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), end - position));
+        if (auto r = file.read_at(position, out.first(n)); !r) return std::move(r).error();
+        position += n;
+        return n;
+      },
+      member);
+  // One byte more than promised, so that a member holding too much is caught.
+  std::vector<std::byte> data(static_cast<std::size_t>(span.tar_bytes) + 1);
+  std::size_t filled = 0;
+  for (;;) {
+    auto got = decoder.read(std::span(data).subspan(filled));
+    if (!got) return std::move(got).error();
+    if (*got == 0) break;
+    filled += *got;
+    if (filled == data.size()) break;
+  }
+  if (filled != span.tar_bytes) {
+    return Error::bad_input(member + " holds " + (filled > span.tar_bytes ? "more" : "fewer") +
+                            " bytes than the index says (" + std::to_string(span.tar_bytes) + ")");
+  }
+  data.resize(filled);
+  return data;
+}
+
+// Which gzip members hold [data_offset, data_offset + size) of the tar stream.
+std::pair<std::size_t, std::size_t> members_holding(const ArchiveIndex& index,
+                                                    const IndexedEntry& entry) {
+  std::size_t last = entry.first_member;
+  const std::uint64_t end = entry.data_offset + entry.size;
+  while (last + 1 < index.members.size() && index.members[last + 1].tar_offset < end) ++last;
+  return {entry.first_member, last};
+}
+
+}  // namespace
+
+Result<void> stream_indexed_entry(const std::filesystem::path& archive, const ArchiveIndex& index,
+                                  const IndexedEntry& entry, const ByteSink& sink) {
+  const std::string where = archive.string() + ": member '" + entry.path + "'";
+  auto file = InputFile::open(archive);
+  if (!file) return std::move(file).error();
+  // Every gzip member is a complete gzip stream of its own: workers decode them side
+  // by side while this thread hashes them and hands them on in order.
+  const auto held = members_holding(index, entry);
+  const std::size_t first = held.first, last = held.second;
+  const std::size_t count = last - first + 1;
+  const unsigned threads = static_cast<unsigned>(
+      std::min<std::size_t>(count, std::max(1u, std::thread::hardware_concurrency())));
+  ThreadPool pool(threads);  // destroyed first: its tasks reference `file`
+  std::deque<std::future<Result<std::vector<std::byte>>>> pending;
+  std::size_t next = first;
+  Hasher sha;
+  const std::uint64_t end = entry.data_offset + entry.size;
+  for (std::size_t i = first; i <= last; ++i) {
+    for (; next <= last && next < i + 2 * threads; ++next) {  // a few members per worker
+      pending.push_back(
+          pool.submit([&, n = next] { return decode_indexed_member(*file, index, n, where); }));
+    }
+    auto decoded = pending.front().get();
+    pending.pop_front();
+    if (!decoded) return std::move(decoded).error();
+    const GzipMemberSpan& span = index.members[i];
+    const std::uint64_t from = std::max(entry.data_offset, span.tar_offset);
+    const std::uint64_t to = std::min(end, span.tar_offset + span.tar_bytes);
+    if (from >= to) continue;
+    std::span<const std::byte> piece(decoded->data() + (from - span.tar_offset), to - from);
+    sha.update(piece);
+    if (auto r = sink(piece); !r) return r;
+  }
+  if (entry.type == EntryType::file && sha.finish_hex() != entry.sha256) {
+    return Error::bad_input(where + ": content does not match the SHA-256 in the index");
+  }
+  return {};
+}
+
+Result<std::string> read_indexed_entry(const std::filesystem::path& archive,
+                                       const ArchiveIndex& index, const IndexedEntry& entry,
+                                       std::uint64_t max_bytes) {
+  if (entry.size > max_bytes) {
+    return Error::bad_input(archive.string() + ": member '" + entry.path + "' is " +
+                            std::to_string(entry.size) + " bytes, more than the " +
+                            std::to_string(max_bytes) + " this operation reads into memory");
+  }
+  std::string data;
+  data.reserve(static_cast<std::size_t>(entry.size));
+  auto streamed = stream_indexed_entry(
+      archive, index, entry, [&](std::span<const std::byte> piece) -> Result<void> {
+        data.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+        return {};
+      });
+  if (!streamed) return std::move(streamed).error();
+  return data;
+}
+
+struct IndexedEntryByteSource::Impl {
+  InputFile file;
+  const ArchiveIndex& index;
+  const IndexedEntry& entry;
+  std::string where;
+  // The most recently decoded gzip members, newest last.
+  std::deque<std::pair<std::size_t, std::vector<std::byte>>> cache;
+};
+
+Result<IndexedEntryByteSource> IndexedEntryByteSource::open(const std::filesystem::path& archive,
+                                                            const ArchiveIndex& index,
+                                                            const IndexedEntry& entry) {
+  auto file = InputFile::open(archive);
+  if (!file) return std::move(file).error();
+  auto impl = std::unique_ptr<Impl>(new Impl{
+      std::move(*file), index, entry, archive.string() + ": member '" + entry.path + "'", {}});
+  return IndexedEntryByteSource(std::move(impl));
+}
+
+IndexedEntryByteSource::IndexedEntryByteSource(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+IndexedEntryByteSource::IndexedEntryByteSource(IndexedEntryByteSource&&) noexcept = default;
+IndexedEntryByteSource::~IndexedEntryByteSource() = default;
+
+std::uint64_t IndexedEntryByteSource::size() const {
+  return impl_->entry.size;
+}
+
+std::uint64_t IndexedEntryByteSource::held_from(std::uint64_t offset) const {
+  return offset < size() ? size() - offset : 0;
+}
+
+Result<void> IndexedEntryByteSource::read_at(std::uint64_t offset, std::span<std::byte> out) const {
+  if (offset > size() || out.size() > size() - offset) {
+    return Error::bad_input(impl_->where + ": bytes " + std::to_string(offset) + "+" +
+                            std::to_string(out.size()) + " are not available (past its end)");
+  }
+  const ArchiveIndex& index = impl_->index;
+  std::uint64_t tar_at = impl_->entry.data_offset + offset;
+  while (!out.empty()) {
+    // The member holding tar_at: members are contiguous and sorted by tar_offset.
+    auto it = std::upper_bound(
+        index.members.begin(), index.members.end(), tar_at,
+        [](std::uint64_t at, const GzipMemberSpan& m) { return at < m.tar_offset; });
+    const auto i = static_cast<std::size_t>(it - index.members.begin()) - 1;
+    auto& cache = impl_->cache;
+    auto hit = std::find_if(cache.begin(), cache.end(), [&](auto& c) { return c.first == i; });
+    if (hit == cache.end()) {
+      auto decoded = decode_indexed_member(impl_->file, index, i, impl_->where);
+      if (!decoded) return std::move(decoded).error();
+      if (cache.size() == 4) cache.pop_front();
+      cache.emplace_back(i, std::move(*decoded));
+      hit = std::prev(cache.end());
+    }
+    const std::uint64_t within = tar_at - index.members[i].tar_offset;
+    const auto n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), hit->second.size() - within));
+    std::memcpy(out.data(), hit->second.data() + within, n);
+    out = out.subspan(n);
+    tar_at += n;
+  }
+  return {};
+}
+
+}  // namespace smpack

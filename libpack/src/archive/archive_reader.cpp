@@ -1,0 +1,333 @@
+#include "smpack/archive_reader.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cerrno>
+#include <optional>
+#include <vector>
+
+#include "io/file_io.h"
+#include "archive/gzip_decoder.h"
+#include "archive/tar_stream_guard.h"
+
+namespace smpack {
+namespace {
+
+constexpr std::size_t kDecodeBlockBytes = 1 << 20;
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+EntryType entry_type_of(archive_entry* e) {
+  if (archive_entry_hardlink(e) != nullptr) return EntryType::hardlink;
+  switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+      return EntryType::file;
+    case AE_IFDIR:
+      return EntryType::directory;
+    case AE_IFLNK:
+      return EntryType::symlink;
+    case AE_IFCHR:
+      return EntryType::char_device;
+    case AE_IFBLK:
+      return EntryType::block_device;
+    case AE_IFIFO:
+      return EntryType::fifo;
+    case AE_IFSOCK:
+      return EntryType::socket;
+    default:
+      return EntryType::other;
+  }
+}
+
+std::string or_empty(const char* s) {
+  return s ? std::string(s) : std::string();
+}
+
+}  // namespace
+
+struct ArchiveReader::Impl {
+  std::string name;
+  ReadLimits limits;
+  ContainerKind kind = ContainerKind::unknown;
+
+  std::optional<InputFile> file;
+  std::span<const std::byte> memory;
+  std::size_t memory_pos = 0;
+  std::uint64_t raw_consumed = 0;
+
+  std::optional<GzipDecoder> gzip;
+  std::optional<TarStreamGuard> guard;  // gzip and plain tar: the bytes libarchive parses
+  std::vector<std::byte> block = std::vector<std::byte>(kDecodeBlockBytes);
+  std::uint64_t tar_bytes = 0;
+
+  std::unique_ptr<archive, ArchiveDeleter> handle;
+  std::optional<Error> pending;  // set by callbacks, reported instead of libarchive's text
+  Entry current;
+  std::uint64_t entries = 0;
+  std::uint64_t declared_total = 0;
+  bool finished = false;
+
+  Result<std::size_t> raw_read(std::span<std::byte> out) {
+    std::size_t got = 0;
+    if (file) {
+      auto r = file->read(out);
+      if (!r) return r;
+      got = *r;
+    } else {
+      got = std::min(out.size(), memory.size() - memory_pos);
+      std::copy_n(memory.begin() + static_cast<std::ptrdiff_t>(memory_pos), got, out.begin());
+      memory_pos += got;
+    }
+    raw_consumed += got;
+    return got;
+  }
+
+  std::uint64_t compressed() const { return gzip ? gzip->compressed_offset() : raw_consumed; }
+
+  Result<std::size_t> produce_block() {
+    auto got = gzip ? gzip->read(block) : raw_read(block);
+    if (!got) return got;
+    if (guard) {
+      if (auto r = guard->feed(std::span(block).first(*got)); !r) return std::move(r).error();
+    }
+    tar_bytes += *got;
+    if (tar_bytes > limits.max_total_bytes) {
+      return Error::bad_input(name + ": more than " + std::to_string(limits.max_total_bytes) +
+                              " bytes uncompressed (the total size cap)");
+    }
+    if (tar_bytes > limits.ratio_floor_bytes &&
+        static_cast<double>(tar_bytes) > limits.max_ratio * static_cast<double>(compressed())) {
+      return Error::bad_input(
+          name + ": expands more than " + std::to_string(static_cast<long>(limits.max_ratio)) +
+          ":1 (the compression ratio cap; a decompression bomb?) near member '" + current.path +
+          "'");
+    }
+    return got;
+  }
+
+  static la_ssize_t read_callback(archive*, void* self, const void** out) {
+    auto* impl = static_cast<Impl*>(self);
+    auto got = impl->produce_block();
+    if (!got) {
+      impl->pending = std::move(got).error();
+      archive_set_error(impl->handle.get(), EIO, "%s", impl->pending->message.c_str());
+      return ARCHIVE_FATAL;
+    }
+    *out = impl->block.data();
+    return static_cast<la_ssize_t>(*got);
+  }
+
+  Error archive_error(std::string_view during) {
+    if (pending) return *pending;
+    const char* text = archive_error_string(handle.get());
+    std::string where = current.path.empty()
+                            ? std::string(during)
+                            : std::string(during) + " after member '" + current.path + "'";
+    return Error::bad_input(name + ": " + where + ": " + (text ? text : "unreadable tar data"));
+  }
+
+  Result<void> open_libarchive() {
+    handle.reset(archive_read_new());
+    if (!handle) return Error::internal("libarchive: out of memory");
+    archive_read_support_format_tar(handle.get());
+    archive_read_support_format_gnutar(handle.get());
+    if (kind == ContainerKind::gzip || kind == ContainerKind::plain_tar) {
+      archive_read_support_filter_none(handle.get());
+    } else {
+      archive_read_support_filter_xz(handle.get());
+      archive_read_support_filter_zstd(handle.get());
+      archive_read_support_filter_bzip2(handle.get());
+    }
+    if (archive_read_open(handle.get(), this, nullptr, &Impl::read_callback, nullptr) !=
+        ARCHIVE_OK) {
+      return archive_error("cannot read the tar stream");
+    }
+    return {};
+  }
+
+  // After the last tar member: decode what is left, so a bad CRC in the final
+  // member or bytes after it are reported, not silently ignored.
+  Result<void> drain() {
+    if (!gzip) return {};
+    for (;;) {
+      auto got = gzip->read(block);
+      if (!got) return std::move(got).error();
+      if (*got == 0) return {};
+      tar_bytes += *got;
+    }
+  }
+
+  Result<void> start(std::span<const std::byte> head) {
+    kind = sniff_container(head);
+    switch (kind) {
+      case ContainerKind::gzip:
+        gzip.emplace([this](std::span<std::byte> out) { return raw_read(out); }, name);
+        guard.emplace(name, limits.max_pax_bytes);
+        break;
+      case ContainerKind::plain_tar:
+        guard.emplace(name, limits.max_pax_bytes);
+        break;
+      case ContainerKind::xz:
+      case ContainerKind::zstd:
+      case ContainerKind::bzip2:
+        break;
+      case ContainerKind::empty:
+        return Error::bad_input(name + ": the file is empty");
+      case ContainerKind::zip:
+      case ContainerKind::unknown:
+        return Error::bad_input(name + " is " + std::string(describe(kind)) +
+                                ", not a tar archive (SageMaker needs a gzip-compressed tar)");
+    }
+    return open_libarchive();
+  }
+
+  Result<const Entry*> next() {
+    if (finished) return static_cast<const Entry*>(nullptr);
+    archive_entry* e = nullptr;
+    int rc = archive_read_next_header(handle.get(), &e);
+    if (rc == ARCHIVE_EOF) {
+      finished = true;
+      if (auto r = drain(); !r) return std::move(r).error();
+      return static_cast<const Entry*>(nullptr);
+    }
+    if (rc < ARCHIVE_WARN) return archive_error("cannot read a member header");
+    if (++entries > limits.max_entries) {
+      return Error::bad_input(name + ": more than " + std::to_string(limits.max_entries) +
+                              " members (the entry count cap)");
+    }
+    Entry entry;
+    entry.path = or_empty(archive_entry_pathname(e));
+    entry.type = entry_type_of(e);
+    entry.mode = static_cast<std::uint32_t>(archive_entry_perm(e));
+    entry.size =
+        archive_entry_size_is_set(e) ? static_cast<std::uint64_t>(archive_entry_size(e)) : 0;
+    entry.mtime = archive_entry_mtime(e);
+    entry.link_target = entry.type == EntryType::hardlink ? or_empty(archive_entry_hardlink(e))
+                                                          : or_empty(archive_entry_symlink(e));
+    entry.uid = archive_entry_uid(e);
+    entry.gid = archive_entry_gid(e);
+    entry.uname = or_empty(archive_entry_uname(e));
+    entry.gname = or_empty(archive_entry_gname(e));
+    entry.sparse = archive_entry_sparse_count(e) > 0;
+    if (entry.path.size() > limits.max_name_bytes ||
+        entry.link_target.size() > limits.max_name_bytes) {
+      return Error::bad_input(name + ": member " + std::to_string(entries) +
+                              " has a name of more than " + std::to_string(limits.max_name_bytes) +
+                              " bytes (the name length cap)");
+    }
+    if (entry.size > limits.max_entry_bytes) {
+      return Error::bad_input(
+          name + ": member '" + entry.path + "' declares " + std::to_string(entry.size) +
+          " bytes, more than the per-member cap of " + std::to_string(limits.max_entry_bytes));
+    }
+    declared_total += entry.size;
+    if (declared_total > limits.max_total_bytes) {
+      return Error::bad_input(name + ": members declare more than " +
+                              std::to_string(limits.max_total_bytes) +
+                              " bytes in all (the total size cap)");
+    }
+    current = std::move(entry);
+    return &current;
+  }
+
+  Result<std::size_t> read(std::span<std::byte> out) {
+    la_ssize_t got = archive_read_data(handle.get(), out.data(), out.size());
+    if (got < 0) return archive_error("cannot read member data");
+    return static_cast<std::size_t>(got);
+  }
+};
+
+ArchiveReader::ArchiveReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ArchiveReader::ArchiveReader(ArchiveReader&&) noexcept = default;
+ArchiveReader& ArchiveReader::operator=(ArchiveReader&&) noexcept = default;
+ArchiveReader::~ArchiveReader() = default;
+
+Result<ArchiveReader> ArchiveReader::open_file(const std::filesystem::path& path,
+                                               const ReadLimits& limits) {
+  auto impl = std::make_unique<Impl>();
+  impl->name = path.string();
+  impl->limits = limits;
+  auto file = InputFile::open(path);
+  if (!file) return std::move(file).error();
+  std::vector<std::byte> head(kSniffBytes);
+  auto got =
+      file->read_at(0, std::span(head).first(std::min<std::uint64_t>(head.size(), file->size())));
+  if (!got) return std::move(got).error();
+  head.resize(std::min<std::uint64_t>(head.size(), file->size()));
+  impl->file.emplace(std::move(*file));
+  if (auto r = impl->start(head); !r) return std::move(r).error();
+  return ArchiveReader(std::move(impl));
+}
+
+Result<ArchiveReader> ArchiveReader::open_memory(std::span<const std::byte> bytes,
+                                                 std::string display_name,
+                                                 const ReadLimits& limits) {
+  auto impl = std::make_unique<Impl>();
+  impl->name = std::move(display_name);
+  impl->limits = limits;
+  impl->memory = bytes;
+  if (auto r = impl->start(bytes.first(std::min(bytes.size(), kSniffBytes))); !r) {
+    return std::move(r).error();
+  }
+  return ArchiveReader(std::move(impl));
+}
+
+Result<const Entry*> ArchiveReader::next() {
+  return impl_->next();
+}
+Result<std::size_t> ArchiveReader::read(std::span<std::byte> out) {
+  return impl_->read(out);
+}
+
+Result<std::string> ArchiveReader::read_all(std::uint64_t max_bytes) {
+  if (impl_->current.size > max_bytes) {
+    return Error::bad_input(impl_->name + ": member '" + impl_->current.path + "' is " +
+                            std::to_string(impl_->current.size) + " bytes, more than the " +
+                            std::to_string(max_bytes) + " this operation reads into memory");
+  }
+  std::string data(static_cast<std::size_t>(impl_->current.size), '\0');
+  std::size_t filled = 0;
+  while (filled < data.size()) {
+    auto got = read(std::as_writable_bytes(std::span(data)).subspan(filled));
+    if (!got) return std::move(got).error();
+    if (*got == 0) break;
+    filled += *got;
+  }
+  if (filled != data.size()) {
+    return Error::bad_input(impl_->name + ": member '" + impl_->current.path + "' is truncated");
+  }
+  return data;
+}
+
+void ArchiveReader::set_gzip_member_observer(std::function<void(const GzipMemberInfo&)> observer) {
+  if (impl_->gzip) impl_->gzip->set_member_observer(std::move(observer));
+}
+
+ContainerKind ArchiveReader::container() const {
+  return impl_->kind;
+}
+const GzipHeaderInfo& ArchiveReader::gzip_header() const {
+  static const GzipHeaderInfo kNone;
+  return impl_->gzip ? impl_->gzip->first_header() : kNone;
+}
+std::string ArchiveReader::tar_format() const {
+  const char* name = impl_->entries ? archive_format_name(impl_->handle.get()) : nullptr;
+  return name ? name : "";
+}
+std::uint64_t ArchiveReader::gzip_members() const {
+  return impl_->gzip ? impl_->gzip->members() : 0;
+}
+std::uint64_t ArchiveReader::compressed_bytes() const {
+  return impl_->compressed();
+}
+std::uint64_t ArchiveReader::uncompressed_bytes() const {
+  return impl_->tar_bytes;
+}
+const std::string& ArchiveReader::display_name() const {
+  return impl_->name;
+}
+
+}  // namespace smpack

@@ -1,0 +1,43 @@
+#include "smpack/archive_writer.h"
+
+#include "io/file_io.h"
+#include "archive/member_appender.h"
+#include "smpack/digest.h"
+
+namespace smpack {
+
+Result<WriteResult> write_archive(const std::vector<SourceFile>& sources,
+                                  const std::filesystem::path& output,
+                                  const WriteOptions& options) {
+  if (options.level < 0 || options.level > 9) {
+    return Error::usage("compression level must be 0-9, got " + std::to_string(options.level));
+  }
+  if (options.chunk_bytes < 4096 || options.chunk_bytes > (256ull << 20)) {
+    return Error::usage("chunk size must be between 4 KiB and 256 MiB");
+  }
+  auto out = AtomicOutputFile::create(output);
+  if (!out) return std::move(out).error();
+  Hasher archive_sha;
+  ArchiveIndex index;
+  MemberAppender appender(
+      [&](std::span<const std::byte> bytes) -> Result<void> {
+        archive_sha.update(bytes);
+        return out->write(bytes);
+      },
+      index, options);
+  if (auto r = appender.append(sources); !r) return std::move(r).error();
+  if (auto r = appender.finish(); !r) return std::move(r).error();
+  if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
+  if (auto r = out->commit(); !r) return std::move(r).error();
+
+  WriteResult result;
+  result.manifest.entries = index.manifest_entries();
+  result.manifest.content_digest = content_digest(result.manifest.entries);
+  result.manifest.archive_sha256 = archive_sha.finish_hex();
+  result.manifest.archive_bytes = appender.file_offset();
+  result.tar_bytes = index.members.back().tar_offset + index.members.back().tar_bytes;
+  result.gzip_members = index.members.size();
+  return result;
+}
+
+}  // namespace smpack

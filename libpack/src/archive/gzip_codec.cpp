@@ -1,0 +1,146 @@
+#include "archive/gzip_codec.h"
+
+#include <isa-l/crc.h>
+#include <isa-l/igzip_lib.h>
+#include <zlib.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+
+namespace smpack {
+namespace {
+
+constexpr std::array<std::uint8_t, 10> kPlainHeader = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255};
+constexpr std::uint8_t kFlagExtra = 0x04;
+
+void put_le32(std::vector<std::byte>& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
+}
+void put_le16(std::vector<std::byte>& out, std::uint32_t v) {
+  out.push_back(static_cast<std::byte>(v & 0xff));
+  out.push_back(static_cast<std::byte>((v >> 8) & 0xff));
+}
+
+void append_stored_blocks(std::span<const std::byte> input, std::vector<std::byte>& out) {
+  constexpr std::size_t kMaxStored = 65535;
+  do {
+    std::size_t n = std::min(kMaxStored, input.size());
+    bool last = n == input.size();
+    out.push_back(static_cast<std::byte>(last ? 1 : 0));  // BFINAL, BTYPE=00
+    put_le16(out, static_cast<std::uint32_t>(n));
+    put_le16(out, static_cast<std::uint32_t>(~n & 0xffff));
+    out.insert(out.end(), input.begin(), input.begin() + static_cast<std::ptrdiff_t>(n));
+    input = input.subspan(n);
+  } while (!input.empty());
+}
+
+std::size_t isal_level_buffer_bytes(int level) {
+  switch (level) {
+    case 1:
+      return ISAL_DEF_LVL1_DEFAULT;
+    case 2:
+      return ISAL_DEF_LVL2_DEFAULT;
+    default:
+      return ISAL_DEF_LVL3_DEFAULT;
+  }
+}
+
+// False when the output did not fit: the input is incompressible, and the caller
+// writes stored blocks instead (deterministic, since it depends on the input only).
+bool append_isal_deflate(std::span<const std::byte> input, int level, std::vector<std::byte>& out) {
+  thread_local std::unique_ptr<std::uint8_t[]> level_buffer;
+  thread_local std::size_t level_buffer_size = 0;
+  std::size_t need = isal_level_buffer_bytes(level);
+  if (level_buffer_size < need) {
+    level_buffer = std::make_unique<std::uint8_t[]>(need);
+    level_buffer_size = need;
+  }
+  isal_zstream stream;
+  isal_deflate_stateless_init(&stream);
+  stream.level = static_cast<std::uint32_t>(level);
+  stream.level_buf = level_buffer.get();
+  stream.level_buf_size = static_cast<std::uint32_t>(need);
+  stream.end_of_stream = 1;
+  stream.flush = NO_FLUSH;
+  stream.gzip_flag = IGZIP_DEFLATE;
+  stream.next_in = reinterpret_cast<std::uint8_t*>(const_cast<std::byte*>(input.data()));
+  stream.avail_in = static_cast<std::uint32_t>(input.size());
+  std::size_t start = out.size();
+  std::size_t capacity = input.size() + input.size() / 64 + 1024;
+  out.resize(start + capacity);
+  stream.next_out = reinterpret_cast<std::uint8_t*>(out.data() + start);
+  stream.avail_out = static_cast<std::uint32_t>(capacity);
+  int rc = isal_deflate_stateless(&stream);
+  if (rc != COMP_OK || stream.avail_in != 0) {
+    out.resize(start);
+    return false;
+  }
+  out.resize(start + stream.total_out);
+  return true;
+}
+
+Result<void> append_zlib_deflate(std::span<const std::byte> input, int level,
+                                 std::vector<std::byte>& out) {
+  z_stream stream{};
+  if (deflateInit2(&stream, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Error::internal("zlib deflateInit2 failed");
+  }
+  std::size_t start = out.size();
+  auto bound = deflateBound(&stream, static_cast<uLong>(input.size()));
+  out.resize(start + bound);
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(input.data()));
+  stream.avail_in = static_cast<uInt>(input.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data() + start);
+  stream.avail_out = static_cast<uInt>(bound);
+  int rc = deflate(&stream, Z_FINISH);
+  out.resize(start + stream.total_out);
+  deflateEnd(&stream);
+  if (rc != Z_STREAM_END) return Error::internal("zlib deflate did not finish");
+  return {};
+}
+
+}  // namespace
+
+std::uint32_t crc32_of(std::span<const std::byte> bytes, std::uint32_t seed) {
+  return crc32_gzip_refl(seed, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+Result<void> append_gzip_member(std::span<const std::byte> input, int level,
+                                std::vector<std::byte>& out) {
+  if (level < kMinLevel || level > kMaxLevel) {
+    return Error::usage("compression level must be 0-9, got " + std::to_string(level));
+  }
+  if (input.size() > 0xffffffffu - 4096) {
+    return Error::internal("a gzip member larger than 4 GiB was requested");
+  }
+  for (auto b : kPlainHeader) out.push_back(static_cast<std::byte>(b));
+  if (level == 0) {
+    append_stored_blocks(input, out);
+  } else if (level <= ISAL_DEF_MAX_LEVEL) {
+    if (!append_isal_deflate(input, level, out)) append_stored_blocks(input, out);
+  } else if (auto zlib = append_zlib_deflate(input, level, out); !zlib) {
+    return zlib;
+  }
+  put_le32(out, crc32_of(input));
+  put_le32(out, static_cast<std::uint32_t>(input.size()));
+  return {};
+}
+
+void append_empty_member_with_extra(std::string_view id, std::span<const std::byte> payload,
+                                    std::vector<std::byte>& out) {
+  std::array<std::uint8_t, 10> header = kPlainHeader;
+  header[3] = kFlagExtra;
+  for (auto b : header) out.push_back(static_cast<std::byte>(b));
+  put_le16(out, static_cast<std::uint32_t>(payload.size() + 4));  // XLEN
+  out.push_back(static_cast<std::byte>(id[0]));
+  out.push_back(static_cast<std::byte>(id[1]));
+  put_le16(out, static_cast<std::uint32_t>(payload.size()));
+  out.insert(out.end(), payload.begin(), payload.end());
+  out.push_back(std::byte{0x03});  // a final fixed-Huffman block with no symbols
+  out.push_back(std::byte{0x00});
+  put_le32(out, 0);  // CRC-32 of nothing
+  put_le32(out, 0);  // ISIZE
+}
+
+}  // namespace smpack

@@ -1,0 +1,289 @@
+#include "smpack/add_code.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <set>
+
+#include "io/file_io.h"
+#include "archive/member_appender.h"
+#include "smpack/archive_index.h"
+#include "smpack/archive_reader.h"
+#include "smpack/digest.h"
+#include "smpack/member_path.h"
+
+namespace smpack {
+namespace fs = std::filesystem;
+namespace {
+
+struct OldCode {
+  std::map<std::string, std::pair<std::string, std::uint32_t>> files;  // path -> (sha256, mode)
+};
+
+void compare_code(const OldCode& old_code, const ArchiveIndex& index, AddCodeResult& result) {
+  std::set<std::string> seen;
+  for (const auto& e : index.entries) {
+    if (!is_code_path(e.path) || e.type != EntryType::file) continue;
+    seen.insert(e.path);
+    auto it = old_code.files.find(e.path);
+    if (it == old_code.files.end()) {
+      result.added.push_back(e.path);
+    } else if (it->second.first != e.sha256 || it->second.second != e.mode) {
+      result.replaced.push_back(e.path);
+    }
+  }
+  for (const auto& [path, info] : old_code.files) {
+    if (!seen.count(path)) result.removed.push_back(path);
+  }
+}
+
+void finish_result(const ArchiveIndex& index, AddCodeResult& result) {
+  result.archive_bytes = index.file_bytes;
+  auto entries = index.manifest_entries();
+  result.content_digest = content_digest(entries);
+}
+
+// Keeps the members before code/ and returns what the old code/ held.
+OldCode cut_code(ArchiveIndex& index) {
+  OldCode old_code;
+  std::size_t first_code = index.entries.size();
+  for (std::size_t i = 0; i < index.entries.size(); ++i) {
+    if (index.entries[i].first_member >= index.code_member) {
+      first_code = std::min(first_code, i);
+      if (index.entries[i].type == EntryType::file) {
+        old_code.files[index.entries[i].path] = {index.entries[i].sha256, index.entries[i].mode};
+      }
+    }
+  }
+  index.entries.resize(first_code);
+  index.members.resize(index.code_member);
+  return old_code;
+}
+
+// The new code/ members, then the end-of-archive member and the index.
+Result<void> append_code_and_finish(MemberAppender& appender, const std::vector<SourceFile>& code) {
+  if (auto r = appender.append(code); !r) return r;
+  return appender.finish();
+}
+
+// Renames the finished output into place and fills in what changed.
+Result<AddCodeResult> commit_output(AtomicOutputFile& out, const OldCode& old_code,
+                                    const ArchiveIndex& index, AddCodeResult result,
+                                    const WriteOptions& options) {
+  if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
+  if (auto r = out.commit(); !r) return std::move(r).error();
+  compare_code(old_code, index, result);
+  finish_result(index, result);
+  return result;
+}
+
+WriteOptions options_for(const ArchiveIndex& index, const WriteOptions& options) {
+  WriteOptions adjusted = options;
+  adjusted.chunk_bytes = index.chunk_bytes;  // the kept part's chunking stays the archive's
+  return adjusted;
+}
+
+Result<AddCodeResult> rewrite_tail(const fs::path& archive, ArchiveIndex index,
+                                   const std::vector<SourceFile>& code,
+                                   const WriteOptions& options) {
+  const std::uint64_t tail_offset = index.members[index.code_member].file_offset;
+  auto old_tail = read_file_from(archive, tail_offset);
+  if (!old_tail) return std::move(old_tail).error();
+  fs::path backup = archive;
+  backup += ".smpack-tail";
+  {
+    auto saved = AtomicOutputFile::create(backup);
+    if (!saved) return std::move(saved).error();
+    if (auto r = saved->write(*old_tail); !r) return std::move(r).error();
+    if (auto r = saved->commit(); !r) return std::move(r).error();
+  }
+  int fd = ::open(archive.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return io_error(archive, "open for writing", errno);
+  auto restore = [&](Error error) -> Result<AddCodeResult> {
+    bool restored = ::ftruncate(fd, static_cast<off_t>(tail_offset)) == 0 &&
+                    ::lseek(fd, static_cast<off_t>(tail_offset), SEEK_SET) >= 0 &&
+                    write_all(fd, *old_tail, archive.string()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (restored) {
+      ::unlink(backup.c_str());
+    } else {
+      error.message +=
+          "; the original tail could not be put back: it is saved in " + backup.string();
+    }
+    return error;
+  };
+  OldCode old_code = cut_code(index);
+  AddCodeResult result;
+  result.method = AddCodeMethod::tail_rewrite;
+  if (::ftruncate(fd, static_cast<off_t>(tail_offset)) != 0 ||
+      ::lseek(fd, static_cast<off_t>(tail_offset), SEEK_SET) < 0) {
+    return restore(io_error(archive, "truncate", errno));
+  }
+  WriteOptions adjusted = options_for(index, options);
+  {
+    MemberAppender appender(
+        [&](std::span<const std::byte> bytes) -> Result<void> {
+          result.bytes_written += bytes.size();
+          return write_all(fd, bytes, archive.string());
+        },
+        index, adjusted);
+    if (auto r = append_code_and_finish(appender, code); !r) return restore(std::move(r).error());
+  }
+  if (options.cancel && options.cancel->cancelled()) return restore(Error::interrupted());
+  if (::fsync(fd) != 0) return restore(io_error(archive, "fsync", errno));
+  ::close(fd);
+  ::unlink(backup.c_str());
+  compare_code(old_code, index, result);
+  finish_result(index, result);
+  return result;
+}
+
+Result<void> copy_prefix(const InputFile& source, AtomicOutputFile& out, std::uint64_t bytes) {
+  std::uint64_t left = bytes;
+  loff_t in_offset = 0;
+  while (left > 0) {
+    ssize_t copied = ::copy_file_range(source.fd(), &in_offset, out.fd(), nullptr, left, 0);
+    if (copied > 0) {
+      left -= static_cast<std::uint64_t>(copied);
+      continue;
+    }
+    if (copied < 0 && errno == EINTR) continue;
+    // Not supported across these file systems: copy through memory instead.
+    std::vector<std::byte> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(left, 4 << 20)));
+    while (left > 0) {
+      auto piece = std::span(buffer).first(
+          static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size())));
+      if (auto r = source.read_at(static_cast<std::uint64_t>(in_offset), piece); !r) return r;
+      if (auto r = write_all(out.fd(), piece, out.temp_path().string()); !r) return r;
+      in_offset += static_cast<loff_t>(piece.size());
+      left -= piece.size();
+    }
+  }
+  return {};
+}
+
+Result<AddCodeResult> copy_with_new_tail(const fs::path& archive, ArchiveIndex index,
+                                         const std::vector<SourceFile>& code,
+                                         const fs::path& output, const WriteOptions& options) {
+  const std::uint64_t tail_offset = index.members[index.code_member].file_offset;
+  auto source = InputFile::open(archive);
+  if (!source) return std::move(source).error();
+  auto out = AtomicOutputFile::create(output);
+  if (!out) return std::move(out).error();
+  if (auto r = copy_prefix(*source, *out, tail_offset); !r) return std::move(r).error();
+  OldCode old_code = cut_code(index);
+  AddCodeResult result;
+  result.method = AddCodeMethod::copy_and_tail;
+  result.bytes_written = tail_offset;
+  WriteOptions adjusted = options_for(index, options);
+  {
+    MemberAppender appender(
+        [&](std::span<const std::byte> bytes) -> Result<void> {
+          result.bytes_written += bytes.size();
+          return write_all(out->fd(), bytes, out->temp_path().string());
+        },
+        index, adjusted);
+    if (auto r = append_code_and_finish(appender, code); !r) return std::move(r).error();
+  }
+  return commit_output(*out, old_code, index, std::move(result), options);
+}
+
+std::uint32_t normalised_mode(const Entry& entry) {
+  return entry.type == EntryType::directory || (entry.mode & 0111u) ? 0755u : 0644u;
+}
+
+Result<AddCodeResult> stream_rewrite(const fs::path& archive, const std::vector<SourceFile>& code,
+                                     const fs::path& output, const WriteOptions& options,
+                                     const ReadLimits& limits) {
+  auto reader = ArchiveReader::open_file(archive, limits);
+  if (!reader) return std::move(reader).error();
+  auto out = AtomicOutputFile::create(output);
+  if (!out) return std::move(out).error();
+  ArchiveIndex index;
+  AddCodeResult result;
+  result.method = AddCodeMethod::stream_rewrite;
+  OldCode old_code;
+  std::set<std::string> seen;
+  {
+    MemberAppender appender(
+        [&](std::span<const std::byte> bytes) -> Result<void> {
+          result.bytes_written += bytes.size();
+          return out->write(bytes);
+        },
+        index, options);
+    const std::string name = archive.string();
+    std::vector<std::byte> buffer(1 << 20);
+    for (;;) {
+      auto next = reader->next();
+      if (!next) return std::move(next).error();
+      if (!*next) break;
+      const Entry& entry = **next;
+      auto path = check_member_path(entry.path, limits.max_name_bytes);
+      if (path.problem == PathProblem::root_member) continue;
+      auto refuse = [&](std::string why) {
+        return Error::bad_input(name + ": member '" + entry.path + "' " + why);
+      };
+      if (path.problem != PathProblem::none) return refuse(std::string(describe(path.problem)));
+      if (entry.type != EntryType::file && entry.type != EntryType::directory) {
+        return refuse("is a " + std::string(name_of(entry.type)) +
+                      "; smpack archives hold regular files and directories only");
+      }
+      if (!seen.insert(path.normalized).second) {
+        return refuse("appears twice; remove the duplicate first (extractors keep the last one)");
+      }
+      if (is_code_path(path.normalized)) {
+        if (entry.type == EntryType::file) {
+          Hasher sha;
+          for (;;) {
+            auto got = reader->read(buffer);
+            if (!got) return std::move(got).error();
+            if (*got == 0) break;
+            sha.update(std::span<const std::byte>(buffer.data(), *got));
+          }
+          old_code.files[path.normalized] = {sha.finish_hex(), normalised_mode(entry)};
+        }
+        continue;
+      }
+      MemberSpec spec{path.normalized, entry.type, normalised_mode(entry), entry.size,
+                      name + ": " + entry.path};
+      auto read = [&](std::span<std::byte> bytes) { return reader->read(bytes); };
+      if (auto r = appender.append(spec, read); !r) return std::move(r).error();
+    }
+    if (auto r = append_code_and_finish(appender, code); !r) return std::move(r).error();
+  }
+  return commit_output(*out, old_code, index, std::move(result), options);
+}
+
+}  // namespace
+
+std::string_view describe(AddCodeMethod method) {
+  switch (method) {
+    case AddCodeMethod::tail_rewrite:
+      return "rewrote only the tail (code/ and the index)";
+    case AddCodeMethod::copy_and_tail:
+      return "copied the unchanged members as compressed bytes, wrote a new tail";
+    case AddCodeMethod::stream_rewrite:
+      return "rewrote the archive in one streaming pass";
+  }
+  return "";
+}
+
+Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
+                               const std::optional<fs::path>& output, const WriteOptions& options,
+                               const ReadLimits& limits) {
+  if (!code.has_code())
+    return Error::usage("give the code to add: --code DIR, --entry-point F or --requirements F");
+  auto sources = collect_code_sources(code);
+  if (!sources) return std::move(sources).error();
+  auto index = read_archive_index(archive);
+  if (!index) return std::move(index).error();
+  if (*index) {
+    if (!output) return rewrite_tail(archive, std::move(**index), *sources, options);
+    return copy_with_new_tail(archive, std::move(**index), *sources, *output, options);
+  }
+  return stream_rewrite(archive, *sources, output.value_or(archive), options, limits);
+}
+
+}  // namespace smpack

@@ -1,0 +1,155 @@
+#include "io/file_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace smpack {
+
+Error io_error(const std::filesystem::path& path, std::string_view action, int err) {
+  return Error::io(path.string() + ": cannot " + std::string(action) + ": " + std::strerror(err));
+}
+
+Result<InputFile> InputFile::open(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error(path, "open", errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return io_error(path, "stat", err);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Error::io(path.string() + ": is a directory");
+  }
+  return InputFile(fd, static_cast<std::uint64_t>(st.st_size), path);
+}
+
+InputFile::InputFile(InputFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), size_(other.size_), path_(std::move(other.path_)) {}
+
+InputFile& InputFile::operator=(InputFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+InputFile::~InputFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::size_t> InputFile::read(std::span<std::byte> out) {
+  std::size_t total = 0;
+  while (total < out.size()) {
+    ssize_t got = ::read(fd_, out.data() + total, out.size() - total);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return io_error(path_, "read", errno);
+    }
+    if (got == 0) break;
+    total += static_cast<std::size_t>(got);
+  }
+  return total;
+}
+
+Result<void> InputFile::read_at(std::uint64_t offset, std::span<std::byte> out) const {
+  std::size_t total = 0;
+  while (total < out.size()) {
+    ssize_t got =
+        ::pread(fd_, out.data() + total, out.size() - total, static_cast<off_t>(offset + total));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return io_error(path_, "read", errno);
+    }
+    if (got == 0) {
+      return Error::bad_input(path_.string() + ": unexpected end of file at offset " +
+                              std::to_string(offset + total));
+    }
+    total += static_cast<std::size_t>(got);
+  }
+  return {};
+}
+
+Result<std::vector<std::byte>> read_file_from(const std::filesystem::path& path,
+                                              std::uint64_t offset) {
+  auto file = InputFile::open(path);
+  if (!file) return std::move(file).error();
+  if (offset > file->size()) return Error::bad_input(path.string() + ": shorter than expected");
+  std::vector<std::byte> bytes(file->size() - offset);
+  if (auto r = file->read_at(offset, bytes); !r) return std::move(r).error();
+  return bytes;
+}
+
+Result<void> write_all(int fd, std::span<const std::byte> bytes, const std::string& what) {
+  while (!bytes.empty()) {
+    ssize_t put = ::write(fd, bytes.data(), bytes.size());
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      return io_error(what, "write", errno);
+    }
+    bytes = bytes.subspan(static_cast<std::size_t>(put));
+  }
+  return {};
+}
+
+Result<AtomicOutputFile> AtomicOutputFile::create(const std::filesystem::path& destination) {
+  auto dir = destination.parent_path();
+  std::string pattern = (dir.empty() ? std::filesystem::path(".") : dir) /
+                        ("." + destination.filename().string() + ".tmp.XXXXXX");
+  int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+  if (fd < 0) return io_error(destination, "create a temporary file beside", errno);
+  ::fchmod(fd, 0644);
+  return AtomicOutputFile(fd, pattern, destination);
+}
+
+AtomicOutputFile::AtomicOutputFile(AtomicOutputFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      written_(other.written_),
+      temp_path_(std::move(other.temp_path_)),
+      destination_(std::move(other.destination_)) {}
+
+AtomicOutputFile::~AtomicOutputFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(temp_path_.c_str());
+  }
+}
+
+Result<void> AtomicOutputFile::write(std::span<const std::byte> bytes) {
+  auto written = write_all(fd_, bytes, temp_path_.string());
+  if (written) written_ += bytes.size();
+  return written;
+}
+
+Result<void> AtomicOutputFile::commit() {
+  if (::fsync(fd_) != 0) return io_error(temp_path_, "fsync", errno);
+  if (::close(std::exchange(fd_, -1)) != 0) {
+    int err = errno;
+    ::unlink(temp_path_.c_str());
+    return io_error(temp_path_, "close", err);
+  }
+  if (::rename(temp_path_.c_str(), destination_.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temp_path_.c_str());
+    return io_error(destination_, "rename the finished archive to", err);
+  }
+  // Make the rename itself durable.
+  auto dir = destination_.parent_path();
+  int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  return {};
+}
+
+}  // namespace smpack

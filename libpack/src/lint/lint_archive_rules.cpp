@@ -1,0 +1,106 @@
+// Archive-safety rules: members that a safe extractor refuses or changes (the same
+// judgement `extract` makes, member_safety.h), and duplicates. Each case has its own ID.
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "lint/lint_rules.h"
+#include "python/python_utf8.h"
+#include "smpack/member_safety.h"
+
+namespace smpack::lint_internal {
+namespace {
+
+std::string_view rule_for(UnsafeMember kind) {
+  switch (kind) {
+    case UnsafeMember::bad_name:
+      return "archive-bad-name";
+    case UnsafeMember::absolute_path:
+      return "archive-absolute-path";
+    case UnsafeMember::parent_ref:
+      return "archive-path-traversal";
+    case UnsafeMember::link_escape:
+      return "archive-link-escape";
+    case UnsafeMember::special_file:
+      return "archive-special-file";
+    case UnsafeMember::none:
+      break;
+  }
+  return "";
+}
+
+bool is_utf8(std::string_view text) {
+  for (std::size_t at = 0; at < text.size();) {
+    const Utf8Char c = decode_utf8(text, at);
+    if (!c.valid) return false;
+    at += c.length;
+  }
+  return true;
+}
+
+constexpr std::string_view kRefused =
+    "; the SDK's safe extraction (tarfile filter='data') and smpack extract refuse it, so every "
+    "repack of this archive fails";
+
+void check_members(LintContext& context) {
+  std::set<std::string, std::less<>> symlinks;  // symlink members seen so far
+  for (const auto& member : context.tree.members) {
+    const std::string& named = member.path.empty() ? member.stored_path : member.path;
+    auto safety = judge_member({member.path, member.path_problem}, member.type, member.link_target);
+    if (safety.kind != UnsafeMember::none) {
+      context.report(rule_for(safety.kind), named, 0, 0,
+                     "'" + member.stored_path + "': " + safety.reason + std::string(kRefused));
+    } else {
+      // A later member below a symlink member is written through the link.
+      for (auto slash = member.path.find('/'); slash != std::string::npos;
+           slash = member.path.find('/', slash + 1)) {
+        auto parent = std::string_view(member.path).substr(0, slash);
+        if (!symlinks.contains(parent)) continue;
+        context.report("archive-write-through-link", named, 0, 0,
+                       "'" + member.stored_path + "' would be written through the symlink '" +
+                           std::string(parent) + "' an earlier member created" +
+                           std::string(kRefused));
+        break;
+      }
+    }
+    if (member.type == EntryType::symlink) symlinks.insert(member.path);
+    if (!is_utf8(member.stored_path) || !is_utf8(member.link_target)) {
+      context.report("archive-name-encoding", named, 0, 0,
+                     "'" + member.stored_path +
+                         "' is not valid UTF-8: JSON, SARIF and manifests can only show it with "
+                         "U+FFFD replacement characters, and S3 keys and non-UTF-8 locales name "
+                         "it differently");
+    }
+    if (has_special_mode_bits(member.mode) &&
+        (member.type == EntryType::file || member.type == EntryType::directory)) {
+      char octal[8];
+      std::snprintf(octal, sizeof octal, "%04o", member.mode & 07777u);
+      context.report("archive-setuid", named, 0, 0,
+                     "'" + member.stored_path + "' has mode " + octal +
+                         " (setuid, setgid or sticky); extractors drop those bits, so what is "
+                         "served differs from what was packed");
+    }
+  }
+}
+
+void check_duplicates(LintContext& context) {
+  std::map<std::string_view, int> seen;
+  for (const auto& member : context.tree.members) {
+    if (member.path.empty() || member.type == EntryType::directory) continue;
+    if (++seen[member.path] == 2) {
+      context.report("archive-duplicate-member", member.path, 0, 0,
+                     "'" + member.path +
+                         "' is stored more than once; extraction keeps the last copy, while a "
+                         "reader that stops at the first sees different bytes");
+    }
+  }
+}
+
+}  // namespace
+
+void run_archive_rules(LintContext& context) {
+  check_members(context);
+  check_duplicates(context);
+}
+
+}  // namespace smpack::lint_internal

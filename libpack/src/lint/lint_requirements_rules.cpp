@@ -1,0 +1,342 @@
+// requirements.txt rules: the container runs `pip install -r /opt/ml/model/code/requirements.txt`
+// once at start (sagemaker_inference/model_server.py); a failure stops the container.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "lint/lint_rules.h"
+#include "smpack/requirements.h"
+
+namespace smpack::lint_internal {
+namespace {
+
+constexpr std::string_view kInstalledRequirements = "code/requirements.txt";
+constexpr std::string_view kModelDir = "/opt/ml/model/";
+constexpr int kMaxIncludeDepth = 16;
+
+struct SourcedRequirement {
+  std::string file;
+  Requirement requirement;
+};
+
+// Joins a path written in a requirements file to the directory of that file and resolves
+// "." and ".."; nullopt when it leaves the model.
+std::optional<std::string> resolve_in_model(std::string_view base_dir, std::string_view written) {
+  std::string joined;
+  if (written.starts_with(kModelDir)) {
+    joined = std::string(written.substr(kModelDir.size()));
+  } else if (written.starts_with('/')) {
+    return std::nullopt;
+  } else {
+    joined = base_dir.empty() ? std::string(written)
+                              : std::string(base_dir) + "/" + std::string(written);
+  }
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= joined.size()) {
+    auto end = joined.find('/', start);
+    if (end == std::string::npos) end = joined.size();
+    std::string part = joined.substr(start, end - start);
+    if (part == "..") {
+      if (parts.empty()) return std::nullopt;
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : "/") + part;
+  return out;
+}
+
+std::string_view directory_of(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+}
+
+bool exists_in(const ModelTree& tree, std::string_view path) {
+  if (path.empty()) return true;
+  if (tree.find(path)) return true;
+  const std::string prefix = std::string(path) + "/";
+  return std::any_of(tree.members.begin(), tree.members.end(),
+                     [&](const TreeMember& m) { return m.path.starts_with(prefix); });
+}
+
+bool has_scheme(std::string_view location) {
+  auto colon = location.find(':');
+  return colon != std::string_view::npos && colon > 1 &&
+         location.substr(0, colon).find('/') == std::string_view::npos;
+}
+
+// The local path a requirement installs from, or nullopt when it comes from an index or URL.
+std::optional<std::string> local_path_of(const Requirement& req) {
+  if (req.location.empty()) return std::nullopt;
+  std::string_view location = req.location;
+  if (location.starts_with("file:")) {
+    location.remove_prefix(5);
+    if (location.starts_with("//")) location.remove_prefix(2);
+    return std::string(location.substr(0, location.find_first_of("#?")));
+  }
+  if (req.form == RequirementForm::local_path || !has_scheme(location)) {
+    return std::string(location);
+  }
+  return std::nullopt;
+}
+
+bool is_exact_pin(const VersionSpecifier& spec) {
+  return spec.op == "===" || (spec.op == "==" && !spec.wildcard);
+}
+
+std::string describe_specifiers(const Requirement& req) {
+  std::string out;
+  for (const auto& spec : req.specifiers) {
+    out += (out.empty() ? "" : ",") + spec.op + spec.version + (spec.wildcard ? ".*" : "");
+  }
+  return out;
+}
+
+std::set<std::string> framework_packages(Profile profile) {
+  switch (profile) {
+    case Profile::pytorch:
+      return {"torch"};
+    case Profile::huggingface:
+      return {"transformers", "torch"};
+    case Profile::tensorflow:
+      return {"tensorflow", "tensorflow-cpu", "tensorflow-gpu"};
+    case Profile::sklearn:
+      return {"scikit-learn"};
+    case Profile::xgboost:
+      return {"xgboost"};
+    case Profile::generic:
+      return {};
+  }
+  return {};
+}
+
+class RequirementsLinter {
+ public:
+  explicit RequirementsLinter(LintContext& context) : context_(context) {}
+
+  void run() {
+    const std::string* text = context_.tree.content(kInstalledRequirements);
+    if (!text) return;
+    read_file(std::string(kInstalledRequirements), *text, IncludeKind::requirements, 0);
+    check_local_paths();
+    check_duplicates_and_conflicts();
+    check_framework();
+    check_unpinned();
+    check_network();
+  }
+
+ private:
+  void read_file(const std::string& path, const std::string& text, IncludeKind kind, int depth) {
+    if (!visited_.insert(path).second) return;
+    RequirementsParseOptions parse_options;
+    parse_options.env = context_.options.env;
+    auto file = parse_requirements(text, parse_options);
+    for (const auto& problem : file.problems) {
+      const bool invalid = problem.kind == RequirementsProblem::Kind::invalid;
+      context_.report(invalid ? "req-invalid-line" : "req-ignored-option", path, problem.line,
+                      problem.column,
+                      invalid ? problem.message +
+                                    "; pip install fails at container start and the endpoint "
+                                    "never becomes healthy"
+                              : problem.message);
+    }
+    for (const auto& reference : file.env_references) {
+      if (reference.resolved) continue;
+      context_.report("req-env-var", path, reference.line, 0,
+                      "${" + reference.name +
+                          "} is not in the environment given to lint (--env); unless the "
+                          "endpoint sets it, pip sees the literal text");
+    }
+    for (auto& option : file.options) {
+      if (option.name == "--no-index") no_index_ = true;
+    }
+    for (auto& req : file.requirements) {
+      req.constraint = kind == IncludeKind::constraints;
+      requirements_.push_back({path, std::move(req)});
+    }
+    for (const auto& include : file.includes) {
+      follow_include(path, include, depth);
+    }
+  }
+
+  void follow_include(const std::string& from, const RequirementsInclude& include, int depth) {
+    if (has_scheme(include.path) && !include.path.starts_with("file:")) {
+      needs_network_.push_back({from, include.line, "'" + include.path + "'"});
+      return;
+    }
+    auto resolved = resolve_in_model(directory_of(from), include.path);
+    const TreeMember* member = resolved ? context_.tree.find(*resolved) : nullptr;
+    if (!member || !is_regular_file(*member)) {
+      context_.report("req-include-missing", from, include.line, 0,
+                      "'" + include.path + "' is not in the model" +
+                          (resolved ? " (looked for " + *resolved + ")" : std::string()) +
+                          "; pip stops with: Could not open requirements file");
+      return;
+    }
+    const std::string* text = context_.tree.content(*resolved);
+    if (!text || depth >= kMaxIncludeDepth) {
+      context_.report("req-include-not-read", from, include.line, 0,
+                      "'" + *resolved +
+                          "' was not read (too large or nested too deep); its "
+                          "lines are not checked");
+      return;
+    }
+    read_file(*resolved, *text, include.kind, depth + 1);
+  }
+
+  void check_local_paths() {
+    for (const auto& [file, req] : requirements_) {
+      auto path = local_path_of(req);
+      if (!path) continue;
+      auto found = resolve_in_model("", *path);
+      if (path->starts_with('/')) {
+        if (!found || !exists_in(context_.tree, *found)) {
+          context_.report("req-local-path-missing", file, req.line, 0,
+                          "'" + *path + "' is not in the model (" +
+                              (found ? "no member " + *found : "outside /opt/ml/model") +
+                              "), so pip install fails at container start");
+        }
+        continue;
+      }
+      auto in_code = resolve_in_model("code", *path);
+      const bool at_code = in_code && exists_in(context_.tree, *in_code);
+      const bool at_root_dir = found && exists_in(context_.tree, *found);
+      if (!at_code && !at_root_dir) {
+        context_.report("req-local-path-missing", file, req.line, 0,
+                        "'" + *path +
+                            "' is in neither code/ nor the model root, so pip install "
+                            "fails at container start");
+      } else {
+        context_.report("req-relative-path", file, req.line, 0,
+                        "'" + *path +
+                            "' is relative: pip resolves it against its working "
+                            "directory, not code/; write /opt/ml/model/" +
+                            (at_code ? *in_code : *found) + " instead");
+      }
+    }
+  }
+
+  void check_duplicates_and_conflicts() {
+    // Requirements of the same project under the same marker, in file order.
+    std::map<std::pair<std::string, std::string>, std::vector<const SourcedRequirement*>> groups;
+    for (const auto& sourced : requirements_) {
+      const auto& req = sourced.requirement;
+      if (req.normalized_name.empty()) continue;
+      groups[{req.normalized_name, req.marker}].push_back(&sourced);
+    }
+    for (const auto& [key, members] : groups) {
+      if (members.size() < 2) continue;
+      if (report_conflict(members)) continue;
+      for (std::size_t i = 1; i < members.size(); ++i) {
+        if (members[i]->requirement.constraint) continue;
+        const auto& first = *members.front();
+        context_.report("req-duplicate", members[i]->file, members[i]->requirement.line, 0,
+                        "'" + members[i]->requirement.name + "' is already listed at " +
+                            first.file + ":" + std::to_string(first.requirement.line));
+      }
+    }
+  }
+
+  // True when it reported a pin that another line of the group excludes.
+  bool report_conflict(const std::vector<const SourcedRequirement*>& group) {
+    for (const auto* pinned : group) {
+      for (const auto& pin : pinned->requirement.specifiers) {
+        if (!is_exact_pin(pin)) continue;
+        auto version = parse_pep440_version(pin.version);
+        if (!version) continue;
+        for (const auto* other : group) {
+          if (other == pinned) continue;
+          for (const auto& spec : other->requirement.specifiers) {
+            if (specifier_allows(spec, *version).value_or(true)) continue;
+            const auto* later =
+                other->requirement.line > pinned->requirement.line || other->file != pinned->file
+                    ? other
+                    : pinned;
+            const auto* earlier = later == other ? pinned : other;
+            context_.report(
+                "req-conflict", later->file, later->requirement.line, 0,
+                "'" + later->requirement.name + describe_specifiers(later->requirement) +
+                    "' conflicts with '" + earlier->requirement.name +
+                    describe_specifiers(earlier->requirement) + "' at " + earlier->file + ":" +
+                    std::to_string(earlier->requirement.line) +
+                    "; pip's resolver stops with ResolutionImpossible at container start");
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  void check_framework() {
+    const auto frameworks = framework_packages(context_.profile);
+    for (const auto& [file, req] : requirements_) {
+      if (req.constraint || !frameworks.count(req.normalized_name)) continue;
+      if (req.specifiers.empty() && req.location.empty()) continue;  // already satisfied
+      const std::string what = req.location.empty() ? req.name + describe_specifiers(req)
+                                                    : req.name + " from " + req.location;
+      context_.report("req-framework-reinstall", file, req.line, 0,
+                      "'" + what + "' asks for the " + std::string(name_of(context_.profile)) +
+                          " container's own framework: unless the image ships exactly that, "
+                          "pip replaces it at every cold start (slow, and it can break the "
+                          "image's CUDA build); pick the container version instead");
+    }
+  }
+
+  void check_unpinned() {
+    for (const auto& [file, req] : requirements_) {
+      if (req.constraint || req.form != RequirementForm::named || !req.location.empty()) continue;
+      if (std::any_of(req.specifiers.begin(), req.specifiers.end(), is_exact_pin)) continue;
+      context_.report("req-unpinned", file, req.line, 0,
+                      "'" + req.name + describe_specifiers(req) +
+                          "' is not pinned with ==; each cold start may install a different "
+                          "version");
+    }
+  }
+
+  void check_network() {
+    if (!context_.env("CA_REPOSITORY_ARN").empty()) return;
+    for (const auto& [file, req] : requirements_) {
+      if (req.constraint || local_path_of(req)) continue;
+      const bool from_index = req.location.empty();
+      if (from_index && no_index_) continue;
+      needs_network_.push_back(
+          {file, req.line, "'" + (req.name.empty() ? req.text : req.name) + "'"});
+    }
+    if (needs_network_.empty()) return;
+    const auto& first = needs_network_.front();
+    const std::string more = needs_network_.size() > 1
+                                 ? " and " + std::to_string(needs_network_.size() - 1) + " more"
+                                 : std::string();
+    context_.report("req-needs-network", first.file, first.line, 0,
+                    "pip downloads " + first.what + more +
+                        " when the container starts: the endpoint needs internet access (or "
+                        "CA_REPOSITORY_ARN for CodeArtifact) and fails to start under network "
+                        "isolation");
+  }
+
+  struct NetworkUse {
+    std::string file;
+    int line = 0;
+    std::string what;
+  };
+
+  LintContext& context_;
+  std::vector<SourcedRequirement> requirements_;
+  std::vector<NetworkUse> needs_network_;
+  std::set<std::string> visited_;
+  bool no_index_ = false;
+};
+
+}  // namespace
+
+void run_requirements_rules(LintContext& context) {
+  if (context.profile == Profile::tensorflow && exists_in(context.tree, "code/lib")) return;
+  RequirementsLinter(context).run();
+}
+
+}  // namespace smpack::lint_internal

@@ -1,0 +1,136 @@
+#include "weights/weight_report_builder.h"
+
+#include <algorithm>
+#include <limits>
+#include <unordered_set>
+
+namespace smpack {
+
+void add_problem(WeightFileReport& report, WeightProblemKind kind, std::string_view message) {
+  add_named_problems(report, {{kind, report.member + ": " + std::string(message)}});
+}
+
+void add_named_problems(WeightFileReport& report, std::vector<WeightProblem> problems) {
+  for (WeightProblem& problem : problems) {
+    if (problem.kind == WeightProblemKind::not_available ||
+        problem.kind == WeightProblemKind::cap_exceeded ||
+        problem.kind == WeightProblemKind::truncated) {
+      report.complete = false;
+    }
+    report.problems.push_back(std::move(problem));
+  }
+}
+
+void add_pickle_analysis(WeightFileReport& report, PickleAnalysis analysis,
+                         std::string_view record) {
+  report.verdict = report.verdict ? worse(*report.verdict, analysis.verdict) : analysis.verdict;
+  for (std::string& global : analysis.globals) {
+    if (std::find(report.globals.begin(), report.globals.end(), global) == report.globals.end()) {
+      report.globals.push_back(std::move(global));
+    }
+  }
+  std::string prefix = report.member + ": ";
+  if (!record.empty()) prefix += std::string(record) + ": ";
+  for (WeightProblem& problem : analysis.problems) problem.message = prefix + problem.message;
+  add_named_problems(report, std::move(analysis.problems));
+  if (!analysis.complete) report.complete = false;
+  for (TensorInfo& tensor : analysis.tensors) report.tensors.push_back(std::move(tensor));
+  report.tensor_bytes = total_tensor_bytes(report.tensors);
+}
+
+Result<HeldBytes> read_held(const ByteSource& source, std::uint64_t offset, std::uint64_t length,
+                            std::uint64_t max_bytes) {
+  HeldBytes out;
+  std::uint64_t wanted = std::min(length, max_bytes);
+  std::uint64_t held = std::min(source.held_from(offset), wanted);
+  out.cut = held < length;
+  out.bytes.resize(static_cast<std::size_t>(held));
+  if (held > 0) {
+    auto read = source.read_at(offset, out.bytes);
+    if (!read) return std::move(read).error();
+  }
+  return out;
+}
+
+namespace {
+
+// A pickle whose bytes were cut short by the source is not "truncated": say so.
+void reword_cut_pickle(PickleAnalysis& analysis, std::uint64_t available, bool by_cap) {
+  for (WeightProblem& problem : analysis.problems) {
+    if (problem.kind != WeightProblemKind::truncated) continue;
+    problem.kind = by_cap ? WeightProblemKind::cap_exceeded : WeightProblemKind::not_available;
+    problem.message +=
+        by_cap ? " (only the first " + std::to_string(available) +
+                     " bytes were analysed: the pickle size cap)"
+               : " (only the first " + std::to_string(available) + " bytes of it are available)";
+  }
+}
+
+}  // namespace
+
+Result<PickleAnalysis> analyze_pickle_in(const ByteSource& source, std::uint64_t offset,
+                                         std::uint64_t length, std::string_view record,
+                                         const WeightScanLimits& limits, WeightFileReport& report) {
+  auto held = read_held(source, offset, length, limits.max_pickle_bytes);
+  if (!held) return std::move(held).error();
+  PickleAnalysis analysis = analyze_pickle(held->bytes, limits.pickle);
+  if (held->cut) {
+    bool by_cap = length > limits.max_pickle_bytes && held->bytes.size() == limits.max_pickle_bytes;
+    reword_cut_pickle(analysis, held->bytes.size(), by_cap);
+  }
+  PickleAnalysis copy = analysis;
+  add_pickle_analysis(report, std::move(copy), record);
+  return analysis;
+}
+
+Result<PickleAnalysis> analyze_zip_pickle(const ByteSource& source, const ZipEntry& entry,
+                                          const WeightScanLimits& limits,
+                                          WeightFileReport& report) {
+  auto data = read_zip_member(source, entry, report.member, limits.max_pickle_bytes);
+  if (!data) return std::move(data).error();
+  add_named_problems(report, std::move(data->problems));
+  MemoryByteSource bytes(data->bytes);
+  return analyze_pickle_in(bytes, 0, bytes.size(), entry.name, limits, report);
+}
+
+Result<void> check_zip_crcs(const ByteSource& source, const ZipDirectory& directory,
+                            const std::vector<const ZipEntry*>& already_checked,
+                            const WeightScanLimits& limits, WeightFileReport& report) {
+  std::uint64_t budget = limits.crc_check_bytes;
+  std::uint64_t not_held = 0;
+  std::string first_not_held;
+  for (const ZipEntry& entry : directory.entries) {
+    if (!entry.located || entry.uncompressed_size > budget ||
+        std::find(already_checked.begin(), already_checked.end(), &entry) !=
+            already_checked.end()) {
+      continue;
+    }
+    if (!source.holds(entry.data_offset, entry.compressed_size)) {
+      if (not_held++ == 0) first_not_held = entry.name;
+      continue;
+    }
+    budget -= entry.uncompressed_size;
+    auto checked =
+        stream_zip_member(source, entry, report.member, [](std::span<const std::byte>) {});
+    if (!checked) return std::move(checked).error();
+    add_named_problems(report, std::move(checked->problems));
+  }
+  if (not_held > 0) {
+    add_problem(report, WeightProblemKind::not_available,
+                "the data of " + std::to_string(not_held) + " members (the first: " +
+                    first_not_held + ") is not available; their CRCs were not checked");
+  }
+  return {};
+}
+
+std::uint64_t total_tensor_bytes(const std::vector<TensorInfo>& tensors) {
+  std::uint64_t total = 0;
+  for (const TensorInfo& tensor : tensors) {
+    total = tensor.bytes > std::numeric_limits<std::uint64_t>::max() - total
+                ? std::numeric_limits<std::uint64_t>::max()
+                : total + tensor.bytes;
+  }
+  return total;
+}
+
+}  // namespace smpack

@@ -1,0 +1,185 @@
+#include "smpack/weight_scan.h"
+
+#include <algorithm>
+#include <string>
+
+#include "smpack/numpy_file.h"
+#include "smpack/safetensors.h"
+#include "smpack/torch_checkpoint.h"
+#include "weights/weight_report_builder.h"
+
+namespace smpack {
+namespace {
+
+constexpr std::string_view kZipLocalMagic = "PK\x03\x04";
+constexpr std::string_view kZipEmptyMagic = "PK\x05\x06";
+// More pickles than this back to back in one file are not a format anyone writes.
+constexpr int kMaxChainedPickles = 16;
+
+std::string_view as_text(std::span<const std::byte> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// The name of a zip's first member, from its local header.
+std::string_view first_zip_name(std::string_view head) {
+  if (head.size() < 30) return {};
+  auto name_length = static_cast<std::size_t>(static_cast<unsigned char>(head[26]) |
+                                              (static_cast<unsigned char>(head[27]) << 8));
+  return head.substr(30, name_length);
+}
+
+WeightFormat sniff_zip(std::string_view head) {
+  std::string_view first = first_zip_name(head);
+  if (first.ends_with(".npy")) return WeightFormat::numpy_npz;
+  std::size_t slash = first.find('/');
+  if (slash != std::string_view::npos) {
+    std::string_view rest = first.substr(slash + 1);
+    if (rest == "data.pkl" || rest == "constants.pkl" || rest == "version" || rest == "byteorder" ||
+        rest.starts_with("data/") || rest.starts_with("code/") || rest.starts_with(".data/")) {
+      return WeightFormat::pytorch_zip;
+    }
+  }
+  return WeightFormat::other_zip;
+}
+
+bool looks_like_safetensors(std::span<const std::byte> head) {
+  if (head.size() < 9) return false;
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(head[i]) << (8 * i);
+  // An oversized N is still recognisably safetensors (and then rejected for it).
+  if (n < 2) return false;
+  std::string_view json = as_text(head.subspan(8));
+  std::size_t first = json.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && json[first] == '{';
+}
+
+// Protocol 2+ pickles open with PROTO; protocol 0/1 ones are recognised only when the
+// whole head parses as a pickle that reaches STOP.
+bool looks_like_pickle(std::span<const std::byte> head) {
+  if (head.size() >= 2 && head[0] == std::byte{0x80}) return static_cast<int>(head[1]) <= 5;
+  if (head.empty() || std::string_view("(}])cNKJIVSXU]").find(static_cast<char>(head[0])) ==
+                          std::string_view::npos) {
+    return false;
+  }
+  PickleLimits limits;
+  limits.max_opcodes = 10'000;
+  PickleAnalysis analysis = analyze_pickle(head, limits);
+  return analysis.reached_stop &&
+         std::none_of(
+             analysis.problems.begin(), analysis.problems.end(),
+             [](const WeightProblem& p) { return p.kind == WeightProblemKind::pickle_malformed; });
+}
+
+Result<void> inspect_bare_pickle(const ByteSource& source, const WeightScanLimits& limits,
+                                 WeightFileReport& report) {
+  std::uint64_t offset = 0;
+  for (int i = 0; i < kMaxChainedPickles && offset < source.size(); ++i) {
+    std::string record = i == 0 ? "" : "pickle at offset " + std::to_string(offset);
+    auto analysis =
+        analyze_pickle_in(source, offset, source.size() - offset, record, limits, report);
+    if (!analysis) return std::move(analysis).error();
+    if (!analysis->reached_stop) return {};
+    offset += analysis->end_offset;
+    // A second pickle behind the first is read by loaders that call load() again.
+    std::array<std::byte, 2> next{};
+    if (!source.holds(offset, 2)) return {};
+    if (auto read = source.read_at(offset, next); !read) return std::move(read).error();
+    if (!looks_like_pickle(next)) return {};
+  }
+  return {};
+}
+
+// Members of an unrecognised zip are looked at by content too.
+Result<void> inspect_other_zip(const ByteSource& source, const ZipDirectory& directory,
+                               const WeightScanLimits& limits, WeightFileReport& report) {
+  std::vector<const ZipEntry*> read_already;
+  for (const ZipEntry& entry : directory.entries) {
+    if (!entry.located) continue;
+    auto head = read_zip_member(source, entry, report.member, kWeightSniffBytes);
+    if (!head) return std::move(head).error();
+    if (!looks_like_pickle(head->bytes)) continue;
+    auto analysis = analyze_zip_pickle(source, entry, limits, report);
+    if (!analysis) return std::move(analysis).error();
+    read_already.push_back(&entry);
+  }
+  return check_zip_crcs(source, directory, read_already, limits, report);
+}
+
+Result<void> inspect_zip(const ByteSource& source, const WeightScanLimits& limits,
+                         WeightFileReport& report) {
+  auto directory = read_zip_directory(source, report.member, limits.zip);
+  if (!directory) return std::move(directory).error();
+  add_named_problems(report, directory->problems);
+  if (!directory->complete) report.complete = false;
+  if (directory->entries.empty()) return {};  // keep the format sniffed from the head
+  if (is_torch_zip(*directory)) return inspect_torch_zip(source, *directory, limits, report);
+  if (is_npz(*directory)) {
+    report.format = WeightFormat::numpy_npz;
+    return inspect_npz(source, *directory, limits, report);
+  }
+  report.format = WeightFormat::other_zip;
+  return inspect_other_zip(source, *directory, limits, report);
+}
+
+}  // namespace
+
+WeightFormat sniff_weight_format(std::span<const std::byte> head, std::string_view /*name*/) {
+  std::string_view text = as_text(head);
+  if (text.starts_with(kZipLocalMagic)) return sniff_zip(text);
+  if (text.starts_with(kZipEmptyMagic)) return WeightFormat::other_zip;
+  if (looks_like_npy(head)) return WeightFormat::numpy_npy;
+  if (looks_like_torch_legacy(head)) return WeightFormat::pytorch_legacy;
+  if (looks_like_safetensors(head)) return WeightFormat::safetensors;
+  if (looks_like_pickle(head)) return WeightFormat::pickle;
+  return WeightFormat::unknown;
+}
+
+bool looks_like_weight_file(std::span<const std::byte> head) {
+  return sniff_weight_format(head, {}) != WeightFormat::unknown;
+}
+
+Result<WeightFileReport> inspect_weight_file(std::string_view member, const ByteSource& source,
+                                             const WeightScanLimits& limits) {
+  WeightFileReport report;
+  report.member = std::string(member);
+  auto head = read_held(source, 0, source.size(), kWeightSniffBytes);
+  if (!head) return std::move(head).error();
+  if (head->bytes.empty() && source.size() > 0) {
+    add_problem(report, WeightProblemKind::not_available, "its first bytes are not available");
+    return report;
+  }
+  report.format = sniff_weight_format(head->bytes, member);
+  Result<void> inspected;
+  switch (report.format) {
+    case WeightFormat::safetensors: {
+      auto info = inspect_safetensors(source, member);
+      if (!info) return std::move(info).error();
+      add_named_problems(report, std::move(info->problems));
+      if (!info->complete) report.complete = false;
+      report.tensors = std::move(info->tensors);
+      break;
+    }
+    case WeightFormat::pytorch_zip:
+    case WeightFormat::torchscript_zip:
+    case WeightFormat::numpy_npz:
+    case WeightFormat::other_zip:
+      inspected = inspect_zip(source, limits, report);
+      break;
+    case WeightFormat::pytorch_legacy:
+      inspected = inspect_torch_legacy(source, limits, report);
+      break;
+    case WeightFormat::numpy_npy:
+      inspected = inspect_npy(source, member, limits, report);
+      break;
+    case WeightFormat::pickle:
+      inspected = inspect_bare_pickle(source, limits, report);
+      break;
+    case WeightFormat::unknown:
+      break;
+  }
+  if (!inspected) return std::move(inspected).error();
+  report.tensor_bytes = total_tensor_bytes(report.tensors);
+  return report;
+}
+
+}  // namespace smpack
