@@ -64,7 +64,8 @@ def main():
         sys.exit("smpack lint: the model directory would not serve; see the findings above")
     if args.archive:
         result = smpack.build(args.model_dir, args.archive)
-        print(f"{result.archive}: {result.members} members, sha256 {result.archive_sha256}")
+        print(f"{result['archive']}: {result['members']} members, "
+              f"sha256 {result['archive_sha256']}")
 
 
 if __name__ == "__main__":

@@ -7,17 +7,22 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-#include "smpack/archive_scan.h"
-#include "smpack/archive_writer.h"
-#include "smpack/digest.h"
+#include "smpack/add_code.h"
+#include "smpack/artifact.h"
+#include "smpack/artifact_digest.h"
+#include "smpack/build.h"
+#include "smpack/describe.h"
+#include "smpack/diff.h"
+#include "smpack/extract.h"
 #include "smpack/lint.h"
-#include "smpack/model_tree.h"
 #include "smpack/stage.h"
 #include "smpack/templates.h"
+#include "smpack/verify.h"
 
 namespace py = pybind11;
 
@@ -26,7 +31,7 @@ namespace {
 
 // One Python exception class per ErrorKind; all derive from smpack.Error.
 struct ExceptionTypes {
-  py::object base, usage, bad_input, io, interrupted, internal;
+  py::object base, usage, bad_input, io, interrupted, internal, lint;
 };
 
 ExceptionTypes& exception_types() {
@@ -53,8 +58,20 @@ ExceptionTypes& exception_types() {
     case ErrorKind::internal:
       break;
   }
-  PyErr_SetString(type.ptr(), error.message.c_str());
+  std::string message = error.message;
+  if (error.hint) {
+    std::string keyword = error.hint->option;
+    std::replace(keyword.begin(), keyword.end(), '-', '_');
+    message += "; use " + keyword + "= " + error.hint->action;
+  }
+  PyErr_SetString(type.ptr(), message.c_str());
   throw py::error_already_set();
+}
+
+// The library's JSON form of a report, as Python objects: the same fields as the CLI's
+// --json, by construction.
+py::dict json_to_dict(const std::string& json) {
+  return py::module_::import("json").attr("loads")(json);
 }
 
 template <class T>
@@ -67,83 +84,80 @@ void check(Result<void>&& result) {
   if (!result) raise(result.error());
 }
 
-// ---- build ---------------------------------------------------------------------------
+// ---- build and stage -------------------------------------------------------------------
 
-struct BuildResult {
-  std::string archive;
-  std::uint64_t archive_bytes = 0;
-  std::string archive_sha256;
-  std::string content_digest;
-  std::size_t members = 0;
-  std::uint64_t tar_bytes = 0;
-  std::uint64_t gzip_members = 0;
-};
-
-// The CLI's rule for the default mtime: SOURCE_DATE_EPOCH when valid, else the library's.
-std::int64_t default_mtime() {
-  const char* value = std::getenv("SOURCE_DATE_EPOCH");
-  if (!value || !*value) return kDefaultMtime;
-  char* end = nullptr;
-  const long long parsed = std::strtoll(value, &end, 10);
-  return *end == '\0' && parsed >= 0 ? parsed : kDefaultMtime;
+// The lint gate refused: LintError carries the report, like the CLI's findings on stderr.
+[[noreturn]] void raise_refused(const LintReport& report) {
+  py::object error = exception_types().lint(
+      report.target + ": lint found errors; nothing was written (lint=False to write anyway)");
+  error.attr("report") = py::cast(report);
+  PyErr_SetObject(exception_types().lint.ptr(), error.ptr());
+  throw py::error_already_set();
 }
 
-// smpack stage: code into MODEL_DIR/code. Returns {"unchanged", "written", "removed"}.
-py::dict stage(const std::filesystem::path& model_dir,
-               std::optional<std::filesystem::path> code_dir,
-               std::optional<std::filesystem::path> entry_point,
-               std::optional<std::filesystem::path> requirements, bool force) {
-  SourceSpec spec;
-  spec.model_dir = model_dir;
-  spec.code_dir = std::move(code_dir);
-  spec.entry_point = std::move(entry_point);
-  spec.requirements = std::move(requirements);
-  Result<StageResult> staged = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    staged = stage_code(model_dir, spec,
-                        force ? ExistingCode::replace : ExistingCode::refuse_if_different);
-  }
-  StageResult result = value_or_raise(std::move(staged));
-  py::dict out;
-  out["unchanged"] = result.unchanged;
-  out["written"] = result.written;
-  out["removed"] = result.removed;
-  return out;
+std::optional<std::string> environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? std::optional<std::string>(value) : std::nullopt;
 }
 
-BuildResult build(const std::filesystem::path& model_dir, const std::filesystem::path& output,
-                  std::optional<std::filesystem::path> code_dir,
-                  std::optional<std::filesystem::path> entry_point,
-                  std::optional<std::filesystem::path> requirements, int level, unsigned threads,
-                  std::optional<std::int64_t> mtime, bool follow_symlinks) {
-  if (level < 0 || level > 9)
-    raise(Error::usage("level: " + std::to_string(level) + " is not 0-9"));
+SourceSpec code_spec(const std::filesystem::path& model_dir,
+                     std::optional<std::filesystem::path> code_dir,
+                     std::optional<std::filesystem::path> entry_point,
+                     std::optional<std::filesystem::path> requirements, bool follow_symlinks) {
   SourceSpec spec;
   spec.model_dir = model_dir;
   spec.code_dir = std::move(code_dir);
   spec.entry_point = std::move(entry_point);
   spec.requirements = std::move(requirements);
   spec.symlinks = follow_symlinks ? SymlinkPolicy::follow : SymlinkPolicy::refuse;
-  WriteOptions options;
-  options.level = level;
-  options.threads = threads;
-  options.mtime = mtime.value_or(default_mtime());
+  return spec;
+}
 
-  Result<WriteResult> written = Error::internal("not run");
+// smpack stage: code into MODEL_DIR/code. Returns {"unchanged", "written", "removed",
+// "deploy_call"}.
+py::dict stage(const std::filesystem::path& model_dir,
+               std::optional<std::filesystem::path> code_dir,
+               std::optional<std::filesystem::path> entry_point,
+               std::optional<std::filesystem::path> requirements, bool force, bool lint) {
+  const SourceSpec spec = code_spec(model_dir, std::move(code_dir), std::move(entry_point),
+                                    std::move(requirements), false);
+  StageOptions options;
+  options.existing = force ? ExistingCode::replace : ExistingCode::refuse_if_different;
+  options.lint = lint;
+  Result<StageResult> staged = Error::internal("not run");
   {
     py::gil_scoped_release unlocked;
-    auto sources = collect_sources(spec);
-    written = sources ? write_archive(*sources, output, options) : std::move(sources).error();
+    staged = stage_code(model_dir, spec, options);
   }
-  WriteResult result = value_or_raise(std::move(written));
-  return {output.string(),
-          result.manifest.archive_bytes,
-          result.manifest.archive_sha256,
-          result.manifest.content_digest,
-          result.manifest.entries.size(),
-          result.tar_bytes,
-          result.gzip_members};
+  StageResult result = value_or_raise(std::move(staged));
+  if (result.refused) raise_refused(*result.refused);
+  return json_to_dict(stage_json(model_dir.string(), result));
+}
+
+py::dict build(const std::filesystem::path& model_dir, const std::filesystem::path& output,
+               std::optional<std::filesystem::path> code_dir,
+               std::optional<std::filesystem::path> entry_point,
+               std::optional<std::filesystem::path> requirements, int level, unsigned threads,
+               std::optional<std::int64_t> mtime, bool follow_symlinks, bool lint) {
+  if (level < 0 || level > 9)
+    raise(Error::usage("level: " + std::to_string(level) + " is not 0-9"));
+  BuildOptions options;
+  options.write.level = level;
+  options.write.threads = threads;
+  options.write.mtime = value_or_raise(
+      resolve_mtime(mtime ? std::optional<std::string>(std::to_string(*mtime)) : std::nullopt,
+                    environment("SOURCE_DATE_EPOCH")));
+  options.lint = lint;
+  const SourceSpec spec = code_spec(model_dir, std::move(code_dir), std::move(entry_point),
+                                    std::move(requirements), follow_symlinks);
+  Result<BuildReport> built = Error::internal("not run");
+  {
+    py::gil_scoped_release unlocked;
+    built = build_archive(spec, output, options);
+  }
+  BuildReport report = value_or_raise(std::move(built));
+  if (report.refused) raise_refused(*report.refused);
+  return json_to_dict(build_json(report));
 }
 
 // ---- lint ----------------------------------------------------------------------------
@@ -169,11 +183,13 @@ LintReport lint(const std::filesystem::path& path, const std::optional<std::stri
   Result<LintReport> report = Error::internal("not run");
   {
     py::gil_scoped_release unlocked;
-    auto tree = load_model_tree(path, lint_load_options());
-    if (tree) {
-      report = lint_tree(*tree, options);
+    auto artifact = Artifact::open(path);
+    if (!artifact && artifact.error().kind == ErrorKind::bad_input) {
+      report = unreadable_input_report(path.string(), artifact.error().message);
+    } else if (!artifact) {
+      report = std::move(artifact).error();
     } else {
-      report = std::move(tree).error().with_context(path.string());
+      report = lint_artifact(*artifact, options);
     }
   }
   return value_or_raise(std::move(report));
@@ -192,79 +208,108 @@ std::string format_reports(const std::vector<LintReport>& reports, const std::st
   raise(Error::usage("format: '" + format + "' is not text, json or sarif"));
 }
 
-// ---- info and verify -------------------------------------------------------------------
+// ---- info, verify, digest, diff, ls, extract -------------------------------------------
 
-ArchiveScan scan(const std::filesystem::path& archive, bool check_index) {
-  ScanOptions options;
-  options.check_index = check_index;
-  Result<ArchiveScan> scanned = Error::internal("not run");
+Artifact open_artifact(const std::filesystem::path& path) {
+  return value_or_raise(Artifact::open(path));
+}
+
+py::dict info(const std::filesystem::path& path) {
+  const Artifact artifact = open_artifact(path);
+  Result<ArtifactDescription> described = Error::internal("not run");
   {
     py::gil_scoped_release unlocked;
-    scanned = scan_archive(archive, options);
+    described = describe_artifact(artifact);
   }
-  return value_or_raise(std::move(scanned));
+  return json_to_dict(describe_json(value_or_raise(std::move(described))));
 }
 
-py::dict info(const std::filesystem::path& archive) {
-  const ArchiveScan facts = scan(archive, /*check_index=*/false);
-  const Manifest manifest = facts.manifest();
-  py::dict result;
-  result["archive"] = archive.string();
-  result["container"] = std::string(name_of(facts.container));
-  result["writer"] = facts.writer;
-  result["writer_evidence"] = facts.writer_evidence;
-  result["tar_format"] = facts.tar_format;
-  result["file_bytes"] = facts.file_bytes;
-  result["tar_bytes"] = facts.tar_bytes;
-  result["gzip_members"] = facts.gzip_members;
-  result["members"] = facts.entries.size();
-  result["smpack_index"] = facts.index.has_value();
-  result["content_digest"] = manifest.content_digest;
-  return result;
+py::dict digest(const std::filesystem::path& path, std::uint64_t s3_part_size) {
+  const Artifact artifact = open_artifact(path);
+  Result<ArtifactDigest> digested = Error::internal("not run");
+  {
+    py::gil_scoped_release unlocked;
+    digested = digest_artifact(artifact, s3_part_size);
+  }
+  return json_to_dict(digest_json(value_or_raise(std::move(digested))));
 }
 
-Manifest read_manifest(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) raise(Error::io(path.string() + ": cannot open the manifest"));
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = manifest_from_json(text.str());
-  if (!parsed) raise(std::move(parsed).error().with_context(path.string()));
-  return std::move(parsed).value();
+py::dict diff(const std::filesystem::path& before, const std::filesystem::path& after) {
+  const Artifact old_artifact = open_artifact(before);
+  const Artifact new_artifact = open_artifact(after);
+  Result<ManifestDiff> compared = Error::internal("not run");
+  {
+    py::gil_scoped_release unlocked;
+    compared = diff_artifacts(old_artifact, new_artifact);
+  }
+  return json_to_dict(diff_json(value_or_raise(std::move(compared))));
 }
 
-py::dict verify(const std::filesystem::path& archive,
+py::list ls(const std::filesystem::path& path) {
+  const Artifact artifact = open_artifact(path);
+  VisitOptions options;
+  options.keep_content = nullptr;
+  Result<ModelTree> tree = Error::internal("not run");
+  {
+    py::gil_scoped_release unlocked;
+    tree = artifact.visit(options);
+  }
+  return py::module_::import("json").attr("loads")(
+      members_json(value_or_raise(std::move(tree)).members));
+}
+
+py::dict extract(const std::filesystem::path& path, const std::filesystem::path& destination,
+                 bool skip_unsafe) {
+  const Artifact artifact = open_artifact(path);
+  ExtractOptions options;
+  options.unsafe = skip_unsafe ? UnsafeMemberPolicy::skip : UnsafeMemberPolicy::refuse;
+  Result<ExtractReport> extracted = Error::internal("not run");
+  {
+    py::gil_scoped_release unlocked;
+    extracted = extract_archive(artifact, destination, options);
+  }
+  return json_to_dict(
+      extract_json(path.string(), destination.string(), value_or_raise(std::move(extracted))));
+}
+
+py::dict add_code_to(const std::filesystem::path& archive,
+                     std::optional<std::filesystem::path> output,
+                     std::optional<std::filesystem::path> code_dir,
+                     std::optional<std::filesystem::path> entry_point,
+                     std::optional<std::filesystem::path> requirements, bool in_place, int level,
+                     bool lint) {
+  if (in_place == output.has_value())
+    raise(Error::usage("give exactly one of output and in_place=True"));
+  AddCodeOptions options;
+  options.write.level = level;
+  options.write.mtime =
+      value_or_raise(resolve_mtime(std::nullopt, environment("SOURCE_DATE_EPOCH")));
+  options.lint = lint;
+  const SourceSpec spec =
+      code_spec({}, std::move(code_dir), std::move(entry_point), std::move(requirements), false);
+  Result<AddCodeResult> added = Error::internal("not run");
+  {
+    py::gil_scoped_release unlocked;
+    added = add_code(archive, spec, output, options);
+  }
+  AddCodeResult result = value_or_raise(std::move(added));
+  if (result.refused) raise_refused(*result.refused);
+  return json_to_dict(add_code_json(output.value_or(archive).string(), result));
+}
+
+py::dict verify(const std::filesystem::path& path,
                 const std::optional<std::filesystem::path>& manifest_path,
                 const std::optional<std::string>& sha256) {
-  std::optional<Manifest> expected;
-  if (manifest_path) expected = read_manifest(*manifest_path);
-  const ArchiveScan facts = scan(archive, /*check_index=*/true);
-
-  std::vector<std::string> problems = facts.index_problems;
-  std::string archive_sha;
-  if (sha256 || (expected && !expected->archive_sha256.empty())) {
-    Result<FileDigests> digests = Error::internal("not run");
-    {
-      py::gil_scoped_release unlocked;
-      digests = digest_file(archive, 0);
-    }
-    archive_sha = value_or_raise(std::move(digests)).sha256;
-    if (sha256 && archive_sha != *sha256) {
-      problems.push_back("archive SHA-256 is " + archive_sha + ", expected " + *sha256);
-    }
+  VerifyOptions options;
+  if (manifest_path) options.expected = value_or_raise(read_manifest_file(*manifest_path));
+  options.sha256 = sha256;
+  const Artifact artifact = open_artifact(path);
+  Result<VerifyReport> verified = Error::internal("not run");
+  {
+    py::gil_scoped_release unlocked;
+    verified = verify_artifact(artifact, options);
   }
-  if (expected) {
-    auto differences = compare_with_manifest(facts, *expected, archive_sha);
-    problems.insert(problems.end(), differences.begin(), differences.end());
-  }
-  py::dict result;
-  result["archive"] = archive.string();
-  result["ok"] = problems.empty();
-  result["members"] = facts.entries.size();
-  result["gzip_members"] = facts.gzip_members;
-  result["smpack_index"] = facts.index.has_value();
-  result["problems"] = problems;
-  return result;
+  return json_to_dict(verify_json(value_or_raise(std::move(verified))));
 }
 
 // ---- init ----------------------------------------------------------------------------
@@ -306,12 +351,16 @@ void define_exceptions(py::module_& module) {
   types.io = derived("smpack.IoError", "The operating system refused a read or write (exit 3).");
   types.interrupted = derived("smpack.InterruptedError", "The call was cancelled (exit 130).");
   types.internal = derived("smpack.InternalError", "A bug in smpack (exit 4).");
+  types.lint = derived("smpack.LintError",
+                       "The lint gate refused to write (the CLI's exit code 1); .report is the "
+                       "LintReport.");
   module.attr("Error") = types.base;
   module.attr("UsageError") = types.usage;
   module.attr("BadInputError") = types.bad_input;
   module.attr("IoError") = types.io;
   module.attr("InterruptedError") = types.interrupted;
   module.attr("InternalError") = types.internal;
+  module.attr("LintError") = types.lint;
 }
 
 }  // namespace
@@ -326,19 +375,6 @@ PYBIND11_MODULE(smpack, module) {
   module.doc() = "Build, lint and inspect SageMaker model artifacts (model.tar.gz).";
   module.attr("__version__") = SMPACK_VERSION;
   define_exceptions(module);
-
-  py::class_<BuildResult>(module, "BuildResult", "What build() wrote.")
-      .def_readonly("archive", &BuildResult::archive)
-      .def_readonly("archive_bytes", &BuildResult::archive_bytes)
-      .def_readonly("archive_sha256", &BuildResult::archive_sha256)
-      .def_readonly("content_digest", &BuildResult::content_digest)
-      .def_readonly("members", &BuildResult::members)
-      .def_readonly("tar_bytes", &BuildResult::tar_bytes)
-      .def_readonly("gzip_members", &BuildResult::gzip_members)
-      .def("__repr__", [](const BuildResult& r) {
-        return "<BuildResult " + r.archive + " " + std::to_string(r.members) + " members sha256 " +
-               r.archive_sha256 + ">";
-      });
 
   py::class_<Finding>(module, "Finding", "One lint finding (docs/rules.md has every rule).")
       .def_readonly("rule_id", &Finding::rule_id)
@@ -373,17 +409,24 @@ PYBIND11_MODULE(smpack, module) {
                std::to_string(r.findings.size()) + " findings>";
       });
 
+  // Every operation returns the dict its CLI command prints with --json (docs/cli.md).
   module.def("build", &build, arg("model_dir"), arg("output"), py::kw_only(),
              arg("code_dir") = py::none(), arg("entry_point") = py::none(),
              arg("requirements") = py::none(), arg("level") = kDefaultLevel, arg("threads") = 0u,
-             arg("mtime") = py::none(), arg("follow_symlinks") = false,
+             arg("mtime") = py::none(), arg("follow_symlinks") = false, arg("lint") = true,
              "Write a deterministic model.tar.gz from model_dir (weights at its root), with "
-             "code_dir as code/. Same as `smpack build`. Returns a BuildResult.");
-  module.def(
-      "stage", &stage, arg("model_dir"), py::kw_only(), arg("code_dir") = py::none(),
-      arg("entry_point") = py::none(), arg("requirements") = py::none(), arg("force") = false,
-      "Put the code into model_dir/code (e.g. /opt/ml/model), as `smpack stage` does; an "
-      "existing, different code/ is a UsageError unless force. Lint it with lint(model_dir).");
+             "code_dir as code/. Same as `smpack build`; LintError when the lint gate refuses.");
+  module.def("stage", &stage, arg("model_dir"), py::kw_only(), arg("code_dir") = py::none(),
+             arg("entry_point") = py::none(), arg("requirements") = py::none(),
+             arg("force") = false, arg("lint") = true,
+             "Put the code into model_dir/code (e.g. /opt/ml/model), as `smpack stage` does; an "
+             "existing, different code/ is a UsageError unless force; LintError when the lint gate "
+             "refuses.");
+  module.def("add_code", &add_code_to, arg("archive"), arg("output") = py::none(), py::kw_only(),
+             arg("code_dir") = py::none(), arg("entry_point") = py::none(),
+             arg("requirements") = py::none(), arg("in_place") = false,
+             arg("level") = kDefaultLevel, arg("lint") = true,
+             "Add or replace code/ in an archive, as `smpack add-code` does.");
   module.def("lint", &lint, arg("path"), py::kw_only(), arg("profile") = py::none(),
              arg("env") = std::map<std::string, std::string>{},
              arg("disable") = std::vector<std::string>{},
@@ -391,8 +434,15 @@ PYBIND11_MODULE(smpack, module) {
              "as `smpack lint`; returns a LintReport whose findings are Finding objects.");
   module.def("format_lint", &format_reports, arg("reports"), arg("format") = "text",
              "The text, json or sarif that `smpack lint --format FORMAT` prints for reports.");
-  module.def("info", &info, arg("archive"),
-             "Summarise an archive: container, writer, sizes, members, content digest (a dict).");
+  module.def("info", &info, arg("path"),
+             "Describe an archive or model directory, as `smpack info --json` does.");
+  module.def("ls", &ls, arg("path"), "The members, as `smpack ls --json` lists them.");
+  module.def("digest", &digest, arg("path"), py::kw_only(), arg("s3_part_size") = 0,
+             "SHA-256, content digest and (with s3_part_size) the S3 ETag, as `smpack digest`.");
+  module.def("diff", &diff, arg("before"), arg("after"),
+             "Member-level differences, as `smpack diff --json`.");
+  module.def("extract", &extract, arg("archive"), arg("destination"), py::kw_only(),
+             arg("skip_unsafe") = false, "Extract safely, as `smpack extract`.");
   module.def("verify", &verify, arg("archive"), py::kw_only(), arg("manifest") = py::none(),
              arg("sha256") = py::none(),
              "Check gzip CRCs, the smpack index and optional expected digests. Returns a dict "

@@ -254,18 +254,20 @@ def test_installed_cli_runs_init_without_the_source_tree(installed, tmp_path):
 CONSUMER_MAIN = r"""
 #include <iostream>
 
+#include "smpack/artifact.h"
 #include "smpack/digest.h"
 #include "smpack/lint.h"
-#include "smpack/model_tree.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
-  auto tree = smpack::load_model_tree(argv[1]);
-  if (!tree) {
-    std::cerr << tree.error().message << "\n";
+  auto artifact = smpack::Artifact::open(argv[1]);
+  auto linted = artifact ? smpack::lint_artifact(*artifact, {})
+                         : smpack::Result<smpack::LintReport>(artifact.error());
+  if (!linted) {
+    std::cerr << linted.error().message << "\n";
     return 3;
   }
-  const auto report = smpack::lint_tree(*tree, {});
+  const auto& report = *linted;
   std::cout << smpack::sha256_hex("abc") << " " << smpack::name_of(report.profile) << " "
             << report.findings.size() << "\n";
   return 0;
@@ -432,8 +434,8 @@ def test_python_module_builds_lints_and_reads_findings(tmp_path):
         import hashlib, json, smpack
         result = smpack.build("model", "model.tar.gz", mtime=0)
         data = open("model.tar.gz", "rb").read()
-        assert result.archive_sha256 == hashlib.sha256(data).hexdigest(), result
-        assert result.archive_bytes == len(data) and result.members == 4, result
+        assert result["archive_sha256"] == hashlib.sha256(data).hexdigest(), result
+        assert result["archive_bytes"] == len(data) and result["members"] == 4, result
 
         clean = smpack.lint("model.tar.gz", profile="pytorch")
         assert clean.findings == [] and clean.deploy_ready and clean.profile == "pytorch"
@@ -652,12 +654,14 @@ def test_python_stage_puts_code_in_place_and_refuses_to_clobber(tmp_path):
     done = run_python("""
         import smpack
         staged = smpack.stage("model", code_dir="src")
-        assert staged == {"unchanged": False, "written": ["code/inference.py"], "removed": []}, staged
+        assert (staged["unchanged"], staged["written"], staged["removed"]) == (
+            False, ["code/inference.py"], []), staged
+        assert "SAGEMAKER_PROGRAM" in staged["deploy_call"], staged
         assert smpack.stage("model", code_dir="src")["unchanged"]
         try:
             smpack.stage("model", code_dir="other")
         except smpack.UsageError as e:
-            assert "--force" in str(e), e
+            assert "use force= to replace it" in str(e), e
         else:
             raise AssertionError("a different code/ was replaced without force")
         assert not smpack.stage("model", code_dir="other", force=True)["unchanged"]

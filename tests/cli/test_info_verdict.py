@@ -39,25 +39,49 @@ def test_ready_archive_prints_the_call_that_avoids_the_repack(tmp_path):
     model = make_model_dir(tmp_path, extra={"code/inference.py": "def model_fn(model_dir):\n    return 1\n"})
     archive = build_archive(model, tmp_path / "m.tar.gz")
     doc = info_json(archive)
-    assert doc["deploy_ready_without_repack"] is True
+    assert doc["deploy_ready"] is True
     assert "SAGEMAKER_PROGRAM" in doc["deploy_call"]
     text = run_smpack("info", archive).stdout
     assert "deploy-ready    yes, without a repack" in text
     assert "no entry_point, no source_dir" in text
 
 
-def test_archive_without_code_is_not_ready(tmp_path):
-    archive = build_archive(make_model_dir(tmp_path), tmp_path / "m.tar.gz")
-    doc = info_json(archive)
-    assert doc["module"] == ""
-    assert doc["deploy_ready_without_repack"] is False
-    assert "the container's defaults run" in run_smpack("info", archive).stdout
+def lint_json(path):
+    result = run_smpack("lint", path, "--json")
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)["reports"][0]
 
 
-def test_lint_errors_make_it_not_ready(tmp_path):
-    model = make_model_dir(tmp_path)
-    write_files(model, {"code/inference.py": "def model_fn(a, b, c):\n    pass\n"})
-    archive = build_archive(model, tmp_path / "m.tar.gz", "--no-lint")
-    doc = info_json(archive)
-    assert doc["lint_errors"] >= 1
-    assert doc["deploy_ready_without_repack"] is False
+def torchscript_model(path):
+    """A TorchScript model.pt, which the PyTorch container serves with its default handlers."""
+    import torch
+
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            return x * 2
+
+    torch.jit.save(torch.jit.script(Net()), str(path))
+
+
+def test_info_and_lint_give_one_verdict(tmp_path):
+    """info takes the handler scan and the verdict from the lint run itself, so the two
+    can never disagree: not for a code-less TorchScript archive (the container's default
+    handlers serve it), a code-less pickle, or a wrong-arity handler."""
+    torchscript = tmp_path / "ts"
+    torchscript.mkdir()
+    torchscript_model(torchscript / "model.pt")
+    pickled = make_model_dir(tmp_path, name="pickled")
+    arity = make_model_dir(tmp_path, name="arity")
+    write_files(arity, {"code/inference.py": "def model_fn(a, b, c):\n    pass\n"})
+    expected = {torchscript: True, arity: False}
+    for model in (torchscript, pickled, arity):
+        archive = build_archive(model, tmp_path / f"{model.name}.tar.gz", "--no-lint")
+        for path in (archive, model):
+            doc, lint = info_json(path), lint_json(path)
+            assert doc["deploy_ready"] == lint["deploy_ready"], (path, doc, lint)
+            assert doc["profile"] == lint["profile"], path
+            assert doc["lint_errors"] == sum(f["severity"] == "error" for f in lint["findings"])
+            if model in expected:
+                assert doc["deploy_ready"] is expected[model], (path, lint["findings"])
+    assert info_json(tmp_path / "ts.tar.gz")["module"] == ""
+    assert "the container's default handlers run" in run_smpack("info", tmp_path / "ts.tar.gz").stdout

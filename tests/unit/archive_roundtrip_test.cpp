@@ -4,8 +4,8 @@
 
 #include "smpack/archive_index.h"
 #include "smpack/archive_reader.h"
-#include "smpack/archive_scan.h"
 #include "smpack/archive_writer.h"
+#include "smpack/artifact.h"
 #include "smpack/digest.h"
 #include "smpack/model_tree.h"
 #include "test_support.h"
@@ -100,7 +100,9 @@ TEST_F(ArchiveRoundTrip, EveryLevelRoundTrips) {
     WriteOptions options;
     options.level = level;
     auto written = build("l" + std::to_string(level) + ".tar.gz", options);
-    auto data = read_member(dir_ / ("l" + std::to_string(level) + ".tar.gz"), "model.pt", 1 << 30);
+    auto artifact = Artifact::open(dir_ / ("l" + std::to_string(level) + ".tar.gz"));
+    ASSERT_TRUE(artifact) << artifact.error().message;
+    auto data = artifact->read_member("model.pt", 1 << 30);
     ASSERT_TRUE(data) << "level " << level << ": " << data.error().message;
     EXPECT_EQ(*data, weights_) << "level " << level;
   }
@@ -108,41 +110,40 @@ TEST_F(ArchiveRoundTrip, EveryLevelRoundTrips) {
 
 TEST_F(ArchiveRoundTrip, IndexDescribesEveryMemberAndSeeksToIt) {
   auto written = build("a.tar.gz");
-  auto index = read_archive_index(dir_ / "a.tar.gz");
-  ASSERT_TRUE(index) << index.error().message;
-  ASSERT_TRUE(index->has_value());
-  const ArchiveIndex& ix = **index;
+  auto artifact = Artifact::open(dir_ / "a.tar.gz");
+  ASSERT_TRUE(artifact) << artifact.error().message;
+  ASSERT_EQ(artifact->kind(), ArtifactKind::smpack_archive);
+  const ArchiveIndex& ix = *artifact->index();
   ASSERT_EQ(ix.entries.size(), written.manifest.entries.size());
   const IndexedEntry* model = ix.find("model.pt");
   ASSERT_NE(model, nullptr);
   EXPECT_EQ(model->sha256, sha256_hex(weights_));
   EXPECT_EQ(ix.entries[ix.entries.size() - 3].path, "code");
   EXPECT_EQ(ix.members[ix.code_member].tar_offset, ix.entries[ix.entries.size() - 3].header_offset);
-  auto code = read_indexed_entry(dir_ / "a.tar.gz", ix, *ix.find("code/inference.py"), 1 << 20);
+  auto code = artifact->read_member("code/inference.py", 1 << 20);
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, "def model_fn(model_dir):\n    return 1\n");
 }
 
 TEST_F(ArchiveRoundTrip, ParallelReadOfAMultiChunkMemberIsExact) {
   build("a.tar.gz");
-  auto index = read_archive_index(dir_ / "a.tar.gz");
-  ASSERT_TRUE(index && index->has_value());
-  const IndexedEntry& model = *(*index)->find("model.pt");
-  auto data = read_indexed_entry(dir_ / "a.tar.gz", **index, model, 8 << 20);
+  auto artifact = Artifact::open(dir_ / "a.tar.gz");
+  ASSERT_TRUE(artifact) << artifact.error().message;
+  auto data = artifact->read_member("model.pt", 8 << 20);
   ASSERT_TRUE(data) << data.error().message;
   EXPECT_EQ(*data, weights_);
-  auto too_small = read_indexed_entry(dir_ / "a.tar.gz", **index, model, 1000);
+  auto too_small = artifact->read_member("model.pt", 1000);
   ASSERT_FALSE(too_small);
   EXPECT_NE(too_small.error().message.find("model.pt"), std::string::npos);
 }
 
 TEST_F(ArchiveRoundTrip, IndexedByteSourceReadsAnyRangeAcrossChunks) {
   build("a.tar.gz");
-  auto index = read_archive_index(dir_ / "a.tar.gz");
-  ASSERT_TRUE(index && index->has_value());
-  const IndexedEntry& model = *(*index)->find("model.pt");
-  auto source = IndexedEntryByteSource::open(dir_ / "a.tar.gz", **index, model);
-  ASSERT_TRUE(source) << source.error().message;
+  auto artifact = Artifact::open(dir_ / "a.tar.gz");
+  ASSERT_TRUE(artifact) << artifact.error().message;
+  auto opened = artifact->open_member("model.pt", 0);
+  ASSERT_TRUE(opened) << opened.error().message;
+  const ByteSource* source = opened->get();
   EXPECT_EQ(source->size(), weights_.size());
   // The start, a range spanning a chunk boundary, backwards jumps, and the very end.
   const std::size_t mib = 1 << 20;
@@ -162,29 +163,36 @@ TEST_F(ArchiveRoundTrip, IndexedByteSourceReadsAnyRangeAcrossChunks) {
 TEST_F(ArchiveRoundTrip, DamagedChunkIsAnErrorThroughTheByteSource) {
   build("a.tar.gz");
   std::string bytes = read_file(dir_ / "a.tar.gz");
-  auto index = read_archive_index(dir_ / "a.tar.gz");
-  ASSERT_TRUE(index && index->has_value());
+  auto good = Artifact::open(dir_ / "a.tar.gz");
+  ASSERT_TRUE(good && good->index());
   // Flip a byte inside the second gzip member's deflate data; the index stays intact.
-  const GzipMemberSpan& second = (*index)->members[1];
+  const GzipMemberSpan& second = good->index()->members[1];
   bytes[second.file_offset + second.file_bytes / 2] ^= 0x55;
   write_file(dir_ / "bad.tar.gz", bytes);
-  const IndexedEntry& model = *(*index)->find("model.pt");
-  auto source = IndexedEntryByteSource::open(dir_ / "bad.tar.gz", **index, model);
+  auto bad = Artifact::open(dir_ / "bad.tar.gz");
+  ASSERT_TRUE(bad && bad->index());
+  auto source = bad->open_member("model.pt", 0);
   ASSERT_TRUE(source);
   std::string all(weights_.size(), '\0');
-  EXPECT_FALSE(source->read_at(0, std::as_writable_bytes(std::span(all))));
-  EXPECT_FALSE(read_indexed_entry(dir_ / "bad.tar.gz", **index, model, 8 << 20));
+  EXPECT_FALSE((*source)->read_at(0, std::as_writable_bytes(std::span(all))));
+  EXPECT_FALSE(bad->read_member("model.pt", 8 << 20));
 }
 
 TEST_F(ArchiveRoundTrip, ManifestDigestsMatchAnIndependentScan) {
   auto written = build("a.tar.gz");
-  ScanOptions options;
+  auto artifact = Artifact::open(dir_ / "a.tar.gz");
+  ASSERT_TRUE(artifact) << artifact.error().message;
+  VisitOptions options;
   options.check_index = true;
-  auto scan = scan_archive(dir_ / "a.tar.gz", options);
+  auto scan = artifact->visit(options);
   ASSERT_TRUE(scan) << scan.error().message;
-  EXPECT_TRUE(scan->index_problems.empty());
-  EXPECT_EQ(scan->writer, "smpack");
+  EXPECT_TRUE(scan->archive->index_problems.empty());
+  EXPECT_EQ(scan->archive->writer, "smpack");
   EXPECT_EQ(scan->manifest().content_digest, written.manifest.content_digest);
+  // The index's own gzip members are counted with the content members, as the stream has them.
+  auto listed = artifact->visit(VisitOptions{});
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->archive->gzip_members, scan->archive->gzip_members);
   EXPECT_EQ(written.manifest.archive_sha256, sha256_hex(read_file(dir_ / "a.tar.gz")));
 }
 
@@ -201,10 +209,12 @@ TEST_F(ArchiveRoundTrip, FlippedByteAnywhereIsCaught) {
     std::string damaged = original;
     damaged[at] = static_cast<char>(damaged[at] ^ 0x20);
     write_file(dir_ / "bad.tar.gz", damaged);
-    ScanOptions options;
+    VisitOptions options;
     options.check_index = true;
-    auto scan = scan_archive(dir_ / "bad.tar.gz", options);
-    bool caught = !scan || !scan->index_problems.empty() || !scan->index;
+    auto artifact = Artifact::open(dir_ / "bad.tar.gz");
+    auto scan = artifact ? artifact->visit(options) : Result<ModelTree>(artifact.error());
+    bool caught = !scan || !scan->archive->index_problems.empty() ||
+                  !scan->archive->index_version.has_value();
     EXPECT_TRUE(caught) << "a flip at byte " << at << " of " << original.size()
                         << " went unnoticed";
   }

@@ -14,18 +14,18 @@ class Tree {
  public:
   Tree() {
     tree_.display_name = "model.tar.gz";
-    tree_.source = TreeSource::archive;
-    tree_.container = ContainerKind::gzip;
+    tree_.source = ArtifactKind::streamed_archive;
+    tree_.archive.emplace().container = ContainerKind::gzip;
   }
   Tree& file(const std::string& path, const std::string& content = "x") {
-    TreeMember member;
+    Member member;
     member.path = member.stored_path = path;
     member.size = content.size();
     tree_.members.push_back(member);
     if (keep_content_by_default(path, content.size())) tree_.contents[path] = content;
     return *this;
   }
-  Tree& member(TreeMember m) {
+  Tree& member(Member m) {
     tree_.members.push_back(std::move(m));
     return *this;
   }
@@ -35,7 +35,7 @@ class Tree {
     return *this;
   }
   Tree& container(ContainerKind kind) {
-    tree_.container = kind;
+    tree_.archive->container = kind;
     return *this;
   }
   const ModelTree& get() const { return tree_; }
@@ -134,8 +134,8 @@ TEST(LintLayout, WrappedFolderNamesTheFolderAndTheFix) {
   EXPECT_TRUE(with_rule(lint(Tree().file("resnet/1/saved_model.pb")), "layout-wrapped").empty());
 }
 
-TreeMember header(std::string stored, EntryType type = EntryType::file, std::string link = "") {
-  TreeMember member;
+Member header(std::string stored, EntryType type = EntryType::file, std::string link = "") {
+  Member member;
   auto checked = check_member_path(stored);
   member.stored_path = std::move(stored);
   member.path = checked.normalized;
@@ -149,7 +149,7 @@ TreeMember header(std::string stored, EntryType type = EntryType::file, std::str
 // Each hostile case has its own rule, names the member, and makes the input unsafe.
 TEST(LintArchive, EachUnsafeMemberHasItsOwnRule) {
   struct Case {
-    TreeMember member;
+    Member member;
     std::string rule, named;
   };
   const std::vector<Case> cases = {
@@ -171,7 +171,7 @@ TEST(LintArchive, EachUnsafeMemberHasItsOwnRule) {
     EXPECT_NE(found[0]->message.find(c.member.stored_path.substr(0, 20)), std::string::npos)
         << found[0]->message;
   }
-  TreeMember inside = header("link", EntryType::symlink, "model.pt");
+  Member inside = header("link", EntryType::symlink, "model.pt");
   EXPECT_FALSE(lint(Tree().file("model.pt").member(inside)).unsafe_input);
 }
 
@@ -201,7 +201,7 @@ TEST(LintArchive, NonUtf8NamesAreAWarning) {
 }
 
 TEST(LintArchive, SetuidIsAWarningNotUnsafe) {
-  TreeMember suid = header("run.sh");
+  Member suid = header("run.sh");
   suid.mode = 04755;
   auto report = lint(Tree().file("model.pt").member(suid));
   auto found = with_rule(report, "archive-setuid");

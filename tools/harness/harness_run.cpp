@@ -12,7 +12,7 @@
 #include "model_choice.h"
 #include "output_checks.h"
 #include "saved_tensors.h"
-#include "smpack/model_tree.h"
+#include "smpack/artifact.h"
 #include "torch_model.h"
 #include "torch_types.h"
 
@@ -146,11 +146,12 @@ void inventory_saved_tensors(const std::string& bytes, const c10::Device& device
             "torch.jit.save"));
 }
 
-Result<std::string> choose_model_member(const HarnessOptions& options, HarnessReport& report) {
+Result<std::string> choose_model_member(const Artifact& artifact, const HarnessOptions& options,
+                                        HarnessReport& report) {
   if (options.model_member) return *options.model_member;
-  TreeLoadOptions listing;
-  listing.keep_content = [](std::string_view, std::uint64_t) { return false; };
-  auto tree = load_model_tree(options.source, listing);
+  VisitOptions listing;
+  listing.keep_content = nullptr;
+  auto tree = artifact.visit(listing);
   if (!tree) return std::move(tree).error();
   auto member = default_model_member(*tree);
   if (!member) report.checks.push_back(failed("find model", member.error().message));
@@ -263,11 +264,13 @@ Result<HarnessReport> run_harness(const HarnessOptions& options, const CancelTok
   if (device->is_cuda()) report.device_name = cuda_device_name(device->index());
 
   const auto start = Clock::now();
-  auto member = choose_model_member(options, report);
+  auto artifact = Artifact::open(options.source);
+  if (!artifact) return std::move(artifact).error();
+  auto member = choose_model_member(*artifact, options, report);
   if (!member) return std::move(member).error();
   if (member->empty()) return report;
   report.model_member = *member;
-  auto bytes = read_member(options.source, *member, options.max_model_bytes);
+  auto bytes = artifact->read_member(*member, options.max_model_bytes);
   if (!bytes) return std::move(bytes).error().with_context(options.source);
   report.model_bytes = bytes->size();
   if (cancel.cancelled()) return Error::interrupted();

@@ -5,7 +5,7 @@
 namespace smpack::harness {
 namespace {
 
-bool is_root_file(const TreeMember& member) {
+bool is_root_file(const Member& member) {
   return member.type == EntryType::file && !member.path.empty() &&
          member.path.find('/') == std::string::npos;
 }

@@ -40,6 +40,23 @@ std::string closest_command(const CLI::App& app, const std::string& typed) {
   return best;
 }
 
+// Whether the subcommand that ran was asked for JSON (--json or --format json).
+bool json_requested(const CLI::App& app) {
+  for (const auto* sub : app.get_subcommands()) {
+    const auto* json = sub->get_option_no_throw("--json");
+    if (json && json->count() > 0) return true;
+    const auto* format = sub->get_option_no_throw("--format");
+    if (format && format->count() > 0 && format->as<std::string>() == "json") return true;
+  }
+  return false;
+}
+
+// The library's message with its hint spelled as this CLI's flag.
+std::string render(const Error& error) {
+  if (!error.hint) return error.message;
+  return error.message + "; use --" + error.hint->option + " " + error.hint->action;
+}
+
 bool has_command(const CLI::App& app, const std::string& name) {
   auto found = app.get_subcommands([&](const CLI::App* sub) { return sub->get_name() == name; });
   return !found.empty();
@@ -96,7 +113,7 @@ int run(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-' && !has_command(app, argv[1])) {
     std::string typed = argv[1];
     std::string suggestion = closest_command(app, typed);
-    print_error(context, "unknown command '" + escape_name(typed) + "'" +
+    print_error(context, "unknown command '" + typed + "'" +
                              (suggestion.empty() ? std::string("; see smpack --help")
                                                  : "; did you mean '" + suggestion + "'?"));
     return kExitUsage;
@@ -127,7 +144,12 @@ int run(int argc, char** argv) {
   if (!context.outcome) return kExitInternal;
   if (!*context.outcome) {
     const Error& error = context.outcome->error();
-    print_error(context, error.message);
+    const std::string message = render(error);
+    print_error(context, message);
+    if (json_requested(app)) {
+      print_json({{"error", {{"kind", name_of(error.kind)}, {"message", message}}},
+                  {"exit_code", exit_code_for(error)}});
+    }
     return exit_code_for(error);
   }
   return context.outcome->value();

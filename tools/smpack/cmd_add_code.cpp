@@ -2,6 +2,7 @@
 
 #include "code_options.h"
 #include "commands.h"
+#include "lint_gate.h"
 #include "output.h"
 #include "smpack/add_code.h"
 
@@ -14,39 +15,37 @@ struct AddCodeArgs {
   bool in_place = false;
   CodeOptions code;
   WriteFlags write;
+  bool no_lint = false;
   FormatFlag format;
 };
 
 Result<int> run_add_code(const AddCodeArgs& args, Context& context) {
   if (args.in_place == !args.output.empty())
     return Error::usage("give exactly one of -o OUT and --in-place");
-  auto options = args.write.resolve(context);
-  if (!options) return std::move(options).error();
+  auto write = args.write.resolve(context);
+  if (!write) return std::move(write).error();
+  AddCodeOptions options;
+  options.write = *write;
+  options.lint = !args.no_lint;
   TerminalProgress progress(context, "adding code");
-  options->progress = progress.sink();
+  options.write.progress = progress.sink();
   std::optional<std::filesystem::path> output;
   if (!args.output.empty()) output = args.output;
-  auto result = add_code(args.archive, args.code.spec(), output, *options);
+  auto result = add_code(args.archive, args.code.spec(), output, options);
   progress.finish();
   if (!result) return std::move(result).error();
+  if (result->refused) return report_gate_refusal(*result->refused, context);
   const std::string written_to = args.output.empty() ? args.archive : args.output;
   if (args.format.json()) {
-    print_json({{"archive", written_to},
-                {"method", describe(result->method)},
-                {"added", result->added},
-                {"replaced", result->replaced},
-                {"removed", result->removed},
-                {"bytes_written", result->bytes_written},
-                {"archive_bytes", result->archive_bytes},
-                {"content_digest", result->content_digest}});
+    std::cout << add_code_json(written_to, *result);
     return kExitOk;
   }
-  std::cout << escape_name(written_to) << ": " << describe(result->method) << ", wrote "
+  std::cout << escape_for_terminal(written_to) << ": " << describe(result->method) << ", wrote "
             << human_bytes(result->bytes_written) << "\n";
-  for (const auto& p : result->added) std::cout << "+ " << escape_name(p) << "\n";
-  for (const auto& p : result->replaced) std::cout << "M " << escape_name(p) << "\n";
+  for (const auto& p : result->added) std::cout << "+ " << escape_for_terminal(p) << "\n";
+  for (const auto& p : result->replaced) std::cout << "M " << escape_for_terminal(p) << "\n";
   for (const auto& p : result->removed)
-    std::cout << "- " << escape_name(p) << "  (not in the new code)\n";
+    std::cout << "- " << escape_for_terminal(p) << "  (not in the new code)\n";
   return kExitOk;
 }
 
@@ -61,6 +60,7 @@ void add_add_code_command(CLI::App& app, Context& context) {
                 "Rewrite ARCHIVE (on smpack archives: only its tail)");
   args->code.add_to(*cmd);
   args->write.add_to(*cmd);
+  cmd->add_flag("--no-lint", args->no_lint, "Write even when lint finds errors");
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_add_code(*args, context)); });
 }

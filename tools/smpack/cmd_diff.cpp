@@ -2,7 +2,7 @@
 
 #include "commands.h"
 #include "output.h"
-#include "smpack/artifact_manifest.h"
+#include "smpack/diff.h"
 
 namespace smpack::cli {
 namespace {
@@ -12,28 +12,22 @@ struct DiffArgs {
   FormatFlag format;
 };
 
-Result<int> run_diff(const DiffArgs& args) {
-  auto before = manifest_of(args.before);
+Result<int> run_diff(const DiffArgs& args, Context& context) {
+  auto before = Artifact::open(args.before);
   if (!before) return std::move(before).error();
-  auto after = manifest_of(args.after);
+  auto after = Artifact::open(args.after);
   if (!after) return std::move(after).error();
-  ManifestDiff diff = diff_manifests(*before, *after);
+  auto compared = diff_artifacts(*before, *after, &context.cancel);
+  if (!compared) return std::move(compared).error();
+  const ManifestDiff& diff = *compared;
   if (args.format.json()) {
-    nlohmann::ordered_json modes = nlohmann::ordered_json::array();
-    for (const auto& m : diff.mode_changed) {
-      modes.push_back(
-          {{"path", m.path}, {"before", octal_mode(m.before)}, {"after", octal_mode(m.after)}});
-    }
-    print_json({{"added", diff.added},
-                {"removed", diff.removed},
-                {"content_changed", diff.content_changed},
-                {"mode_changed", modes}});
+    std::cout << diff_json(diff);
   } else {
-    for (const auto& p : diff.added) std::cout << "+ " << escape_name(p) << "\n";
-    for (const auto& p : diff.removed) std::cout << "- " << escape_name(p) << "\n";
-    for (const auto& p : diff.content_changed) std::cout << "M " << escape_name(p) << "\n";
+    for (const auto& p : diff.added) std::cout << "+ " << escape_for_terminal(p) << "\n";
+    for (const auto& p : diff.removed) std::cout << "- " << escape_for_terminal(p) << "\n";
+    for (const auto& p : diff.content_changed) std::cout << "M " << escape_for_terminal(p) << "\n";
     for (const auto& m : diff.mode_changed) {
-      std::cout << "m " << escape_name(m.path) << " " << octal_mode(m.before) << " -> "
+      std::cout << "m " << escape_for_terminal(m.path) << " " << octal_mode(m.before) << " -> "
                 << octal_mode(m.after) << "\n";
     }
   }
@@ -49,7 +43,7 @@ void add_diff_command(CLI::App& app, Context& context) {
   cmd->add_option("A", args->before, "Archive or directory")->required();
   cmd->add_option("B", args->after, "Archive or directory")->required();
   add_format_flag(*cmd, args->format);
-  cmd->callback([args, &context] { context.finish(run_diff(*args)); });
+  cmd->callback([args, &context] { context.finish(run_diff(*args, context)); });
 }
 
 }  // namespace smpack::cli

@@ -2,8 +2,7 @@
 
 #include "commands.h"
 #include "output.h"
-#include "smpack/artifact_manifest.h"
-#include "smpack/digest.h"
+#include "smpack/artifact_digest.h"
 
 namespace smpack::cli {
 namespace {
@@ -52,27 +51,19 @@ Result<int> run_digest(const DigestArgs& args, Context& context) {
     if (!parsed) return std::move(parsed).error();
     part_size = *parsed;
   }
-  auto manifest = manifest_of(args.archive);
-  if (!manifest) return std::move(manifest).error();
+  auto artifact = Artifact::open(args.archive);
+  if (!artifact) return std::move(artifact).error();
   TerminalProgress progress(context, "hashing");
-  auto file = digest_file(args.archive, part_size, &context.cancel, progress.sink());
+  auto digest = digest_artifact(*artifact, part_size, &context.cancel, progress.sink());
   progress.finish();
-  if (!file) return std::move(file).error();
+  if (!digest) return std::move(digest).error();
   if (args.format.json()) {
-    nlohmann::ordered_json doc = {{"archive", args.archive},
-                                  {"bytes", file->bytes},
-                                  {"sha256", file->sha256},
-                                  {"content_digest", manifest->content_digest}};
-    if (part_size) {
-      doc["s3_etag"] = file->s3_etag;
-      doc["s3_part_size"] = part_size;
-    }
-    print_json(doc);
+    std::cout << digest_json(*digest);
   } else {
-    std::cout << "sha256          " << file->sha256 << "\n"
-              << "content-digest  " << manifest->content_digest << "\n";
+    if (!digest->sha256.empty()) std::cout << "sha256          " << digest->sha256 << "\n";
+    std::cout << "content-digest  " << digest->content_digest << "\n";
     if (part_size)
-      std::cout << "s3-etag         " << file->s3_etag << "  (parts of " << human_bytes(part_size)
+      std::cout << "s3-etag         " << digest->s3_etag << "  (parts of " << human_bytes(part_size)
                 << ")\n";
   }
   return kExitOk;

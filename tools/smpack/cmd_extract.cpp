@@ -18,19 +18,17 @@ Result<int> run_extract(const ExtractArgs& args, Context& context) {
   ExtractOptions options;
   options.unsafe = args.skip_unsafe ? UnsafeMemberPolicy::skip : UnsafeMemberPolicy::refuse;
   options.cancel = &context.cancel;
-  auto report = extract_archive(args.archive, args.destination, options);
+  auto artifact = Artifact::open(args.archive);
+  if (!artifact) return std::move(artifact).error();
+  auto report = extract_archive(*artifact, args.destination, options);
   if (!report) return std::move(report).error();
-  for (const auto& s : report->skipped) print_warning(context, "skipped " + escape_name(s));
+  for (const auto& s : report->skipped) print_warning(context, "skipped " + s);
   if (args.format.json()) {
-    print_json({{"files", report->files},
-                {"directories", report->directories},
-                {"links", report->links},
-                {"bytes", report->bytes},
-                {"skipped", report->skipped}});
+    std::cout << extract_json(args.archive, args.destination, *report);
   } else if (!context.quiet) {
     std::cout << report->files << " files, " << report->directories << " directories, "
               << report->links << " links, " << human_bytes(report->bytes) << " into "
-              << escape_name(args.destination) << "\n";
+              << escape_for_terminal(args.destination) << "\n";
   }
   return report->skipped.empty() ? kExitOk : kExitFindings;
 }

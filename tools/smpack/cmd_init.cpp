@@ -63,12 +63,12 @@ Result<int> run_init(const InitArgs& args, Context& context) {
     for (const auto& path : *written) files.push_back(path.string());
     print_json({{"template", (*code_template)->name}, {"files", files}});
   } else {
-    for (const auto& path : *written) std::cout << escape_name(path.string()) << "\n";
+    for (const auto& path : *written) std::cout << escape_for_terminal(path.string()) << "\n";
   }
   print_note(context,
              "next: put the model files in a folder MODEL_DIR, then run\n  smpack build "
              "MODEL_DIR --code " +
-                 escape_name(args.dir) + " -o model.tar.gz");
+                 escape_for_terminal(args.dir) + " -o model.tar.gz");
   return kExitOk;
 }
 

@@ -54,15 +54,16 @@ Result<int> run_lint(const LintArgs& args, Context& context) {
 
   std::vector<LintReport> reports;
   for (const auto& path : args.paths) {
-    auto tree = load_model_tree(path, lint_load_options());
-    if (tree) {
-      reports.push_back(lint_tree(*tree, *options));
-    } else if (tree.error().kind == ErrorKind::bad_input) {
-      // Still a report, so that CI's SARIF or JSON carries the reason.
-      reports.push_back(unreadable_input_report(path, tree.error().message));
-    } else {
-      return std::move(tree).error().with_context(path);
+    auto artifact = Artifact::open(path);
+    if (!artifact && artifact.error().kind == ErrorKind::bad_input) {
+      // A damaged index: still a report, so that CI's SARIF or JSON carries the reason.
+      reports.push_back(unreadable_input_report(path, artifact.error().message));
+      continue;
     }
+    if (!artifact) return std::move(artifact).error();
+    auto report = lint_artifact(*artifact, *options, &context.cancel);
+    if (!report) return std::move(report).error();
+    reports.push_back(std::move(*report));
   }
 
   if (args.format.format == "sarif") {

@@ -2,7 +2,7 @@
 
 #include "commands.h"
 #include "output.h"
-#include "smpack/model_tree.h"
+#include "smpack/artifact.h"
 
 namespace smpack::cli {
 namespace {
@@ -13,34 +13,26 @@ struct LsArgs {
   FormatFlag format;
 };
 
-Result<int> run_ls(const LsArgs& args) {
-  TreeLoadOptions options;
-  options.keep_content = [](std::string_view, std::uint64_t) { return false; };
-  auto tree = load_model_tree(args.archive, options);
+Result<int> run_ls(const LsArgs& args, Context& context) {
+  auto artifact = Artifact::open(args.archive);
+  if (!artifact) return std::move(artifact).error();
+  VisitOptions options;
+  options.keep_content = nullptr;
+  options.cancel = &context.cancel;
+  auto tree = artifact->visit(options);
   if (!tree) return std::move(tree).error();
   if (args.format.json()) {
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const auto& m : tree->members) {
-      nlohmann::ordered_json item = {{"path", m.path},
-                                     {"stored_path", m.stored_path},
-                                     {"type", name_of(m.type)},
-                                     {"mode", octal_mode(m.mode)},
-                                     {"size", m.size}};
-      if (!m.link_target.empty()) item["link_target"] = m.link_target;
-      if (!m.sha256.empty()) item["sha256"] = m.sha256;
-      list.push_back(std::move(item));
-    }
-    print_json(list);
+    std::cout << members_json(tree->members);
     return kExitOk;
   }
   for (const auto& m : tree->members) {
     // The normalised path, unless the stored one says something it hides ("/etc/x", "../x").
-    std::string name = escape_name(m.path_problem == PathProblem::none ? m.path : m.stored_path);
+    std::string name = escape_for_terminal(m.path_problem == PathProblem::none ? m.path : m.stored_path);
     if (args.long_format) {
       std::printf("%-9s %s %12llu  %s", std::string(name_of(m.type)).c_str(),
                   octal_mode(m.mode).c_str(), static_cast<unsigned long long>(m.size),
                   name.c_str());
-      if (!m.link_target.empty()) std::printf(" -> %s", escape_name(m.link_target).c_str());
+      if (!m.link_target.empty()) std::printf(" -> %s", escape_for_terminal(m.link_target).c_str());
       std::printf("\n");
     } else {
       std::printf("%s\n", name.c_str());
@@ -57,7 +49,7 @@ void add_ls_command(CLI::App& app, Context& context) {
   cmd->add_option("ARCHIVE", args->archive, "model.tar.gz or directory")->required();
   cmd->add_flag("-l,--long", args->long_format, "Show type, mode and size");
   add_format_flag(*cmd, args->format);
-  cmd->callback([args, &context] { context.finish(run_ls(*args)); });
+  cmd->callback([args, &context] { context.finish(run_ls(*args, context)); });
 }
 
 }  // namespace smpack::cli

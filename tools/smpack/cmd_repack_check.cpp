@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "output.h"
+#include "smpack/artifact.h"
 #include "smpack/repack.h"
 
 namespace smpack::cli {
@@ -31,9 +32,11 @@ Result<int> run_repack_check(const RepackCheckArgs& args) {
   query.source_dir = args.source_dir;
   query.dependencies = args.dependencies;
   query.network_isolation = args.network_isolation;
-  TreeLoadOptions options;
-  options.keep_content = [](std::string_view, std::uint64_t) { return false; };
-  auto tree = load_model_tree(args.archive, options);
+  auto artifact = Artifact::open(args.archive);
+  if (!artifact) return std::move(artifact).error();
+  VisitOptions options;
+  options.keep_content = nullptr;
+  auto tree = artifact->visit(options);
   if (!tree) return std::move(tree).error();
   auto prediction = predict_repack(query, &*tree);
   if (!prediction) return std::move(prediction).error();

@@ -4,8 +4,6 @@
 #include "commands.h"
 #include "lint_gate.h"
 #include "output.h"
-#include "smpack/lint.h"
-#include "smpack/repack.h"
 #include "smpack/stage.h"
 
 namespace smpack::cli {
@@ -20,36 +18,26 @@ struct StageArgs {
 };
 
 Result<int> run_stage(const StageArgs& args, Context& context) {
-  const SourceSpec spec = args.code.spec(args.model_dir);
-  if (!spec.has_code())
-    return Error::usage("give the code to stage: --code DIR, --entry-point F or --requirements F");
-  if (!args.no_lint) {
-    auto tree = tree_with_code(args.model_dir, spec, lint_load_options(false));
-    if (!tree) return std::move(tree).error();
-    if (!passes_lint_gate(*tree, spec, context)) return kExitFindings;
-  }
-  auto staged = stage_code(args.model_dir, spec,
-                           args.force ? ExistingCode::replace : ExistingCode::refuse_if_different);
+  StageOptions options;
+  options.existing = args.force ? ExistingCode::replace : ExistingCode::refuse_if_different;
+  options.lint = !args.no_lint;
+  auto staged = stage_code(args.model_dir, args.code.spec(args.model_dir), options);
   if (!staged) return std::move(staged).error();
-  std::string program = spec.entry_point ? spec.entry_point->filename().string() : "inference.py";
+  if (staged->refused) return report_gate_refusal(*staged->refused, context);
   if (args.format.json()) {
-    print_json({{"model_dir", args.model_dir},
-                {"unchanged", staged->unchanged},
-                {"written", staged->written},
-                {"removed", staged->removed},
-                {"deploy", no_repack_deploy_call(FrameworkClass::pytorch, program)}});
+    std::cout << stage_json(args.model_dir, *staged);
     return kExitOk;
   }
   if (staged->unchanged) {
-    std::cout << escape_name(args.model_dir) << "/code already holds this code\n";
+    std::cout << escape_for_terminal(args.model_dir) << "/code already holds this code\n";
   } else {
     std::cout << "staged " << staged->written.size() << " file(s) into "
-              << escape_name(args.model_dir) << "/code\n";
-    for (const auto& path : staged->removed) std::cout << "removed " << escape_name(path) << "\n";
+              << escape_for_terminal(args.model_dir) << "/code\n";
+    for (const auto& path : staged->removed) std::cout << "removed " << escape_for_terminal(path) << "\n";
   }
   if (!context.quiet) {
     std::cout << "\nDeploy without a repack (no entry_point, no source_dir), e.g.:\n"
-              << no_repack_deploy_call(FrameworkClass::pytorch, program) << "\n";
+              << staged->deploy_call << "\n";
   }
   return kExitOk;
 }

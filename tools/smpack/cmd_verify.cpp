@@ -1,11 +1,8 @@
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "commands.h"
 #include "output.h"
-#include "smpack/archive_scan.h"
-#include "smpack/digest.h"
+#include "smpack/verify.h"
 
 namespace smpack::cli {
 namespace {
@@ -18,62 +15,36 @@ struct VerifyArgs {
 };
 
 Result<int> run_verify(const VerifyArgs& args, Context& context) {
-  std::optional<Manifest> expected;
+  VerifyOptions options;
   if (!args.manifest.empty()) {
-    std::ifstream in(args.manifest, std::ios::binary);
-    if (!in) return Error::io(args.manifest + ": cannot open the manifest");
-    std::stringstream text;
-    text << in.rdbuf();
-    auto parsed = manifest_from_json(text.str());
-    if (!parsed) return std::move(parsed).error().with_context(args.manifest);
-    expected = std::move(*parsed);
+    auto expected = read_manifest_file(args.manifest);
+    if (!expected) return std::move(expected).error();
+    options.expected = std::move(*expected);
   }
+  if (!args.sha256.empty()) options.sha256 = args.sha256;
+  auto artifact = Artifact::open(args.archive);
+  if (!artifact) return std::move(artifact).error();
   TerminalProgress progress(context, "verifying");
-  ScanOptions options;
-  options.check_index = true;
   options.cancel = &context.cancel;
   options.progress = progress.sink();
-  auto scan = scan_archive(args.archive, options);
+  auto verified = verify_artifact(*artifact, options);
   progress.finish();
-  if (!scan) return std::move(scan).error();
-  if (scan->container != ContainerKind::gzip && scan->container != ContainerKind::plain_tar) {
-    return Error::bad_input(args.archive + " is " + std::string(describe(scan->container)) + " (" +
-                            std::string(name_of(scan->container)) +
-                            "), not gzip: SageMaker needs a gzip-compressed tar");
-  }
-
-  std::vector<std::string> problems = scan->index_problems;
-  std::string archive_sha;
-  if (!args.sha256.empty() || (expected && !expected->archive_sha256.empty())) {
-    auto digests = digest_file(args.archive, 0, &context.cancel);
-    if (!digests) return std::move(digests).error();
-    archive_sha = digests->sha256;
-    if (!args.sha256.empty() && archive_sha != args.sha256) {
-      problems.push_back("archive SHA-256 is " + archive_sha + ", expected " + args.sha256);
-    }
-  }
-  if (expected) {
-    auto differences = compare_with_manifest(*scan, *expected, archive_sha);
-    problems.insert(problems.end(), differences.begin(), differences.end());
-  }
+  if (!verified) return std::move(verified).error();
+  const VerifyReport& report = *verified;
   if (args.format.json()) {
-    print_json({{"archive", args.archive},
-                {"ok", problems.empty()},
-                {"members", scan->entries.size()},
-                {"gzip_members", scan->gzip_members},
-                {"smpack_index", scan->index.has_value()},
-                {"problems", problems}});
+    std::cout << verify_json(report);
   } else {
-    for (const auto& p : problems)
-      std::cout << escape_name(args.archive) << ": " << escape_name(p) << "\n";
-    if (problems.empty() && !context.quiet) {
-      std::cout << escape_name(args.archive) << ": OK (" << scan->entries.size() << " members, "
-                << scan->gzip_members << " gzip members, CRCs"
-                << (scan->index ? ", smpack index" : "") << (expected ? ", manifest" : "")
-                << (archive_sha.empty() ? "" : ", SHA-256") << " checked)\n";
+    for (const auto& p : report.problems)
+      std::cout << escape_for_terminal(args.archive) << ": " << escape_for_terminal(p) << "\n";
+    if (report.ok && !context.quiet) {
+      std::cout << escape_for_terminal(args.archive) << ": OK (" << report.members << " members, "
+                << report.gzip_members << " gzip members, CRCs"
+                << (report.smpack_index ? ", smpack index" : "")
+                << (report.manifest_checked ? ", manifest" : "")
+                << (report.sha256_checked ? ", SHA-256" : "") << " checked)\n";
     }
   }
-  return problems.empty() ? kExitOk : kExitFindings;
+  return report.ok ? kExitOk : kExitFindings;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "smpack/archive_writer.h"
+#include "smpack/build.h"
 
 namespace smpack::cli {
 
@@ -37,9 +38,6 @@ struct CodeOptions {
 
 namespace smpack::cli {
 
-// Seconds since the epoch, or a UTC date ("2024-05-01" or "2024-05-01T12:00:00Z").
-Result<std::int64_t> parse_mtime(const std::string& text);
-
 // How archives are written: shared by build and add-code.
 struct WriteFlags {
   int level = kDefaultLevel;
@@ -67,19 +65,11 @@ struct WriteFlags {
     options.threads = threads;
     options.chunk_bytes = chunk_bytes;
     options.cancel = &context.cancel;
-    if (!mtime.empty()) {
-      auto parsed = parse_mtime(mtime);
-      if (!parsed) return std::move(parsed).error();
-      options.mtime = *parsed;
-    } else if (context.source_date_epoch) {
-      // reproducible-builds.org: a malformed value is an error, not a silent default.
-      const std::string& raw = *context.source_date_epoch;
-      if (raw.find_first_not_of("0123456789") != std::string::npos || raw.size() > 18) {
-        return Error::usage("SOURCE_DATE_EPOCH='" + raw +
-                            "' is not a number of seconds since the epoch");
-      }
-      options.mtime = std::stoll(raw);
-    }
+    auto resolved = resolve_mtime(mtime.empty() ? std::nullopt : std::optional<std::string>(mtime),
+                                  context.source_date_epoch);
+    if (!resolved && !mtime.empty()) return std::move(resolved).error().with_context("--mtime");
+    if (!resolved) return std::move(resolved).error();
+    options.mtime = *resolved;
     return options;
   }
 };

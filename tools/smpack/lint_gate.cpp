@@ -3,19 +3,14 @@
 #include <iostream>
 
 #include "output.h"
-#include "smpack/lint.h"
 
 namespace smpack::cli {
 
-bool passes_lint_gate(const ModelTree& tree, const SourceSpec& spec, const Context& context) {
-  LintOptions options;
-  if (spec.entry_point) options.env["SAGEMAKER_PROGRAM"] = spec.entry_point->filename().string();
-  LintReport report = lint_tree(tree, options);
-  if (!report.has_findings_at(Severity::error)) return true;
-  std::vector<LintReport> reports{std::move(report)};
+int report_gate_refusal(const LintReport& report, const Context& context) {
+  const std::vector<LintReport> reports{report};
   std::cerr << format_lint_text(reports);
   print_error(context, "lint found errors; nothing was written (--no-lint to write anyway)");
-  return false;
+  return report.unsafe_input ? kExitBadInput : kExitFindings;
 }
 
 }  // namespace smpack::cli

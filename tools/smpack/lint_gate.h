@@ -1,16 +1,12 @@
-// Lint before writing: build and stage refuse code that fails lint at error
-// level, printing the findings on stderr.
+// How build, stage and add-code report a write the library's lint gate refused.
 #pragma once
 
 #include "command.h"
-#include "smpack/archive_writer.h"
-#include "smpack/model_tree.h"
+#include "smpack/lint.h"
 
 namespace smpack::cli {
 
-// True when the tree has no error-level finding; otherwise prints the report to
-// stderr and returns false. With an entry point, the endpoint will have
-// SAGEMAKER_PROGRAM set to its name, so the lint sees that module as the handler.
-bool passes_lint_gate(const ModelTree& tree, const SourceSpec& spec, const Context& context);
+// Prints the gate's findings and the refusal on stderr; the command's exit code.
+int report_gate_refusal(const LintReport& report, const Context& context);
 
 }  // namespace smpack::cli

@@ -5,30 +5,18 @@
 #include <vector>
 
 namespace smpack::cli {
-namespace {
-
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
-  }
-  return n;
-}
-
-}  // namespace
 
 void print_error(const Context& context, std::string_view message) {
   const char* on = context.color ? "\033[1;31m" : "";
   const char* off = context.color ? "\033[0m" : "";
-  std::cerr << "smpack: " << on << "error:" << off << " " << message << "\n";
+  std::cerr << "smpack: " << on << "error:" << off << " " << escape_for_terminal(message) << "\n";
 }
 
 void print_warning(const Context& context, std::string_view message) {
   const char* on = context.color ? "\033[1;33m" : "";
   const char* off = context.color ? "\033[0m" : "";
-  std::cerr << "smpack: " << on << "warning:" << off << " " << message << "\n";
+  std::cerr << "smpack: " << on << "warning:" << off << " " << escape_for_terminal(message)
+            << "\n";
 }
 
 void print_note(const Context& context, std::string_view message) {
@@ -39,24 +27,6 @@ void print_json(const nlohmann::ordered_json& doc) {
   std::cout << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
 
-std::string escape_name(std::string_view name) {
-  std::string out;
-  out.reserve(name.size());
-  for (std::size_t i = 0; i < name.size();) {
-    auto c = static_cast<unsigned char>(name[i]);
-    std::size_t n = utf8_sequence_length(name, i);
-    if (c < 0x20 || c == 0x7f || c == '\\' || n == 0) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-      ++i;
-    } else {
-      out.append(name.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
 
 std::string human_bytes(std::uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -72,12 +42,6 @@ std::string human_bytes(std::uint64_t bytes) {
   } else {
     std::snprintf(buf, sizeof buf, "%.1f %s", value, kUnits[unit]);
   }
-  return buf;
-}
-
-std::string octal_mode(std::uint32_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777u);
   return buf;
 }
 

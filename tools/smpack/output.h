@@ -10,21 +10,19 @@
 
 #include "command.h"
 #include "smpack/cancel.h"
+#include "smpack/escape.h"
 
 namespace smpack::cli {
 
+// Errors and warnings are escaped here (their messages name archive members).
 void print_error(const Context& context, std::string_view message);
 void print_warning(const Context& context, std::string_view message);
 // A note for people (suppressed by --quiet), on stderr.
 void print_note(const Context& context, std::string_view message);
 void print_json(const nlohmann::ordered_json& doc);
 
-// Escapes control characters, backslashes and invalid UTF-8 as \xNN, so a hostile
-// member name cannot move the cursor or forge output lines.
-std::string escape_name(std::string_view name);
 // "1.5 GiB", "512 B".
 std::string human_bytes(std::uint64_t bytes);
-std::string octal_mode(std::uint32_t mode);
 
 // A progress bar on stderr, drawn only when stderr is a terminal and not --quiet,
 // at most ten times a second; erased by finish() or the destructor.

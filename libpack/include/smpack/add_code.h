@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "smpack/archive_writer.h"
+#include "smpack/lint.h"
 #include "smpack/read_limits.h"
 #include "smpack/result.h"
 
@@ -37,12 +38,23 @@ struct AddCodeResult {
   std::uint64_t bytes_written = 0;    // bytes this call wrote (copies included)
   std::uint64_t archive_bytes = 0;
   std::string content_digest;
+  std::optional<LintReport> refused;  // the lint gate's report when it refused: nothing written
+};
+
+struct AddCodeOptions {
+  WriteOptions write;
+  ReadLimits limits;
+  bool lint = true;  // the lint gate (lint_gate), on the archive as it will be
 };
 
 // `code` uses code_dir / entry_point / requirements (model_dir is ignored).
 // `output` empty: in place. usage when `code` names no code.
 Result<AddCodeResult> add_code(const std::filesystem::path& archive, const SourceSpec& code,
                                const std::optional<std::filesystem::path>& output,
-                               const WriteOptions& options, const ReadLimits& limits = {});
+                               const AddCodeOptions& options);
+
+// {"archive", "method", "added", "replaced", "removed", "bytes_written", "archive_bytes",
+// "content_digest"} (docs/cli.md); `archive` is the file written.
+std::string add_code_json(const std::string& archive, const AddCodeResult& result);
 
 }  // namespace smpack

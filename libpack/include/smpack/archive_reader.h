@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 
+#include "smpack/byte_source.h"
 #include "smpack/container_kind.h"
 #include "smpack/entry.h"
 #include "smpack/read_limits.h"
@@ -46,6 +47,9 @@ class ArchiveReader {
   // `bytes` must outlive the reader. `display_name` is used in messages.
   static Result<ArchiveReader> open_memory(std::span<const std::byte> bytes,
                                            std::string display_name, const ReadLimits& limits = {});
+  // Reads `source` from its start, sequentially; it must outlive the reader.
+  static Result<ArchiveReader> open_source(const ByteSource& source, std::string display_name,
+                                           const ReadLimits& limits = {});
 
   ArchiveReader(ArchiveReader&&) noexcept;
   ArchiveReader& operator=(ArchiveReader&&) noexcept;
@@ -77,6 +81,8 @@ class ArchiveReader {
  private:
   struct Impl;
   explicit ArchiveReader(std::unique_ptr<Impl> impl);
+  static Result<ArchiveReader> open_owned(std::unique_ptr<ByteSource> source,
+                                          std::string display_name, const ReadLimits& limits);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -58,6 +58,8 @@ Result<std::vector<SourceFile>> collect_code_sources(const SourceSpec& spec);
 
 // True for "code" and everything under "code/".
 bool is_code_path(std::string_view archive_path);
+// The canonical member order: bytewise by path components, code/ last.
+bool canonical_order(std::string_view a, std::string_view b);
 
 struct WriteOptions {
   int level = kDefaultLevel;  // 0 stored, 1-3 ISA-L, 4-9 zlib

@@ -8,15 +8,23 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "smpack/cancel.h"
 #include "smpack/result.h"
 
 namespace smpack {
 
+// Receives data in order, in pieces.
+using ByteSink = std::function<Result<void>(std::span<const std::byte>)>;
+
+// read_at is const and positionless: a source of a whole file (file, memory) is safe
+// to read from several threads at once, which is how an archive's gzip members are
+// decoded side by side. A source that caches what it decoded says it is not.
 class ByteSource {
  public:
   virtual ~ByteSource() = default;
@@ -83,6 +91,10 @@ class SliceByteSource final : public ByteSource {
   std::uint64_t offset_;
   std::uint64_t length_;
 };
+
+// Passes all of `source` to `sink`, front to back, in pieces; interrupted when cancelled.
+Result<void> stream_all(const ByteSource& source, const ByteSink& sink,
+                        const CancelToken* cancel = nullptr);
 
 class InputFile;
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "smpack/byte_source.h"
 #include "smpack/cancel.h"
 #include "smpack/result.h"
 
@@ -47,12 +48,12 @@ struct FileDigests {
   std::string s3_etag;  // empty unless a part size was given
 };
 
-// One pass over a file: SHA-256 and, when part_size > 0, the ETag S3 gives an
+// One pass over an archive's bytes: SHA-256 and, when part_size > 0, the ETag S3 gives an
 // object uploaded in parts of part_size bytes (MD5 of the parts' MD5s, "-N").
 // A file no larger than one part is uploaded whole by the AWS CLI and SDKs, so
 // its ETag is the plain MD5. io on read failure, interrupted if cancelled.
-Result<FileDigests> digest_file(const std::filesystem::path& path, std::uint64_t part_size,
-                                const CancelToken* cancel = nullptr,
-                                ProgressSink* progress = nullptr);
+Result<FileDigests> digest_bytes(const ByteSource& bytes, std::uint64_t part_size,
+                                 const CancelToken* cancel = nullptr,
+                                 ProgressSink* progress = nullptr);
 
 }  // namespace smpack

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "smpack/artifact.h"
 #include "smpack/cancel.h"
 #include "smpack/read_limits.h"
 #include "smpack/result.h"
@@ -23,7 +24,6 @@ enum class UnsafeMemberPolicy {
 };
 
 struct ExtractOptions {
-  ReadLimits limits;
   UnsafeMemberPolicy unsafe = UnsafeMemberPolicy::refuse;
   const CancelToken* cancel = nullptr;
   ProgressSink* progress = nullptr;
@@ -37,10 +37,15 @@ struct ExtractReport {
   std::vector<std::string> skipped;  // "member: reason"
 };
 
-// `destination` is created if missing. On error, what was extracted before the
-// failing member remains, all of it inside `destination`.
-Result<ExtractReport> extract_archive(const std::filesystem::path& archive,
+// `destination` is created if missing. On error or interrupt, what was extracted
+// before the failing member remains, all of it inside `destination`; the member being
+// written is removed (the error says so). Reads with the archive's limits.
+Result<ExtractReport> extract_archive(const Artifact& archive,
                                       const std::filesystem::path& destination,
                                       const ExtractOptions& options = {});
+
+// {"archive", "destination", "files", "directories", "links", "bytes", "skipped"}.
+std::string extract_json(const std::string& archive, const std::string& destination,
+                         const ExtractReport& report);
 
 }  // namespace smpack

@@ -16,6 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "smpack/archive_writer.h"
+#include "smpack/artifact.h"
+#include "smpack/handler_scan.h"
 #include "smpack/model_tree.h"
 #include "smpack/result.h"
 
@@ -68,7 +71,7 @@ struct LintOptions {
 
 struct LintReport {
   std::string target;  // ModelTree::display_name
-  TreeSource source = TreeSource::directory;
+  ArtifactKind source = ArtifactKind::directory;
   Profile profile = Profile::generic;
   bool profile_given = false;     // from LintOptions::profile
   std::string profile_reason;     // e.g. "config.json has architectures; code/inference.py imports
@@ -77,6 +80,10 @@ struct LintReport {
   bool deploy_ready = true;       // no finding of severity error
   // A finding of an archive-safety error (is_unsafe_input_rule): the input is unsafe.
   bool unsafe_input = false;
+  // The handler module the container imports ("" when there is none: its default
+  // handlers run) and what it binds at import.
+  std::string handler_module;
+  ModuleScan handler_scan;
 
   // Whether any finding is at or above `threshold`.
   bool has_findings_at(Severity threshold) const;
@@ -84,14 +91,28 @@ struct LintReport {
 
 LintReport lint_tree(const ModelTree& tree, const LintOptions& options);
 
+// Reads what lint needs of `artifact` (lint_load_options) and lints it. An archive
+// that cannot be read is still a report (unreadable_input_report), so that JSON and
+// SARIF carry the reason; other errors (io, interrupted) are errors.
+Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& options,
+                                 const CancelToken* cancel = nullptr);
+
 // The report for an archive that could not be read at all (`reason` from the reader,
 // naming the member): one archive-unreadable finding, unsafe_input set.
 LintReport unreadable_input_report(std::string target, std::string reason);
 
+// The gate that build, stage and add-code pass before they write, run on the model as
+// it will be (`after`), with the endpoint's SAGEMAKER_PROGRAM set to the entry point's
+// name when `code` names one. Without code/ (weights first, code added later) only the
+// archive and weight rules apply: a weights-only archive is a legitimate step, a
+// dangerous pickle never is. The write is refused when the report has error-level
+// findings (LintReport::deploy_ready is false).
+LintReport lint_gate(const ModelTree& after, const SourceSpec& code);
+
 // What lint reads of a model: the default small files and every weight file.
 // Without tensor CRCs only the structure and code of weight files is checked (pickles,
 // headers): for `info` and the build gate, which must not read every weight twice.
-TreeLoadOptions lint_load_options(bool check_tensor_crcs = true);
+VisitOptions lint_load_options(bool check_tensor_crcs = true);
 
 // Output formats. Each returns the complete text to write to stdout.
 // text: "member:line: severity: message [ID]" per finding, then one summary line per report.

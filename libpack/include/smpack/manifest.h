@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,8 +34,14 @@ struct Manifest {
 // members sorted by path (bytewise). docs/format.md gives the exact grammar.
 std::string content_digest(std::span<const ManifestEntry> entries);
 
+// "0644": the permission bits as manifests, JSON and listings print them.
+std::string octal_mode(std::uint32_t mode);
+
 std::string manifest_to_json(const Manifest& manifest);
 // bad_input naming the field when the JSON is not a manifest.
 Result<Manifest> manifest_from_json(std::string_view json);
+// A manifest file written by build; io when it cannot be read, bad_input (naming the
+// file) when it is not a manifest.
+Result<Manifest> read_manifest_file(const std::filesystem::path& path);
 
 }  // namespace smpack

@@ -1,12 +1,11 @@
-// A model artifact seen the same way whether it is a model.tar.gz (any writer's)
-// or a model directory such as /opt/ml/model: its members, and the contents of
-// the small files that rules and `info` read (code, configs, requirements).
-// An archive is streamed once (or, for an smpack archive, read through its index:
-// only the kept members are decompressed); nothing is extracted to disk.
+// What one pass over an artifact gathers, the same whether it is a model.tar.gz (any
+// writer's) or a model directory such as /opt/ml/model: its members, the contents of
+// the small files that rules and `info` read (code, configs, requirements), the
+// weight files, and for an archive the facts of its container. Artifact::visit()
+// makes it; lint, info, verify, digest and stage read it.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -14,17 +13,27 @@
 #include <string_view>
 #include <vector>
 
-#include "smpack/archive_index.h"
+#include "smpack/archive_reader.h"
+#include "smpack/cancel.h"
 #include "smpack/container_kind.h"
 #include "smpack/entry.h"
+#include "smpack/manifest.h"
 #include "smpack/member_path.h"
-#include "smpack/read_limits.h"
 #include "smpack/result.h"
 #include "smpack/weight_inventory.h"
 
 namespace smpack {
 
-struct TreeMember {
+// Where an artifact's members come from.
+enum class ArtifactKind {
+  directory,         // a model directory on disk
+  smpack_archive,    // an archive with an smpack index: members are read by random access
+  streamed_archive,  // any other tar or compressed tar: read front to back
+};
+std::string_view name_of(ArtifactKind kind);
+
+// One member of an artifact, whatever holds it.
+struct Member {
   std::string path;         // normalised (see check_member_path); "" for a root member
   std::string stored_path;  // exactly as stored
   PathProblem path_problem = PathProblem::none;
@@ -32,57 +41,68 @@ struct TreeMember {
   std::uint32_t mode = 0;
   std::uint64_t size = 0;
   std::string link_target;
-  std::string sha256;  // hex; known for smpack archives and for kept members
+  std::string sha256;  // hex; known from the index, for kept members, and when hashing was asked
+  // Position in ArchiveIndex::entries, for the members of an smpack archive.
+  std::optional<std::size_t> index_position;
 };
 
-enum class TreeSource { directory, archive, smpack_archive };
+// The container facts of an archive (absent for a directory).
+struct ArchiveFacts {
+  ContainerKind container = ContainerKind::unknown;
+  std::string tar_format;
+  GzipHeaderInfo gzip;
+  std::uint64_t file_bytes = 0;
+  std::uint64_t tar_bytes = 0;
+  std::uint64_t gzip_members = 0;  // every gzip member of the file, the index's own included
+  std::optional<std::uint32_t> index_version;  // smpack archives
+  std::string writer;  // "smpack", "SageMaker SDK repack", "Python tarfile", "GNU tar", "unknown"
+  std::string writer_evidence;  // why we think so
+  // Disagreements between the smpack index and the bytes (only with check_index).
+  std::vector<std::string> index_problems;
+};
 
 struct ModelTree {
   std::string display_name;  // what the user named
-  TreeSource source = TreeSource::directory;
-  ContainerKind container = ContainerKind::unknown;  // unknown for directories
-  std::vector<TreeMember> members;                   // archive order; sorted for directories
-  // Contents of the members selected by TreeLoadOptions::keep_content, by normalised path.
+  ArtifactKind source = ArtifactKind::directory;
+  std::optional<ArchiveFacts> archive;  // archives only
+  std::vector<Member> members;          // archive order; build order for directories
+  // Contents of the members selected by VisitOptions::keep_content, by normalised path.
   // For duplicate paths, the last one (the one an extractor leaves on disk) is kept.
   std::map<std::string, std::string, std::less<>> contents;
-  // The weight files among the members, in member order (when TreeLoadOptions::weights
+  // The weight files among the members, in member order (when VisitOptions::weights
   // asked for them).
   std::vector<WeightFileReport> weights;
   bool weights_scanned = false;
 
   const std::string* content(std::string_view path) const;
-  const TreeMember* find(std::string_view path) const;  // the last member with that path
+  const Member* find(std::string_view path) const;  // the last member with that path
+  // Regular files and directories with their digests (SHA-256s as far as known).
+  Manifest manifest() const;
 };
 
+// [{"path", "stored_path", "type", "mode", "size"[, "link_target"][, "sha256"]}, ...]:
+// what `ls --json` prints.
+std::string members_json(const std::vector<Member>& members);
+
 // The default selection: everything under code/, *.py anywhere, requirements*.txt
-// anywhere, *.json at the root, and members named in keep_also.
+// anywhere, *.json at the root.
 bool keep_content_by_default(std::string_view normalized_path, std::uint64_t size);
 
-struct TreeLoadOptions {
-  ReadLimits limits;
+// What one Artifact::visit() reads besides the member list.
+struct VisitOptions {
   std::uint64_t max_content_bytes = 8ull << 20;  // members larger than this are not kept
+  // Members whose contents to keep; empty keeps none.
   std::function<bool(std::string_view path, std::uint64_t size)> keep_content =
       keep_content_by_default;
   // nullopt: weight files are not looked at (the fast path of ls and diff).
   std::optional<WeightInventoryOptions> weights;
+  // SHA-256 of every regular file (an smpack archive's index already has them).
+  bool hash_members = false;
+  // Read an smpack archive front to back and compare every gzip member and member
+  // with its index (verify).
+  bool check_index = false;
+  const CancelToken* cancel = nullptr;
+  ProgressSink* progress = nullptr;  // archive bytes consumed of the total
 };
-
-// `path` is a directory or an archive file. Errors: bad_input for an unreadable or
-// unsafe archive (message names the member), io for file-system failures.
-Result<ModelTree> load_model_tree(const std::filesystem::path& path,
-                                  const TreeLoadOptions& options = {});
-
-// Streams one member's data (the last member of that path, as an extractor
-// would leave it) to `sink`; bad_input when there is no such file member.
-Result<void> stream_member(const std::filesystem::path& archive_or_dir,
-                           std::string_view member_path, const ByteSink& sink,
-                           const ReadLimits& limits = {});
-
-// The whole data of one member of an archive (through the index on smpack
-// archives, else by streaming) or one file under a directory. bad_input when
-// absent or larger than max_bytes.
-Result<std::string> read_member(const std::filesystem::path& archive_or_dir,
-                                std::string_view member_path, std::uint64_t max_bytes,
-                                const ReadLimits& limits = {});
 
 }  // namespace smpack

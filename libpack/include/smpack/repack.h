@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "smpack/lint.h"
 #include "smpack/model_tree.h"
 #include "smpack/result.h"
 
@@ -27,6 +28,8 @@ enum class FrameworkClass {
 std::optional<FrameworkClass> parse_framework(std::string_view name);  // "pytorch", "model", ...
 std::string_view name_of(FrameworkClass framework);
 std::string_view python_class_of(FrameworkClass framework);  // "PyTorchModel", ...
+// The SDK class that deploys a model served by `profile`'s container.
+FrameworkClass framework_for(Profile profile);
 
 struct RepackQuery {
   FrameworkClass framework = FrameworkClass::pytorch;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cassert>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,15 +21,47 @@ enum class ErrorKind {
   internal,     // a bug in smpack or a dependency
 };
 
+// A remedy that names one of the call's own options. The library says it neutrally;
+// each client spells the option its own way (the CLI as --force, Python as force=).
+struct Hint {
+  std::string option;  // kebab-case, as the CLI names it: "force", "framework-version"
+  std::string action;  // what giving it does: "to replace it"
+};
+
+// "usage", "bad_input", "io", "interrupted", "internal".
+constexpr std::string_view name_of(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::usage:
+      return "usage";
+    case ErrorKind::bad_input:
+      return "bad_input";
+    case ErrorKind::io:
+      return "io";
+    case ErrorKind::interrupted:
+      return "interrupted";
+    case ErrorKind::internal:
+      break;
+  }
+  return "internal";
+}
+
 struct Error {
   ErrorKind kind = ErrorKind::internal;
   std::string message;
+  std::optional<Hint> hint;
 
-  static Error usage(std::string m) { return {ErrorKind::usage, std::move(m)}; }
-  static Error bad_input(std::string m) { return {ErrorKind::bad_input, std::move(m)}; }
-  static Error io(std::string m) { return {ErrorKind::io, std::move(m)}; }
-  static Error interrupted() { return {ErrorKind::interrupted, "interrupted"}; }
-  static Error internal(std::string m) { return {ErrorKind::internal, std::move(m)}; }
+  static Error usage(std::string m) { return {ErrorKind::usage, std::move(m), std::nullopt}; }
+  static Error bad_input(std::string m) {
+    return {ErrorKind::bad_input, std::move(m), std::nullopt};
+  }
+  static Error io(std::string m) { return {ErrorKind::io, std::move(m), std::nullopt}; }
+  static Error interrupted() { return {ErrorKind::interrupted, "interrupted", std::nullopt}; }
+  static Error internal(std::string m) { return {ErrorKind::internal, std::move(m), std::nullopt}; }
+
+  Error with_hint(std::string option, std::string action) && {
+    hint = Hint{std::move(option), std::move(action)};
+    return std::move(*this);
+  }
 
   // "context: message", so each level can say where the error happened.
   Error with_context(std::string_view context) && {

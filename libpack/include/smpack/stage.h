@@ -4,10 +4,12 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "smpack/archive_writer.h"
+#include "smpack/lint.h"
 #include "smpack/model_tree.h"
 #include "smpack/result.h"
 
@@ -16,21 +18,31 @@ namespace smpack {
 enum class ExistingCode { refuse_if_different, replace };
 
 struct StageResult {
-  bool unchanged = false;            // code/ already held exactly this code
-  std::vector<std::string> written;  // code/ paths written
-  std::vector<std::string> removed;  // code/ paths that were there and are gone
+  bool unchanged = false;             // code/ already held exactly this code
+  std::vector<std::string> written;   // code/ paths written
+  std::vector<std::string> removed;   // code/ paths that were there and are gone
+  std::optional<LintReport> refused;  // the lint gate's report when it refused
+  std::string deploy_call;            // the SDK call that deploys the model without a repack
 };
 
-// The model directory as it will be after staging (members and contents), for
-// linting before anything is written.
-Result<ModelTree> tree_with_code(const std::filesystem::path& model_dir, const SourceSpec& code,
-                                 const TreeLoadOptions& options = {});
+// `tree` with its code/ replaced by the code of `code` (members and contents), for
+// linting a model as it will be before anything is written.
+Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code);
+
+struct StageOptions {
+  ExistingCode existing = ExistingCode::refuse_if_different;
+  bool lint = true;  // the lint gate (lint_gate)
+};
 
 // Replaces MODEL_DIR/code with the code of `code` (code_dir, entry_point,
 // requirements). An existing code/ that differs is a usage error unless
-// `existing` is replace. The new folder is assembled beside the old one and
-// renamed into place.
+// options.existing is replace. The new folder is assembled beside the old one and
+// renamed into place. When the lint gate refuses, nothing is written and
+// StageResult::refused holds its report.
 Result<StageResult> stage_code(const std::filesystem::path& model_dir, const SourceSpec& code,
-                               ExistingCode existing);
+                               const StageOptions& options);
+
+// {"model_dir", "unchanged", "written", "removed", "deploy_call"} (docs/cli.md).
+std::string stage_json(const std::string& model_dir, const StageResult& result);
 
 }  // namespace smpack

@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "io/file_io.h"
 #include "archive/gzip_codec.h"
 #include "archive/gzip_decoder.h"
 #include "archive/index_codec.h"
+#include "archive/indexed_member.h"
+#include "io/file_io.h"
 #include "smpack/digest.h"
-#include "io/thread_pool.h"
 
 namespace smpack {
 namespace {
@@ -192,13 +192,12 @@ std::vector<std::byte> encode_index(const ArchiveIndex& index) {
   return out;
 }
 
-Result<std::optional<ArchiveIndex>> read_archive_index(const std::filesystem::path& archive) {
-  auto file = InputFile::open(archive);
-  if (!file) return std::move(file).error();
-  const std::uint64_t size = file->size();
+Result<std::optional<ArchiveIndex>> read_archive_index(const ByteSource& file,
+                                                       std::string_view name) {
+  const std::uint64_t size = file.size();
   if (size < kTrailerMemberBytes) return std::optional<ArchiveIndex>();
   std::array<std::byte, kTrailerMemberBytes> tail{};
-  if (auto r = file->read_at(size - kTrailerMemberBytes, tail); !r) return std::move(r).error();
+  if (auto r = file.read_at(size - kTrailerMemberBytes, tail); !r) return std::move(r).error();
   std::span<const std::byte> tail_view(tail);
   auto trailer = take_extra_member(tail_view, "SX");
   if (!trailer || trailer->size() != kTrailerPayload ||
@@ -206,7 +205,7 @@ Result<std::optional<ArchiveIndex>> read_archive_index(const std::filesystem::pa
     return std::optional<ArchiveIndex>();
   }
   auto corrupt = [&](const std::string& what) {
-    return Error::bad_input(archive.string() + ": damaged smpack index: " + what);
+    return Error::bad_input(std::string(name) + ": damaged smpack index: " + what);
   };
   const std::uint64_t index_offset = get_le(trailer->data() + 16, 8);
   const std::uint64_t index_bytes = get_le(trailer->data() + 24, 8);
@@ -217,11 +216,12 @@ Result<std::optional<ArchiveIndex>> read_archive_index(const std::filesystem::pa
     return corrupt("the trailer's offsets do not fit the file");
   }
   std::vector<std::byte> region(index_bytes);
-  if (auto r = file->read_at(index_offset, region); !r) return std::move(r).error();
+  if (auto r = file.read_at(index_offset, region); !r) return std::move(r).error();
   std::string json;
   json.reserve(json_bytes);
   std::span<const std::byte> rest(region);
-  while (!rest.empty()) {
+  std::uint32_t index_gzip_members = 1;  // the trailer
+  for (; !rest.empty(); ++index_gzip_members) {
     auto slice = take_extra_member(rest, "SI");
     if (!slice) return corrupt("an index member is malformed");
     json.append(reinterpret_cast<const char*>(slice->data()), slice->size());
@@ -230,10 +230,11 @@ Result<std::optional<ArchiveIndex>> read_archive_index(const std::filesystem::pa
     return corrupt("the index CRC-32 does not match");
   }
   auto index = parse_index_json(json);
-  if (!index) return std::move(index).error().with_context(archive.string());
+  if (!index) return std::move(index).error().with_context(std::string(name));
   index->index_offset = index_offset;
   index->file_bytes = size;
-  if (auto ok = validate(*index); !ok) return std::move(ok).error().with_context(archive.string());
+  index->index_gzip_members = index_gzip_members;
+  if (auto ok = validate(*index); !ok) return std::move(ok).error().with_context(std::string(name));
   return std::optional<ArchiveIndex>(std::move(*index));
 }
 
@@ -245,7 +246,7 @@ constexpr std::uint64_t kMaxMemberTarBytes = (256ull << 20) + (64ull << 10);
 
 // Decodes gzip member `i` whole: the tar-stream bytes it holds, CRC-checked, and
 // exactly as many as the index says.
-Result<std::vector<std::byte>> decode_indexed_member(const InputFile& file,
+Result<std::vector<std::byte>> decode_indexed_member(const ByteSource& file,
                                                      const ArchiveIndex& index, std::size_t i,
                                                      const std::string& where) {
   const GzipMemberSpan& span = index.members[i];
@@ -296,27 +297,32 @@ std::pair<std::size_t, std::size_t> members_holding(const ArchiveIndex& index,
 
 }  // namespace
 
-Result<void> stream_indexed_entry(const std::filesystem::path& archive, const ArchiveIndex& index,
-                                  const IndexedEntry& entry, const ByteSink& sink) {
-  const std::string where = archive.string() + ": member '" + entry.path + "'";
-  auto file = InputFile::open(archive);
-  if (!file) return std::move(file).error();
+Result<void> stream_indexed_entry(const ByteSource& archive, std::string_view name,
+                                  const ArchiveIndex& index, const IndexedEntry& entry,
+                                  ThreadPool& pool, const ByteSink& sink,
+                                  const CancelToken* cancel) {
+  const std::string where = std::string(name) + ": member '" + entry.path + "'";
   // Every gzip member is a complete gzip stream of its own: workers decode them side
   // by side while this thread hashes them and hands them on in order.
   const auto held = members_holding(index, entry);
   const std::size_t first = held.first, last = held.second;
-  const std::size_t count = last - first + 1;
-  const unsigned threads = static_cast<unsigned>(
-      std::min<std::size_t>(count, std::max(1u, std::thread::hardware_concurrency())));
-  ThreadPool pool(threads);  // destroyed first: its tasks reference `file`
+  const std::size_t ahead = 2 * std::size_t{pool.size()};  // a few members per worker
   std::deque<std::future<Result<std::vector<std::byte>>>> pending;
+  // The tasks reference this frame: wait for the ones in flight whatever the exit.
+  struct Drain {
+    std::deque<std::future<Result<std::vector<std::byte>>>>& pending;
+    ~Drain() {
+      for (auto& p : pending) p.wait();
+    }
+  } drain{pending};
   std::size_t next = first;
   Hasher sha;
   const std::uint64_t end = entry.data_offset + entry.size;
   for (std::size_t i = first; i <= last; ++i) {
-    for (; next <= last && next < i + 2 * threads; ++next) {  // a few members per worker
+    if (cancel && cancel->cancelled()) return Error::interrupted();
+    for (; next <= last && next < i + ahead; ++next) {
       pending.push_back(
-          pool.submit([&, n = next] { return decode_indexed_member(*file, index, n, where); }));
+          pool.submit([&, n = next] { return decode_indexed_member(archive, index, n, where); }));
     }
     auto decoded = pending.front().get();
     pending.pop_front();
@@ -335,18 +341,18 @@ Result<void> stream_indexed_entry(const std::filesystem::path& archive, const Ar
   return {};
 }
 
-Result<std::string> read_indexed_entry(const std::filesystem::path& archive,
+Result<std::string> read_indexed_entry(const ByteSource& archive, std::string_view name,
                                        const ArchiveIndex& index, const IndexedEntry& entry,
-                                       std::uint64_t max_bytes) {
+                                       ThreadPool& pool, std::uint64_t max_bytes) {
   if (entry.size > max_bytes) {
-    return Error::bad_input(archive.string() + ": member '" + entry.path + "' is " +
+    return Error::bad_input(std::string(name) + ": member '" + entry.path + "' is " +
                             std::to_string(entry.size) + " bytes, more than the " +
                             std::to_string(max_bytes) + " this operation reads into memory");
   }
   std::string data;
   data.reserve(static_cast<std::size_t>(entry.size));
   auto streamed = stream_indexed_entry(
-      archive, index, entry, [&](std::span<const std::byte> piece) -> Result<void> {
+      archive, name, index, entry, pool, [&](std::span<const std::byte> piece) -> Result<void> {
         data.append(reinterpret_cast<const char*>(piece.data()), piece.size());
         return {};
       });
@@ -354,32 +360,15 @@ Result<std::string> read_indexed_entry(const std::filesystem::path& archive,
   return data;
 }
 
-struct IndexedEntryByteSource::Impl {
-  InputFile file;
-  const ArchiveIndex& index;
-  const IndexedEntry& entry;
-  std::string where;
-  // The most recently decoded gzip members, newest last.
-  std::deque<std::pair<std::size_t, std::vector<std::byte>>> cache;
-};
-
-Result<IndexedEntryByteSource> IndexedEntryByteSource::open(const std::filesystem::path& archive,
-                                                            const ArchiveIndex& index,
-                                                            const IndexedEntry& entry) {
-  auto file = InputFile::open(archive);
-  if (!file) return std::move(file).error();
-  auto impl = std::unique_ptr<Impl>(new Impl{
-      std::move(*file), index, entry, archive.string() + ": member '" + entry.path + "'", {}});
-  return IndexedEntryByteSource(std::move(impl));
-}
-
-IndexedEntryByteSource::IndexedEntryByteSource(std::unique_ptr<Impl> impl)
-    : impl_(std::move(impl)) {}
-IndexedEntryByteSource::IndexedEntryByteSource(IndexedEntryByteSource&&) noexcept = default;
-IndexedEntryByteSource::~IndexedEntryByteSource() = default;
+IndexedEntryByteSource::IndexedEntryByteSource(const ByteSource& archive, std::string_view name,
+                                               const ArchiveIndex& index, const IndexedEntry& entry)
+    : archive_(archive),
+      index_(index),
+      entry_(entry),
+      where_(std::string(name) + ": member '" + entry.path + "'") {}
 
 std::uint64_t IndexedEntryByteSource::size() const {
-  return impl_->entry.size;
+  return entry_.size;
 }
 
 std::uint64_t IndexedEntryByteSource::held_from(std::uint64_t offset) const {
@@ -388,21 +377,21 @@ std::uint64_t IndexedEntryByteSource::held_from(std::uint64_t offset) const {
 
 Result<void> IndexedEntryByteSource::read_at(std::uint64_t offset, std::span<std::byte> out) const {
   if (offset > size() || out.size() > size() - offset) {
-    return Error::bad_input(impl_->where + ": bytes " + std::to_string(offset) + "+" +
+    return Error::bad_input(where_ + ": bytes " + std::to_string(offset) + "+" +
                             std::to_string(out.size()) + " are not available (past its end)");
   }
-  const ArchiveIndex& index = impl_->index;
-  std::uint64_t tar_at = impl_->entry.data_offset + offset;
+  const ArchiveIndex& index = index_;
+  std::uint64_t tar_at = entry_.data_offset + offset;
   while (!out.empty()) {
     // The member holding tar_at: members are contiguous and sorted by tar_offset.
     auto it = std::upper_bound(
         index.members.begin(), index.members.end(), tar_at,
         [](std::uint64_t at, const GzipMemberSpan& m) { return at < m.tar_offset; });
     const auto i = static_cast<std::size_t>(it - index.members.begin()) - 1;
-    auto& cache = impl_->cache;
+    auto& cache = cache_;
     auto hit = std::find_if(cache.begin(), cache.end(), [&](auto& c) { return c.first == i; });
     if (hit == cache.end()) {
-      auto decoded = decode_indexed_member(impl_->file, index, i, impl_->where);
+      auto decoded = decode_indexed_member(archive_, index, i, where_);
       if (!decoded) return std::move(decoded).error();
       if (cache.size() == 4) cache.pop_front();
       cache.emplace_back(i, std::move(*decoded));

@@ -7,9 +7,9 @@
 #include <optional>
 #include <vector>
 
-#include "io/file_io.h"
 #include "archive/gzip_decoder.h"
 #include "archive/tar_stream_guard.h"
+#include "io/file_io.h"
 
 namespace smpack {
 namespace {
@@ -53,9 +53,8 @@ struct ArchiveReader::Impl {
   ReadLimits limits;
   ContainerKind kind = ContainerKind::unknown;
 
-  std::optional<InputFile> file;
-  std::span<const std::byte> memory;
-  std::size_t memory_pos = 0;
+  std::unique_ptr<ByteSource> owned;  // open_file and open_memory own their source
+  const ByteSource* source = nullptr;
   std::uint64_t raw_consumed = 0;
 
   std::optional<GzipDecoder> gzip;
@@ -71,16 +70,9 @@ struct ArchiveReader::Impl {
   bool finished = false;
 
   Result<std::size_t> raw_read(std::span<std::byte> out) {
-    std::size_t got = 0;
-    if (file) {
-      auto r = file->read(out);
-      if (!r) return r;
-      got = *r;
-    } else {
-      got = std::min(out.size(), memory.size() - memory_pos);
-      std::copy_n(memory.begin() + static_cast<std::ptrdiff_t>(memory_pos), got, out.begin());
-      memory_pos += got;
-    }
+    const auto got = static_cast<std::size_t>(
+        std::min<std::uint64_t>(out.size(), source->size() - raw_consumed));
+    if (auto r = source->read_at(raw_consumed, out.first(got)); !r) return std::move(r).error();
     raw_consumed += got;
     return got;
   }
@@ -247,31 +239,35 @@ ArchiveReader::~ArchiveReader() = default;
 
 Result<ArchiveReader> ArchiveReader::open_file(const std::filesystem::path& path,
                                                const ReadLimits& limits) {
-  auto impl = std::make_unique<Impl>();
-  impl->name = path.string();
-  impl->limits = limits;
-  auto file = InputFile::open(path);
+  auto file = FileByteSource::open(path);
   if (!file) return std::move(file).error();
-  std::vector<std::byte> head(kSniffBytes);
-  auto got =
-      file->read_at(0, std::span(head).first(std::min<std::uint64_t>(head.size(), file->size())));
-  if (!got) return std::move(got).error();
-  head.resize(std::min<std::uint64_t>(head.size(), file->size()));
-  impl->file.emplace(std::move(*file));
-  if (auto r = impl->start(head); !r) return std::move(r).error();
-  return ArchiveReader(std::move(impl));
+  return open_owned(std::make_unique<FileByteSource>(std::move(*file)), path.string(), limits);
 }
 
 Result<ArchiveReader> ArchiveReader::open_memory(std::span<const std::byte> bytes,
                                                  std::string display_name,
                                                  const ReadLimits& limits) {
+  return open_owned(std::make_unique<MemoryByteSource>(bytes), std::move(display_name), limits);
+}
+
+Result<ArchiveReader> ArchiveReader::open_owned(std::unique_ptr<ByteSource> source,
+                                                std::string display_name,
+                                                const ReadLimits& limits) {
+  const ByteSource& bytes = *source;
+  auto reader = open_source(bytes, std::move(display_name), limits);
+  if (reader) reader->impl_->owned = std::move(source);
+  return reader;
+}
+
+Result<ArchiveReader> ArchiveReader::open_source(const ByteSource& source, std::string display_name,
+                                                 const ReadLimits& limits) {
   auto impl = std::make_unique<Impl>();
   impl->name = std::move(display_name);
   impl->limits = limits;
-  impl->memory = bytes;
-  if (auto r = impl->start(bytes.first(std::min(bytes.size(), kSniffBytes))); !r) {
-    return std::move(r).error();
-  }
+  impl->source = &source;
+  std::vector<std::byte> head(std::min<std::uint64_t>(kSniffBytes, source.size()));
+  if (auto r = source.read_at(0, head); !r) return std::move(r).error();
+  if (auto r = impl->start(head); !r) return std::move(r).error();
   return ArchiveReader(std::move(impl));
 }
 

@@ -8,10 +8,11 @@
 #include <cstring>
 #include <memory>
 
+#include "archive/index_codec.h"
+
 namespace smpack {
 namespace {
 
-constexpr std::array<std::uint8_t, 10> kPlainHeader = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255};
 constexpr std::uint8_t kFlagExtra = 0x04;
 
 void put_le32(std::vector<std::byte>& out, std::uint32_t v) {
@@ -114,7 +115,7 @@ Result<void> append_gzip_member(std::span<const std::byte> input, int level,
   if (input.size() > 0xffffffffu - 4096) {
     return Error::internal("a gzip member larger than 4 GiB was requested");
   }
-  for (auto b : kPlainHeader) out.push_back(static_cast<std::byte>(b));
+  for (auto b : kSmpackMemberHeader) out.push_back(static_cast<std::byte>(b));
   if (level == 0) {
     append_stored_blocks(input, out);
   } else if (level <= ISAL_DEF_MAX_LEVEL) {
@@ -129,7 +130,7 @@ Result<void> append_gzip_member(std::span<const std::byte> input, int level,
 
 void append_empty_member_with_extra(std::string_view id, std::span<const std::byte> payload,
                                     std::vector<std::byte>& out) {
-  std::array<std::uint8_t, 10> header = kPlainHeader;
+  std::array<std::uint8_t, 10> header = kSmpackMemberHeader;
   header[3] = kFlagExtra;
   for (auto b : header) out.push_back(static_cast<std::byte>(b));
   put_le16(out, static_cast<std::uint32_t>(payload.size() + 4));  // XLEN

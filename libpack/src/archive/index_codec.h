@@ -5,7 +5,9 @@
 //     u64 index bytes (compressed, trailer excluded) | u64 JSON bytes   (little-endian)
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "smpack/archive_index.h"
@@ -13,6 +15,13 @@
 namespace smpack {
 
 inline constexpr std::size_t kTrailerMemberBytes = 66;
+
+// The ten fixed header bytes of every gzip member smpack writes: content members
+// (no flags, mtime 0, OS unknown) and the index's empty members (FEXTRA set).
+inline constexpr std::array<std::uint8_t, 10> kSmpackMemberHeader = {0x1f, 0x8b, 8, 0, 0,
+                                                                     0,    0,    0, 0, 255};
+inline constexpr std::array<std::uint8_t, 10> kSmpackIndexMemberHeader = {0x1f, 0x8b, 8, 4, 0,
+                                                                          0,    0,    0, 0, 255};
 
 // The index and trailer members for `index`, whose index_offset must be set.
 std::vector<std::byte> encode_index(const ArchiveIndex& index);

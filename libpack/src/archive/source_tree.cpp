@@ -17,16 +17,8 @@ std::uint32_t normalised_mode(const fs::file_status& status) {
   return (status.permissions() & exec) != fs::perms::none ? 0755 : 0644;
 }
 
-// Orders paths component by component, so "a/b" sorts with "a" and before "a-b".
 bool canonical_less(const SourceFile& a, const SourceFile& b) {
-  bool a_code = is_code_path(a.archive_path), b_code = is_code_path(b.archive_path);
-  if (a_code != b_code) return b_code;
-  auto key = [](const std::string& p) {
-    std::string k = p;
-    std::replace(k.begin(), k.end(), '/', '\x01');
-    return k;
-  };
-  return key(a.archive_path) < key(b.archive_path);
+  return canonical_order(a.archive_path, b.archive_path);
 }
 
 Result<SourceFile> describe_source(const fs::path& disk, std::string archive_path,
@@ -90,6 +82,16 @@ Result<void> require(const fs::path& path, fs::file_type type, std::string_view 
 }
 
 }  // namespace
+
+bool canonical_order(std::string_view a, std::string_view b) {
+  const bool a_code = is_code_path(a), b_code = is_code_path(b);
+  if (a_code != b_code) return b_code;
+  // Component by component, so "a/b" sorts with "a" and before "a-b".
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return static_cast<unsigned char>(x == '/' ? '\x01' : x) <
+           static_cast<unsigned char>(y == '/' ? '\x01' : y);
+  });
+}
 
 bool is_code_path(std::string_view archive_path) {
   return archive_path == kCodeDir || (archive_path.size() > kCodeDir.size() &&

@@ -66,40 +66,37 @@ std::string sha256_hex(std::string_view bytes) {
   return hasher.finish_hex();
 }
 
-Result<FileDigests> digest_file(const std::filesystem::path& path, std::uint64_t part_size,
-                                const CancelToken* cancel, ProgressSink* progress) {
-  auto file = InputFile::open(path);
-  if (!file) return std::move(file).error();
+Result<FileDigests> digest_bytes(const ByteSource& bytes, std::uint64_t part_size,
+                                 const CancelToken* cancel, ProgressSink* progress) {
   FileDigests out;
   Hasher sha;
   Hasher part_md5(HashAlgorithm::md5);
   Hasher etag_md5(HashAlgorithm::md5);
   std::uint64_t in_part = 0;
   std::uint64_t parts = 0;
-  std::vector<std::byte> buffer(4 << 20);
-  const std::uint64_t total = file->size();
-  for (;;) {
-    if (cancel && cancel->cancelled()) return Error::interrupted();
-    auto got = file->read(buffer);
-    if (!got) return std::move(got).error();
-    if (*got == 0) break;
-    std::span<const std::byte> chunk(buffer.data(), *got);
-    sha.update(chunk);
-    out.bytes += chunk.size();
-    while (part_size > 0 && !chunk.empty()) {
-      auto take =
-          static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), part_size - in_part));
-      part_md5.update(chunk.first(take));
-      chunk = chunk.subspan(take);
-      in_part += take;
-      if (in_part == part_size) {
-        etag_md5.update(part_md5.finish_raw());
-        ++parts;
-        in_part = 0;
-      }
-    }
-    if (progress) progress->update(out.bytes, total);
-  }
+  const std::uint64_t total = bytes.size();
+  auto hashed = stream_all(
+      bytes,
+      [&](std::span<const std::byte> chunk) -> Result<void> {
+        sha.update(chunk);
+        out.bytes += chunk.size();
+        while (part_size > 0 && !chunk.empty()) {
+          auto take =
+              static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), part_size - in_part));
+          part_md5.update(chunk.first(take));
+          chunk = chunk.subspan(take);
+          in_part += take;
+          if (in_part == part_size) {
+            etag_md5.update(part_md5.finish_raw());
+            ++parts;
+            in_part = 0;
+          }
+        }
+        if (progress) progress->update(out.bytes, total);
+        return {};
+      },
+      cancel);
+  if (!hashed) return std::move(hashed).error();
   out.sha256 = sha.finish_hex();
   if (part_size > 0) {
     if (in_part > 0 || parts == 0) {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "io/file_io.h"
@@ -19,8 +20,9 @@ namespace {
 
 class Extractor {
  public:
-  Extractor(const fs::path& root, const ExtractOptions& options, std::string archive_name)
-      : root_(root), options_(options), archive_(std::move(archive_name)) {}
+  Extractor(const fs::path& root, const ExtractOptions& options, const ReadLimits& limits,
+            std::string archive_name)
+      : root_(root), options_(options), limits_(limits), archive_(std::move(archive_name)) {}
 
   Result<ExtractReport> run(ArchiveReader& reader) {
     for (;;) {
@@ -77,7 +79,7 @@ class Extractor {
 
   // Returns "" when placed, or the reason the member is unsafe.
   Result<std::string> place(ArchiveReader& reader, const Entry& entry) {
-    auto path = check_member_path(entry.path, options_.limits.max_name_bytes);
+    auto path = check_member_path(entry.path, limits_.max_name_bytes);
     if (path.problem == PathProblem::root_member) return std::string();
     auto safety = judge_member(path, entry.type, entry.link_target);
     if (safety.kind != UnsafeMember::none) return std::move(safety.reason);
@@ -128,10 +130,21 @@ class Extractor {
       written = write_all(fd, std::span<const std::byte>(buffer.data(), *got), target.string());
       if (!written) break;
       report_.bytes += *got;
+      if (options_.cancel && options_.cancel->cancelled()) {
+        written = Error::interrupted();
+        break;
+      }
     }
     ::fchmod(fd, mode);
     ::close(fd);
-    if (!written) return std::move(written).error();
+    if (!written) {
+      // A member half written is not left behind; the finished ones are kept.
+      ::unlink(target.c_str());
+      Error error = std::move(written).error();
+      error.message += " (the partly written '" + path.normalized + "' was removed; the " +
+                       std::to_string(report_.files) + " file(s) extracted before it are kept)";
+      return error;
+    }
     extracted_files_.insert(path.normalized);
     ++report_.files;
     return std::string();
@@ -139,6 +152,7 @@ class Extractor {
 
   fs::path root_;
   const ExtractOptions& options_;
+  const ReadLimits& limits_;
   std::string archive_;
   ExtractReport report_;
   std::set<std::string> extracted_files_;
@@ -146,16 +160,27 @@ class Extractor {
 
 }  // namespace
 
-Result<ExtractReport> extract_archive(const fs::path& archive, const fs::path& destination,
+Result<ExtractReport> extract_archive(const Artifact& archive, const fs::path& destination,
                                       const ExtractOptions& options) {
+  if (archive.kind() == ArtifactKind::directory)
+    return Error::usage(archive.name() + " is a directory, not an archive");
   std::error_code ec;
   fs::create_directories(destination, ec);
   if (ec) return Error::io(destination.string() + ": " + ec.message());
-  auto reader = ArchiveReader::open_file(archive, options.limits);
+  auto reader = ArchiveReader::open_source(*archive.bytes(), archive.name(), archive.limits());
   if (!reader) return std::move(reader).error();
-  Extractor extractor(fs::canonical(destination, ec), options, archive.string());
+  Extractor extractor(fs::canonical(destination, ec), options, archive.limits(), archive.name());
   if (ec) return Error::io(destination.string() + ": " + ec.message());
   return extractor.run(*reader);
+}
+
+std::string extract_json(const std::string& archive, const std::string& destination,
+                         const ExtractReport& report) {
+  nlohmann::ordered_json doc = {{"archive", archive},       {"destination", destination},
+                                {"files", report.files},    {"directories", report.directories},
+                                {"links", report.links},    {"bytes", report.bytes},
+                                {"skipped", report.skipped}};
+  return doc.dump(2) + "\n";
 }
 
 }  // namespace smpack

@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "smpack/byte_source.h"
 #include "smpack/digest.h"
 
 namespace smpack {
 namespace {
-
-std::string octal(std::uint32_t mode) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777u);
-  return buf;
-}
 
 Result<EntryType> entry_type_from_name(std::string_view name) {
   for (auto type : {EntryType::file, EntryType::directory, EntryType::symlink, EntryType::hardlink,
@@ -25,6 +20,12 @@ Result<EntryType> entry_type_from_name(std::string_view name) {
 
 }  // namespace
 
+std::string octal_mode(std::uint32_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777u);
+  return buf;
+}
+
 std::string content_digest(std::span<const ManifestEntry> entries) {
   std::vector<const ManifestEntry*> sorted;
   sorted.reserve(entries.size());
@@ -33,7 +34,7 @@ std::string content_digest(std::span<const ManifestEntry> entries) {
             [](const ManifestEntry* a, const ManifestEntry* b) { return a->path < b->path; });
   Hasher hasher;
   for (const auto* e : sorted) {
-    std::string line = std::string(name_of(e->type)) + " " + octal(e->mode) + " " +
+    std::string line = std::string(name_of(e->type)) + " " + octal_mode(e->mode) + " " +
                        std::to_string(e->size) + " " + (e->sha256.empty() ? "-" : e->sha256) + " " +
                        e->path + "\n";
     hasher.update(line);
@@ -52,7 +53,7 @@ std::string manifest_to_json(const Manifest& manifest) {
   for (const auto& e : manifest.entries) {
     list.push_back({{"path", e.path},
                     {"type", name_of(e.type)},
-                    {"mode", octal(e.mode)},
+                    {"mode", octal_mode(e.mode)},
                     {"size", e.size},
                     {"sha256", e.sha256}});
   }
@@ -85,6 +86,22 @@ Result<Manifest> manifest_from_json(std::string_view json) {
   } catch (const std::exception& e) {
     return Error::bad_input(std::string("invalid manifest JSON: ") + e.what());
   }
+}
+
+Result<Manifest> read_manifest_file(const std::filesystem::path& path) {
+  auto file = FileByteSource::open(path);
+  if (!file) return std::move(file).error();
+  constexpr std::uint64_t kMaxManifestBytes = 256ull << 20;
+  if (file->size() > kMaxManifestBytes) {
+    return Error::bad_input(path.string() + ": " + std::to_string(file->size()) +
+                            " bytes is too large for a manifest");
+  }
+  std::string text(static_cast<std::size_t>(file->size()), '\0');
+  if (auto r = file->read_at(0, std::as_writable_bytes(std::span(text))); !r)
+    return std::move(r).error();
+  auto parsed = manifest_from_json(text);
+  if (!parsed) return std::move(parsed).error().with_context(path.string());
+  return parsed;
 }
 
 }  // namespace smpack

@@ -5,14 +5,17 @@
 
 #include <cerrno>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include "io/file_io.h"
 #include "archive/member_appender.h"
+#include "io/file_io.h"
 #include "smpack/archive_index.h"
 #include "smpack/archive_reader.h"
+#include "smpack/artifact.h"
 #include "smpack/digest.h"
 #include "smpack/member_path.h"
+#include "smpack/stage.h"
 
 namespace smpack {
 namespace fs = std::filesystem;
@@ -194,10 +197,10 @@ std::uint32_t normalised_mode(const Entry& entry) {
   return entry.type == EntryType::directory || (entry.mode & 0111u) ? 0755u : 0644u;
 }
 
-Result<AddCodeResult> stream_rewrite(const fs::path& archive, const std::vector<SourceFile>& code,
-                                     const fs::path& output, const WriteOptions& options,
-                                     const ReadLimits& limits) {
-  auto reader = ArchiveReader::open_file(archive, limits);
+Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector<SourceFile>& code,
+                                     const fs::path& output, const WriteOptions& options) {
+  const ReadLimits& limits = artifact.limits();
+  auto reader = ArchiveReader::open_source(*artifact.bytes(), artifact.name(), limits);
   if (!reader) return std::move(reader).error();
   auto out = AtomicOutputFile::create(output);
   if (!out) return std::move(out).error();
@@ -213,7 +216,7 @@ Result<AddCodeResult> stream_rewrite(const fs::path& archive, const std::vector<
           return out->write(bytes);
         },
         index, options);
-    const std::string name = archive.string();
+    const std::string& name = artifact.name();
     std::vector<std::byte> buffer(1 << 20);
     for (;;) {
       auto next = reader->next();
@@ -271,19 +274,49 @@ std::string_view describe(AddCodeMethod method) {
 }
 
 Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
-                               const std::optional<fs::path>& output, const WriteOptions& options,
-                               const ReadLimits& limits) {
+                               const std::optional<fs::path>& output,
+                               const AddCodeOptions& options) {
   if (!code.has_code())
-    return Error::usage("give the code to add: --code DIR, --entry-point F or --requirements F");
+    return Error::usage("no code given").with_hint("code", "to name the code folder");
   auto sources = collect_code_sources(code);
   if (!sources) return std::move(sources).error();
-  auto index = read_archive_index(archive);
-  if (!index) return std::move(index).error();
-  if (*index) {
-    if (!output) return rewrite_tail(archive, std::move(**index), *sources, options);
-    return copy_with_new_tail(archive, std::move(**index), *sources, *output, options);
+  auto artifact = Artifact::open(archive, options.limits);
+  if (!artifact) return std::move(artifact).error();
+  if (artifact->kind() == ArtifactKind::directory) {
+    return Error::usage(archive.string() +
+                        " is a directory; add-code changes archives (stage changes directories)");
   }
-  return stream_rewrite(archive, *sources, output.value_or(archive), options, limits);
+  if (options.lint) {
+    VisitOptions visit = lint_load_options(/*check_tensor_crcs=*/false);
+    visit.cancel = options.write.cancel;
+    auto before = artifact->visit(visit);
+    if (!before) return std::move(before).error();
+    auto after = with_code(std::move(*before), code);
+    if (!after) return std::move(after).error();
+    LintReport report = lint_gate(*after, code);
+    if (!report.deploy_ready) {
+      AddCodeResult refused;
+      refused.refused = std::move(report);
+      return refused;
+    }
+  }
+  if (const ArchiveIndex* index = artifact->index()) {
+    if (!output) return rewrite_tail(archive, *index, *sources, options.write);
+    return copy_with_new_tail(archive, *index, *sources, *output, options.write);
+  }
+  return stream_rewrite(*artifact, *sources, output.value_or(archive), options.write);
+}
+
+std::string add_code_json(const std::string& archive, const AddCodeResult& result) {
+  nlohmann::ordered_json doc = {{"archive", archive},
+                                {"method", describe(result.method)},
+                                {"added", result.added},
+                                {"replaced", result.replaced},
+                                {"removed", result.removed},
+                                {"bytes_written", result.bytes_written},
+                                {"archive_bytes", result.archive_bytes},
+                                {"content_digest", result.content_digest}};
+  return doc.dump(2) + "\n";
 }
 
 }  // namespace smpack

@@ -40,8 +40,7 @@ Result<std::vector<int>> parse_version(const std::string& text) {
     std::string part = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
     if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
         part.size() > 6) {
-      return Error::usage("--framework-version: '" + text +
-                          "' is not a version like 2.1 or 1.13.1");
+      return Error::usage("framework version '" + text + "' is not a version like 2.1 or 1.13.1");
     }
     parts.push_back(std::stoi(part));
     if (end == std::string::npos) break;
@@ -201,6 +200,24 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
                                 .filename()
                                 .string()));
   return p;
+}
+
+FrameworkClass framework_for(Profile profile) {
+  switch (profile) {
+    case Profile::pytorch:
+      return FrameworkClass::pytorch;
+    case Profile::huggingface:
+      return FrameworkClass::huggingface;
+    case Profile::tensorflow:
+      return FrameworkClass::tensorflow;
+    case Profile::sklearn:
+      return FrameworkClass::sklearn;
+    case Profile::xgboost:
+      return FrameworkClass::xgboost;
+    case Profile::generic:
+      break;
+  }
+  return FrameworkClass::generic_model;
 }
 
 }  // namespace smpack

@@ -2,9 +2,12 @@
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "io/file_io.h"
+#include "smpack/artifact.h"
 #include "smpack/digest.h"
+#include "smpack/repack.h"
 
 namespace smpack {
 namespace fs = std::filesystem;
@@ -31,17 +34,15 @@ std::map<std::string, std::string> existing_code(const fs::path& code_dir) {
 
 }  // namespace
 
-Result<ModelTree> tree_with_code(const fs::path& model_dir, const SourceSpec& code,
-                                 const TreeLoadOptions& options) {
+Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code) {
+  if (!code.has_code()) return tree;
   auto sources = collect_code_sources(code);
   if (!sources) return std::move(sources).error();
-  auto tree = load_model_tree(model_dir, options);
-  if (!tree) return std::move(tree).error();
-  std::erase_if(tree->members, [](const TreeMember& m) { return is_code_path(m.path); });
-  std::erase_if(tree->contents, [](const auto& item) { return is_code_path(item.first); });
-  std::erase_if(tree->weights, [](const WeightFileReport& w) { return is_code_path(w.member); });
+  std::erase_if(tree.members, [](const Member& m) { return is_code_path(m.path); });
+  std::erase_if(tree.contents, [](const auto& item) { return is_code_path(item.first); });
+  std::erase_if(tree.weights, [](const WeightFileReport& w) { return is_code_path(w.member); });
   for (const auto& s : *sources) {
-    TreeMember member;
+    Member member;
     member.path = member.stored_path = s.archive_path;
     member.type = s.type;
     member.mode = s.mode;
@@ -50,22 +51,41 @@ Result<ModelTree> tree_with_code(const fs::path& model_dir, const SourceSpec& co
       auto content = slurp(s.disk_path);
       if (!content) return std::move(content).error();
       member.sha256 = sha256_hex(*content);
-      tree->contents[s.archive_path] = std::move(*content);
+      tree.contents[s.archive_path] = std::move(*content);
     }
-    tree->members.push_back(std::move(member));
+    tree.members.push_back(std::move(member));
   }
   return tree;
 }
 
 Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code,
-                               ExistingCode existing) {
+                               const StageOptions& options) {
   if (!code.has_code())
-    return Error::usage("give the code to stage: --code DIR, --entry-point F or --requirements F");
+    return Error::usage("no code given").with_hint("code", "to name the code folder");
   std::error_code ec;
   if (!fs::is_directory(model_dir, ec))
     return Error::usage(model_dir.string() + ": not a directory");
   auto sources = collect_code_sources(code);
   if (!sources) return std::move(sources).error();
+  StageResult result;
+  const std::string program =
+      code.entry_point ? code.entry_point->filename().string() : "inference.py";
+  {
+    // The model as it will be: the gate lints it, and its profile picks the deploy call.
+    auto artifact = Artifact::open(model_dir);
+    if (!artifact) return std::move(artifact).error();
+    auto before = artifact->visit(options.lint ? lint_load_options(/*check_tensor_crcs=*/false)
+                                               : VisitOptions{});
+    if (!before) return std::move(before).error();
+    auto after = with_code(std::move(*before), code);
+    if (!after) return std::move(after).error();
+    LintReport report = lint_gate(*after, code);
+    result.deploy_call = no_repack_deploy_call(framework_for(report.profile), program);
+    if (options.lint && !report.deploy_ready) {
+      result.refused = std::move(report);
+      return result;
+    }
+  }
   const fs::path target = model_dir / "code";
   auto before = existing_code(target);
   std::map<std::string, std::string> after;
@@ -75,7 +95,6 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
     if (!content) return std::move(content).error();
     after[s.archive_path] = sha256_hex(*content);
   }
-  StageResult result;
   if (fs::exists(target, ec) && before == after) {
     result.unchanged = true;
     return result;
@@ -83,12 +102,13 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
   for (const auto& [path, sha] : before) {
     if (!after.count(path)) result.removed.push_back(path);
   }
-  if (fs::exists(target, ec) && existing == ExistingCode::refuse_if_different) {
-    return Error::usage(
-        target.string() + " already exists with different content; use --force to replace it" +
-        (result.removed.empty() ? std::string()
-                                : " (this would remove " + std::to_string(result.removed.size()) +
-                                      " file(s), e.g. " + result.removed.front() + ")"));
+  if (fs::exists(target, ec) && options.existing == ExistingCode::refuse_if_different) {
+    return Error::usage(target.string() + " already exists with different content" +
+                        (result.removed.empty()
+                             ? std::string()
+                             : " (replacing it removes " + std::to_string(result.removed.size()) +
+                                   " file(s), e.g. " + result.removed.front() + ")"))
+        .with_hint("force", "to replace it");
   }
   const fs::path staging = model_dir / ".code.smpack-new";
   const fs::path retired = model_dir / ".code.smpack-old";
@@ -119,6 +139,15 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
   }
   fs::remove_all(retired, ec);
   return result;
+}
+
+std::string stage_json(const std::string& model_dir, const StageResult& result) {
+  nlohmann::ordered_json doc = {{"model_dir", model_dir},
+                                {"unchanged", result.unchanged},
+                                {"written", result.written},
+                                {"removed", result.removed},
+                                {"deploy_call", result.deploy_call}};
+  return doc.dump(2) + "\n";
 }
 
 }  // namespace smpack

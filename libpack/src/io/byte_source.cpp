@@ -122,4 +122,18 @@ Result<void> FileByteSource::read_at(std::uint64_t offset, std::span<std::byte> 
   return file_->read_at(offset, out);
 }
 
+Result<void> stream_all(const ByteSource& source, const ByteSink& sink, const CancelToken* cancel) {
+  std::vector<std::byte> buffer(1 << 20);
+  for (std::uint64_t at = 0; at < source.size();) {
+    if (cancel && cancel->cancelled()) return Error::interrupted();
+    const auto n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), source.size() - at));
+    const auto piece = std::span(buffer).first(n);
+    if (auto r = source.read_at(at, piece); !r) return r;
+    if (auto r = sink(piece); !r) return r;
+    at += n;
+  }
+  return {};
+}
+
 }  // namespace smpack

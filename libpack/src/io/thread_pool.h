@@ -29,6 +29,8 @@ class ThreadPool {
     for (auto& w : workers_) w.join();
   }
 
+  unsigned size() const { return static_cast<unsigned>(workers_.size()); }
+
   template <class F>
   auto submit(F task) -> std::future<decltype(task())> {
     auto packaged = std::make_shared<std::packaged_task<decltype(task())()>>(std::move(task));

@@ -44,7 +44,7 @@ void check_default_model_is_torchscript(LintContext& context, const std::string&
 // exactly one .pt/.pth in the model directory, loaded with torch.jit.load.
 void check_pytorch(LintContext& context) {
   if (context.binding("model_fn")) return;
-  const TreeMember* model_pt = context.tree.find("model.pt");
+  const Member* model_pt = context.tree.find("model.pt");
   auto candidates = root_files_with(context.tree, {".pt", ".pth"});
   if (model_pt && is_regular_file(*model_pt)) candidates = {"model.pt"};
   if (candidates.size() == 1) {
@@ -86,7 +86,7 @@ void check_huggingface(LintContext& context) {
       !context.env("HF_MODEL_ID").empty()) {
     return;
   }
-  if (const TreeMember* index = context.tree.find("model_index.json");
+  if (const Member* index = context.tree.find("model_index.json");
       index && is_regular_file(*index)) {
     return;
   }
@@ -151,11 +151,11 @@ void check_tensorflow_handlers(LintContext& context) {
 }
 
 void check_tensorflow_requirements(LintContext& context) {
-  const TreeMember* requirements = context.tree.find("code/requirements.txt");
+  const Member* requirements = context.tree.find("code/requirements.txt");
   if (!requirements) return;
   const bool has_lib = std::any_of(
       context.tree.members.begin(), context.tree.members.end(),
-      [](const TreeMember& m) { return m.path == "code/lib" || m.path.starts_with("code/lib/"); });
+      [](const Member& m) { return m.path == "code/lib" || m.path.starts_with("code/lib/"); });
   if (!has_lib) return;
   context.report("tensorflow-requirements-ignored", "code/requirements.txt", 0, 0,
                  "code/lib/ exists, so the TF Serving container installs nothing from "

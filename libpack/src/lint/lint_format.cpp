@@ -2,29 +2,12 @@
 #include <nlohmann/json.hpp>
 
 #include "lint/lint_rules.h"
+#include "smpack/escape.h"
 
 namespace smpack {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// Member names come from untrusted archives: control characters must not reach a terminal.
-std::string escape_for_terminal(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f || c == '\\') {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string dump(const Json& doc) {
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
@@ -138,7 +121,7 @@ std::string format_lint_sarif(std::span<const LintReport> reports, std::string_v
   Json results = Json::array();
   Json targets = Json::array();
   for (const auto& report : reports) {
-    const bool directory = report.source == TreeSource::directory;
+    const bool directory = report.source == ArtifactKind::directory;
     for (const auto& f : report.findings) {
       std::size_t index = 0;
       while (index < rules.size() && rules[index].id != f.rule_id) ++index;

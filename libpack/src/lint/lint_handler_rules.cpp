@@ -261,7 +261,7 @@ void check_nested(LintContext& context) {
 
 bool has_root_file(const ModelTree& tree) {
   return std::any_of(tree.members.begin(), tree.members.end(),
-                     [](const TreeMember& m) { return is_regular_file(m) && at_root(m.path); });
+                     [](const Member& m) { return is_regular_file(m) && at_root(m.path); });
 }
 
 void check_model_fn_needed(LintContext& context) {

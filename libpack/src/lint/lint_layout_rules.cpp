@@ -18,10 +18,9 @@ std::string_view first_component(std::string_view path) {
 
 void check_container(LintContext& context) {
   const ModelTree& tree = context.tree;
-  if (tree.source == TreeSource::directory) return;
-  if (tree.container == ContainerKind::gzip) return;
+  if (!tree.archive || tree.archive->container == ContainerKind::gzip) return;
   context.report("layout-not-gzip", "", 0, 0,
-                 "the archive is " + std::string(describe(tree.container)) +
+                 "the archive is " + std::string(describe(tree.archive->container)) +
                      ", not a gzip-compressed tar; SageMaker reads ModelDataUrl as tar.gz and "
                      "fails to extract anything else (rebuild it with tar -czf or smpack build)");
 }
@@ -30,7 +29,7 @@ void check_container(LintContext& context) {
 // "<name>/1/saved_model.pb".
 bool is_tf_serving_folder(const ModelTree& tree, std::string_view top) {
   if (all_digits(top)) return true;
-  return std::any_of(tree.members.begin(), tree.members.end(), [&](const TreeMember& m) {
+  return std::any_of(tree.members.begin(), tree.members.end(), [&](const Member& m) {
     std::string_view p = m.path;
     if (!p.starts_with(top) || p.size() <= top.size() || p[top.size()] != '/') return false;
     p.remove_prefix(top.size() + 1);
@@ -55,7 +54,7 @@ bool check_wrapped(LintContext& context) {
   if (!nested || top == "code" || is_tf_serving_folder(tree, top)) return false;
   const std::string folder(top);
   std::string fix;
-  if (tree.source == TreeSource::directory) {
+  if (tree.source == ArtifactKind::directory) {
     fix = "point smpack at the folder itself (smpack lint " + tree.display_name + "/" + folder +
           "), or move its contents up one level";
   } else {

@@ -36,7 +36,7 @@ const HandlerBinding* LintContext::binding(std::string_view name) const {
   return (found && found->kind != BindingKind::deleted) ? found : nullptr;
 }
 
-bool is_regular_file(const TreeMember& member) {
+bool is_regular_file(const Member& member) {
   return member.type == EntryType::file;
 }
 
@@ -105,7 +105,7 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options) {
   if (options.profile) {
     report.profile = *options.profile;
     report.profile_given = true;
-    report.profile_reason = "given with --profile";
+    report.profile_reason = "given";
   } else {
     auto choice = detect_profile(tree, options);
     report.profile = choice.profile;
@@ -139,13 +139,26 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options) {
   report.unsafe_input =
       std::any_of(report.findings.begin(), report.findings.end(),
                   [](const Finding& f) { return is_unsafe_input_rule(f.rule_id); });
+  report.handler_module = context.module_path;
+  if (context.module) report.handler_scan = std::move(*context.module);
   return report;
+}
+
+Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& options,
+                                 const CancelToken* cancel) {
+  VisitOptions visit = lint_load_options();
+  visit.cancel = cancel;
+  auto tree = artifact.visit(visit);
+  if (tree) return lint_tree(*tree, options);
+  if (tree.error().kind == ErrorKind::bad_input)
+    return unreadable_input_report(artifact.name(), tree.error().message);
+  return std::move(tree).error();
 }
 
 LintReport unreadable_input_report(std::string target, std::string reason) {
   LintReport report;
   report.target = std::move(target);
-  report.source = TreeSource::archive;
+  report.source = ArtifactKind::streamed_archive;
   report.profile_reason = "the archive could not be read";
   report.findings.push_back({"archive-unreadable", Severity::error, "", 0, 0, std::move(reason)});
   report.deploy_ready = false;
@@ -153,8 +166,23 @@ LintReport unreadable_input_report(std::string target, std::string reason) {
   return report;
 }
 
-TreeLoadOptions lint_load_options(bool check_tensor_crcs) {
-  TreeLoadOptions options;
+LintReport lint_gate(const ModelTree& after, const SourceSpec& code) {
+  LintOptions options;
+  if (code.entry_point) options.env["SAGEMAKER_PROGRAM"] = code.entry_point->filename().string();
+  LintReport report = lint_tree(after, options);
+  const bool holds_code = std::any_of(after.members.begin(), after.members.end(),
+                                      [](const Member& m) { return is_code_path(m.path); });
+  if (!holds_code) {
+    std::erase_if(report.findings, [](const Finding& f) {
+      return !f.rule_id.starts_with("archive-") && !f.rule_id.starts_with("weights-");
+    });
+    report.deploy_ready = !report.has_findings_at(Severity::error);
+  }
+  return report;
+}
+
+VisitOptions lint_load_options(bool check_tensor_crcs) {
+  VisitOptions options;
   options.weights.emplace();
   if (!check_tensor_crcs) options.weights->scan.crc_check_bytes = 0;
   return options;

@@ -60,7 +60,7 @@ bool exists_in(const ModelTree& tree, std::string_view path) {
   if (tree.find(path)) return true;
   const std::string prefix = std::string(path) + "/";
   return std::any_of(tree.members.begin(), tree.members.end(),
-                     [&](const TreeMember& m) { return m.path.starts_with(prefix); });
+                     [&](const Member& m) { return m.path.starts_with(prefix); });
 }
 
 bool has_scheme(std::string_view location) {
@@ -169,7 +169,7 @@ class RequirementsLinter {
       return;
     }
     auto resolved = resolve_in_model(directory_of(from), include.path);
-    const TreeMember* member = resolved ? context_.tree.find(*resolved) : nullptr;
+    const Member* member = resolved ? context_.tree.find(*resolved) : nullptr;
     if (!member || !is_regular_file(*member)) {
       context_.report("req-include-missing", from, include.line, 0,
                       "'" + include.path + "' is not in the model" +

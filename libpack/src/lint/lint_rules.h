@@ -64,7 +64,7 @@ void run_weight_rules(LintContext& context);
 const WeightFileReport* weight_report(const ModelTree& tree, std::string_view member);
 
 // Shared facts about member names.
-bool is_regular_file(const TreeMember& member);
+bool is_regular_file(const Member& member);
 bool at_root(std::string_view path);                // no "/" in the normalised path
 std::string_view file_name(std::string_view path);  // after the last "/"
 std::string_view extension_of(

@@ -1,5 +1,7 @@
 #include "smpack/zip_reader.h"
 
+#include "smpack/escape.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -70,16 +72,7 @@ std::string hex(std::uint64_t value) {
 }
 
 std::string quote_name(std::string_view name) {
-  std::string out = "'";
-  for (char c : name) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x" + hex(byte).substr(2);
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
+  return "'" + escape_for_terminal(name) + "'";
 }
 
 std::string ascii_lower(std::string_view text) {

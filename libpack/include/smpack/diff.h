@@ -1,21 +1,14 @@
-// The manifest (members and SHA-256s) of any artifact, and the member-level
-// difference of two: what `digest` and `diff` print.
+// The member-level difference of two artifacts, from their manifests: what `diff`
+// prints. Two smpack archives are compared through their indexes, reading no data.
 #pragma once
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "smpack/artifact.h"
 #include "smpack/manifest.h"
-#include "smpack/read_limits.h"
-#include "smpack/result.h"
 
 namespace smpack {
-
-// A directory is walked and hashed; an smpack archive answers from its index
-// without decompressing; any other archive is streamed once.
-Result<Manifest> manifest_of(const std::filesystem::path& archive_or_dir,
-                             const ReadLimits& limits = {});
 
 struct ModeChange {
   std::string path;
@@ -34,5 +27,12 @@ struct ManifestDiff {
 };
 
 ManifestDiff diff_manifests(const Manifest& before, const Manifest& after);
+
+Result<ManifestDiff> diff_artifacts(const Artifact& before, const Artifact& after,
+                                    const CancelToken* cancel = nullptr);
+
+// {"added": [...], "removed": [...], "content_changed": [...], "mode_changed": [{path,
+// before, after}]} (docs/cli.md).
+std::string diff_json(const ManifestDiff& diff);
 
 }  // namespace smpack

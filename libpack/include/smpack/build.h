@@ -1,0 +1,48 @@
+// `smpack build`: a deterministic model.tar.gz from a model directory, behind the
+// lint gate that stage and add-code pass too.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "smpack/archive_writer.h"
+#include "smpack/lint.h"
+#include "smpack/result.h"
+
+namespace smpack {
+
+struct BuildOptions {
+  WriteOptions write;
+  bool lint = true;  // the lint gate (lint_gate), on the model as it will be archived
+};
+
+struct BuildReport {
+  std::string archive;
+  std::optional<LintReport> refused;  // the lint gate's report when it refused: nothing written
+  Manifest manifest;                  // what was written
+  std::uint64_t tar_bytes = 0;
+  std::uint64_t gzip_members = 0;
+};
+
+// usage for a missing model directory or clashing code; see collect_sources and
+// write_archive for the rest.
+Result<BuildReport> build_archive(const SourceSpec& spec, const std::filesystem::path& output,
+                                  const BuildOptions& options);
+
+// {"archive", "archive_bytes", "archive_sha256", "content_digest", "members", "tar_bytes",
+// "gzip_members"} (docs/cli.md).
+std::string build_json(const BuildReport& report);
+
+// Seconds since the epoch, or a UTC date ("2024-05-01" or "2024-05-01T12:00:00Z");
+// usage otherwise.
+Result<std::int64_t> parse_mtime(std::string_view text);
+
+// The member mtime of a build: `given` when set (parse_mtime), else SOURCE_DATE_EPOCH's
+// value when the caller has one (reproducible-builds.org: a malformed value is a usage
+// error, not a silent default), else kDefaultMtime.
+Result<std::int64_t> resolve_mtime(const std::optional<std::string>& given,
+                                   const std::optional<std::string>& source_date_epoch);
+
+}  // namespace smpack

@@ -1,0 +1,49 @@
+// What `smpack info` says about an artifact, as data: the container facts, the
+// members, the weight files, and the handler scan, profile and deploy verdict taken
+// from the same lint run that `smpack lint` makes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smpack/artifact.h"
+#include "smpack/cancel.h"
+#include "smpack/lint.h"
+#include "smpack/manifest.h"
+#include "smpack/result.h"
+
+namespace smpack {
+
+struct ArtifactDescription {
+  std::string artifact;  // the name it was opened by
+  ArtifactKind kind = ArtifactKind::directory;
+  std::optional<ArchiveFacts> archive;  // archives only
+  std::uint64_t files = 0;
+  std::uint64_t directories = 0;
+  std::uint64_t other_members = 0;  // symlinks, links, devices
+  std::uint64_t data_bytes = 0;     // sum of the files' sizes
+  bool has_code = false;
+  // The content digest (manifest.h); empty for a directory, whose weights are not read whole
+  // (`digest` hashes them).
+  std::string content_digest;
+  std::vector<ManifestEntry> largest;  // the five largest files, largest first
+  std::vector<WeightFileReport> weights;
+  LintReport lint;          // profile, handler module and bindings, findings
+  std::string deploy_call;  // the SDK call that deploys it without a repack
+};
+
+// Reads an smpack archive through its index (no weight data but the files' heads
+// and tails), any other archive in one pass.
+Result<ArtifactDescription> describe_artifact(const Artifact& artifact,
+                                              const CancelToken* cancel = nullptr,
+                                              ProgressSink* progress = nullptr);
+
+// The handler names the profile's container looks up (kHandlerNames, and TF Serving's).
+bool is_handler_name(std::string_view name, Profile profile);
+
+// {"artifact", "kind", "container", ..., "deploy_ready", "deploy_call"} (docs/cli.md).
+std::string describe_json(const ArtifactDescription& description);
+
+}  // namespace smpack

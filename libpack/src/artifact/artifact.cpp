@@ -1,0 +1,504 @@
+#include "smpack/artifact.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "archive/index_codec.h"
+#include "archive/indexed_member.h"
+#include "artifact/directory_walk.h"
+#include "artifact/writer_evidence.h"
+#include "io/file_io.h"
+#include "io/thread_pool.h"
+#include "smpack/archive_reader.h"
+#include "smpack/digest.h"
+
+namespace smpack {
+namespace fs = std::filesystem;
+
+struct Artifact::Impl {
+  std::string name;
+  ArtifactKind kind = ArtifactKind::directory;
+  ReadLimits limits;
+  fs::path directory;                 // directories
+  std::unique_ptr<ByteSource> bytes;  // archives
+  std::optional<ArchiveIndex> index;  // smpack archives
+  // Workers that decode an indexed member's gzip members side by side; made on first use
+  // and kept, so that reading many members does not start threads for each.
+  mutable std::unique_ptr<ThreadPool> pool;
+
+  ThreadPool& workers() const {
+    if (!pool)
+      pool = std::make_unique<ThreadPool>(std::max(1u, std::thread::hardware_concurrency()));
+    return *pool;
+  }
+
+  Result<ModelTree> visit_directory(const VisitOptions& options) const;
+  Result<ModelTree> visit_index(const VisitOptions& options) const;
+  Result<ModelTree> visit_stream(const VisitOptions& options) const;
+  Result<const IndexedEntry*> indexed_file(std::string_view normalized) const;
+  Result<void> stream_streamed(std::string_view wanted, const ByteSink& sink,
+                               const CancelToken* cancel) const;
+};
+
+namespace {
+
+bool cancelled(const CancelToken* cancel) {
+  return cancel && cancel->cancelled();
+}
+
+// The member a caller named, as a normalised path; usage error when the name itself is unsafe.
+Result<std::string> wanted_member(std::string_view member_path) {
+  auto wanted = check_member_path(member_path);
+  if (wanted.problem != PathProblem::none) {
+    return Error::usage("'" + std::string(member_path) +
+                        "': " + std::string(describe(wanted.problem)));
+  }
+  return std::move(wanted.normalized);
+}
+
+Error no_such_member(std::string_view artifact, std::string_view normalized) {
+  return Error::bad_input(std::string(artifact) + ": no file member '" + std::string(normalized) +
+                          "'");
+}
+
+bool keeps(const VisitOptions& options, const Member& member) {
+  return member.type == EntryType::file && options.keep_content &&
+         member.size <= options.max_content_bytes && options.keep_content(member.path, member.size);
+}
+
+// Compares what streaming saw with what the index claims, member by member.
+void check_against_index(const ByteSource& bytes, const ArchiveIndex& index,
+                         const std::vector<GzipMemberInfo>& members, ModelTree& tree) {
+  auto& problems = tree.archive->index_problems;
+  auto problem = [&](std::string text) { problems.push_back(std::move(text)); };
+  const std::size_t content_members = index.members.size();
+  if (members.size() < content_members) {
+    problem("the archive has " + std::to_string(members.size()) +
+            " gzip members, the index lists " + std::to_string(content_members));
+  }
+  for (std::size_t i = 0; i < members.size() && i < content_members; ++i) {
+    const auto& seen = members[i];
+    if (seen.fixed_header != kSmpackMemberHeader) {
+      problem("gzip member " + std::to_string(i) + " at offset " +
+              std::to_string(seen.file_offset) + " does not have smpack's fixed header");
+    }
+    const auto& listed = index.members[i];
+    if (seen.file_offset != listed.file_offset || seen.file_bytes != listed.file_bytes ||
+        seen.decoded_bytes != listed.tar_bytes) {
+      problem("gzip member " + std::to_string(i) + " does not match the index");
+    }
+  }
+  // The index and trailer must be exactly what smpack would write for this index.
+  const std::vector<std::byte> expected = encode_index(index);
+  std::vector<std::byte> stored(bytes.size() - std::min(bytes.size(), index.index_offset));
+  if (stored.size() != expected.size() || !bytes.read_at(index.index_offset, stored) ||
+      stored != expected) {
+    problem("the index members are not byte-for-byte what the index encodes (damaged)");
+  }
+  if (tree.members.size() != index.entries.size()) {
+    problem("the tar stream has " + std::to_string(tree.members.size()) +
+            " members, the index lists " + std::to_string(index.entries.size()));
+  }
+  for (std::size_t i = 0; i < std::min(tree.members.size(), index.entries.size()); ++i) {
+    const auto& listed = index.entries[i];
+    const auto& seen = tree.members[i];
+    if (seen.path != listed.path || seen.size != listed.size || seen.mode != listed.mode ||
+        seen.type != listed.type ||
+        (listed.type == EntryType::file && seen.sha256 != listed.sha256)) {
+      problem("member '" + listed.path + "' does not match the index");
+    }
+  }
+}
+
+// smpack's index members without a readable trailer: the trailer is damaged.
+void check_orphan_index(const std::vector<GzipMemberInfo>& members, ModelTree& tree) {
+  for (const auto& m : members) {
+    if (m.decoded_bytes == 0 && m.fixed_header == kSmpackIndexMemberHeader) {
+      tree.archive->index_problems.push_back(
+          "empty gzip members with smpack index fields at offset " + std::to_string(m.file_offset) +
+          " but no valid index trailer at the end (damaged)");
+      return;
+    }
+  }
+}
+
+// A member of a streamed archive, read into memory for random access.
+class OwnedBytes final : public ByteSource {
+ public:
+  explicit OwnedBytes(std::string data) : data_(std::move(data)), view_(data_) {}
+  std::uint64_t size() const override { return view_.size(); }
+  std::uint64_t held_from(std::uint64_t offset) const override { return view_.held_from(offset); }
+  Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const override {
+    return view_.read_at(offset, out);
+  }
+
+ private:
+  std::string data_;
+  MemoryByteSource view_;
+};
+
+}  // namespace
+
+Result<ModelTree> Artifact::Impl::visit_directory(const VisitOptions& options) const {
+  ModelTree tree;
+  tree.display_name = name;
+  tree.source = ArtifactKind::directory;
+  tree.weights_scanned = options.weights.has_value();
+  auto walked = walk_directory(directory, limits.max_entries, options.cancel);
+  if (!walked) return std::move(walked).error();
+  for (auto& file : *walked) {
+    Member& member = file.member;
+    if (member.type == EntryType::file) {
+      const bool keep = keeps(options, member);
+      if (keep || options.hash_members || options.weights) {
+        auto source = FileByteSource::open(file.disk_path);
+        if (!source) return std::move(source).error();
+        if (keep || options.hash_members) {
+          Hasher sha;
+          std::string kept;
+          auto read = stream_all(
+              *source,
+              [&](std::span<const std::byte> piece) -> Result<void> {
+                sha.update(piece);
+                if (keep) kept.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+                return {};
+              },
+              options.cancel);
+          if (!read) return std::move(read).error();
+          member.sha256 = sha.finish_hex();
+          if (keep) tree.contents[member.path] = std::move(kept);
+        }
+        if (options.weights) {
+          if (auto r =
+                  inventory_weight_file(member.path, *source, options.weights->scan, tree.weights);
+              !r)
+            return std::move(r).error();
+        }
+      }
+    }
+    tree.members.push_back(std::move(member));
+  }
+  return tree;
+}
+
+Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const {
+  ModelTree tree;
+  tree.display_name = name;
+  tree.source = ArtifactKind::smpack_archive;
+  tree.weights_scanned = options.weights.has_value();
+  ArchiveFacts facts;
+  facts.container = ContainerKind::gzip;
+  facts.tar_format = "POSIX ustar/pax";
+  facts.file_bytes = index->file_bytes;
+  facts.tar_bytes = index->members.back().tar_offset + index->members.back().tar_bytes;
+  facts.gzip_members = index->members.size() + index->index_gzip_members;
+  facts.index_version = index->version;
+  identify_writer(facts, "");
+  tree.archive = std::move(facts);
+  for (std::size_t i = 0; i < index->entries.size(); ++i) {
+    if (cancelled(options.cancel)) return Error::interrupted();
+    const IndexedEntry& e = index->entries[i];
+    Member member;
+    member.path = member.stored_path = e.path;
+    if (e.type == EntryType::directory) member.stored_path += '/';  // as the tar header has it
+    member.type = e.type;
+    member.mode = e.mode;
+    member.size = e.size;
+    member.sha256 = e.sha256;
+    member.index_position = i;
+    if (keeps(options, member)) {
+      auto data = read_indexed_entry(*bytes, name, *index, e, workers(), options.max_content_bytes);
+      if (!data) return std::move(data).error();
+      tree.contents[e.path] = std::move(*data);
+    }
+    if (e.type == EntryType::file && options.weights) {
+      IndexedEntryByteSource source(*bytes, name, *index, e);
+      if (auto r = inventory_weight_file(e.path, source, options.weights->scan, tree.weights); !r)
+        return std::move(r).error();
+    }
+    tree.members.push_back(std::move(member));
+  }
+  return tree;
+}
+
+Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options) const {
+  ModelTree tree;
+  tree.display_name = name;
+  tree.source = index ? ArtifactKind::smpack_archive : ArtifactKind::streamed_archive;
+  tree.weights_scanned = options.weights.has_value();
+  auto reader = ArchiveReader::open_source(*bytes, name, limits);
+  if (!reader) return std::move(reader).error();
+  std::vector<GzipMemberInfo> gzip_members;
+  if (options.check_index) {
+    reader->set_gzip_member_observer([&](const GzipMemberInfo& m) { gzip_members.push_back(m); });
+  }
+  // Comparing with the index needs every member's SHA-256.
+  const bool hash_all = options.hash_members || (options.check_index && index);
+  std::vector<std::byte> buffer(1 << 20);
+  Hasher sha;
+  std::optional<StreamedWeightCollector> weights;
+  if (options.weights) weights.emplace(*options.weights);
+  for (;;) {
+    if (cancelled(options.cancel)) return Error::interrupted();
+    auto next = reader->next();
+    if (!next) return std::move(next).error();
+    if (!*next) break;
+    const Entry& entry = **next;
+    Member member;
+    auto path = check_member_path(entry.path, limits.max_name_bytes);
+    member.path = std::move(path.normalized);
+    member.path_problem = path.problem;
+    member.stored_path = entry.path;
+    member.type = entry.type;
+    member.mode = entry.mode;
+    member.size = entry.size;
+    member.link_target = entry.link_target;
+    const bool is_file = member.type == EntryType::file;
+    const bool keep = keeps(options, member);
+    std::string kept;
+    if (is_file && weights) weights->begin(member.path, member.size);
+    // Kept members are hashed always (the tree reports their SHA-256); a member read
+    // only for the weight inventory is hashed only when hashing was asked for.
+    const bool hash = is_file && (hash_all || keep);
+    if (is_file && (hash || (weights && weights->wants_data()))) {
+      for (;;) {
+        if (!hash && !weights->wants_data()) break;  // the rest is skipped by next()
+        auto got = reader->read(buffer);
+        if (!got) return std::move(got).error();
+        if (*got == 0) break;
+        const std::span<const std::byte> piece(buffer.data(), *got);
+        if (hash) sha.update(piece);
+        if (keep) kept.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+        if (weights) weights->feed(piece);
+        if (options.progress) options.progress->update(reader->compressed_bytes(), bytes->size());
+        if (cancelled(options.cancel)) return Error::interrupted();
+      }
+      if (hash) member.sha256 = sha.finish_hex();
+    }
+    if (is_file && weights) {
+      if (auto r = weights->end(); !r) return std::move(r).error();
+    }
+    if (keep) tree.contents[member.path] = std::move(kept);
+    tree.members.push_back(std::move(member));
+  }
+  if (weights) tree.weights = weights->take_reports();
+  ArchiveFacts facts;
+  facts.container = reader->container();
+  facts.tar_format = reader->tar_format();
+  facts.gzip = reader->gzip_header();
+  facts.file_bytes = bytes->size();
+  facts.tar_bytes = reader->uncompressed_bytes();
+  facts.gzip_members = reader->gzip_members();
+  if (index) facts.index_version = index->version;
+  identify_writer(facts, tree.members.empty() ? "" : tree.members.front().stored_path);
+  tree.archive = std::move(facts);
+  if (options.check_index) {
+    if (index) {
+      check_against_index(*bytes, *index, gzip_members, tree);
+    } else {
+      check_orphan_index(gzip_members, tree);
+    }
+  }
+  return tree;
+}
+
+Result<const IndexedEntry*> Artifact::Impl::indexed_file(std::string_view normalized) const {
+  const IndexedEntry* entry = index->find(normalized);
+  if (!entry || entry->type != EntryType::file) return no_such_member(name, normalized);
+  return entry;
+}
+
+Result<void> Artifact::Impl::stream_streamed(std::string_view wanted, const ByteSink& sink,
+                                             const CancelToken* cancel) const {
+  // One pass. A stream cannot look ahead for a later duplicate (extractors keep the
+  // last copy), so a small match is held until the end; a large one goes out as it is
+  // read, and a later copy of it is then an error rather than a second, silent answer.
+  constexpr std::uint64_t kHeldBytes = 8ull << 20;
+  auto reader = ArchiveReader::open_source(*bytes, name, limits);
+  if (!reader) return std::move(reader).error();
+  std::optional<std::string> held;
+  bool sent = false;
+  std::vector<std::byte> buffer(1 << 20);
+  for (;;) {
+    if (cancelled(cancel)) return Error::interrupted();
+    auto next = reader->next();
+    if (!next) return std::move(next).error();
+    if (!*next) break;
+    const Entry& entry = **next;
+    if (entry.type != EntryType::file || check_member_path(entry.path).normalized != wanted)
+      continue;
+    if (sent) {
+      return Error::bad_input(name + ": member '" + std::string(wanted) +
+                              "' appears again after the copy written out; extractors keep the "
+                              "last one: extract the archive to read it");
+    }
+    const bool hold = entry.size <= kHeldBytes;
+    held.reset();
+    std::string data;
+    for (;;) {
+      auto got = reader->read(buffer);
+      if (!got) return std::move(got).error();
+      if (*got == 0) break;
+      const std::span<const std::byte> piece(buffer.data(), *got);
+      if (hold) {
+        data.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+      } else if (auto r = sink(piece); !r) {
+        return r;
+      }
+      if (cancelled(cancel)) return Error::interrupted();
+    }
+    if (hold) {
+      held = std::move(data);
+    } else {
+      sent = true;
+    }
+  }
+  if (held) return sink(std::as_bytes(std::span(*held)));
+  if (!sent) return no_such_member(name, wanted);
+  return {};
+}
+
+Artifact::Artifact(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Artifact::Artifact(Artifact&&) noexcept = default;
+Artifact& Artifact::operator=(Artifact&&) noexcept = default;
+Artifact::~Artifact() = default;
+
+Result<Artifact> Artifact::open(const fs::path& location, const ReadLimits& limits) {
+  std::error_code ec;
+  if (fs::is_directory(location, ec)) {
+    auto impl = std::make_unique<Impl>();
+    impl->name = location.string();
+    impl->kind = ArtifactKind::directory;
+    impl->limits = limits;
+    impl->directory = location;
+    return Artifact(std::move(impl));
+  }
+  auto file = FileByteSource::open(location);
+  if (!file) return std::move(file).error();
+  return open_archive(std::make_unique<FileByteSource>(std::move(*file)), location.string(),
+                      limits);
+}
+
+Result<Artifact> Artifact::open_archive(std::unique_ptr<ByteSource> source, std::string name,
+                                        const ReadLimits& limits) {
+  auto impl = std::make_unique<Impl>();
+  impl->name = std::move(name);
+  impl->limits = limits;
+  impl->bytes = std::move(source);
+  auto index = read_archive_index(*impl->bytes, impl->name);
+  if (!index) return std::move(index).error();
+  impl->index = std::move(*index);
+  impl->kind = impl->index ? ArtifactKind::smpack_archive : ArtifactKind::streamed_archive;
+  return Artifact(std::move(impl));
+}
+
+ArtifactKind Artifact::kind() const {
+  return impl_->kind;
+}
+const std::string& Artifact::name() const {
+  return impl_->name;
+}
+const ReadLimits& Artifact::limits() const {
+  return impl_->limits;
+}
+const ArchiveIndex* Artifact::index() const {
+  return impl_->index ? &*impl_->index : nullptr;
+}
+const ByteSource* Artifact::bytes() const {
+  return impl_->bytes.get();
+}
+
+Result<ModelTree> Artifact::visit(const VisitOptions& options) const {
+  switch (impl_->kind) {
+    case ArtifactKind::directory:
+      return impl_->visit_directory(options);
+    case ArtifactKind::smpack_archive:
+      return options.check_index ? impl_->visit_stream(options) : impl_->visit_index(options);
+    case ArtifactKind::streamed_archive:
+      return impl_->visit_stream(options);
+  }
+  return Error::internal("unknown artifact kind");
+}
+
+Result<void> Artifact::stream_member(std::string_view member_path, const ByteSink& sink,
+                                     const CancelToken* cancel) const {
+  auto wanted = wanted_member(member_path);
+  if (!wanted) return std::move(wanted).error();
+  switch (impl_->kind) {
+    case ArtifactKind::directory: {
+      auto file = FileByteSource::open(impl_->directory / *wanted);
+      if (!file) return std::move(file).error();
+      return stream_all(*file, sink, cancel);
+    }
+    case ArtifactKind::smpack_archive: {
+      auto entry = impl_->indexed_file(*wanted);
+      if (!entry) return std::move(entry).error();
+      return stream_indexed_entry(*impl_->bytes, impl_->name, *impl_->index, **entry,
+                                  impl_->workers(), sink, cancel);
+    }
+    case ArtifactKind::streamed_archive:
+      return impl_->stream_streamed(*wanted, sink, cancel);
+  }
+  return Error::internal("unknown artifact kind");
+}
+
+Result<std::string> Artifact::read_member(std::string_view member_path,
+                                          std::uint64_t max_bytes) const {
+  std::string data;
+  auto streamed = stream_member(member_path, [&](std::span<const std::byte> piece) -> Result<void> {
+    if (data.size() + piece.size() > max_bytes) {
+      return Error::bad_input(impl_->name + ": member '" + std::string(member_path) +
+                              "' is larger than the " + std::to_string(max_bytes) +
+                              " bytes read into memory");
+    }
+    data.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+    return {};
+  });
+  if (!streamed) return std::move(streamed).error();
+  return data;
+}
+
+Result<std::unique_ptr<ByteSource>> Artifact::open_member(std::string_view member_path,
+                                                          std::uint64_t max_bytes) const {
+  auto wanted = wanted_member(member_path);
+  if (!wanted) return std::move(wanted).error();
+  switch (impl_->kind) {
+    case ArtifactKind::directory: {
+      auto file = FileByteSource::open(impl_->directory / *wanted);
+      if (!file) return std::move(file).error();
+      return std::unique_ptr<ByteSource>(std::make_unique<FileByteSource>(std::move(*file)));
+    }
+    case ArtifactKind::smpack_archive: {
+      auto entry = impl_->indexed_file(*wanted);
+      if (!entry) return std::move(entry).error();
+      return std::unique_ptr<ByteSource>(std::make_unique<IndexedEntryByteSource>(
+          *impl_->bytes, impl_->name, *impl_->index, **entry));
+    }
+    case ArtifactKind::streamed_archive: {
+      auto data = read_member(*wanted, max_bytes);
+      if (!data) return std::move(data).error();
+      return std::unique_ptr<ByteSource>(std::make_unique<OwnedBytes>(std::move(*data)));
+    }
+  }
+  return Error::internal("unknown artifact kind");
+}
+
+Result<Manifest> Artifact::manifest(const CancelToken* cancel, ProgressSink* progress) const {
+  if (impl_->index) {
+    Manifest m;
+    m.entries = impl_->index->manifest_entries();
+    m.content_digest = content_digest(m.entries);
+    m.archive_bytes = impl_->index->file_bytes;
+    return m;
+  }
+  VisitOptions options;
+  options.keep_content = nullptr;
+  options.hash_members = true;
+  options.cancel = cancel;
+  options.progress = progress;
+  auto tree = visit(options);
+  if (!tree) return std::move(tree).error();
+  return tree->manifest();
+}
+
+}  // namespace smpack

@@ -1,0 +1,44 @@
+#include "smpack/artifact_digest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "smpack/digest.h"
+
+namespace smpack {
+
+Result<ArtifactDigest> digest_artifact(const Artifact& artifact, std::uint64_t s3_part_size,
+                                       const CancelToken* cancel, ProgressSink* progress) {
+  ArtifactDigest out;
+  out.artifact = artifact.name();
+  if (artifact.kind() == ArtifactKind::directory && s3_part_size) {
+    return Error::usage(artifact.name() + " is a directory; an S3 ETag belongs to an archive");
+  }
+  auto manifest = artifact.manifest(cancel);
+  if (!manifest) return std::move(manifest).error();
+  out.content_digest = manifest->content_digest;
+  if (const ByteSource* bytes = artifact.bytes()) {
+    auto digests = digest_bytes(*bytes, s3_part_size, cancel, progress);
+    if (!digests) return std::move(digests).error();
+    out.archive_bytes = digests->bytes;
+    out.sha256 = digests->sha256;
+    out.s3_part_size = s3_part_size;
+    out.s3_etag = digests->s3_etag;
+  }
+  return out;
+}
+
+std::string digest_json(const ArtifactDigest& digest) {
+  nlohmann::ordered_json doc = {
+      {"archive", digest.artifact},
+      {"archive_bytes", digest.archive_bytes},
+      {"sha256", digest.sha256.empty() ? nlohmann::ordered_json(nullptr)
+                                       : nlohmann::ordered_json(digest.sha256)},
+      {"content_digest", digest.content_digest}};
+  if (digest.s3_part_size) {
+    doc["s3_etag"] = digest.s3_etag;
+    doc["s3_part_size"] = digest.s3_part_size;
+  }
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace smpack

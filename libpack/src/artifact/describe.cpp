@@ -1,0 +1,141 @@
+#include "smpack/describe.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "smpack/archive_writer.h"
+#include "smpack/repack.h"
+
+namespace smpack {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json weights_json(const std::vector<WeightFileReport>& weights) {
+  Json out = Json::array();
+  for (const auto& report : weights) {
+    Json problems = Json::array();
+    for (const auto& problem : report.problems)
+      problems.push_back({{"kind", name_of(problem.kind)}, {"message", problem.message}});
+    out.push_back({{"member", report.member},
+                   {"format", name_of(report.format)},
+                   {"verdict", report.verdict ? Json(name_of(*report.verdict)) : Json(nullptr)},
+                   {"tensors", report.tensors.size()},
+                   {"tensor_bytes", report.tensor_bytes},
+                   {"globals", report.globals},
+                   {"problems", problems},
+                   {"complete", report.complete}});
+  }
+  return out;
+}
+
+Json handlers_json(const LintReport& lint) {
+  Json out = Json::object();
+  for (const auto& [name, binding] : lint.handler_scan.bindings) {
+    if (!is_handler_name(name, lint.profile)) continue;
+    Json h = {{"line", binding.line}, {"file", binding.file}};
+    h["params"] = binding.params ? Json(*binding.params) : Json(nullptr);
+    h["async"] = binding.is_async();
+    if (!binding.note.empty()) h["note"] = binding.note;
+    out[name] = h;
+  }
+  return out;
+}
+
+std::string program_of(const std::string& module) {
+  // "code/inference.py" -> "inference.py"; "code/pkg/__init__.py" -> "pkg".
+  std::string program = module.substr(std::min<std::size_t>(module.size(), 5));
+  if (const auto init = program.find("/__init__.py"); init != std::string::npos)
+    program.resize(init);
+  return program.empty() ? "inference.py" : program;
+}
+
+}  // namespace
+
+bool is_handler_name(std::string_view name, Profile profile) {
+  auto in = [&](const auto& names) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  return in(kHandlerNames) || (profile == Profile::tensorflow && in(kTfServingHandlerNames));
+}
+
+Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const CancelToken* cancel,
+                                              ProgressSink* progress) {
+  // Weight files are listed by structure: the tensor data's CRCs are `verify`'s business.
+  VisitOptions options = lint_load_options(/*check_tensor_crcs=*/false);
+  options.cancel = cancel;
+  options.progress = progress;
+  // A streamed archive is read whole anyway: hash it on the way for the content digest.
+  options.hash_members = artifact.kind() == ArtifactKind::streamed_archive;
+  auto tree = artifact.visit(options);
+  if (!tree) return std::move(tree).error();
+
+  ArtifactDescription d;
+  d.artifact = artifact.name();
+  d.kind = artifact.kind();
+  d.archive = tree->archive;
+  const Manifest manifest = tree->manifest();
+  if (d.kind != ArtifactKind::directory) d.content_digest = manifest.content_digest;
+  for (const auto& m : tree->members) {
+    if (m.type == EntryType::directory) {
+      ++d.directories;
+    } else if (m.type == EntryType::file) {
+      ++d.files;
+      d.data_bytes += m.size;
+    } else {
+      ++d.other_members;
+    }
+    if (is_code_path(m.path)) d.has_code = true;
+  }
+  for (const auto& e : manifest.entries) {
+    if (e.type == EntryType::file) d.largest.push_back(e);
+  }
+  std::stable_sort(d.largest.begin(), d.largest.end(),
+                   [](const ManifestEntry& a, const ManifestEntry& b) { return a.size > b.size; });
+  if (d.largest.size() > 5) d.largest.resize(5);
+  d.weights = tree->weights;
+  d.lint = lint_tree(*tree, LintOptions{});
+  d.deploy_call =
+      no_repack_deploy_call(framework_for(d.lint.profile), program_of(d.lint.handler_module));
+  return d;
+}
+
+std::string describe_json(const ArtifactDescription& d) {
+  Json largest = Json::array();
+  for (const auto& e : d.largest)
+    largest.push_back({{"path", e.path}, {"size", e.size}, {"sha256", e.sha256}});
+  const ArchiveFacts none;
+  const ArchiveFacts& facts = d.archive ? *d.archive : none;
+  Json doc = {{"archive", d.artifact},
+              {"kind", name_of(d.kind)},
+              {"container", d.archive ? Json(name_of(facts.container)) : Json("directory")},
+              {"writer", d.archive ? Json(facts.writer) : Json("a model directory")},
+              {"writer_evidence", facts.writer_evidence},
+              {"tar_format", facts.tar_format},
+              {"gzip_file_name", facts.gzip.file_name},
+              {"archive_bytes", facts.file_bytes},
+              {"tar_bytes", facts.tar_bytes},
+              {"gzip_members", facts.gzip_members},
+              {"smpack_index", facts.index_version.has_value()},
+              {"members", d.files + d.directories + d.other_members},
+              {"files", d.files},
+              {"directories", d.directories},
+              {"other_members", d.other_members},
+              {"data_bytes", d.data_bytes},
+              {"has_code", d.has_code},
+              {"content_digest", d.content_digest.empty() ? Json(nullptr) : Json(d.content_digest)},
+              {"largest", largest},
+              {"weights", weights_json(d.weights)},
+              {"profile", name_of(d.lint.profile)},
+              {"profile_reason", d.lint.profile_reason},
+              {"module", d.lint.handler_module},
+              {"handlers", handlers_json(d.lint)},
+              {"lint_errors",
+               std::count_if(d.lint.findings.begin(), d.lint.findings.end(),
+                             [](const Finding& f) { return f.severity == Severity::error; })},
+              {"deploy_ready", d.lint.deploy_ready},
+              {"deploy_call", d.deploy_call}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace smpack

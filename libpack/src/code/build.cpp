@@ -1,0 +1,81 @@
+#include "smpack/build.h"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "smpack/artifact.h"
+#include "smpack/stage.h"
+
+namespace smpack {
+namespace fs = std::filesystem;
+
+Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output,
+                                  const BuildOptions& options) {
+  auto sources = collect_sources(spec);
+  if (!sources) return std::move(sources).error();
+  BuildReport report;
+  report.archive = output.string();
+  if (options.lint) {
+    auto artifact = Artifact::open(spec.model_dir);
+    if (!artifact) return std::move(artifact).error();
+    VisitOptions visit = lint_load_options(/*check_tensor_crcs=*/false);
+    visit.cancel = options.write.cancel;
+    auto before = artifact->visit(visit);
+    if (!before) return std::move(before).error();
+    auto after = with_code(std::move(*before), spec);
+    if (!after) return std::move(after).error();
+    LintReport gate = lint_gate(*after, spec);
+    if (!gate.deploy_ready) {
+      report.refused = std::move(gate);
+      return report;
+    }
+  }
+  auto written = write_archive(*sources, output, options.write);
+  if (!written) return std::move(written).error();
+  report.manifest = std::move(written->manifest);
+  report.tar_bytes = written->tar_bytes;
+  report.gzip_members = written->gzip_members;
+  return report;
+}
+
+std::string build_json(const BuildReport& report) {
+  nlohmann::ordered_json doc = {{"archive", report.archive},
+                                {"archive_bytes", report.manifest.archive_bytes},
+                                {"archive_sha256", report.manifest.archive_sha256},
+                                {"content_digest", report.manifest.content_digest},
+                                {"members", report.manifest.entries.size()},
+                                {"tar_bytes", report.tar_bytes},
+                                {"gzip_members", report.gzip_members}};
+  return doc.dump(2) + "\n";
+}
+
+Result<std::int64_t> parse_mtime(std::string_view text) {
+  const std::string owned(text);
+  char* end = nullptr;
+  const long long seconds = std::strtoll(owned.c_str(), &end, 10);
+  if (!owned.empty() && *end == '\0' && seconds >= 0) return static_cast<std::int64_t>(seconds);
+  std::tm tm{};
+  const char* rest = strptime(owned.c_str(), "%Y-%m-%d", &tm);
+  if (rest && *rest == 'T') rest = strptime(rest + 1, "%H:%M:%S", &tm);
+  if (rest && *rest == 'Z') ++rest;
+  if (!rest || *rest != '\0') {
+    return Error::usage("'" + owned +
+                        "' is neither seconds since the epoch nor a UTC date like "
+                        "2024-05-01T00:00:00Z");
+  }
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+Result<std::int64_t> resolve_mtime(const std::optional<std::string>& given,
+                                   const std::optional<std::string>& source_date_epoch) {
+  if (given) return parse_mtime(*given);
+  if (!source_date_epoch || source_date_epoch->empty()) return kDefaultMtime;
+  const std::string& raw = *source_date_epoch;
+  if (raw.find_first_not_of("0123456789") != std::string::npos || raw.size() > 18) {
+    return Error::usage("SOURCE_DATE_EPOCH='" + raw +
+                        "' is not a number of seconds since the epoch");
+  }
+  return static_cast<std::int64_t>(std::stoll(raw));
+}
+
+}  // namespace smpack
