@@ -20,6 +20,7 @@
 #include "smpack/diff.h"
 #include "smpack/extract.h"
 #include "smpack/lint.h"
+#include "smpack/repack.h"
 #include "smpack/stage.h"
 #include "smpack/templates.h"
 #include "smpack/verify.h"
@@ -314,14 +315,35 @@ py::dict verify(const std::filesystem::path& path,
 
 // ---- init ----------------------------------------------------------------------------
 
-std::vector<std::filesystem::path> init(const std::filesystem::path& directory,
-                                        const std::string& profile_name, const std::string& variant,
-                                        bool force) {
+py::dict init(const std::filesystem::path& directory, const std::string& profile_name,
+              const std::string& variant, bool force) {
   auto profile = parse_profile(profile_name);
   if (!profile) raise(Error::usage("profile: unknown profile '" + profile_name + "'"));
   const CodeTemplate* code_template = value_or_raise(find_code_template(*profile, variant));
-  return value_or_raise(write_code_template(*code_template, directory,
-                                            force ? Overwrite::replace : Overwrite::refuse));
+  auto written = value_or_raise(write_code_template(
+      *code_template, directory, force ? Overwrite::replace : Overwrite::refuse));
+  return json_to_dict(init_json(*code_template, written));
+}
+
+// ---- repack-check --------------------------------------------------------------------
+
+py::dict repack_check(const std::filesystem::path& path, const std::string& framework,
+                      const std::string& framework_version, const std::string& entry_point,
+                      const std::string& source_dir, const std::vector<std::string>& dependencies,
+                      bool network_isolation) {
+  RepackQuery query;
+  query.framework = value_or_raise(parse_framework(framework));
+  query.framework_version = framework_version;
+  query.entry_point = entry_point;
+  query.source_dir = source_dir;
+  query.dependencies = dependencies;
+  query.network_isolation = network_isolation;
+  value_or_raise(predict_repack(query, nullptr));  // a malformed version, before any I/O
+  const Artifact artifact = open_artifact(path);
+  VisitOptions options;
+  options.keep_content = nullptr;
+  const ModelTree tree = value_or_raise(artifact.visit(options));
+  return json_to_dict(repack_json(path.string(), query, value_or_raise(predict_repack(query, &tree))));
 }
 
 py::list templates() {
@@ -450,6 +472,11 @@ PYBIND11_MODULE(smpack, module) {
   module.def("init", &init, arg("directory"), py::kw_only(), arg("profile"), arg("variant") = "",
              arg("force") = false,
              "Write the profile's inference.py and requirements.txt into directory (same as "
-             "`smpack init`). Returns the paths written.");
+             "`smpack init`). Returns {\"template\", \"files\"}.");
+  module.def("repack_check", &repack_check, arg("archive"), py::kw_only(),
+             arg("framework") = "pytorch", arg("framework_version") = "", arg("entry_point") = "",
+             arg("source_dir") = "", arg("dependencies") = std::vector<std::string>{},
+             arg("network_isolation") = false,
+             "Whether the SDK's deploy call would repack the archive, as `smpack repack-check`.");
   module.def("templates", &templates, "The templates init() can write (a list of dicts).");
 }

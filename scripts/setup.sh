@@ -19,6 +19,8 @@ debian_packages=(
   pybind11-dev python3-dev
   # interoperability oracles and benchmark competitors
   python3 python3-venv tar gzip libarchive-tools pigz isal time
+  # counting the opens and reads of a command (tests/cli/test_open_once.py)
+  strace
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # formatting

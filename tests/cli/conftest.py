@@ -13,6 +13,7 @@ import io
 import os
 import subprocess
 import tarfile
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,3 +215,25 @@ def hostile_member_cases(outside: Path) -> dict[str, tuple[list[TarEntry], str, 
 def _smpack_binary_exists():
     if not smpack_bin().is_file():
         pytest.exit(f"smpack binary not found at {smpack_bin()} (set SMPACK_BIN)", returncode=2)
+
+
+# ---- the Python module ------------------------------------------------------------------
+
+BUILD_DIR = Path(os.environ.get("SMPACK_BUILD_DIR", SOURCE_DIR / "build"))
+# The module is built against Debian's Python (python3-dev), with Debian's torch beside it.
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def python_module_dir() -> Path:
+    directory = BUILD_DIR / "python"
+    if not list(directory.glob("smpack*.so")):
+        pytest.skip("the Python module is not built (SMPACK_PYTHON=OFF or no pybind11)")
+    return directory
+
+
+def run_python(script: str, cwd: Path, module_dir: Path | None = None,
+               interpreter: str = SYSTEM_PYTHON) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(module_dir or python_module_dir()))
+    env.pop("SOURCE_DATE_EPOCH", None)
+    return subprocess.run([interpreter, "-c", textwrap.dedent(script)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)

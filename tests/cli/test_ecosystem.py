@@ -19,10 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SOURCE_DIR, run_smpack, smpack_bin
+from conftest import BUILD_DIR, SOURCE_DIR, SYSTEM_PYTHON, python_module_dir, run_python, run_smpack, smpack_bin
 
-BUILD_DIR = Path(os.environ.get("SMPACK_BUILD_DIR", SOURCE_DIR / "build"))
-SYSTEM_PYTHON = "/usr/bin/python3"
 TEMPLATES_DIR = SOURCE_DIR / "templates"
 
 # Each template, the profile and variant that select it, and the files its model needs
@@ -124,7 +122,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path):
     (code / "inference.py").write_text("# mine\n")
     done = run_smpack("init", "--profile", "sklearn", code)
     assert done.returncode == 2
-    assert f"{code / 'inference.py'}: already exists (--force replaces it)" in done.stderr
+    assert f"{code / 'inference.py'}: already exists; use --force to replace it" in done.stderr
     assert (code / "inference.py").read_text() == "# mine\n"
     assert not (code / "requirements.txt").exists()
 
@@ -413,21 +411,6 @@ def test_bash_completion_passes_shellcheck(generated_docs):
 # ---- the Python module, with the system python3 ------------------------------------------
 
 
-def python_module_dir() -> Path:
-    directory = BUILD_DIR / "python"
-    if not list(directory.glob("smpack*.so")):
-        pytest.skip("the Python module is not built (SMPACK_PYTHON=OFF or no pybind11)")
-    return directory
-
-
-def run_python(script: str, cwd: Path, module_dir: Path | None = None,
-               interpreter: str = SYSTEM_PYTHON) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(module_dir or python_module_dir()))
-    env.pop("SOURCE_DATE_EPOCH", None)
-    return subprocess.run([interpreter, "-c", textwrap.dedent(script)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=300)
-
-
 def test_python_module_builds_lints_and_reads_findings(tmp_path):
     make_model(tmp_path / "model", "pytorch-torchscript")
     done = run_python("""
@@ -500,7 +483,7 @@ def test_python_info_and_verify(tmp_path):
 @pytest.mark.parametrize(
     "call, cli_args, exception",
     [
-        ('smpack.build("missing", "x.tar.gz")', ["build", "missing", "-o", "x.tar.gz"], "UsageError"),
+        ('smpack.build("missing", "x.tar.gz")', ["build", "missing", "-o", "x.tar.gz"], "IoError"),
         ('smpack.info("not-an-archive")', ["info", "not-an-archive"], "BadInputError"),
         ('smpack.lint("model", disable=["handler-arty"])',
          ["lint", "model", "--disable", "handler-arty"], "UsageError"),
@@ -534,11 +517,11 @@ def test_python_init_and_templates(tmp_path):
         except smpack.UsageError as e:
             print("refused:", e)
         print(names)
-        print([str(p) for p in written])
+        print(written["files"])
         """, tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "refused: code/inference.py: already exists"
+    assert lines[0] == "refused: code/inference.py: already exists; use force= to replace it"
     assert sorted(eval(lines[1])) == sorted(TEMPLATE_MODELS)
     assert eval(lines[2]) == ["code/inference.py", "code/requirements.txt"]
     assert (tmp_path / "code/inference.py").read_bytes() == (

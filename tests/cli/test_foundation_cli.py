@@ -210,7 +210,7 @@ def test_build_json_describes_the_archive(built, tmp_path):
     assert doc["content_digest"] == built.digest
     assert doc["members"] == len(built.entries)
     # Content members only: the index members and the trailer hold no tar bytes.
-    assert doc["gzip_members"] == len(read_index(data)[0]["members"])
+    assert doc["gzip_members"] == count_gzip_members(data)
     assert doc["tar_bytes"] == len(gzip.decompress(data))
 
 
@@ -298,7 +298,7 @@ def test_build_usage_errors_exit_2_and_write_nothing(built, tmp_path):
         assert mentioned in result.stderr and result.stdout == ""
     assert run_smpack("build", built.src).returncode == EXIT_USAGE  # no -o
     missing = run_smpack("build", tmp_path / "no-such-dir", "-o", out)
-    assert missing.returncode == EXIT_USAGE
+    assert missing.returncode == EXIT_BAD_INPUT  # a missing input is exit 3 in every command
     assert f"{tmp_path}/no-such-dir" in missing.stderr
     assert not out.exists()
 

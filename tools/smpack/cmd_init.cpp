@@ -53,15 +53,9 @@ Result<int> run_init(const InitArgs& args, Context& context) {
 
   auto written = write_code_template(**code_template, args.dir,
                                      args.force ? Overwrite::replace : Overwrite::refuse);
-  if (!written) {
-    Error error = std::move(written).error();
-    if (error.kind == ErrorKind::usage) error.message += " (--force replaces it)";
-    return error;
-  }
+  if (!written) return std::move(written).error();
   if (args.format.json()) {
-    nlohmann::ordered_json files = nlohmann::ordered_json::array();
-    for (const auto& path : *written) files.push_back(path.string());
-    print_json({{"template", (*code_template)->name}, {"files", files}});
+    std::cout << init_json(**code_template, *written);
   } else {
     for (const auto& path : *written) std::cout << escape_for_terminal(path.string()) << "\n";
   }

@@ -21,17 +21,15 @@ struct RepackCheckArgs {
 Result<int> run_repack_check(const RepackCheckArgs& args) {
   RepackQuery query;
   auto framework = parse_framework(args.framework);
-  if (!framework) {
-    return Error::usage(
-        "--framework: '" + args.framework +
-        "' is not one of pytorch, huggingface, tensorflow, mxnet, sklearn, xgboost, model");
-  }
+  if (!framework) return std::move(framework).error().with_context("--framework");
   query.framework = *framework;
   query.framework_version = args.framework_version;
   query.entry_point = args.entry_point;
   query.source_dir = args.source_dir;
   query.dependencies = args.dependencies;
   query.network_isolation = args.network_isolation;
+  // A malformed version is a usage error before any I/O.
+  if (auto valid = predict_repack(query, nullptr); !valid) return std::move(valid).error();
   auto artifact = Artifact::open(args.archive);
   if (!artifact) return std::move(artifact).error();
   VisitOptions options;
@@ -41,12 +39,7 @@ Result<int> run_repack_check(const RepackCheckArgs& args) {
   auto prediction = predict_repack(query, &*tree);
   if (!prediction) return std::move(prediction).error();
   if (args.format.json()) {
-    print_json({{"archive", args.archive},
-                {"framework_class", python_class_of(query.framework)},
-                {"repacks", prediction->repacks},
-                {"rule", prediction->rule},
-                {"effects", prediction->effects},
-                {"avoid", prediction->avoid}});
+    std::cout << repack_json(args.archive, query, *prediction);
   } else {
     std::cout << (prediction->repacks ? "REPACK: " : "no repack: ") << prediction->rule << "\n";
     for (const auto& e : prediction->effects) std::cout << "  - " << e << "\n";

@@ -25,7 +25,8 @@ enum class FrameworkClass {
   generic_model
 };
 
-std::optional<FrameworkClass> parse_framework(std::string_view name);  // "pytorch", "model", ...
+// "pytorch", "model", ...; usage naming the known ones otherwise.
+Result<FrameworkClass> parse_framework(std::string_view name);
 std::string_view name_of(FrameworkClass framework);
 std::string_view python_class_of(FrameworkClass framework);  // "PyTorchModel", ...
 // The SDK class that deploys a model served by `profile`'s container.
@@ -50,6 +51,11 @@ struct RepackPrediction {
 
 // usage for a malformed framework_version. `archive` may be null (no effects listed).
 Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTree* archive);
+
+// {"archive", "framework_class", "repacks", "rule", "effects", "avoid"}: what
+// `repack-check --json` prints.
+std::string repack_json(const std::string& archive, const RepackQuery& query,
+                        const RepackPrediction& prediction);
 
 // The deploy call that needs no repack for an archive that already holds code/,
 // for each framework class (Python source, one snippet per class).

@@ -44,4 +44,8 @@ Result<std::vector<std::filesystem::path>> write_code_template(const CodeTemplat
                                                                const std::filesystem::path& dir,
                                                                Overwrite overwrite);
 
+// {"template", "files"}: what `init --json` prints after writing.
+std::string init_json(const CodeTemplate& code_template,
+                      const std::vector<std::filesystem::path>& written);
+
 }  // namespace smpack

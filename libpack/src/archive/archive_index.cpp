@@ -173,11 +173,12 @@ const IndexedEntry* ArchiveIndex::find(std::string_view path) const {
   return nullptr;
 }
 
-std::vector<std::byte> encode_index(const ArchiveIndex& index) {
+EncodedIndex encode_index(const ArchiveIndex& index) {
   std::string json = index_json(index);
   auto json_bytes = std::as_bytes(std::span(json));
   std::vector<std::byte> out;
-  for (std::size_t at = 0; at < json_bytes.size(); at += kMaxExtraPayload) {
+  std::uint32_t members = 1;  // the trailer
+  for (std::size_t at = 0; at < json_bytes.size(); at += kMaxExtraPayload, ++members) {
     append_empty_member_with_extra(
         "SI", json_bytes.subspan(at, std::min(kMaxExtraPayload, json_bytes.size() - at)), out);
   }
@@ -189,7 +190,7 @@ std::vector<std::byte> encode_index(const ArchiveIndex& index) {
   put_le(trailer.data() + 24, out.size(), 8);
   put_le(trailer.data() + 32, json.size(), 8);
   append_empty_member_with_extra("SX", trailer, out);
-  return out;
+  return {std::move(out), members};
 }
 
 Result<std::optional<ArchiveIndex>> read_archive_index(const ByteSource& file,

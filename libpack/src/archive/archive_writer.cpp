@@ -36,7 +36,7 @@ Result<WriteResult> write_archive(const std::vector<SourceFile>& sources,
   result.manifest.archive_sha256 = archive_sha.finish_hex();
   result.manifest.archive_bytes = appender.file_offset();
   result.tar_bytes = index.members.back().tar_offset + index.members.back().tar_bytes;
-  result.gzip_members = index.members.size();
+  result.gzip_members = index.members.size() + index.index_gzip_members;
   return result;
 }
 

@@ -23,7 +23,12 @@ inline constexpr std::array<std::uint8_t, 10> kSmpackMemberHeader = {0x1f, 0x8b,
 inline constexpr std::array<std::uint8_t, 10> kSmpackIndexMemberHeader = {0x1f, 0x8b, 8, 4, 0,
                                                                           0,    0,    0, 0, 255};
 
+struct EncodedIndex {
+  std::vector<std::byte> bytes;   // the index members and the trailer member
+  std::uint32_t gzip_members = 0;  // how many gzip members those are
+};
+
 // The index and trailer members for `index`, whose index_offset must be set.
-std::vector<std::byte> encode_index(const ArchiveIndex& index);
+EncodedIndex encode_index(const ArchiveIndex& index);
 
 }  // namespace smpack

@@ -177,8 +177,9 @@ Result<void> MemberAppender::finish() {
   if (auto r = emit(std::move(member), end_of_archive.size()); !r) return r;
   index_.index_offset = file_offset_;
   auto tail = encode_index(index_);
-  if (auto r = write_(tail); !r) return r;
-  file_offset_ += tail.size();
+  if (auto r = write_(tail.bytes); !r) return r;
+  file_offset_ += tail.bytes.size();
+  index_.index_gzip_members = tail.gzip_members;
   index_.file_bytes = file_offset_;
   return {};
 }

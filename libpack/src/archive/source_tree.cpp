@@ -75,9 +75,10 @@ Result<void> walk(const fs::path& dir, const std::string& prefix, SymlinkPolicy 
 Result<void> require(const fs::path& path, fs::file_type type, std::string_view what) {
   std::error_code ec;
   auto status = fs::status(path, ec);
-  if (ec || status.type() != type) {
-    return Error::usage(path.string() + ": " + (ec ? ec.message() : "not a " + std::string(what)));
-  }
+  // A missing input is an I/O error (exit 3 in the CLI); a file where a folder belongs is a
+  // usage mistake.
+  if (ec) return Error::io(path.string() + ": " + ec.message());
+  if (status.type() != type) return Error::usage(path.string() + ": not a " + std::string(what));
   return {};
 }
 

@@ -89,7 +89,7 @@ void check_against_index(const ByteSource& bytes, const ArchiveIndex& index,
     }
   }
   // The index and trailer must be exactly what smpack would write for this index.
-  const std::vector<std::byte> expected = encode_index(index);
+  const std::vector<std::byte> expected = encode_index(index).bytes;
   std::vector<std::byte> stored(bytes.size() - std::min(bytes.size(), index.index_offset));
   if (stored.size() != expected.size() || !bytes.read_at(index.index_offset, stored) ||
       stored != expected) {

@@ -1,5 +1,7 @@
 #include "smpack/repack.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <set>
 
@@ -60,11 +62,13 @@ std::string human(std::uint64_t bytes) {
 
 }  // namespace
 
-std::optional<FrameworkClass> parse_framework(std::string_view name) {
+Result<FrameworkClass> parse_framework(std::string_view name) {
+  std::string known;
   for (const auto& f : kFrameworks) {
     if (f.name == name) return f.framework;
+    known += (known.empty() ? "" : ", ") + std::string(f.name);
   }
-  return std::nullopt;
+  return Error::usage("framework '" + std::string(name) + "' is not one of " + known);
 }
 
 std::string_view name_of(FrameworkClass framework) {
@@ -218,6 +222,17 @@ FrameworkClass framework_for(Profile profile) {
       break;
   }
   return FrameworkClass::generic_model;
+}
+
+std::string repack_json(const std::string& archive, const RepackQuery& query,
+                        const RepackPrediction& prediction) {
+  nlohmann::ordered_json doc = {{"archive", archive},
+                                {"framework_class", python_class_of(query.framework)},
+                                {"repacks", prediction.repacks},
+                                {"rule", prediction.rule},
+                                {"effects", prediction.effects},
+                                {"avoid", prediction.avoid}};
+  return doc.dump(2) + "\n";
 }
 
 }  // namespace smpack

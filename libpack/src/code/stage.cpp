@@ -63,6 +63,7 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
   if (!code.has_code())
     return Error::usage("no code given").with_hint("code", "to name the code folder");
   std::error_code ec;
+  if (!fs::exists(model_dir, ec)) return Error::io(model_dir.string() + ": no such directory");
   if (!fs::is_directory(model_dir, ec))
     return Error::usage(model_dir.string() + ": not a directory");
   auto sources = collect_code_sources(code);

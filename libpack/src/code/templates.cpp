@@ -1,5 +1,7 @@
 #include "smpack/templates.h"
 
+#include <nlohmann/json.hpp>
+
 #include <system_error>
 
 #include "code/embedded_templates.h"
@@ -97,7 +99,7 @@ Result<std::vector<std::filesystem::path>> write_code_template(const CodeTemplat
     auto target = dir / std::string(file.name);
     std::error_code error;
     if (overwrite == Overwrite::refuse && std::filesystem::exists(target, error)) {
-      return Error::usage(target.string() + ": already exists");
+      return Error::usage(target.string() + ": already exists").with_hint("force", "to replace it");
     }
     targets.push_back(std::move(target));
   }
@@ -116,6 +118,14 @@ Result<std::vector<std::filesystem::path>> write_code_template(const CodeTemplat
     if (auto committed = output->commit(); !committed) return std::move(committed).error();
   }
   return targets;
+}
+
+std::string init_json(const CodeTemplate& code_template,
+                      const std::vector<std::filesystem::path>& written) {
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  for (const auto& path : written) files.push_back(path.string());
+  nlohmann::ordered_json doc = {{"template", code_template.name}, {"files", files}};
+  return doc.dump(2) + "\n";
 }
 
 }  // namespace smpack
