@@ -9,4 +9,4 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMPACK_S
 cmake --build "$build_dir" -j "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" -E 'ecosystem|harness'
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" -LE 'python|torch'

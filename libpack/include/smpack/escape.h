@@ -10,8 +10,8 @@
 
 namespace smpack {
 
-// Control characters (C0, DEL), backslashes and bytes that are not valid UTF-8 become
-// \xNN; valid UTF-8 is kept as it is.
+// Control characters (C0, DEL, C1), backslashes and bytes that are not valid UTF-8
+// become \xNN, byte by byte; other valid UTF-8 is kept as it is.
 std::string escape_for_terminal(std::string_view text);
 
 }  // namespace smpack

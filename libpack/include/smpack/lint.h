@@ -16,7 +16,6 @@
 #include <string_view>
 #include <vector>
 
-#include "smpack/archive_writer.h"
 #include "smpack/artifact.h"
 #include "smpack/handler_scan.h"
 #include "smpack/model_tree.h"
@@ -100,14 +99,6 @@ Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& op
 // The report for an archive that could not be read at all (`reason` from the reader,
 // naming the member): one archive-unreadable finding, unsafe_input set.
 LintReport unreadable_input_report(std::string target, std::string reason);
-
-// The gate that build, stage and add-code pass before they write, run on the model as
-// it will be (`after`), with the endpoint's SAGEMAKER_PROGRAM set to the entry point's
-// name when `code` names one. Without code/ (weights first, code added later) only the
-// archive and weight rules apply: a weights-only archive is a legitimate step, a
-// dangerous pickle never is. The write is refused when the report has error-level
-// findings (LintReport::deploy_ready is false).
-LintReport lint_gate(const ModelTree& after, const SourceSpec& code);
 
 // What lint reads of a model: the default small files and every weight file.
 // Without tensor CRCs only the structure and code of weight files is checked (pickles,

@@ -25,10 +25,6 @@ struct StageResult {
   std::string deploy_call;            // the SDK call that deploys the model without a repack
 };
 
-// `tree` with its code/ replaced by the code of `code` (members and contents), for
-// linting a model as it will be before anything is written.
-Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code);
-
 struct StageOptions {
   ExistingCode existing = ExistingCode::refuse_if_different;
   bool lint = true;  // the lint gate (lint_gate)

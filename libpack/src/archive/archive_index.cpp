@@ -14,6 +14,7 @@
 #include "archive/indexed_member.h"
 #include "io/file_io.h"
 #include "smpack/digest.h"
+#include "util/le_bytes.h"
 
 namespace smpack {
 namespace {
@@ -23,15 +24,6 @@ constexpr std::size_t kTrailerPayload = 40;
 constexpr std::size_t kEmptyMemberOverhead =
     10 + 2 + 4 + 2 + 8;  // header, XLEN, subfield, block, trailer
 constexpr std::uint64_t kMaxIndexJson = 256ull << 20;
-
-void put_le(std::byte* at, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) at[i] = static_cast<std::byte>((v >> (8 * i)) & 0xff);
-}
-std::uint64_t get_le(const std::byte* at, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = bytes; i-- > 0;) v = v << 8 | static_cast<std::uint8_t>(at[i]);
-  return v;
-}
 
 std::string index_json(const ArchiveIndex& index) {
   nlohmann::json doc;
@@ -143,18 +135,19 @@ std::optional<std::span<const std::byte>> take_extra_member(std::span<const std:
   if (bytes.size() < kEmptyMemberOverhead) return std::nullopt;
   const auto* b = reinterpret_cast<const std::uint8_t*>(bytes.data());
   if (b[0] != 0x1f || b[1] != 0x8b || b[2] != 8 || b[3] != 0x04) return std::nullopt;
-  std::size_t xlen = get_le(bytes.data() + 10, 2);
+  std::size_t xlen = load_le(bytes.subspan(10), 2);
   if (xlen < 4 || bytes.size() < 12 + xlen + 10) return std::nullopt;
   if (b[12] != static_cast<std::uint8_t>(id[0]) || b[13] != static_cast<std::uint8_t>(id[1]))
     return std::nullopt;
-  std::size_t payload = get_le(bytes.data() + 14, 2);
+  std::size_t payload = load_le(bytes.subspan(14), 2);
   if (payload + 4 != xlen) return std::nullopt;
   const std::uint8_t* tail = b + 12 + xlen;
   static constexpr std::array<std::uint8_t, 10> kEmptyBody = {3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   if (!std::equal(kEmptyBody.begin(), kEmptyBody.end(), tail)) return std::nullopt;
-  auto out = bytes.subspan(16, payload);
+  auto out = strict_subspan(bytes, 16, payload);
+  if (!out) return std::nullopt;
   bytes = bytes.subspan(12 + xlen + 10);
-  return out;
+  return *out;
 }
 
 }  // namespace
@@ -184,11 +177,11 @@ EncodedIndex encode_index(const ArchiveIndex& index) {
   }
   std::array<std::byte, kTrailerPayload> trailer{};
   std::memcpy(trailer.data(), kMagic, 8);
-  put_le(trailer.data() + 8, index.version, 4);
-  put_le(trailer.data() + 12, crc32_of(json_bytes), 4);
-  put_le(trailer.data() + 16, index.index_offset, 8);
-  put_le(trailer.data() + 24, out.size(), 8);
-  put_le(trailer.data() + 32, json.size(), 8);
+  store_le(trailer.data() + 8, index.version, 4);
+  store_le(trailer.data() + 12, crc32_of(json_bytes), 4);
+  store_le(trailer.data() + 16, index.index_offset, 8);
+  store_le(trailer.data() + 24, out.size(), 8);
+  store_le(trailer.data() + 32, json.size(), 8);
   append_empty_member_with_extra("SX", trailer, out);
   return {std::move(out), members};
 }
@@ -208,12 +201,13 @@ Result<std::optional<ArchiveIndex>> read_archive_index(const ByteSource& file,
   auto corrupt = [&](const std::string& what) {
     return Error::bad_input(std::string(name) + ": damaged smpack index: " + what);
   };
-  const std::uint64_t index_offset = get_le(trailer->data() + 16, 8);
-  const std::uint64_t index_bytes = get_le(trailer->data() + 24, 8);
-  const std::uint64_t json_bytes = get_le(trailer->data() + 32, 8);
-  const auto json_crc = static_cast<std::uint32_t>(get_le(trailer->data() + 12, 4));
-  if (index_offset > size || index_bytes != size - kTrailerMemberBytes - index_offset ||
-      json_bytes > kMaxIndexJson || json_bytes > index_bytes) {
+  const std::uint64_t index_offset = load_le(trailer->subspan(16), 8);
+  const std::uint64_t index_bytes = load_le(trailer->subspan(24), 8);
+  const std::uint64_t json_bytes = load_le(trailer->subspan(32), 8);
+  const auto json_crc = static_cast<std::uint32_t>(load_le(trailer->subspan(12), 4));
+  const auto index_end = checked_add(index_offset, index_bytes);
+  if (!index_end || *index_end != size - kTrailerMemberBytes || json_bytes > kMaxIndexJson ||
+      json_bytes > index_bytes) {
     return corrupt("the trailer's offsets do not fit the file");
   }
   std::vector<std::byte> region(index_bytes);
@@ -256,11 +250,12 @@ Result<std::vector<std::byte>> decode_indexed_member(const ByteSource& file,
     return Error::bad_input(member + " claims " + std::to_string(span.tar_bytes) +
                             " bytes, more than any smpack archive holds in one member");
   }
-  if (span.file_offset > file.size() || span.file_bytes > file.size() - span.file_offset) {
+  const auto member_end = checked_add(span.file_offset, span.file_bytes);
+  if (!member_end || *member_end > file.size()) {
     return Error::bad_input(member + ": the archive ends inside it");
   }
   std::uint64_t position = span.file_offset;
-  const std::uint64_t end = span.file_offset + span.file_bytes;
+  const std::uint64_t end = *member_end;
   GzipDecoder decoder(
       [&](std::span<std::byte> out) -> Result<std::size_t> {
         auto n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), end - position));

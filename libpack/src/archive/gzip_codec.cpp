@@ -9,19 +9,12 @@
 #include <memory>
 
 #include "archive/index_codec.h"
+#include "util/le_bytes.h"
 
 namespace smpack {
 namespace {
 
 constexpr std::uint8_t kFlagExtra = 0x04;
-
-void put_le32(std::vector<std::byte>& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
-}
-void put_le16(std::vector<std::byte>& out, std::uint32_t v) {
-  out.push_back(static_cast<std::byte>(v & 0xff));
-  out.push_back(static_cast<std::byte>((v >> 8) & 0xff));
-}
 
 void append_stored_blocks(std::span<const std::byte> input, std::vector<std::byte>& out) {
   constexpr std::size_t kMaxStored = 65535;
@@ -29,8 +22,8 @@ void append_stored_blocks(std::span<const std::byte> input, std::vector<std::byt
     std::size_t n = std::min(kMaxStored, input.size());
     bool last = n == input.size();
     out.push_back(static_cast<std::byte>(last ? 1 : 0));  // BFINAL, BTYPE=00
-    put_le16(out, static_cast<std::uint32_t>(n));
-    put_le16(out, static_cast<std::uint32_t>(~n & 0xffff));
+    append_le(out, static_cast<std::uint32_t>(n), 2);
+    append_le(out, static_cast<std::uint32_t>(~n & 0xffff), 2);
     out.insert(out.end(), input.begin(), input.begin() + static_cast<std::ptrdiff_t>(n));
     input = input.subspan(n);
   } while (!input.empty());
@@ -123,8 +116,8 @@ Result<void> append_gzip_member(std::span<const std::byte> input, int level,
   } else if (auto zlib = append_zlib_deflate(input, level, out); !zlib) {
     return zlib;
   }
-  put_le32(out, crc32_of(input));
-  put_le32(out, static_cast<std::uint32_t>(input.size()));
+  append_le(out, crc32_of(input), 4);
+  append_le(out, static_cast<std::uint32_t>(input.size()), 4);
   return {};
 }
 
@@ -133,15 +126,15 @@ void append_empty_member_with_extra(std::string_view id, std::span<const std::by
   std::array<std::uint8_t, 10> header = kSmpackMemberHeader;
   header[3] = kFlagExtra;
   for (auto b : header) out.push_back(static_cast<std::byte>(b));
-  put_le16(out, static_cast<std::uint32_t>(payload.size() + 4));  // XLEN
+  append_le(out, static_cast<std::uint32_t>(payload.size() + 4), 2);  // XLEN
   out.push_back(static_cast<std::byte>(id[0]));
   out.push_back(static_cast<std::byte>(id[1]));
-  put_le16(out, static_cast<std::uint32_t>(payload.size()));
+  append_le(out, static_cast<std::uint32_t>(payload.size()), 2);
   out.insert(out.end(), payload.begin(), payload.end());
   out.push_back(std::byte{0x03});  // a final fixed-Huffman block with no symbols
   out.push_back(std::byte{0x00});
-  put_le32(out, 0);  // CRC-32 of nothing
-  put_le32(out, 0);  // ISIZE
+  append_le(out, 0, 4);  // CRC-32 of nothing
+  append_le(out, 0, 4);  // ISIZE
 }
 
 }  // namespace smpack

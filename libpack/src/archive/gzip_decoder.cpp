@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "util/le_bytes.h"
+
 namespace smpack {
 namespace {
 
@@ -105,8 +107,7 @@ struct GzipDecoder::Impl {
     std::copy_n(h, 10, member_header.begin());
     GzipHeaderInfo info;
     info.present = true;
-    info.mtime = std::uint32_t(h[4]) | std::uint32_t(h[5]) << 8 | std::uint32_t(h[6]) << 16 |
-                 std::uint32_t(h[7]) << 24;
+    info.mtime = static_cast<std::uint32_t>(load_le(std::as_bytes(std::span(h + 4, 4)), 4));
     info.extra_flags = h[8];
     info.os = h[9];
     std::size_t cursor = 10;
@@ -114,8 +115,8 @@ struct GzipDecoder::Impl {
       auto got = fill(cursor + 2);
       if (!got) return std::move(got).error();
       if (*got < cursor + 2) return corrupt("truncated FEXTRA length");
-      std::size_t xlen = std::size_t(static_cast<std::uint8_t>(buffer[begin + cursor])) |
-                         std::size_t(static_cast<std::uint8_t>(buffer[begin + cursor + 1])) << 8;
+      const auto xlen =
+          static_cast<std::size_t>(load_le(std::span(buffer).subspan(begin + cursor), 2));
       cursor += 2;
       got = fill(cursor + xlen);
       if (!got) return std::move(got).error();
@@ -149,13 +150,9 @@ struct GzipDecoder::Impl {
     auto have = fill(8);
     if (!have) return std::move(have).error();
     if (*have < 8) return corrupt("the file ends inside a member trailer (truncated)");
-    const auto* t = reinterpret_cast<const std::uint8_t*>(buffer.data() + begin);
-    auto le32 = [&](int at) {
-      return std::uint32_t(t[at]) | std::uint32_t(t[at + 1]) << 8 | std::uint32_t(t[at + 2]) << 16 |
-             std::uint32_t(t[at + 3]) << 24;
-    };
-    if (le32(0) != member_crc) return corrupt("CRC-32 mismatch");
-    if (le32(4) != member_size) return corrupt("length (ISIZE) mismatch");
+    const auto trailer = std::span<const std::byte>(buffer).subspan(begin, 8);
+    if (load_le(trailer, 4) != member_crc) return corrupt("CRC-32 mismatch");
+    if (load_le(trailer.subspan(4), 4) != member_size) return corrupt("length (ISIZE) mismatch");
     begin += 8;
     if (observer) observer({member_start, offset() - member_start, member_decoded, member_header});
     return {};

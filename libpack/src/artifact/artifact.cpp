@@ -26,6 +26,15 @@ struct Artifact::Impl {
   // and kept, so that reading many members does not start threads for each.
   mutable std::unique_ptr<ThreadPool> pool;
 
+  // The tree a visit fills: named, of this kind, saying whether weights were looked at.
+  ModelTree empty_tree(const VisitOptions& options) const {
+    ModelTree tree;
+    tree.display_name = name;
+    tree.source = kind;
+    tree.weights_scanned = options.weights.has_value();
+    return tree;
+  }
+
   ThreadPool& workers() const {
     if (!pool)
       pool = std::make_unique<ThreadPool>(std::max(1u, std::thread::hardware_concurrency()));
@@ -140,10 +149,7 @@ class OwnedBytes final : public ByteSource {
 }  // namespace
 
 Result<ModelTree> Artifact::Impl::visit_directory(const VisitOptions& options) const {
-  ModelTree tree;
-  tree.display_name = name;
-  tree.source = ArtifactKind::directory;
-  tree.weights_scanned = options.weights.has_value();
+  ModelTree tree = empty_tree(options);
   auto walked = walk_directory(directory, limits.max_entries, options.cancel);
   if (!walked) return std::move(walked).error();
   for (auto& file : *walked) {
@@ -182,10 +188,7 @@ Result<ModelTree> Artifact::Impl::visit_directory(const VisitOptions& options) c
 }
 
 Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const {
-  ModelTree tree;
-  tree.display_name = name;
-  tree.source = ArtifactKind::smpack_archive;
-  tree.weights_scanned = options.weights.has_value();
+  ModelTree tree = empty_tree(options);
   ArchiveFacts facts;
   facts.container = ContainerKind::gzip;
   facts.tar_format = "POSIX ustar/pax";
@@ -222,10 +225,7 @@ Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const
 }
 
 Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options) const {
-  ModelTree tree;
-  tree.display_name = name;
-  tree.source = index ? ArtifactKind::smpack_archive : ArtifactKind::streamed_archive;
-  tree.weights_scanned = options.weights.has_value();
+  ModelTree tree = empty_tree(options);
   auto reader = ArchiveReader::open_source(*bytes, name, limits);
   if (!reader) return std::move(reader).error();
   std::vector<GzipMemberInfo> gzip_members;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "smpack/digest.h"
+#include "util/json_text.h"
 
 namespace smpack {
 
@@ -38,7 +39,7 @@ std::string digest_json(const ArtifactDigest& digest) {
     doc["s3_etag"] = digest.s3_etag;
     doc["s3_part_size"] = digest.s3_part_size;
   }
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace smpack

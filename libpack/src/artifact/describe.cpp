@@ -5,6 +5,7 @@
 
 #include "smpack/archive_writer.h"
 #include "smpack/repack.h"
+#include "util/json_text.h"
 
 namespace smpack {
 namespace {
@@ -135,7 +136,7 @@ std::string describe_json(const ArtifactDescription& d) {
                              [](const Finding& f) { return f.severity == Severity::error; })},
               {"deploy_ready", d.lint.deploy_ready},
               {"deploy_call", d.deploy_call}};
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace smpack

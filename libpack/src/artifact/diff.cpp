@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "smpack/digest.h"
+#include "util/json_text.h"
 
 namespace smpack {
 
@@ -50,7 +51,7 @@ std::string diff_json(const ManifestDiff& diff) {
                                 {"removed", diff.removed},
                                 {"content_changed", diff.content_changed},
                                 {"mode_changed", modes}};
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace smpack

@@ -13,6 +13,7 @@
 #include "smpack/archive_reader.h"
 #include "smpack/member_path.h"
 #include "smpack/member_safety.h"
+#include "util/json_text.h"
 
 namespace smpack {
 namespace fs = std::filesystem;
@@ -180,7 +181,7 @@ std::string extract_json(const std::string& archive, const std::string& destinat
                                 {"files", report.files},    {"directories", report.directories},
                                 {"links", report.links},    {"bytes", report.bytes},
                                 {"skipped", report.skipped}};
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace smpack

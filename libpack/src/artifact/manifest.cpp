@@ -5,6 +5,7 @@
 
 #include "smpack/byte_source.h"
 #include "smpack/digest.h"
+#include "util/json_text.h"
 
 namespace smpack {
 namespace {
@@ -57,7 +58,7 @@ std::string manifest_to_json(const Manifest& manifest) {
                     {"size", e.size},
                     {"sha256", e.sha256}});
   }
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 Result<Manifest> manifest_from_json(std::string_view json) {

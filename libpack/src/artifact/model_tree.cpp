@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_text.h"
+
 namespace smpack {
 namespace {
 
@@ -68,7 +70,7 @@ std::string members_json(const std::vector<Member>& members) {
     if (!m.sha256.empty()) item["sha256"] = m.sha256;
     list.push_back(std::move(item));
   }
-  return list.dump(2) + "\n";
+  return json_text(list);
 }
 
 }  // namespace smpack

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "smpack/digest.h"
+#include "util/json_text.h"
 
 namespace smpack {
 
@@ -86,7 +87,7 @@ std::string verify_json(const VerifyReport& report) {
                                 {"manifest_checked", report.manifest_checked},
                                 {"sha256_checked", report.sha256_checked},
                                 {"problems", report.problems}};
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace smpack

@@ -14,8 +14,9 @@
 #include "smpack/archive_reader.h"
 #include "smpack/artifact.h"
 #include "smpack/digest.h"
+#include "smpack/lint_gate.h"
 #include "smpack/member_path.h"
-#include "smpack/stage.h"
+#include "util/json_text.h"
 
 namespace smpack {
 namespace fs = std::filesystem;
@@ -287,16 +288,11 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
                         " is a directory; add-code changes archives (stage changes directories)");
   }
   if (options.lint) {
-    VisitOptions visit = lint_load_options(/*check_tensor_crcs=*/false);
-    visit.cancel = options.write.cancel;
-    auto before = artifact->visit(visit);
-    if (!before) return std::move(before).error();
-    auto after = with_code(std::move(*before), code);
-    if (!after) return std::move(after).error();
-    LintReport report = lint_gate(*after, code);
-    if (!report.deploy_ready) {
+    auto report = lint_gate(*artifact, code, options.write.cancel);
+    if (!report) return std::move(report).error();
+    if (!report->deploy_ready) {
       AddCodeResult refused;
-      refused.refused = std::move(report);
+      refused.refused = std::move(*report);
       return refused;
     }
   }
@@ -316,7 +312,7 @@ std::string add_code_json(const std::string& archive, const AddCodeResult& resul
                                 {"bytes_written", result.bytes_written},
                                 {"archive_bytes", result.archive_bytes},
                                 {"content_digest", result.content_digest}};
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace smpack

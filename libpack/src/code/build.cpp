@@ -4,7 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "smpack/artifact.h"
-#include "smpack/stage.h"
+#include "smpack/lint_gate.h"
+#include "util/json_text.h"
 
 namespace smpack {
 namespace fs = std::filesystem;
@@ -18,15 +19,10 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
   if (options.lint) {
     auto artifact = Artifact::open(spec.model_dir);
     if (!artifact) return std::move(artifact).error();
-    VisitOptions visit = lint_load_options(/*check_tensor_crcs=*/false);
-    visit.cancel = options.write.cancel;
-    auto before = artifact->visit(visit);
-    if (!before) return std::move(before).error();
-    auto after = with_code(std::move(*before), spec);
-    if (!after) return std::move(after).error();
-    LintReport gate = lint_gate(*after, spec);
-    if (!gate.deploy_ready) {
-      report.refused = std::move(gate);
+    auto gate = lint_gate(*artifact, spec, options.write.cancel);
+    if (!gate) return std::move(gate).error();
+    if (!gate->deploy_ready) {
+      report.refused = std::move(*gate);
       return report;
     }
   }
@@ -46,7 +42,7 @@ std::string build_json(const BuildReport& report) {
                                 {"members", report.manifest.entries.size()},
                                 {"tar_bytes", report.tar_bytes},
                                 {"gzip_members", report.gzip_members}};
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 Result<std::int64_t> parse_mtime(std::string_view text) {

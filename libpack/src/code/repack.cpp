@@ -1,9 +1,10 @@
 #include "smpack/repack.h"
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
+
+#include "util/json_text.h"
 
 namespace smpack {
 namespace fs = std::filesystem;
@@ -232,7 +233,7 @@ std::string repack_json(const std::string& archive, const RepackQuery& query,
                                 {"rule", prediction.rule},
                                 {"effects", prediction.effects},
                                 {"avoid", prediction.avoid}};
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace smpack

@@ -1,62 +1,43 @@
 #include "smpack/stage.h"
 
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "io/file_io.h"
 #include "smpack/artifact.h"
 #include "smpack/digest.h"
+#include "smpack/lint_gate.h"
 #include "smpack/repack.h"
+#include "util/json_text.h"
 
 namespace smpack {
 namespace fs = std::filesystem;
 namespace {
 
-Result<std::string> slurp(const fs::path& path) {
-  auto bytes = read_file_from(path, 0);
-  if (!bytes) return std::move(bytes).error();
-  return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+// code/ path -> SHA-256 of each regular file under code/ of `members`.
+std::map<std::string, std::string> code_digests(const std::vector<Member>& members) {
+  std::map<std::string, std::string> files;
+  for (const auto& m : members) {
+    if (m.type == EntryType::file && is_code_path(m.path)) files[m.path] = m.sha256;
+  }
+  return files;
 }
 
-// code/ relative path -> SHA-256 of what is on disk under model_dir/code.
-std::map<std::string, std::string> existing_code(const fs::path& code_dir) {
-  std::map<std::string, std::string> files;
+// The same for what is on disk under `code_dir` now (nothing when it does not exist).
+Result<std::map<std::string, std::string>> existing_code(const fs::path& code_dir) {
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(code_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    auto content = slurp(it->path());
-    files["code/" + it->path().lexically_relative(code_dir).generic_string()] =
-        content ? sha256_hex(*content) : "";
+  if (!fs::exists(code_dir, ec)) return std::map<std::string, std::string>();
+  auto artifact = Artifact::open(code_dir);
+  if (!artifact) return std::move(artifact).error();
+  auto manifest = artifact->manifest();
+  if (!manifest) return std::move(manifest).error();
+  std::map<std::string, std::string> files;
+  for (const auto& e : manifest->entries) {
+    if (e.type == EntryType::file) files["code/" + e.path] = e.sha256;
   }
   return files;
 }
 
 }  // namespace
-
-Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code) {
-  if (!code.has_code()) return tree;
-  auto sources = collect_code_sources(code);
-  if (!sources) return std::move(sources).error();
-  std::erase_if(tree.members, [](const Member& m) { return is_code_path(m.path); });
-  std::erase_if(tree.contents, [](const auto& item) { return is_code_path(item.first); });
-  std::erase_if(tree.weights, [](const WeightFileReport& w) { return is_code_path(w.member); });
-  for (const auto& s : *sources) {
-    Member member;
-    member.path = member.stored_path = s.archive_path;
-    member.type = s.type;
-    member.mode = s.mode;
-    member.size = s.size;
-    if (s.type == EntryType::file) {
-      auto content = slurp(s.disk_path);
-      if (!content) return std::move(content).error();
-      member.sha256 = sha256_hex(*content);
-      tree.contents[s.archive_path] = std::move(*content);
-    }
-    tree.members.push_back(std::move(member));
-  }
-  return tree;
-}
 
 Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code,
                                const StageOptions& options) {
@@ -75,27 +56,21 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
     // The model as it will be: the gate lints it, and its profile picks the deploy call.
     auto artifact = Artifact::open(model_dir);
     if (!artifact) return std::move(artifact).error();
-    auto before = artifact->visit(options.lint ? lint_load_options(/*check_tensor_crcs=*/false)
-                                               : VisitOptions{});
-    if (!before) return std::move(before).error();
-    auto after = with_code(std::move(*before), code);
-    if (!after) return std::move(after).error();
-    LintReport report = lint_gate(*after, code);
-    result.deploy_call = no_repack_deploy_call(framework_for(report.profile), program);
-    if (options.lint && !report.deploy_ready) {
-      result.refused = std::move(report);
+    auto report = lint_gate(*artifact, code);
+    if (!report) return std::move(report).error();
+    result.deploy_call = no_repack_deploy_call(framework_for(report->profile), program);
+    if (options.lint && !report->deploy_ready) {
+      result.refused = std::move(*report);
       return result;
     }
   }
   const fs::path target = model_dir / "code";
-  auto before = existing_code(target);
-  std::map<std::string, std::string> after;
-  for (const auto& s : *sources) {
-    if (s.type != EntryType::file) continue;
-    auto content = slurp(s.disk_path);
-    if (!content) return std::move(content).error();
-    after[s.archive_path] = sha256_hex(*content);
-  }
+  auto existing = existing_code(target);
+  if (!existing) return std::move(existing).error();
+  const auto& before = *existing;
+  auto staged = with_code(ModelTree{}, code);
+  if (!staged) return std::move(staged).error();
+  const auto after = code_digests(staged->members);
   if (fs::exists(target, ec) && before == after) {
     result.unchanged = true;
     return result;
@@ -148,7 +123,7 @@ std::string stage_json(const std::string& model_dir, const StageResult& result) 
                                 {"written", result.written},
                                 {"removed", result.removed},
                                 {"deploy_call", result.deploy_call}};
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace smpack

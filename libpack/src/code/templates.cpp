@@ -1,11 +1,11 @@
 #include "smpack/templates.h"
 
 #include <nlohmann/json.hpp>
-
 #include <system_error>
 
 #include "code/embedded_templates.h"
 #include "io/file_io.h"
+#include "util/json_text.h"
 
 namespace smpack {
 namespace {
@@ -125,7 +125,7 @@ std::string init_json(const CodeTemplate& code_template,
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
   for (const auto& path : written) files.push_back(path.string());
   nlohmann::ordered_json doc = {{"template", code_template.name}, {"files", files}};
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace smpack

@@ -11,22 +11,22 @@
 namespace smpack::lint_internal {
 namespace {
 
-std::string_view rule_for(UnsafeMember kind) {
+RuleId rule_for(UnsafeMember kind) {
   switch (kind) {
     case UnsafeMember::bad_name:
-      return "archive-bad-name";
+      return rule("archive-bad-name");
     case UnsafeMember::absolute_path:
-      return "archive-absolute-path";
+      return rule("archive-absolute-path");
     case UnsafeMember::parent_ref:
-      return "archive-path-traversal";
+      return rule("archive-path-traversal");
     case UnsafeMember::link_escape:
-      return "archive-link-escape";
+      return rule("archive-link-escape");
     case UnsafeMember::special_file:
-      return "archive-special-file";
+      return rule("archive-special-file");
     case UnsafeMember::none:
       break;
   }
-  return "";
+  return rule("archive-bad-name");  // not reached: callers ask only for unsafe members
 }
 
 bool is_utf8(std::string_view text) {
@@ -56,7 +56,7 @@ void check_members(LintContext& context) {
            slash = member.path.find('/', slash + 1)) {
         auto parent = std::string_view(member.path).substr(0, slash);
         if (!symlinks.contains(parent)) continue;
-        context.report("archive-write-through-link", named, 0, 0,
+        context.report(rule("archive-write-through-link"), named, 0, 0,
                        "'" + member.stored_path + "' would be written through the symlink '" +
                            std::string(parent) + "' an earlier member created" +
                            std::string(kRefused));
@@ -65,7 +65,7 @@ void check_members(LintContext& context) {
     }
     if (member.type == EntryType::symlink) symlinks.insert(member.path);
     if (!is_utf8(member.stored_path) || !is_utf8(member.link_target)) {
-      context.report("archive-name-encoding", named, 0, 0,
+      context.report(rule("archive-name-encoding"), named, 0, 0,
                      "'" + member.stored_path +
                          "' is not valid UTF-8: JSON, SARIF and manifests can only show it with "
                          "U+FFFD replacement characters, and S3 keys and non-UTF-8 locales name "
@@ -75,7 +75,7 @@ void check_members(LintContext& context) {
         (member.type == EntryType::file || member.type == EntryType::directory)) {
       char octal[8];
       std::snprintf(octal, sizeof octal, "%04o", member.mode & 07777u);
-      context.report("archive-setuid", named, 0, 0,
+      context.report(rule("archive-setuid"), named, 0, 0,
                      "'" + member.stored_path + "' has mode " + octal +
                          " (setuid, setgid or sticky); extractors drop those bits, so what is "
                          "served differs from what was packed");
@@ -88,7 +88,7 @@ void check_duplicates(LintContext& context) {
   for (const auto& member : context.tree.members) {
     if (member.path.empty() || member.type == EntryType::directory) continue;
     if (++seen[member.path] == 2) {
-      context.report("archive-duplicate-member", member.path, 0, 0,
+      context.report(rule("archive-duplicate-member"), member.path, 0, 0,
                      "'" + member.path +
                          "' is stored more than once; extraction keeps the last copy, while a "
                          "reader that stops at the first sees different bytes");

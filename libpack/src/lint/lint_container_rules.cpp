@@ -33,7 +33,7 @@ void check_default_model_is_torchscript(LintContext& context, const std::string&
       report ? "a " + std::string(name_of(report->format)) +
                    (report->format == WeightFormat::pytorch_zip ? " checkpoint (torch.save)" : "")
              : "no weight format smpack knows";
-  context.report("pytorch-default-not-torchscript", model, 0, 0,
+  context.report(rule("pytorch-default-not-torchscript"), model, 0, 0,
                  "no model_fn, so the PyTorch container loads '" + model +
                      "' with torch.jit.load, but it is " + what +
                      ", not TorchScript: model load fails; save it with torch.jit.save or define "
@@ -56,7 +56,7 @@ void check_pytorch(LintContext& context) {
     listed += (i ? ", '" : "'") + candidates[i] + "'";
   }
   listed += "]";
-  context.report("pytorch-default-model", context.module_path, 0, 0,
+  context.report(rule("pytorch-default-model"), context.module_path, 0, 0,
                  "no model_fn, so the PyTorch container's default loader runs and raises "
                  "ValueError: Exactly one .pth or .pt file is required for PyTorch models: " +
                      listed +
@@ -105,7 +105,7 @@ void check_huggingface(LintContext& context) {
   } else {
     return;
   }
-  context.report("huggingface-no-task", member, 0, 0,
+  context.report(rule("huggingface-no-task"), member, 0, 0,
                  "no model_fn and no HF_TASK: " + problem +
                      ", so the Hugging Face container fails at model load; set env HF_TASK (e.g. "
                      "--env HF_TASK=text-classification) or add the model's config.json");
@@ -126,8 +126,8 @@ void check_tensorflow_model(LintContext& context) {
     misplaced.push_back(member.path);
   }
   context.report(
-      "tensorflow-no-saved-model", misplaced.empty() ? context.module_path : misplaced.front(), 0,
-      0,
+      rule("tensorflow-no-saved-model"),
+      misplaced.empty() ? context.module_path : misplaced.front(), 0, 0,
       (misplaced.empty() ? std::string("no saved_model.pb in the model")
                          : quoted_list(misplaced) + " is not in an all-digit version folder") +
           "; TensorFlow Serving only loads <version>/saved_model.pb or "
@@ -144,7 +144,7 @@ void check_tensorflow_handlers(LintContext& context) {
   std::string what = input    ? "input_handler without output_handler"
                      : output ? "output_handler without input_handler"
                               : "neither handler nor input_handler/output_handler";
-  context.report("tensorflow-handlers", context.module_path, 0, 0,
+  context.report(rule("tensorflow-handlers"), context.module_path, 0, 0,
                  context.module_path + " defines " + what +
                      "; TF Serving's python_service.py raises NotImplementedError: Handlers are "
                      "not implemented correctly in user script.");
@@ -157,7 +157,7 @@ void check_tensorflow_requirements(LintContext& context) {
       context.tree.members.begin(), context.tree.members.end(),
       [](const Member& m) { return m.path == "code/lib" || m.path.starts_with("code/lib/"); });
   if (!has_lib) return;
-  context.report("tensorflow-requirements-ignored", "code/requirements.txt", 0, 0,
+  context.report(rule("tensorflow-requirements-ignored"), "code/requirements.txt", 0, 0,
                  "code/lib/ exists, so the TF Serving container installs nothing from "
                  "code/requirements.txt (it only puts code/lib/ on the Python path)");
 }
@@ -165,7 +165,7 @@ void check_tensorflow_requirements(LintContext& context) {
 void check_sklearn(LintContext& context) {
   const HandlerBinding* transform = context.binding("transform_fn");
   if (!transform) return;
-  context.report("sklearn-transform-fn-ignored", transform->file, transform->line, 0,
+  context.report(rule("sklearn-transform-fn-ignored"), transform->file, transform->line, 0,
                  "the scikit-learn container never calls transform_fn; it runs input_fn, "
                  "predict_fn and output_fn (yours or the defaults) instead");
 }

@@ -3,15 +3,12 @@
 
 #include "lint/lint_rules.h"
 #include "smpack/escape.h"
+#include "util/json_text.h"
 
 namespace smpack {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string dump(const Json& doc) {
-  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
-}
 
 std::string shown_member(const LintReport& report, const Finding& finding) {
   return finding.member.empty() ? report.target : finding.member;
@@ -101,7 +98,7 @@ std::string format_lint_json(std::span<const LintReport> reports) {
                     {"deploy_ready", report.deploy_ready},
                     {"findings", std::move(findings)}});
   }
-  return dump(Json{{"reports", std::move(list)}});
+  return json_text(Json{{"reports", std::move(list)}});
 }
 
 std::string format_lint_sarif(std::span<const LintReport> reports, std::string_view tool_version) {
@@ -160,9 +157,9 @@ std::string format_lint_sarif(std::span<const LintReport> reports, std::string_v
          {{"name", "smpack"}, {"version", tool_version}, {"rules", std::move(rule_list)}}}}},
       {"results", std::move(results)},
       {"properties", {{"targets", std::move(targets)}}}};
-  return dump(Json{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
-                   {"version", "2.1.0"},
-                   {"runs", Json::array({std::move(run)})}});
+  return json_text(Json{{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+                        {"version", "2.1.0"},
+                        {"runs", Json::array({std::move(run)})}});
 }
 
 std::string format_rule_list_text() {
@@ -180,7 +177,7 @@ std::string format_rule_list_text() {
 std::string format_rule_list_json() {
   Json list = Json::array();
   for (const auto& rule : lint_rules()) list.push_back(rule_json(rule));
-  return dump(Json{{"rules", std::move(list)}});
+  return json_text(Json{{"rules", std::move(list)}});
 }
 
 }  // namespace smpack

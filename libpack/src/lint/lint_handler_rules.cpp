@@ -105,7 +105,7 @@ void check_syntax(LintContext& context) {
         problem.kind != ScanProblem::Kind::python2_syntax) {
       continue;
     }
-    context.report("handler-syntax-error",
+    context.report(rule("handler-syntax-error"),
                    problem.file.empty() ? context.module_path : problem.file, problem.line,
                    problem.column,
                    "SyntaxError: " + problem.message +
@@ -124,7 +124,7 @@ void check_transform_with_io(LintContext& context) {
     if (context.binding(name)) others.emplace_back(name);
   }
   if (others.empty()) return;
-  context.report("handler-transform-with-io", transform->file, transform->line, 0,
+  context.report(rule("handler-transform-with-io"), transform->file, transform->line, 0,
                  "transform_fn is defined together with " + quoted_list(others) +
                      "; at model load the toolkit raises ValueError: Cannot use transform_fn "
                      "implementation in conjunction with input_fn, predict_fn, and/or output_fn "
@@ -134,7 +134,7 @@ void check_transform_with_io(LintContext& context) {
 void check_signature(LintContext& context, const HandlerContract& contract,
                      const HandlerBinding& binding) {
   if (binding.is_async()) {
-    context.report("handler-async", binding.file, binding.line, 0,
+    context.report(rule("handler-async"), binding.file, binding.line, 0,
                    std::string(contract.name) +
                        " is an async def: the container calls it without awaiting, so it gets a "
                        "coroutine object instead of " +
@@ -167,14 +167,14 @@ void check_signature(LintContext& context, const HandlerContract& contract,
           "; this is a TensorFlow Estimator model_fn(features, labels, mode, params), "
           "not a serving handler";
     }
-    context.report("handler-arity", binding.file, binding.line, 0, message);
+    context.report(rule("handler-arity"), binding.file, binding.line, 0, message);
     return;
   }
   // The count fits, but the call passes `count` positional arguments.
   if (auto error = positional_call_error(contract.name, binding.parameters, count);
       !error.empty()) {
     const bool with_context = count > low;
-    context.report("handler-context-not-accepted", binding.file, binding.line, 0,
+    context.report(rule("handler-context-not-accepted"), binding.file, binding.line, 0,
                    std::string(contract.name) + " counts " + plural(count, "parameter") +
                        ", so the toolkit calls it with " + plural(count, "positional argument") +
                        (with_context ? " (the last one the context)" : "") + ": " + error + " " +
@@ -242,7 +242,7 @@ void check_near_misses(LintContext& context) {
       message += " (only TF Serving uses it)";
     }
     message += "; did you mean " + std::string(intended) + "? As written, the default runs instead";
-    context.report("handler-near-miss", binding.file, binding.line, 0, message);
+    context.report(rule("handler-near-miss"), binding.file, binding.line, 0, message);
   }
 }
 
@@ -252,7 +252,7 @@ void check_nested(LintContext& context) {
     const bool relevant = std::any_of(contracts.begin(), contracts.end(),
                                       [&](const auto& c) { return c.name == nested.name; });
     if (!relevant || context.binding(nested.name)) continue;
-    context.report("handler-nested-only", context.module_path, nested.line, 0,
+    context.report(rule("handler-nested-only"), context.module_path, nested.line, 0,
                    nested.name + " is defined only inside " + nested.container +
                        "; the container looks it up as a module attribute, finds nothing and "
                        "silently uses its default");
@@ -269,14 +269,14 @@ void check_model_fn_needed(LintContext& context) {
   const std::string member = context.module_path;
   switch (context.profile) {
     case Profile::sklearn:
-      context.report("handler-no-model-fn", member, 0, 0,
+      context.report(rule("handler-no-model-fn"), member, 0, 0,
                      "no model_fn: the scikit-learn container has no default loader and raises "
                      "NotImplementedError (Please provide a model_fn implementation.) at model "
                      "load");
       break;
     case Profile::xgboost:
       if (!has_root_file(context.tree)) {
-        context.report("handler-no-model-fn", member, 0, 0,
+        context.report(rule("handler-no-model-fn"), member, 0, 0,
                        "no model_fn and no model file at the root: the XGBoost container's "
                        "default model_fn loads the first file in /opt/ml/model and fails at "
                        "model load");
@@ -286,7 +286,7 @@ void check_model_fn_needed(LintContext& context) {
       // Only a module that defines handlers says the generic toolkit is in use.
       if (context.module && std::any_of(kHandlerNames.begin(), kHandlerNames.end(),
                                         [&](auto n) { return context.binding(n) != nullptr; })) {
-        context.report("handler-no-model-fn", member, 0, 0,
+        context.report(rule("handler-no-model-fn"), member, 0, 0,
                        "the handler module defines handlers but no model_fn: the inference "
                        "toolkit's default_model_fn raises NotImplementedError (Please provide a "
                        "model_fn implementation.) at model load");

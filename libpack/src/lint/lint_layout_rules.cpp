@@ -19,7 +19,7 @@ std::string_view first_component(std::string_view path) {
 void check_container(LintContext& context) {
   const ModelTree& tree = context.tree;
   if (!tree.archive || tree.archive->container == ContainerKind::gzip) return;
-  context.report("layout-not-gzip", "", 0, 0,
+  context.report(rule("layout-not-gzip"), "", 0, 0,
                  "the archive is " + std::string(describe(tree.archive->container)) +
                      ", not a gzip-compressed tar; SageMaker reads ModelDataUrl as tar.gz and "
                      "fails to extract anything else (rebuild it with tar -czf or smpack build)");
@@ -60,7 +60,7 @@ bool check_wrapped(LintContext& context) {
   } else {
     fix = "rebuild it from inside the folder: tar -C " + folder + " -czf model.tar.gz .";
   }
-  context.report("layout-wrapped", "", 0, 0,
+  context.report(rule("layout-wrapped"), "", 0, 0,
                  "every member is under '" + folder +
                      "/', so SageMaker extracts it to /opt/ml/model/" + folder +
                      "/ and finds neither code/ nor the weights at /opt/ml/model; " + fix);
@@ -83,14 +83,14 @@ void check_handler_module_location(LintContext& context) {
     }
   }
   for (const auto& path : misplaced) {
-    context.report("layout-handler-outside-code", path, 0, 0,
+    context.report(rule("layout-handler-outside-code"), path, 0, 0,
                    "'" + path + "' is not imported: the container loads " + candidates.front() +
                        " only, so the default handlers run; move it to code/");
   }
   if (!code_python.empty() && misplaced.empty()) {
     const std::string program = context.env("SAGEMAKER_PROGRAM");
     context.report(
-        "layout-handler-module-missing", "code", 0, 0,
+        rule("layout-handler-module-missing"), "code", 0, 0,
         "code/ has " + quoted_list(code_python, 3) + " but no " + candidates.front() +
             (program.empty() || context.profile == Profile::tensorflow
                  ? std::string()
@@ -105,7 +105,7 @@ void check_weights_in_code(LintContext& context) {
         !is_weight_file(member.path)) {
       continue;
     }
-    context.report("layout-weights-in-code", member.path, 0, 0,
+    context.report(rule("layout-weights-in-code"), member.path, 0, 0,
                    "'" + member.path +
                        "' looks like model weights inside code/: default loaders read the root "
                        "(/opt/ml/model), and the SDK's repack replaces code/ wholesale; put it "
@@ -123,7 +123,7 @@ void check_requirements_location(LintContext& context) {
                           ? "code/lib/ is where the SDK puts dependencies=[...], and nothing "
                             "there is installed"
                           : "it is not code/requirements.txt";
-    context.report("layout-requirements-not-installed", member.path, 0, 0,
+    context.report(rule("layout-requirements-not-installed"), member.path, 0, 0,
                    "'" + member.path + "' is never installed: " + why +
                        "; the container runs pip install -r only on code/requirements.txt");
   }
@@ -154,7 +154,7 @@ void check_junk(LintContext& context) {
     if (auto root = junk_root(member.path); !root.empty()) ++roots[root];
   }
   for (const auto& [root, count] : roots) {
-    context.report("layout-junk", root, 0, 0,
+    context.report(rule("layout-junk"), root, 0, 0,
                    "'" + root + "'" +
                        (count > 1 ? " (" + std::to_string(count) + " members)" : std::string()) +
                        " serves no purpose in a model; it only adds bytes to every download");
@@ -164,7 +164,7 @@ void check_junk(LintContext& context) {
 void check_sdk_repack(LintContext& context) {
   for (const auto& member : context.tree.members) {
     if (member.path_problem == PathProblem::root_member && member.stored_path == "/") {
-      context.report("layout-sdk-repacked", "", 0, 0,
+      context.report(rule("layout-sdk-repacked"), "", 0, 0,
                      "the archive starts with a root member '/', as the SageMaker SDK's repack "
                      "writes it; deploying it again with an entry_point repacks it again");
       return;

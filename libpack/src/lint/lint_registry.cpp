@@ -3,112 +3,14 @@
 #include <array>
 #include <numeric>
 
+#include "lint/rule_registry.h"
 #include "smpack/edit_distance.h"
 #include "smpack/lint.h"
 
 namespace smpack {
 namespace {
 
-using enum Severity;
-
-constexpr std::array kRules = {
-    // Archive safety: what a safe extractor refuses or changes (exit code 3 for errors).
-    RuleInfo{"archive-unreadable", error,
-             "The archive cannot be read to the end: corrupt, truncated, or past a safety cap"},
-    RuleInfo{"archive-path-traversal", error, "A member path with a '..' component"},
-    RuleInfo{"archive-absolute-path", error, "A member with an absolute path"},
-    RuleInfo{"archive-bad-name", error,
-             "A member name that is empty, holds a NUL byte or is longer than the cap"},
-    RuleInfo{"archive-link-escape", error,
-             "A symlink or hard link that resolves outside the extraction root"},
-    RuleInfo{"archive-write-through-link", error,
-             "A member below a symlink an earlier member created: it is written through the link"},
-    RuleInfo{"archive-special-file", error, "A device, FIFO or socket member"},
-    RuleInfo{"archive-name-encoding", warning,
-             "A member name or link target that is not valid UTF-8"},
-    RuleInfo{"archive-setuid", warning,
-             "A member with setuid, setgid or sticky bits, which extractors drop"},
-    RuleInfo{"archive-duplicate-member", warning,
-             "The same path is stored twice; extractors keep the last copy"},
-    // Layout of the archive or directory.
-    RuleInfo{"layout-not-gzip", error, "The model archive is not a gzip-compressed tar"},
-    RuleInfo{"layout-wrapped", error,
-             "Everything sits under one top-level folder instead of at the root"},
-    RuleInfo{"layout-handler-module-missing", warning,
-             "code/ holds Python files but not the handler module; the default handlers run"},
-    RuleInfo{"layout-handler-outside-code", warning,
-             "The handler module is outside code/, where the container never imports it"},
-    RuleInfo{
-        "layout-weights-in-code", warning,
-        "Weight files under code/, where default loaders do not look and repacks replace them"},
-    RuleInfo{"layout-requirements-not-installed", warning,
-             "A requirements.txt that is never installed (only code/requirements.txt is)"},
-    RuleInfo{"layout-junk", info,
-             "Files that serve no purpose in a model (__pycache__, .pyc, .git, .DS_Store, ...)"},
-    RuleInfo{"layout-sdk-repacked", info, "The archive was written by the SageMaker SDK's repack"},
-    // The handler module.
-    RuleInfo{"handler-syntax-error", error, "The handler module does not import (syntax error)"},
-    RuleInfo{"handler-transform-with-io", error,
-             "transform_fn defined together with input_fn, predict_fn or output_fn"},
-    RuleInfo{"handler-arity", error,
-             "A handler's parameter count is not what the toolkit calls it with"},
-    RuleInfo{"handler-context-not-accepted", error,
-             "A handler whose parameters cannot take the positional arguments it is called with"},
-    RuleInfo{"handler-async", error,
-             "An async def handler; the toolkit calls handlers synchronously"},
-    RuleInfo{"handler-near-miss", warning,
-             "A function whose name the container does not look up (load, predict, ...)"},
-    RuleInfo{"handler-nested-only", error,
-             "A handler defined only inside a class, function or __main__ block"},
-    RuleInfo{"handler-no-model-fn", error,
-             "No model_fn, and the container has no default loader for this model"},
-    // Per container.
-    RuleInfo{"pytorch-default-model", error,
-             "Without model_fn, the PyTorch container needs model.pt or exactly one .pt/.pth"},
-    RuleInfo{"pytorch-default-not-torchscript", error,
-             "Without model_fn, the PyTorch container's torch.jit.load gets a file that is not "
-             "TorchScript"},
-    RuleInfo{"huggingface-no-task", error,
-             "Without model_fn, the Hugging Face container cannot tell the pipeline task"},
-    RuleInfo{"tensorflow-no-saved-model", error,
-             "No saved_model.pb in an all-digit version folder for TensorFlow Serving"},
-    RuleInfo{"tensorflow-handlers", error,
-             "TF Serving needs handler, or both input_handler and output_handler"},
-    RuleInfo{"tensorflow-requirements-ignored", warning,
-             "TF Serving ignores code/requirements.txt when code/lib/ exists"},
-    RuleInfo{"sklearn-transform-fn-ignored", warning,
-             "The scikit-learn container ignores transform_fn"},
-    // requirements.txt.
-    RuleInfo{"req-invalid-line", error, "A requirements line that pip refuses"},
-    RuleInfo{"req-ignored-option", warning,
-             "Text in a requirements line that pip silently ignores"},
-    RuleInfo{"req-include-missing", error, "A -r/-c file that is not in the model"},
-    RuleInfo{"req-include-not-read", info, "A -r/-c file too large to read for linting"},
-    RuleInfo{"req-conflict", error, "Conflicting version pins for the same package"},
-    RuleInfo{"req-duplicate", warning, "The same package listed more than once"},
-    RuleInfo{"req-local-path-missing", error, "A local path or file: URL that is not in the model"},
-    RuleInfo{"req-relative-path", warning,
-             "A relative path, which pip resolves against its working directory"},
-    RuleInfo{"req-framework-reinstall", warning, "Reinstalls the framework the container ships"},
-    RuleInfo{"req-unpinned", info, "A package without an exact version pin"},
-    RuleInfo{"req-needs-network", info, "Installing the requirements at startup needs network"},
-    RuleInfo{"req-env-var", info, "A ${VAR} that the endpoint environment must provide"},
-    // Weight files, judged by content.
-    RuleInfo{"weights-dangerous-pickle", error,
-             "A pickle that imports a callable which runs code or commands when it is loaded"},
-    RuleInfo{"weights-unknown-code", warning,
-             "A pickle that imports code outside torch's weights_only allowlist"},
-    RuleInfo{"weights-zip-anomaly", error,
-             "A weight zip whose directory and local headers disagree, or with duplicate or "
-             "overlapping entries"},
-    RuleInfo{"weights-corrupt", error,
-             "A weight file whose structure is broken: truncated, bad CRC, malformed pickle or "
-             "header"},
-    RuleInfo{"weights-safetensors-strict", warning,
-             "A safetensors file the reference loads but that hides bytes or keys"},
-    RuleInfo{"weights-partly-scanned", info,
-             "Only part of a weight file could be checked (a streamed archive's window, a cap)"},
-};
+using lint_internal::kRules;
 
 constexpr std::array kProfiles = {Profile::pytorch, Profile::huggingface, Profile::tensorflow,
                                   Profile::sklearn, Profile::xgboost,     Profile::generic};

@@ -13,16 +13,15 @@ LintContext::LintContext(const ModelTree& tree_in, const LintOptions& options_in
                          Profile profile_in)
     : tree(tree_in), options(options_in), profile(profile_in) {}
 
-bool LintContext::enabled(std::string_view rule_id) const {
-  return options.disabled.find(rule_id) == options.disabled.end();
+bool LintContext::enabled(RuleId rule) const {
+  return options.disabled.find(rule.id()) == options.disabled.end();
 }
 
-void LintContext::report(std::string_view rule_id, std::string member, int line, int column,
+void LintContext::report(RuleId rule, std::string member, int line, int column,
                          std::string message) {
-  const RuleInfo* rule = find_rule(rule_id);
-  if (!rule || !enabled(rule_id)) return;
-  findings_.push_back(
-      {std::string(rule_id), rule->severity, std::move(member), line, column, std::move(message)});
+  if (!enabled(rule)) return;
+  findings_.push_back({std::string(rule.id()), rule.info().severity, std::move(member), line,
+                       column, std::move(message)});
 }
 
 std::string LintContext::env(std::string_view key) const {
@@ -160,24 +159,10 @@ LintReport unreadable_input_report(std::string target, std::string reason) {
   report.target = std::move(target);
   report.source = ArtifactKind::streamed_archive;
   report.profile_reason = "the archive could not be read";
-  report.findings.push_back({"archive-unreadable", Severity::error, "", 0, 0, std::move(reason)});
+  report.findings.push_back(
+      {std::string(rule("archive-unreadable").id()), Severity::error, "", 0, 0, std::move(reason)});
   report.deploy_ready = false;
   report.unsafe_input = true;
-  return report;
-}
-
-LintReport lint_gate(const ModelTree& after, const SourceSpec& code) {
-  LintOptions options;
-  if (code.entry_point) options.env["SAGEMAKER_PROGRAM"] = code.entry_point->filename().string();
-  LintReport report = lint_tree(after, options);
-  const bool holds_code = std::any_of(after.members.begin(), after.members.end(),
-                                      [](const Member& m) { return is_code_path(m.path); });
-  if (!holds_code) {
-    std::erase_if(report.findings, [](const Finding& f) {
-      return !f.rule_id.starts_with("archive-") && !f.rule_id.starts_with("weights-");
-    });
-    report.deploy_ready = !report.has_findings_at(Severity::error);
-  }
   return report;
 }
 

@@ -137,8 +137,8 @@ class RequirementsLinter {
     auto file = parse_requirements(text, parse_options);
     for (const auto& problem : file.problems) {
       const bool invalid = problem.kind == RequirementsProblem::Kind::invalid;
-      context_.report(invalid ? "req-invalid-line" : "req-ignored-option", path, problem.line,
-                      problem.column,
+      context_.report(invalid ? rule("req-invalid-line") : rule("req-ignored-option"), path,
+                      problem.line, problem.column,
                       invalid ? problem.message +
                                     "; pip install fails at container start and the endpoint "
                                     "never becomes healthy"
@@ -146,7 +146,7 @@ class RequirementsLinter {
     }
     for (const auto& reference : file.env_references) {
       if (reference.resolved) continue;
-      context_.report("req-env-var", path, reference.line, 0,
+      context_.report(rule("req-env-var"), path, reference.line, 0,
                       "${" + reference.name +
                           "} is not in the environment given to lint (--env); unless the "
                           "endpoint sets it, pip sees the literal text");
@@ -171,7 +171,7 @@ class RequirementsLinter {
     auto resolved = resolve_in_model(directory_of(from), include.path);
     const Member* member = resolved ? context_.tree.find(*resolved) : nullptr;
     if (!member || !is_regular_file(*member)) {
-      context_.report("req-include-missing", from, include.line, 0,
+      context_.report(rule("req-include-missing"), from, include.line, 0,
                       "'" + include.path + "' is not in the model" +
                           (resolved ? " (looked for " + *resolved + ")" : std::string()) +
                           "; pip stops with: Could not open requirements file");
@@ -179,7 +179,7 @@ class RequirementsLinter {
     }
     const std::string* text = context_.tree.content(*resolved);
     if (!text || depth >= kMaxIncludeDepth) {
-      context_.report("req-include-not-read", from, include.line, 0,
+      context_.report(rule("req-include-not-read"), from, include.line, 0,
                       "'" + *resolved +
                           "' was not read (too large or nested too deep); its "
                           "lines are not checked");
@@ -195,7 +195,7 @@ class RequirementsLinter {
       auto found = resolve_in_model("", *path);
       if (path->starts_with('/')) {
         if (!found || !exists_in(context_.tree, *found)) {
-          context_.report("req-local-path-missing", file, req.line, 0,
+          context_.report(rule("req-local-path-missing"), file, req.line, 0,
                           "'" + *path + "' is not in the model (" +
                               (found ? "no member " + *found : "outside /opt/ml/model") +
                               "), so pip install fails at container start");
@@ -206,12 +206,12 @@ class RequirementsLinter {
       const bool at_code = in_code && exists_in(context_.tree, *in_code);
       const bool at_root_dir = found && exists_in(context_.tree, *found);
       if (!at_code && !at_root_dir) {
-        context_.report("req-local-path-missing", file, req.line, 0,
+        context_.report(rule("req-local-path-missing"), file, req.line, 0,
                         "'" + *path +
                             "' is in neither code/ nor the model root, so pip install "
                             "fails at container start");
       } else {
-        context_.report("req-relative-path", file, req.line, 0,
+        context_.report(rule("req-relative-path"), file, req.line, 0,
                         "'" + *path +
                             "' is relative: pip resolves it against its working "
                             "directory, not code/; write /opt/ml/model/" +
@@ -234,7 +234,7 @@ class RequirementsLinter {
       for (std::size_t i = 1; i < members.size(); ++i) {
         if (members[i]->requirement.constraint) continue;
         const auto& first = *members.front();
-        context_.report("req-duplicate", members[i]->file, members[i]->requirement.line, 0,
+        context_.report(rule("req-duplicate"), members[i]->file, members[i]->requirement.line, 0,
                         "'" + members[i]->requirement.name + "' is already listed at " +
                             first.file + ":" + std::to_string(first.requirement.line));
       }
@@ -258,7 +258,7 @@ class RequirementsLinter {
                     : pinned;
             const auto* earlier = later == other ? pinned : other;
             context_.report(
-                "req-conflict", later->file, later->requirement.line, 0,
+                rule("req-conflict"), later->file, later->requirement.line, 0,
                 "'" + later->requirement.name + describe_specifiers(later->requirement) +
                     "' conflicts with '" + earlier->requirement.name +
                     describe_specifiers(earlier->requirement) + "' at " + earlier->file + ":" +
@@ -279,7 +279,7 @@ class RequirementsLinter {
       if (req.specifiers.empty() && req.location.empty()) continue;  // already satisfied
       const std::string what = req.location.empty() ? req.name + describe_specifiers(req)
                                                     : req.name + " from " + req.location;
-      context_.report("req-framework-reinstall", file, req.line, 0,
+      context_.report(rule("req-framework-reinstall"), file, req.line, 0,
                       "'" + what + "' asks for the " + std::string(name_of(context_.profile)) +
                           " container's own framework: unless the image ships exactly that, "
                           "pip replaces it at every cold start (slow, and it can break the "
@@ -291,7 +291,7 @@ class RequirementsLinter {
     for (const auto& [file, req] : requirements_) {
       if (req.constraint || req.form != RequirementForm::named || !req.location.empty()) continue;
       if (std::any_of(req.specifiers.begin(), req.specifiers.end(), is_exact_pin)) continue;
-      context_.report("req-unpinned", file, req.line, 0,
+      context_.report(rule("req-unpinned"), file, req.line, 0,
                       "'" + req.name + describe_specifiers(req) +
                           "' is not pinned with ==; each cold start may install a different "
                           "version");
@@ -312,7 +312,7 @@ class RequirementsLinter {
     const std::string more = needs_network_.size() > 1
                                  ? " and " + std::to_string(needs_network_.size() - 1) + " more"
                                  : std::string();
-    context_.report("req-needs-network", first.file, first.line, 0,
+    context_.report(rule("req-needs-network"), first.file, first.line, 0,
                     "pip downloads " + first.what + more +
                         " when the container starts: the endpoint needs internet access (or "
                         "CA_REPOSITORY_ARN for CodeArtifact) and fails to start under network "

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lint/rule_registry.h"
 #include "smpack/handler_scan.h"
 #include "smpack/lint.h"
 #include "smpack/model_tree.h"
@@ -39,10 +40,9 @@ class LintContext {
   std::string module_path;
   std::optional<ModuleScan> module;
 
-  // Adds a finding of `rule_id` at its registry severity, unless the rule is disabled.
-  void report(std::string_view rule_id, std::string member, int line, int column,
-              std::string message);
-  bool enabled(std::string_view rule_id) const;
+  // Adds a finding of `rule` at its registry severity, unless the rule is disabled.
+  void report(RuleId rule, std::string member, int line, int column, std::string message);
+  bool enabled(RuleId rule) const;
   std::string env(std::string_view key) const;  // "" when unset
   // The module's final binding of `name` when it exists and is not deleted.
   const HandlerBinding* binding(std::string_view name) const;

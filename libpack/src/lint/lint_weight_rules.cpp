@@ -7,16 +7,16 @@
 namespace smpack::lint_internal {
 namespace {
 
-// The rule each kind of problem belongs to; "" for kinds another rule covers (the
+// The rule each kind of problem belongs to; nullopt for kinds another rule covers (the
 // verdict decides the pickle rules, the format decides TorchScript).
-std::string_view rule_for(WeightProblemKind kind) {
+std::optional<RuleId> rule_for(WeightProblemKind kind) {
   switch (kind) {
     case WeightProblemKind::zip_name_mismatch:
     case WeightProblemKind::zip_header_mismatch:
     case WeightProblemKind::zip_duplicate_name:
     case WeightProblemKind::zip_overlap:
     case WeightProblemKind::zip_flags:
-      return "weights-zip-anomaly";
+      return rule("weights-zip-anomaly");
     case WeightProblemKind::truncated:
     case WeightProblemKind::pickle_malformed:
     case WeightProblemKind::zip_malformed:
@@ -25,12 +25,12 @@ std::string_view rule_for(WeightProblemKind kind) {
     case WeightProblemKind::checkpoint_layout:
     case WeightProblemKind::safetensors_invalid:
     case WeightProblemKind::numpy_malformed:
-      return "weights-corrupt";
+      return rule("weights-corrupt");
     case WeightProblemKind::safetensors_strict:
-      return "weights-safetensors-strict";
+      return rule("weights-safetensors-strict");
     case WeightProblemKind::not_available:
     case WeightProblemKind::cap_exceeded:
-      return "weights-partly-scanned";
+      return rule("weights-partly-scanned");
     case WeightProblemKind::pickle_dangerous_global:
     case WeightProblemKind::pickle_dynamic_global:
     case WeightProblemKind::pickle_unknown_global:
@@ -38,7 +38,7 @@ std::string_view rule_for(WeightProblemKind kind) {
     case WeightProblemKind::torchscript_code:  // info lists it; not a finding
       break;
   }
-  return "";
+  return std::nullopt;
 }
 
 // The messages of `report`'s problems that match, at most three, then a count.
@@ -62,7 +62,7 @@ void check_pickle_verdict(LintContext& context, const WeightFileReport& report) 
     return;
   const std::string format(name_of(report.format));
   if (*report.verdict == PickleVerdict::dangerous) {
-    context.report("weights-dangerous-pickle", report.member, 0, 0,
+    context.report(rule("weights-dangerous-pickle"), report.member, 0, 0,
                    problem_list(report,
                                 [](WeightProblemKind k) {
                                   return k == WeightProblemKind::pickle_dangerous_global ||
@@ -78,7 +78,7 @@ void check_pickle_verdict(LintContext& context, const WeightFileReport& report) 
       context.profile == Profile::sklearn || context.profile == Profile::xgboost;
   if (pickled_estimators && report.format == WeightFormat::pickle) return;
   context.report(
-      "weights-unknown-code", report.member, 0, 0,
+      rule("weights-unknown-code"), report.member, 0, 0,
       problem_list(report,
                    [](WeightProblemKind k) {
                      return k == WeightProblemKind::pickle_unknown_global ||
@@ -90,14 +90,16 @@ void check_pickle_verdict(LintContext& context, const WeightFileReport& report) 
 }
 
 void check_problems(LintContext& context, const WeightFileReport& report) {
-  for (std::string_view rule : {"weights-zip-anomaly", "weights-corrupt",
-                                "weights-safetensors-strict", "weights-partly-scanned"}) {
-    auto in_rule = [rule](WeightProblemKind kind) { return rule_for(kind) == rule; };
+  for (RuleId problem_rule : {rule("weights-zip-anomaly"), rule("weights-corrupt"),
+                              rule("weights-safetensors-strict"), rule("weights-partly-scanned")}) {
+    auto in_rule = [problem_rule](WeightProblemKind kind) {
+      return rule_for(kind) == problem_rule;
+    };
     if (std::none_of(report.problems.begin(), report.problems.end(),
                      [&](const WeightProblem& p) { return in_rule(p.kind); })) {
       continue;
     }
-    context.report(rule, report.member, 0, 0, problem_list(report, in_rule));
+    context.report(problem_rule, report.member, 0, 0, problem_list(report, in_rule));
   }
 }
 

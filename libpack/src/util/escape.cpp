@@ -38,7 +38,9 @@ std::string escape_for_terminal(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     const auto byte = static_cast<unsigned char>(text[i]);
-    const std::size_t n = utf8_sequence_length(text, i);
+    std::size_t n = utf8_sequence_length(text, i);
+    // U+0080..U+009F are C1 controls (CSI among them), which some terminals obey.
+    if (n == 2 && byte == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0) n = 0;
     if (byte < 0x20 || byte == 0x7f || byte == '\\' || n == 0) {
       out += "\\x";
       out += kHex[byte >> 4];

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "util/le_bytes.h"
 #include "weights/weight_report_builder.h"
 
 namespace smpack {
@@ -213,10 +214,7 @@ Result<void> inspect_npy(const ByteSource& source, std::string_view array_name,
   if (major < 1 || major > 3) return malformed("unknown .npy version " + std::to_string(major));
   std::size_t length_width = major == 1 ? 2 : 4;
   if (bytes.size() < 8 + length_width) return malformed("the header length is cut off");
-  std::uint64_t header_length = 0;
-  for (std::size_t i = 0; i < length_width; ++i) {
-    header_length |= static_cast<std::uint64_t>(bytes[8 + i]) << (8 * i);
-  }
+  const std::uint64_t header_length = load_le(std::span(bytes).subspan(8), length_width);
   std::uint64_t data_offset = 8 + length_width + header_length;
   if (header_length > kMaxHeaderBytes || data_offset > source.size()) {
     return malformed("a header of " + std::to_string(header_length) + " bytes runs past the file");

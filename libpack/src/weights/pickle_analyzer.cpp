@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "util/le_bytes.h"
 #include "weights/pickle_globals.h"
 
 namespace smpack {
@@ -395,10 +396,7 @@ class Simulator {
   }
   std::optional<std::uint64_t> read_le(std::size_t width) {
     if (!need(width)) return std::nullopt;
-    std::uint64_t value = 0;
-    for (std::size_t i = 0; i < width; ++i) {
-      value |= static_cast<std::uint64_t>(bytes_[pos_ + i]) << (8 * i);
-    }
+    const std::uint64_t value = load_le(bytes_.subspan(pos_), width);
     pos_ += width;
     return value;
   }

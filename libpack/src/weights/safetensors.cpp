@@ -8,6 +8,8 @@
 #include <optional>
 #include <set>
 
+#include "util/le_bytes.h"
+
 namespace smpack {
 namespace {
 
@@ -375,8 +377,7 @@ Result<SafetensorsInfo> inspect_safetensors(const ByteSource& source,
     return info;
   }
   if (auto read = source.read_at(0, length_bytes); !read) return std::move(read).error();
-  std::uint64_t n = 0;
-  for (std::size_t i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(length_bytes[i]) << (8 * i);
+  const std::uint64_t n = load_le(length_bytes, 8);
   info.header_length = n;
   if (n > kSafetensorsMaxHeaderBytes) {
     return invalid("header length " + std::to_string(n) + " is over the reference's limit of " +

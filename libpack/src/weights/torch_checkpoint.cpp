@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "util/le_bytes.h"
 #include "weights/pickle_globals.h"
 #include "weights/weight_report_builder.h"
 
@@ -25,14 +26,6 @@ constexpr std::uint64_t kMaxLegacyDims = 64;
 
 std::string_view as_text(std::span<const std::byte> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-std::uint64_t le_value(std::span<const std::byte> bytes) {
-  std::uint64_t value = 0;
-  for (std::size_t i = 0; i < bytes.size() && i < 8; ++i) {
-    value |= static_cast<std::uint64_t>(bytes[i]) << (8 * i);
-  }
-  return value;
 }
 
 bool is_legacy_magic_stream(std::span<const std::byte> head) {
@@ -243,7 +236,7 @@ Result<void> inspect_legacy_stream(const ByteSource& source, const WeightScanLim
       return {};
     }
     if (auto read = source.read_at(offset, numel_bytes); !read) return std::move(read).error();
-    std::uint64_t numel = le_value(numel_bytes);
+    std::uint64_t numel = load_le(numel_bytes, 8);
     if (numel != storage->numel) {
       add_problem(report, WeightProblemKind::checkpoint_layout,
                   "storage " + storage->key + " at offset " + std::to_string(offset) + " has " +
@@ -303,11 +296,11 @@ Result<void> walk_legacy_tar_items(const ByteSource& source, const TarMember& me
       for (const std::string& global : item->globals) {
         if (auto element = storage_element_type(global)) element_size = element->size;
       }
-      std::uint64_t numel = le_value(header);
+      std::uint64_t numel = load_le(header, 8);
       if (element_size == 0 || numel > (bytes.size() - offset) / element_size) break;
       skip = 8 + numel * element_size;
     } else {
-      std::uint64_t dims = le_value(std::span(header).first(4));
+      std::uint64_t dims = load_le(header, 4);
       if (dims > kMaxLegacyDims) break;
       skip = 4 + dims * 16 + 8;  // ndim, sizes, strides, storage offset
     }

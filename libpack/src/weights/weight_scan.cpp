@@ -6,6 +6,7 @@
 #include "smpack/numpy_file.h"
 #include "smpack/safetensors.h"
 #include "smpack/torch_checkpoint.h"
+#include "util/le_bytes.h"
 #include "weights/weight_report_builder.h"
 
 namespace smpack {
@@ -23,8 +24,7 @@ std::string_view as_text(std::span<const std::byte> bytes) {
 // The name of a zip's first member, from its local header.
 std::string_view first_zip_name(std::string_view head) {
   if (head.size() < 30) return {};
-  auto name_length = static_cast<std::size_t>(static_cast<unsigned char>(head[26]) |
-                                              (static_cast<unsigned char>(head[27]) << 8));
+  const auto name_length = static_cast<std::size_t>(load_le(head.substr(26), 2));
   return head.substr(30, name_length);
 }
 
@@ -44,8 +44,7 @@ WeightFormat sniff_zip(std::string_view head) {
 
 bool looks_like_safetensors(std::span<const std::byte> head) {
   if (head.size() < 9) return false;
-  std::uint64_t n = 0;
-  for (std::size_t i = 0; i < 8; ++i) n |= static_cast<std::uint64_t>(head[i]) << (8 * i);
+  const std::uint64_t n = load_le(head, 8);
   // An oversized N is still recognisably safetensors (and then rejected for it).
   if (n < 2) return false;
   std::string_view json = as_text(head.subspan(8));

@@ -1,7 +1,5 @@
 #include "smpack/zip_reader.h"
 
-#include "smpack/escape.h"
-
 #include <zlib.h>
 
 #include <algorithm>
@@ -12,6 +10,9 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+
+#include "smpack/escape.h"
+#include "util/le_bytes.h"
 
 namespace smpack {
 namespace {
@@ -45,11 +46,7 @@ class Fields {
  public:
   explicit Fields(std::span<const std::byte> bytes) : bytes_(bytes) {}
   std::uint64_t le(std::size_t offset, std::size_t width) const {
-    std::uint64_t value = 0;
-    for (std::size_t i = 0; i < width; ++i) {
-      value |= static_cast<std::uint64_t>(bytes_[offset + i]) << (8 * i);
-    }
-    return value;
+    return load_le(bytes_.subspan(offset), width);
   }
   std::uint16_t u16(std::size_t offset) const { return static_cast<std::uint16_t>(le(offset, 2)); }
   std::uint32_t u32(std::size_t offset) const { return static_cast<std::uint32_t>(le(offset, 4)); }

@@ -1,0 +1,29 @@
+// The gate that build, stage and add-code pass before they write, in both clients: the
+// model is linted as it will be, and nothing is written when lint finds an error.
+#pragma once
+
+#include "smpack/archive_writer.h"
+#include "smpack/artifact.h"
+#include "smpack/cancel.h"
+#include "smpack/lint.h"
+#include "smpack/model_tree.h"
+#include "smpack/result.h"
+
+namespace smpack {
+
+// `tree` with its code/ replaced by the code of `code` (members and contents); `tree`
+// itself when `code` names no code.
+Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code);
+
+// Lints `after`, with the endpoint's SAGEMAKER_PROGRAM set to the entry point's name
+// when `code` names one. Without code/ (weights first, code added later) only the
+// archive and weight rules apply: a weights-only archive is a legitimate step, a
+// dangerous pickle never is. The write is refused when the report is not deploy_ready.
+LintReport lint_gate(const ModelTree& after, const SourceSpec& code);
+
+// `before` (weight files by structure, not every tensor's CRC) with `code` in it,
+// through lint_gate.
+Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
+                             const CancelToken* cancel = nullptr);
+
+}  // namespace smpack

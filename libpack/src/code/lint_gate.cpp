@@ -1,0 +1,61 @@
+#include "smpack/lint_gate.h"
+
+#include <algorithm>
+
+#include "io/file_io.h"
+#include "smpack/digest.h"
+
+namespace smpack {
+
+Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code) {
+  if (!code.has_code()) return tree;
+  auto sources = collect_code_sources(code);
+  if (!sources) return std::move(sources).error();
+  std::erase_if(tree.members, [](const Member& m) { return is_code_path(m.path); });
+  std::erase_if(tree.contents, [](const auto& item) { return is_code_path(item.first); });
+  std::erase_if(tree.weights, [](const WeightFileReport& w) { return is_code_path(w.member); });
+  for (const auto& s : *sources) {
+    Member member;
+    member.path = member.stored_path = s.archive_path;
+    member.type = s.type;
+    member.mode = s.mode;
+    member.size = s.size;
+    if (s.type == EntryType::file) {
+      auto bytes = read_file_from(s.disk_path, 0);
+      if (!bytes) return std::move(bytes).error();
+      std::string content(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+      member.sha256 = sha256_hex(content);
+      tree.contents[s.archive_path] = std::move(content);
+    }
+    tree.members.push_back(std::move(member));
+  }
+  return tree;
+}
+
+LintReport lint_gate(const ModelTree& after, const SourceSpec& code) {
+  LintOptions options;
+  if (code.entry_point) options.env["SAGEMAKER_PROGRAM"] = code.entry_point->filename().string();
+  LintReport report = lint_tree(after, options);
+  const bool holds_code = std::any_of(after.members.begin(), after.members.end(),
+                                      [](const Member& m) { return is_code_path(m.path); });
+  if (!holds_code) {
+    std::erase_if(report.findings, [](const Finding& f) {
+      return !f.rule_id.starts_with("archive-") && !f.rule_id.starts_with("weights-");
+    });
+    report.deploy_ready = !report.has_findings_at(Severity::error);
+  }
+  return report;
+}
+
+Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
+                             const CancelToken* cancel) {
+  VisitOptions visit = lint_load_options(/*check_tensor_crcs=*/false);
+  visit.cancel = cancel;
+  auto tree = before.visit(visit);
+  if (!tree) return std::move(tree).error();
+  auto after = with_code(std::move(*tree), code);
+  if (!after) return std::move(after).error();
+  return lint_gate(*after, code);
+}
+
+}  // namespace smpack
