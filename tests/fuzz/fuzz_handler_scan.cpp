@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "smpack/handler_scan.h"
-#include "smpack/python_tokenizer.h"
+#include "python/python_tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string source(reinterpret_cast<const char*>(data), size);

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "smpack/byte_source.h"
-#include "smpack/safetensors.h"
+#include "weights/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   smpack::MemoryByteSource source(std::string_view(reinterpret_cast<const char*>(data), size));

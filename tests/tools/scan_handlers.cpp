@@ -15,7 +15,7 @@
 #include <string>
 
 #include "smpack/handler_scan.h"
-#include "smpack/python_identifier.h"
+#include "python/python_identifier.h"
 
 namespace {
 

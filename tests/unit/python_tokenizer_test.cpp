@@ -1,11 +1,11 @@
-#include "smpack/python_tokenizer.h"
+#include "python/python_tokenizer.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "smpack/python_identifier.h"
+#include "python/python_identifier.h"
 
 namespace smpack {
 namespace {

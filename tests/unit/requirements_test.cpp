@@ -1,4 +1,4 @@
-#include "smpack/requirements.h"
+#include "python/requirements.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "smpack/safetensors.h"
+#include "weights/safetensors.h"
 
 #include <gtest/gtest.h>
 

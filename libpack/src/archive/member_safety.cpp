@@ -1,4 +1,4 @@
-#include "smpack/member_safety.h"
+#include "archive/member_safety.h"
 
 namespace smpack {
 

@@ -12,7 +12,7 @@
 #include "io/file_io.h"
 #include "smpack/archive_reader.h"
 #include "smpack/member_path.h"
-#include "smpack/member_safety.h"
+#include "archive/member_safety.h"
 #include "util/json_text.h"
 
 namespace smpack {

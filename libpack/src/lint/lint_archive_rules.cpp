@@ -6,7 +6,7 @@
 
 #include "lint/lint_rules.h"
 #include "python/python_utf8.h"
-#include "smpack/member_safety.h"
+#include "archive/member_safety.h"
 
 namespace smpack::lint_internal {
 namespace {

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "lint/lint_rules.h"
-#include "smpack/requirements.h"
+#include "python/requirements.h"
 
 namespace smpack::lint_internal {
 namespace {

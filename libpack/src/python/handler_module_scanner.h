@@ -15,7 +15,7 @@
 #include "python/handler_module_paths.h"
 #include "python/python_statements.h"
 #include "smpack/handler_scan.h"
-#include "smpack/python_tokenizer.h"
+#include "python/python_tokenizer.h"
 
 namespace smpack::handler_scan_internal {
 

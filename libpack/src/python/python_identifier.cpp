@@ -1,5 +1,5 @@
 // NFKC for Python identifiers, restricted to the code points whose NFKC form is ASCII.
-#include "smpack/python_identifier.h"
+#include "python/python_identifier.h"
 
 #include <algorithm>
 #include <cstdint>

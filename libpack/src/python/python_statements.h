@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "smpack/python_tokenizer.h"
+#include "python/python_tokenizer.h"
 
 namespace smpack {
 

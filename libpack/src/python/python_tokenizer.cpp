@@ -1,5 +1,5 @@
 // The Python tokenizer: CPython's tokenizer.c rules, restated for static checks.
-#include "smpack/python_tokenizer.h"
+#include "python/python_tokenizer.h"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "python/python_utf8.h"
-#include "smpack/python_identifier.h"
+#include "python/python_identifier.h"
 
 namespace smpack {
 namespace {

@@ -1,6 +1,6 @@
 // pip's requirements-file format. Each stage follows the pip 23 / packaging 24 function of the
 // same purpose (named in its comment), so that a line is accepted or refused as pip would.
-#include "smpack/requirements.h"
+#include "python/requirements.h"
 
 #include <algorithm>
 #include <array>

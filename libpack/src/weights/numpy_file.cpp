@@ -1,4 +1,4 @@
-#include "smpack/numpy_file.h"
+#include "weights/numpy_file.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "smpack/torch_checkpoint.h"
+#include "weights/torch_checkpoint.h"
 
 #include <algorithm>
 #include <array>

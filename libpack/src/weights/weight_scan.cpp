@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <string>
 
-#include "smpack/numpy_file.h"
-#include "smpack/safetensors.h"
-#include "smpack/torch_checkpoint.h"
+#include "weights/numpy_file.h"
+#include "weights/safetensors.h"
+#include "weights/torch_checkpoint.h"
 #include "util/le_bytes.h"
 #include "weights/weight_report_builder.h"
 
