@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "smpack/handler_scan.h"
 #include "python/python_tokenizer.h"
+#include "smpack/handler_scan.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string source(reinterpret_cast<const char*>(data), size);

@@ -14,8 +14,8 @@
 #include <sstream>
 #include <string>
 
-#include "smpack/handler_scan.h"
 #include "python/python_identifier.h"
+#include "smpack/handler_scan.h"
 
 namespace {
 

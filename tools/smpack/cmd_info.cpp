@@ -36,8 +36,8 @@ void print_weights(const std::vector<WeightFileReport>& weights) {
     if (!report.complete) notes += ", partly read";
     std::printf("  %-15s %6zu tensors %10s  %s  (%s)\n",
                 std::string(name_of(report.format)).c_str(), report.tensors.size(),
-                human_bytes(report.tensor_bytes).c_str(), escape_for_terminal(report.member).c_str(),
-                notes.c_str());
+                human_bytes(report.tensor_bytes).c_str(),
+                escape_for_terminal(report.member).c_str(), notes.c_str());
   }
 }
 

@@ -27,7 +27,8 @@ Result<int> run_ls(const LsArgs& args, Context& context) {
   }
   for (const auto& m : tree->members) {
     // The normalised path, unless the stored one says something it hides ("/etc/x", "../x").
-    std::string name = escape_for_terminal(m.path_problem == PathProblem::none ? m.path : m.stored_path);
+    std::string name =
+        escape_for_terminal(m.path_problem == PathProblem::none ? m.path : m.stored_path);
     if (args.long_format) {
       std::printf("%-9s %s %12llu  %s", std::string(name_of(m.type)).c_str(),
                   octal_mode(m.mode).c_str(), static_cast<unsigned long long>(m.size),

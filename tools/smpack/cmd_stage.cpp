@@ -33,7 +33,8 @@ Result<int> run_stage(const StageArgs& args, Context& context) {
   } else {
     std::cout << "staged " << staged->written.size() << " file(s) into "
               << escape_for_terminal(args.model_dir) << "/code\n";
-    for (const auto& path : staged->removed) std::cout << "removed " << escape_for_terminal(path) << "\n";
+    for (const auto& path : staged->removed)
+      std::cout << "removed " << escape_for_terminal(path) << "\n";
   }
   if (!context.quiet) {
     std::cout << "\nDeploy without a repack (no entry_point, no source_dir), e.g.:\n"

@@ -15,8 +15,7 @@ void print_error(const Context& context, std::string_view message) {
 void print_warning(const Context& context, std::string_view message) {
   const char* on = context.color ? "\033[1;33m" : "";
   const char* off = context.color ? "\033[0m" : "";
-  std::cerr << "smpack: " << on << "warning:" << off << " " << escape_for_terminal(message)
-            << "\n";
+  std::cerr << "smpack: " << on << "warning:" << off << " " << escape_for_terminal(message) << "\n";
 }
 
 void print_note(const Context& context, std::string_view message) {
@@ -26,7 +25,6 @@ void print_note(const Context& context, std::string_view message) {
 void print_json(const nlohmann::ordered_json& doc) {
   std::cout << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
-
 
 std::string human_bytes(std::uint64_t bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -1,7 +1,7 @@
 #include "smpack/archive_writer.h"
 
-#include "io/file_io.h"
 #include "archive/member_appender.h"
+#include "io/file_io.h"
 #include "smpack/digest.h"
 
 namespace smpack {

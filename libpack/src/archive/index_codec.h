@@ -24,7 +24,7 @@ inline constexpr std::array<std::uint8_t, 10> kSmpackIndexMemberHeader = {0x1f, 
                                                                           0,    0,    0, 0, 255};
 
 struct EncodedIndex {
-  std::vector<std::byte> bytes;   // the index members and the trailer member
+  std::vector<std::byte> bytes;    // the index members and the trailer member
   std::uint32_t gzip_members = 0;  // how many gzip members those are
 };
 

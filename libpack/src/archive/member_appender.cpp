@@ -2,12 +2,12 @@
 
 #include <thread>
 
-#include "io/file_io.h"
 #include "archive/gzip_codec.h"
 #include "archive/index_codec.h"
-#include "smpack/digest.h"
 #include "archive/tar_header.h"
+#include "io/file_io.h"
 #include "io/thread_pool.h"
+#include "smpack/digest.h"
 
 namespace smpack {
 

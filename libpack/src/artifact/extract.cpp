@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "archive/member_safety.h"
 #include "io/file_io.h"
 #include "smpack/archive_reader.h"
 #include "smpack/member_path.h"
-#include "archive/member_safety.h"
 #include "util/json_text.h"
 
 namespace smpack {

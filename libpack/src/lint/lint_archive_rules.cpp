@@ -4,9 +4,9 @@
 #include <map>
 #include <set>
 
+#include "archive/member_safety.h"
 #include "lint/lint_rules.h"
 #include "python/python_utf8.h"
-#include "archive/member_safety.h"
 
 namespace smpack::lint_internal {
 namespace {

@@ -14,8 +14,8 @@
 
 #include "python/handler_module_paths.h"
 #include "python/python_statements.h"
-#include "smpack/handler_scan.h"
 #include "python/python_tokenizer.h"
+#include "smpack/handler_scan.h"
 
 namespace smpack::handler_scan_internal {
 

@@ -6,8 +6,8 @@
 #include <cctype>
 #include <cstdint>
 
-#include "python/python_utf8.h"
 #include "python/python_identifier.h"
+#include "python/python_utf8.h"
 
 namespace smpack {
 namespace {

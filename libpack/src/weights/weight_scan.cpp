@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <string>
 
+#include "util/le_bytes.h"
 #include "weights/numpy_file.h"
 #include "weights/safetensors.h"
 #include "weights/torch_checkpoint.h"
-#include "util/le_bytes.h"
 #include "weights/weight_report_builder.h"
 
 namespace smpack {
