@@ -8,7 +8,9 @@
 #include <pybind11/stl/filesystem.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <future>
 #include <fstream>
 #include <sstream>
 
@@ -85,6 +87,30 @@ void check(Result<void>&& result) {
   if (!result) raise(result.error());
 }
 
+// Runs a long library call off the GIL, on a worker thread, while this thread watches for
+// Ctrl-C every 50 ms: a KeyboardInterrupt cancels the call through its token, waits for
+// its cleanup (a temporary file removed, a tail restored), then propagates.
+template <class Call>
+auto run_cancellable(Call call) {
+  CancelToken token;
+  auto future = std::async(std::launch::async, [&] { return call(&token); });
+  for (;;) {
+    {
+      py::gil_scoped_release unlocked;
+      if (future.wait_for(std::chrono::milliseconds(50)) == std::future_status::ready) break;
+    }
+    if (PyErr_CheckSignals() != 0) {
+      token.cancel();
+      {
+        py::gil_scoped_release unlocked;
+        future.wait();
+      }
+      throw py::error_already_set();
+    }
+  }
+  return future.get();
+}
+
 // ---- build and stage -------------------------------------------------------------------
 
 // The lint gate refused: LintError carries the report, like the CLI's findings on stderr.
@@ -125,11 +151,11 @@ py::dict stage(const std::filesystem::path& model_dir,
   StageOptions options;
   options.existing = force ? ExistingCode::replace : ExistingCode::refuse_if_different;
   options.lint = lint;
-  Result<StageResult> staged = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    staged = stage_code(model_dir, spec, options);
-  }
+  Result<StageResult> staged =
+      run_cancellable([&](const CancelToken* cancel) {
+        options.cancel = cancel;
+        return stage_code(model_dir, spec, options);
+      });
   StageResult result = value_or_raise(std::move(staged));
   if (result.refused) raise_refused(*result.refused);
   return json_to_dict(stage_json(model_dir.string(), result));
@@ -151,11 +177,11 @@ py::dict build(const std::filesystem::path& model_dir, const std::filesystem::pa
   options.lint = lint;
   const SourceSpec spec = code_spec(model_dir, std::move(code_dir), std::move(entry_point),
                                     std::move(requirements), follow_symlinks);
-  Result<BuildReport> built = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    built = build_archive(spec, output, options);
-  }
+  Result<BuildReport> built =
+      run_cancellable([&](const CancelToken* cancel) {
+        options.write.cancel = cancel;
+        return build_archive(spec, output, options);
+      });
   BuildReport report = value_or_raise(std::move(built));
   if (report.refused) raise_refused(*report.refused);
   return json_to_dict(build_json(report));
@@ -181,18 +207,13 @@ LintReport lint(const std::filesystem::path& path, const std::optional<std::stri
                 const std::map<std::string, std::string>& env,
                 const std::vector<std::string>& disable) {
   const LintOptions options = lint_options(profile, env, disable);
-  Result<LintReport> report = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
+  Result<LintReport> report = run_cancellable([&](const CancelToken* cancel) -> Result<LintReport> {
     auto artifact = Artifact::open(path);
-    if (!artifact && artifact.error().kind == ErrorKind::bad_input) {
-      report = unreadable_input_report(path.string(), artifact.error().message);
-    } else if (!artifact) {
-      report = std::move(artifact).error();
-    } else {
-      report = lint_artifact(*artifact, options);
-    }
-  }
+    if (!artifact && artifact.error().kind == ErrorKind::bad_input)
+      return unreadable_input_report(path.string(), artifact.error().message);
+    if (!artifact) return std::move(artifact).error();
+    return lint_artifact(*artifact, options, cancel);
+  });
   return value_or_raise(std::move(report));
 }
 
@@ -217,32 +238,25 @@ Artifact open_artifact(const std::filesystem::path& path) {
 
 py::dict info(const std::filesystem::path& path) {
   const Artifact artifact = open_artifact(path);
-  Result<ArtifactDescription> described = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    described = describe_artifact(artifact);
-  }
+  Result<ArtifactDescription> described =
+      run_cancellable([&](const CancelToken* cancel) { return describe_artifact(artifact, cancel); });
   return json_to_dict(describe_json(value_or_raise(std::move(described))));
 }
 
 py::dict digest(const std::filesystem::path& path, std::uint64_t s3_part_size) {
   const Artifact artifact = open_artifact(path);
-  Result<ArtifactDigest> digested = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    digested = digest_artifact(artifact, s3_part_size);
-  }
+  Result<ArtifactDigest> digested =
+      run_cancellable(
+      [&](const CancelToken* cancel) { return digest_artifact(artifact, s3_part_size, cancel); });
   return json_to_dict(digest_json(value_or_raise(std::move(digested))));
 }
 
 py::dict diff(const std::filesystem::path& before, const std::filesystem::path& after) {
   const Artifact old_artifact = open_artifact(before);
   const Artifact new_artifact = open_artifact(after);
-  Result<ManifestDiff> compared = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    compared = diff_artifacts(old_artifact, new_artifact);
-  }
+  Result<ManifestDiff> compared =
+      run_cancellable(
+      [&](const CancelToken* cancel) { return diff_artifacts(old_artifact, new_artifact, cancel); });
   return json_to_dict(diff_json(value_or_raise(std::move(compared))));
 }
 
@@ -250,11 +264,11 @@ py::list ls(const std::filesystem::path& path) {
   const Artifact artifact = open_artifact(path);
   VisitOptions options;
   options.keep_content = nullptr;
-  Result<ModelTree> tree = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    tree = artifact.visit(options);
-  }
+  Result<ModelTree> tree =
+      run_cancellable([&](const CancelToken* cancel) {
+    options.cancel = cancel;
+    return artifact.visit(options);
+  });
   return py::module_::import("json").attr("loads")(
       members_json(value_or_raise(std::move(tree)).members));
 }
@@ -264,11 +278,11 @@ py::dict extract(const std::filesystem::path& path, const std::filesystem::path&
   const Artifact artifact = open_artifact(path);
   ExtractOptions options;
   options.unsafe = skip_unsafe ? UnsafeMemberPolicy::skip : UnsafeMemberPolicy::refuse;
-  Result<ExtractReport> extracted = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    extracted = extract_archive(artifact, destination, options);
-  }
+  Result<ExtractReport> extracted =
+      run_cancellable([&](const CancelToken* cancel) {
+        options.cancel = cancel;
+        return extract_archive(artifact, destination, options);
+      });
   return json_to_dict(
       extract_json(path.string(), destination.string(), value_or_raise(std::move(extracted))));
 }
@@ -288,11 +302,11 @@ py::dict add_code_to(const std::filesystem::path& archive,
   options.lint = lint;
   const SourceSpec spec =
       code_spec({}, std::move(code_dir), std::move(entry_point), std::move(requirements), false);
-  Result<AddCodeResult> added = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    added = add_code(archive, spec, output, options);
-  }
+  Result<AddCodeResult> added =
+      run_cancellable([&](const CancelToken* cancel) {
+        options.write.cancel = cancel;
+        return add_code(archive, spec, output, options);
+      });
   AddCodeResult result = value_or_raise(std::move(added));
   if (result.refused) raise_refused(*result.refused);
   return json_to_dict(add_code_json(output.value_or(archive).string(), result));
@@ -305,11 +319,11 @@ py::dict verify(const std::filesystem::path& path,
   if (manifest_path) options.expected = value_or_raise(read_manifest_file(*manifest_path));
   options.sha256 = sha256;
   const Artifact artifact = open_artifact(path);
-  Result<VerifyReport> verified = Error::internal("not run");
-  {
-    py::gil_scoped_release unlocked;
-    verified = verify_artifact(artifact, options);
-  }
+  Result<VerifyReport> verified =
+      run_cancellable([&](const CancelToken* cancel) {
+        options.cancel = cancel;
+        return verify_artifact(artifact, options);
+      });
   return json_to_dict(verify_json(value_or_raise(std::move(verified))));
 }
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import textwrap
 import time
 
 import pytest
 
-from conftest import build_archive, generate_weights, make_model_dir, smpack_bin, write_files
+from conftest import (SYSTEM_PYTHON, build_archive, generate_weights, make_model_dir,
+                      python_module_dir, smpack_bin, write_files)
 
 EXIT_INTERRUPTED = 130
 
@@ -90,3 +92,37 @@ def test_build_leaves_no_output_behind(inputs, tmp_path):
                                 tmp_path, field="wchar", threshold=1 << 20)
     assert code == EXIT_INTERRUPTED, stderr
     assert os.listdir(tmp_path) == [], os.listdir(tmp_path)
+
+
+def test_python_calls_raise_keyboard_interrupt_promptly(inputs, tmp_path):
+    """The module runs each call on a worker thread and checks for Ctrl-C every 50 ms."""
+    _, model, gnu, _ = inputs
+    script = textwrap.dedent(f"""
+        import sys, time, smpack
+        try:
+            smpack.{{call}}
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt", flush=True)
+            sys.exit(0)
+        print("finished", flush=True)
+    """)
+    env = dict(os.environ, PYTHONPATH=str(python_module_dir()))
+    for call in (f'lint("{gnu}")', f'info("{gnu}")', f'digest("{model}")',
+                 f'build("{model}", "{tmp_path}/py.tar.gz", level=9, threads=1, lint=False)'):
+        process = subprocess.Popen([SYSTEM_PYTHON, "-c", script.replace("{call}", call)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=env)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and process.poll() is None:
+            moved = io_counter(process.pid, "rchar")
+            if moved is not None and moved >= 40 << 20:  # past the interpreter's own start-up
+                break
+            time.sleep(0.0005)
+        assert process.poll() is None, f"{call} finished before it could be interrupted"
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        seconds = time.monotonic() - started
+        assert out.strip() == "KeyboardInterrupt", (call, out, err)
+        assert seconds < 2, f"{call} took {seconds:.2f} s to stop"
+    assert not (tmp_path / "py.tar.gz").exists()

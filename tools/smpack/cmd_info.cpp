@@ -49,9 +49,11 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
   progress.finish();
   if (!described) return std::move(described).error();
   const ArtifactDescription& d = *described;
+  // A damaged archive: what was read is shown, then the problem, with exit code 3.
+  const int exit_code = d.read_error ? kExitBadInput : kExitOk;
   if (args.format.json()) {
     std::cout << describe_json(d);
-    return kExitOk;
+    return exit_code;
   }
   const ArchiveFacts none;
   const ArchiveFacts& facts = d.archive ? *d.archive : none;
@@ -103,7 +105,11 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
               d.lint.deploy_ready ? "yes, without a repack" : "no (see `smpack lint`)");
   if (d.lint.deploy_ready && !context.quiet)
     std::printf("\nDeploy with no entry_point/source_dir:\n%s\n", d.deploy_call.c_str());
-  return kExitOk;
+  if (d.read_error) {
+    std::printf("unreadable      %s\n", escape_for_terminal(*d.read_error).c_str());
+    print_error(context, *d.read_error);
+  }
+  return exit_code;
 }
 
 }  // namespace

@@ -30,6 +30,9 @@ struct ArtifactDescription {
   std::string content_digest;
   std::vector<ManifestEntry> largest;  // the five largest files, largest first
   std::vector<WeightFileReport> weights;
+  // What stopped the reading of a damaged archive; the rest describes what was read
+  // before it.
+  std::optional<std::string> read_error;
   LintReport lint;          // profile, handler module and bindings, findings
   std::string deploy_call;  // the SDK call that deploys it without a repack
 };

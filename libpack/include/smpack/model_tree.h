@@ -73,6 +73,9 @@ struct ModelTree {
   // asked for them).
   std::vector<WeightFileReport> weights;
   bool weights_scanned = false;
+  // What stopped the reading (VisitOptions::keep_partial): the members read before it
+  // are kept, as bsdtar keeps what it extracted before a bad member.
+  std::optional<std::string> read_error;
 
   const std::string* content(std::string_view path) const;
   const Member* find(std::string_view path) const;  // the last member with that path
@@ -101,6 +104,9 @@ struct VisitOptions {
   // Read an smpack archive front to back and compare every gzip member and member
   // with its index (verify).
   bool check_index = false;
+  // Corrupt input ends the visit with what was read so far and ModelTree::read_error
+  // instead of an Error (lint and info show what they could read).
+  bool keep_partial = false;
   const CancelToken* cancel = nullptr;
   ProgressSink* progress = nullptr;  // archive bytes consumed of the total
 };

@@ -28,6 +28,7 @@ struct StageResult {
 struct StageOptions {
   ExistingCode existing = ExistingCode::refuse_if_different;
   bool lint = true;  // the lint gate (lint_gate)
+  const CancelToken* cancel = nullptr;
 };
 
 // Replaces MODEL_DIR/code with the code of `code` (code_dir, entry_point,

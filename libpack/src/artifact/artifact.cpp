@@ -209,15 +209,24 @@ Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const
     member.size = e.size;
     member.sha256 = e.sha256;
     member.index_position = i;
-    if (keeps(options, member)) {
-      auto data = read_indexed_entry(*bytes, name, *index, e, workers(), options.max_content_bytes);
-      if (!data) return std::move(data).error();
-      tree.contents[e.path] = std::move(*data);
-    }
-    if (e.type == EntryType::file && options.weights) {
-      IndexedEntryByteSource source(*bytes, name, *index, e);
-      if (auto r = inventory_weight_file(e.path, source, options.weights->scan, tree.weights); !r)
-        return std::move(r).error();
+    // Random access: a damaged member does not hide the ones after it (keep_partial).
+    auto read = [&]() -> Result<void> {
+      if (keeps(options, member)) {
+        auto data =
+            read_indexed_entry(*bytes, name, *index, e, workers(), options.max_content_bytes);
+        if (!data) return std::move(data).error();
+        tree.contents[e.path] = std::move(*data);
+      }
+      if (e.type == EntryType::file && options.weights) {
+        IndexedEntryByteSource source(*bytes, name, *index, e);
+        return inventory_weight_file(e.path, source, options.weights->scan, tree.weights);
+      }
+      return {};
+    }();
+    if (!read) {
+      if (!options.keep_partial || read.error().kind != ErrorKind::bad_input)
+        return std::move(read).error();
+      if (!tree.read_error) tree.read_error = std::move(read).error().message;
     }
     tree.members.push_back(std::move(member));
   }
@@ -238,48 +247,56 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options) cons
   Hasher sha;
   std::optional<StreamedWeightCollector> weights;
   if (options.weights) weights.emplace(*options.weights);
-  for (;;) {
-    if (cancelled(options.cancel)) return Error::interrupted();
-    auto next = reader->next();
-    if (!next) return std::move(next).error();
-    if (!*next) break;
-    const Entry& entry = **next;
-    Member member;
-    auto path = check_member_path(entry.path, limits.max_name_bytes);
-    member.path = std::move(path.normalized);
-    member.path_problem = path.problem;
-    member.stored_path = entry.path;
-    member.type = entry.type;
-    member.mode = entry.mode;
-    member.size = entry.size;
-    member.link_target = entry.link_target;
-    const bool is_file = member.type == EntryType::file;
-    const bool keep = keeps(options, member);
-    std::string kept;
-    if (is_file && weights) weights->begin(member.path, member.size);
-    // Kept members are hashed always (the tree reports their SHA-256); a member read
-    // only for the weight inventory is hashed only when hashing was asked for.
-    const bool hash = is_file && (hash_all || keep);
-    if (is_file && (hash || (weights && weights->wants_data()))) {
-      for (;;) {
-        if (!hash && !weights->wants_data()) break;  // the rest is skipped by next()
-        auto got = reader->read(buffer);
-        if (!got) return std::move(got).error();
-        if (*got == 0) break;
-        const std::span<const std::byte> piece(buffer.data(), *got);
-        if (hash) sha.update(piece);
-        if (keep) kept.append(reinterpret_cast<const char*>(piece.data()), piece.size());
-        if (weights) weights->feed(piece);
-        if (options.progress) options.progress->update(reader->compressed_bytes(), bytes->size());
-        if (cancelled(options.cancel)) return Error::interrupted();
+  // Every member to the end; an error stops it, with the members before it read.
+  auto read_members = [&]() -> Result<void> {
+    for (;;) {
+      if (cancelled(options.cancel)) return Error::interrupted();
+      auto next = reader->next();
+      if (!next) return std::move(next).error();
+      if (!*next) return {};
+      const Entry& entry = **next;
+      Member member;
+      auto path = check_member_path(entry.path, limits.max_name_bytes);
+      member.path = std::move(path.normalized);
+      member.path_problem = path.problem;
+      member.stored_path = entry.path;
+      member.type = entry.type;
+      member.mode = entry.mode;
+      member.size = entry.size;
+      member.link_target = entry.link_target;
+      const bool is_file = member.type == EntryType::file;
+      const bool keep = keeps(options, member);
+      std::string kept;
+      if (is_file && weights) weights->begin(member.path, member.size);
+      // Kept members are hashed always (the tree reports their SHA-256); a member read
+      // only for the weight inventory is hashed only when hashing was asked for.
+      const bool hash = is_file && (hash_all || keep);
+      if (is_file && (hash || (weights && weights->wants_data()))) {
+        for (;;) {
+          if (!hash && !weights->wants_data()) break;  // the rest is skipped by next()
+          auto got = reader->read(buffer);
+          if (!got) return std::move(got).error();
+          if (*got == 0) break;
+          const std::span<const std::byte> piece(buffer.data(), *got);
+          if (hash) sha.update(piece);
+          if (keep) kept.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+          if (weights) weights->feed(piece);
+          if (options.progress) options.progress->update(reader->compressed_bytes(), bytes->size());
+          if (cancelled(options.cancel)) return Error::interrupted();
+        }
+        if (hash) member.sha256 = sha.finish_hex();
       }
-      if (hash) member.sha256 = sha.finish_hex();
+      if (is_file && weights) {
+        if (auto r = weights->end(); !r) return std::move(r).error();
+      }
+      if (keep) tree.contents[member.path] = std::move(kept);
+      tree.members.push_back(std::move(member));
     }
-    if (is_file && weights) {
-      if (auto r = weights->end(); !r) return std::move(r).error();
-    }
-    if (keep) tree.contents[member.path] = std::move(kept);
-    tree.members.push_back(std::move(member));
+  };
+  if (auto read = read_members(); !read) {
+    if (!options.keep_partial || read.error().kind != ErrorKind::bad_input)
+      return std::move(read).error();
+    tree.read_error = std::move(read).error().message;
   }
   if (weights) tree.weights = weights->take_reports();
   ArchiveFacts facts;

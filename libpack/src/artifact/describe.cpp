@@ -68,6 +68,7 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const Ca
   options.progress = progress;
   // A streamed archive is read whole anyway: hash it on the way for the content digest.
   options.hash_members = artifact.kind() == ArtifactKind::streamed_archive;
+  options.keep_partial = true;
   auto tree = artifact.visit(options);
   if (!tree) return std::move(tree).error();
 
@@ -95,7 +96,9 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const Ca
                    [](const ManifestEntry& a, const ManifestEntry& b) { return a.size > b.size; });
   if (d.largest.size() > 5) d.largest.resize(5);
   d.weights = tree->weights;
+  d.read_error = tree->read_error;
   d.lint = lint_tree(*tree, LintOptions{});
+  if (d.read_error) d.lint.deploy_ready = false;
   d.deploy_call =
       no_repack_deploy_call(framework_for(d.lint.profile), program_of(d.lint.handler_module));
   return d;
@@ -135,6 +138,7 @@ std::string describe_json(const ArtifactDescription& d) {
                std::count_if(d.lint.findings.begin(), d.lint.findings.end(),
                              [](const Finding& f) { return f.severity == Severity::error; })},
               {"deploy_ready", d.lint.deploy_ready},
+      {"read_error", d.read_error ? Json(*d.read_error) : Json(nullptr)},
               {"deploy_call", d.deploy_call}};
   return json_text(doc);
 }

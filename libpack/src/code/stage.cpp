@@ -56,7 +56,7 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
     // The model as it will be: the gate lints it, and its profile picks the deploy call.
     auto artifact = Artifact::open(model_dir);
     if (!artifact) return std::move(artifact).error();
-    auto report = lint_gate(*artifact, code);
+    auto report = lint_gate(*artifact, code, options.cancel);
     if (!report) return std::move(report).error();
     result.deploy_call = no_repack_deploy_call(framework_for(report->profile), program);
     if (options.lint && !report->deploy_ready) {

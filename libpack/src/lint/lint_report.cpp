@@ -147,11 +147,18 @@ Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& op
                                  const CancelToken* cancel) {
   VisitOptions visit = lint_load_options();
   visit.cancel = cancel;
+  visit.keep_partial = true;
   auto tree = artifact.visit(visit);
-  if (tree) return lint_tree(*tree, options);
-  if (tree.error().kind == ErrorKind::bad_input)
-    return unreadable_input_report(artifact.name(), tree.error().message);
-  return std::move(tree).error();
+  if (!tree) return std::move(tree).error();
+  LintReport report = lint_tree(*tree, options);
+  if (tree->read_error) {
+    // What could be read is linted; the problem that stopped the reading comes last.
+    report.findings.push_back({std::string(rule("archive-unreadable").id()), Severity::error, "",
+                               0, 0, *tree->read_error});
+    report.deploy_ready = false;
+    report.unsafe_input = true;
+  }
+  return report;
 }
 
 LintReport unreadable_input_report(std::string target, std::string reason) {
