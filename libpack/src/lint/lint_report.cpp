@@ -149,6 +149,8 @@ Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& op
   visit.cancel = cancel;
   visit.keep_partial = true;
   auto tree = artifact.visit(visit);
+  if (!tree && tree.error().kind == ErrorKind::bad_input)  // not even a first member
+    return unreadable_input_report(artifact.name(), tree.error().message);
   if (!tree) return std::move(tree).error();
   LintReport report = lint_tree(*tree, options);
   if (tree->read_error) {
