@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import os
 import subprocess
 import tarfile
@@ -237,3 +238,16 @@ def run_python(script: str, cwd: Path, module_dir: Path | None = None,
     env.pop("SOURCE_DATE_EPOCH", None)
     return subprocess.run([interpreter, "-c", textwrap.dedent(script)], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=300)
+
+
+# ---- the CLI's own description of itself ------------------------------------------------
+
+def visible_commands() -> list[str]:
+    help_text = run_smpack("--help").stdout
+    section = help_text.split("Subcommands:", 1)[1]
+    return [line.split()[0] for line in section.splitlines() if line.strip()]
+
+
+def help_options(command: str) -> set[str]:
+    help_text = run_smpack(command, "--help").stdout
+    return set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", help_text.split("Options:", 1)[1]))

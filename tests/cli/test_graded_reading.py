@@ -8,7 +8,7 @@ import json
 import tarfile
 
 from conftest import build_archive, generate_weights, make_model_dir, run_smpack
-from test_foundation_cli import read_index
+from archive_fixtures import read_index
 
 WRONG_ARITY = "def model_fn(a, b, c):\n    return None\n"
 

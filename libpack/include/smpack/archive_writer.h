@@ -60,6 +60,8 @@ Result<std::vector<SourceFile>> collect_code_sources(const SourceSpec& spec);
 bool is_code_path(std::string_view archive_path);
 // The canonical member order: bytewise by path components, code/ last.
 bool canonical_order(std::string_view a, std::string_view b);
+// The mode smpack stores: 0755 for directories and anything executable, else 0644.
+std::uint32_t normalised_mode(EntryType type, std::uint32_t mode);
 
 struct WriteOptions {
   int level = kDefaultLevel;  // 0 stored, 1-3 ISA-L, 4-9 zlib

@@ -11,12 +11,6 @@ namespace {
 
 constexpr std::string_view kCodeDir = "code";
 
-std::uint32_t normalised_mode(const fs::file_status& status) {
-  if (status.type() == fs::file_type::directory) return 0755;
-  auto exec = fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec;
-  return (status.permissions() & exec) != fs::perms::none ? 0755 : 0644;
-}
-
 bool canonical_less(const SourceFile& a, const SourceFile& b) {
   return canonical_order(a.archive_path, b.archive_path);
 }
@@ -36,7 +30,9 @@ Result<SourceFile> describe_source(const fs::path& disk, std::string archive_pat
   SourceFile file;
   file.archive_path = std::move(archive_path);
   file.disk_path = disk;
-  file.mode = normalised_mode(status);
+  file.mode = normalised_mode(
+      status.type() == fs::file_type::directory ? EntryType::directory : EntryType::file,
+      static_cast<std::uint32_t>(status.permissions()));
   if (status.type() == fs::file_type::directory) {
     file.type = EntryType::directory;
   } else if (status.type() == fs::file_type::regular) {
@@ -83,6 +79,10 @@ Result<void> require(const fs::path& path, fs::file_type type, std::string_view 
 }
 
 }  // namespace
+
+std::uint32_t normalised_mode(EntryType type, std::uint32_t mode) {
+  return type == EntryType::directory || (mode & 0111u) ? 0755u : 0644u;
+}
 
 bool canonical_order(std::string_view a, std::string_view b) {
   const bool a_code = is_code_path(a), b_code = is_code_path(b);

@@ -194,10 +194,6 @@ Result<AddCodeResult> copy_with_new_tail(const fs::path& archive, ArchiveIndex i
   return commit_output(*out, old_code, index, std::move(result), options);
 }
 
-std::uint32_t normalised_mode(const Entry& entry) {
-  return entry.type == EntryType::directory || (entry.mode & 0111u) ? 0755u : 0644u;
-}
-
 Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector<SourceFile>& code,
                                      const fs::path& output, const WriteOptions& options) {
   const ReadLimits& limits = artifact.limits();
@@ -246,12 +242,13 @@ Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector
             if (*got == 0) break;
             sha.update(std::span<const std::byte>(buffer.data(), *got));
           }
-          old_code.files[path.normalized] = {sha.finish_hex(), normalised_mode(entry)};
+          old_code.files[path.normalized] = {sha.finish_hex(),
+                                             normalised_mode(entry.type, entry.mode)};
         }
         continue;
       }
-      MemberSpec spec{path.normalized, entry.type, normalised_mode(entry), entry.size,
-                      name + ": " + entry.path};
+      MemberSpec spec{path.normalized, entry.type, normalised_mode(entry.type, entry.mode),
+                      entry.size, name + ": " + entry.path};
       auto read = [&](std::span<std::byte> bytes) { return reader->read(bytes); };
       if (auto r = appender.append(spec, read); !r) return std::move(r).error();
     }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "smpack/archive_writer.h"
 #include "util/json_text.h"
 
 namespace smpack {
@@ -156,7 +157,8 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
   if (archive) {
     for (const auto& m : archive->members) {
       bytes += m.size;
-      if (m.type == EntryType::file && m.path.rfind("code/", 0) == 0) old_code.insert(m.path);
+      if (m.type == EntryType::file && is_code_path(m.path) && m.path != "code")
+        old_code.insert(m.path);
     }
   }
   p.effects.push_back(

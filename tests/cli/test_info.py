@@ -4,10 +4,12 @@ with the deploy call that avoids the SDK's repack."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 
-from conftest import build_archive, make_model_dir, run_smpack, write_files
+from archive_fixtures import EXIT_OK, built, count_gzip_members, read_index
+from conftest import build_archive, make_model_dir, run_smpack, sha256_hex, write_files
 
 HANDLERS = (
     "import json\n\n\n"
@@ -85,3 +87,31 @@ def test_info_and_lint_give_one_verdict(tmp_path):
                 assert doc["deploy_ready"] is expected[model], (path, lint["findings"])
     assert info_json(tmp_path / "ts.tar.gz")["module"] == ""
     assert "the container's default handlers run" in run_smpack("info", tmp_path / "ts.tar.gz").stdout
+
+
+def test_info_summarises_an_smpack_archive(built):
+    data = built.archive.read_bytes()
+    files = [e for e in built.entries if e["type"] == "file"]
+    doc = json.loads(run_smpack("info", "--json", built.archive).stdout)
+    assert doc["writer"] == "smpack" and doc["smpack_index"] is True
+    assert doc["container"] == "gzip"
+    assert doc["archive_bytes"] == len(data)
+    assert doc["tar_bytes"] == len(gzip.decompress(data))
+    # Every gzip member of the file, the index's own included, counted as zlib sees them,
+    # and the same figure that verify reports from its full pass.
+    assert doc["gzip_members"] == count_gzip_members(data)
+    assert doc["gzip_members"] > len(read_index(data)[0]["members"])
+    verified = json.loads(run_smpack("verify", "--json", built.archive).stdout)
+    assert verified["gzip_members"] == doc["gzip_members"]
+    assert doc["files"] == len(files)
+    assert doc["directories"] == len(built.entries) - len(files)
+    assert doc["data_bytes"] == sum(e["size"] for e in files)
+    assert doc["has_code"] is True
+    assert doc["content_digest"] == built.digest
+    assert doc["largest"][0] == {"path": "model.bin", "size": (built.src / "model.bin").stat().st_size,
+                                 "sha256": sha256_hex((built.src / "model.bin").read_bytes())}
+
+    text = run_smpack("info", built.archive)
+    assert text.returncode == EXIT_OK and text.stderr == ""
+    assert "written by      smpack" in text.stdout
+    assert f"content digest  {built.digest}" in text.stdout

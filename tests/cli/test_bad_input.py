@@ -1,0 +1,183 @@
+"""Every reading command on every kind of wrong or damaged file: missing, zip, garbage,
+empty, truncated, trailing bytes, xz/bzip2/zstd, and a flipped bit anywhere in an smpack
+archive. A clear error and exit 3, never a crash."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import lzma
+import random
+import shutil
+import subprocess
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import build_archive, make_model_dir, run_smpack
+from archive_fixtures import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, built, gzip_members
+
+# ----------------------------------------------------------------------------
+# Unreadable input: every reading command, every kind of wrong file
+# ----------------------------------------------------------------------------
+
+# command -> argv that makes it read ARCHIVE (`dest`: an extraction directory;
+# `good`: an intact archive for the other side of a diff).
+READERS = {
+    "ls": lambda archive, dest, good: ["ls", archive],
+    "info": lambda archive, dest, good: ["info", archive],
+    "verify": lambda archive, dest, good: ["verify", archive],
+    "digest": lambda archive, dest, good: ["digest", archive],
+    "cat": lambda archive, dest, good: ["cat", archive, "config.json"],
+    "extract": lambda archive, dest, good: ["extract", archive, "-C", dest],
+    "diff": lambda archive, dest, good: ["diff", archive, good],
+}
+
+
+@pytest.fixture(scope="module")
+def small_tar(tmp_path_factory) -> bytes:
+    base = tmp_path_factory.mktemp("small")
+    src = make_model_dir(base, weights_bytes=64 << 10)
+    return gzip.decompress(build_archive(src, base / "small.tar.gz").read_bytes())
+
+
+def _zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("model.bin", b"x" * 100)
+    return buffer.getvalue()
+
+
+def _wrong_files(tar_bytes: bytes) -> dict[str, tuple[bytes, str]]:
+    """name -> (file content, a phrase the error must contain)."""
+    gzipped = gzip.compress(tar_bytes)
+    return {
+        "zip": (_zip_bytes(), "zip archive"),
+        "garbage": (b"this is not an archive at all\n" * 50, "unrecognised data"),
+        "empty": (b"", "empty"),
+        "gzip-of-text": (gzip.compress(b"hello world\n" * 100), "Unrecognized archive format"),
+        "zstd-magic-only": (b"\x28\xb5\x2f\xfd" + bytes(64), "zstd"),
+        "truncated-gzip": (gzipped[: len(gzipped) // 2], "truncated"),
+        "gzip-trailing-garbage": (gzipped + b"GARBAGE!", "trailing data"),
+    }
+
+
+WRONG_KINDS = list(_wrong_files(b""))
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_a_missing_archive_exits_3_naming_the_path(tmp_path, command, built):
+    missing = tmp_path / "no-such.tar.gz"
+    result = run_smpack(*READERS[command](missing, tmp_path / "dest", built.archive))
+    assert result.returncode == EXIT_BAD_INPUT, result.stderr
+    assert f"{missing}: cannot open: No such file or directory" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("kind", WRONG_KINDS)
+@pytest.mark.parametrize("command", READERS)
+def test_a_wrong_file_named_tar_gz_exits_3_saying_what_it_is(tmp_path, small_tar, built, kind, command):
+    content, phrase = _wrong_files(small_tar)[kind]
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(content)
+    result = run_smpack(*READERS[command](archive, tmp_path / "dest", built.archive))
+    assert result.returncode == EXIT_BAD_INPUT, (result.stdout, result.stderr)
+    assert str(archive) in result.stderr and phrase in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_a_plain_uncompressed_tar_is_read(tmp_path, small_tar):
+    archive = tmp_path / "plain.tar.gz"
+    archive.write_bytes(small_tar)
+    with tarfile.open(fileobj=io.BytesIO(small_tar)) as tar:
+        names = tar.getnames()
+    ls = run_smpack("ls", archive)
+    assert ls.returncode == EXIT_OK and [n.rstrip("/") for n in ls.stdout.splitlines()] == names
+    info = json.loads(run_smpack("info", "--json", archive).stdout)
+    assert info["container"] == "tar"
+    assert run_smpack("verify", archive).returncode == EXIT_OK
+
+
+@pytest.mark.parametrize("codec", ["xz", "bzip2", "zstd"])
+def test_an_xz_bzip2_or_zstd_tar_named_tar_gz_exits_3(tmp_path, small_tar, codec):
+    archive = tmp_path / "model.tar.gz"
+    if codec == "xz":
+        archive.write_bytes(lzma.compress(small_tar))
+    elif codec == "bzip2":
+        archive.write_bytes(bz2.compress(small_tar))
+    else:
+        if not shutil.which("zstd"):
+            pytest.skip("no zstd command")
+        archive.write_bytes(subprocess.run(["zstd", "-q", "-c"], input=small_tar, capture_output=True,
+                                           check=True).stdout)
+    result = run_smpack("verify", archive)
+    assert result.returncode == EXIT_BAD_INPUT
+    assert codec in result.stderr
+
+
+# ----------------------------------------------------------------------------
+# Corruption: a flipped bit anywhere in an smpack archive is caught, never crashes
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flip_target(tmp_path_factory):
+    """A small smpack archive with several gzip members per file (4 KiB chunks)."""
+    base = tmp_path_factory.mktemp("flip")
+    src = make_model_dir(base, weights_bytes=24 << 10, with_code=True)
+    archive = build_archive(src, base / "flip.tar.gz", "--chunk-size", "4096")
+    return base, archive.read_bytes()
+
+
+def _flip_positions(data: bytes, seed: int = 7) -> list[int]:
+    """Header and trailer bytes of every gzip member before the trailer, plus a few inside each."""
+    rng = random.Random(seed)
+    positions = set()
+    for offset, length in gzip_members(data)[:-1]:
+        positions.update(range(offset, offset + min(length, 12)))
+        positions.update(range(offset + length - 8, offset + length))
+        positions.update(rng.randrange(offset, offset + length) for _ in range(3))
+    return sorted(positions)
+
+
+def _run_flipped(base: Path, data: bytes, positions, command=("verify",)):
+    outcomes = {}
+    for pos in positions:
+        flipped = bytearray(data)
+        flipped[pos] ^= 0x01
+        path = base / "flipped.tar.gz"
+        path.write_bytes(flipped)
+        args = [*command, path] if command[0] != "extract" else ["extract", path, "-C", base / f"x{pos}"]
+        result = run_smpack(*args)
+        assert "internal error" not in result.stderr, (pos, result.stderr)
+        outcomes[pos] = result.returncode
+    return outcomes
+
+
+def test_verify_catches_a_flipped_bit_in_any_member(flip_target):
+    base, data = flip_target
+    outcomes = _run_flipped(base, data, _flip_positions(data))
+    assert len(outcomes) > 150
+    missed = {pos: rc for pos, rc in outcomes.items() if rc not in (EXIT_FINDINGS, EXIT_BAD_INPUT)}
+    assert missed == {}
+
+
+@pytest.mark.parametrize("command", [("ls", "-l"), ("info",), ("extract",)], ids=lambda c: c[0])
+def test_reading_a_corrupt_archive_never_crashes(flip_target, command):
+    base, data = flip_target
+    positions = _flip_positions(data, seed=11)[::4]
+    outcomes = _run_flipped(base, data, positions, command)
+    assert set(outcomes.values()) <= {EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT}
+
+
+def test_verify_catches_a_flipped_bit_in_the_trailer(flip_target):
+    base, data = flip_target
+    outcomes = _run_flipped(base, data, range(len(data) - 66, len(data)))
+    assert {pos: rc for pos, rc in outcomes.items() if rc == EXIT_OK} == {}
+
+
+# ----------------------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""smpack build, end to end: digests, manifest, canonical order and headers, gzip members,
+code options, symlinks, usage errors, interrupts. Oracles: hashlib, tarfile, zlib and
+docs/format.md."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import tarfile
+import time
+
+from conftest import build_archive, make_model_dir, run_smpack, sha256_hex, smpack_bin
+from archive_fixtures import DEFAULT_MTIME, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, built, content_digest, count_gzip_members, gzip_members, read_index
+
+# ----------------------------------------------------------------------------
+# build
+# ----------------------------------------------------------------------------
+
+
+def test_build_prints_its_digests(built):
+    data = built.archive.read_bytes()
+    lines = built.result.stdout.splitlines()
+    assert lines[0].startswith(f"{built.archive}: {len(built.entries)} members, ")
+    assert lines[1:] == [f"sha256  {sha256_hex(data)}", f"content {built.digest}"]
+    assert built.result.stderr == ""
+
+
+def test_build_json_describes_the_archive(built, tmp_path):
+    out = tmp_path / "j.tar.gz"
+    result = run_smpack("build", built.src, "-o", out, "--code", built.code, "--json")
+    assert result.returncode == EXIT_OK and result.stderr == ""
+    doc = json.loads(result.stdout)
+    data = out.read_bytes()
+    assert doc["archive_sha256"] == sha256_hex(data)
+    assert doc["archive_bytes"] == len(data)
+    assert doc["content_digest"] == built.digest
+    assert doc["members"] == len(built.entries)
+    # Content members only: the index members and the trailer hold no tar bytes.
+    assert doc["gzip_members"] == count_gzip_members(data)
+    assert doc["tar_bytes"] == len(gzip.decompress(data))
+
+
+def test_build_manifest_lists_every_member_with_its_sha256(built):
+    doc = json.loads(built.manifest.read_text())
+    data = built.archive.read_bytes()
+    assert doc["format"] == "smpack-manifest"
+    assert doc["archive_sha256"] == sha256_hex(data)
+    assert doc["archive_bytes"] == len(data)
+    assert doc["content_digest"] == built.digest
+    want = [dict(e, mode=f"{e['mode']:04o}") for e in built.entries]
+    assert doc["entries"] == want
+
+
+def test_build_writes_canonical_order_and_normalised_headers(built):
+    with tarfile.open(built.archive) as tar:
+        members = tar.getmembers()
+    assert [m.name for m in members] == [e["path"] for e in built.entries]
+    for member, entry in zip(members, built.entries):
+        assert (member.uid, member.gid, member.uname, member.gname) == (0, 0, "", "")
+        assert member.mtime == DEFAULT_MTIME
+        assert member.mode == entry["mode"], member.name
+        assert member.type == (tarfile.DIRTYPE if entry["type"] == "directory" else tarfile.REGTYPE)
+
+
+def test_build_gzip_members_have_the_fixed_header_and_chunks_never_span_tar_members(built):
+    data = built.archive.read_bytes()
+    index, index_offset = read_index(data)
+    content = [(off, n) for off, n in gzip_members(data) if off < index_offset]
+    assert [[off, n] for off, n in content] == [m[:2] for m in index["members"]]
+    for off, _ in content:
+        assert data[off : off + 10] == bytes.fromhex("1f8b08000000000000ff")
+    # Every file's data lies inside the members its index entry names, and no
+    # member holds more than one chunk size of tar stream.
+    tar_stream = gzip.decompress(data)
+    for m in index["members"]:
+        assert m[3] <= index["chunk_bytes"]
+    for entry in index["entries"]:
+        if entry["type"] == "file":
+            blob = tar_stream[entry["data"] : entry["data"] + entry["size"]]
+            assert sha256_hex(blob) == entry["sha256"]
+
+
+def test_build_entry_point_and_requirements_go_into_code(built, tmp_path):
+    handler = tmp_path / "handler.py"
+    handler.write_text("def model_fn(d):\n    return d\n")
+    reqs = tmp_path / "reqs.txt"
+    reqs.write_text("torch==2.3.0\n")
+    out = build_archive(built.src, tmp_path / "e.tar.gz", "--entry-point", handler, "--requirements", reqs)
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+        assert tar.extractfile("code/handler.py").read() == handler.read_bytes()
+        assert tar.extractfile("code/requirements.txt").read() == reqs.read_bytes()
+    assert names[-3:] == ["code", "code/handler.py", "code/requirements.txt"]
+
+
+def test_build_refuses_symlinks_unless_asked_to_follow(tmp_path):
+    src = make_model_dir(tmp_path, weights_bytes=4096)
+    (src / "alias.bin").symlink_to("model.bin")
+    out = tmp_path / "out.tar.gz"
+    refused = run_smpack("build", src, "-o", out)
+    assert refused.returncode == EXIT_BAD_INPUT
+    assert f"{src}/alias.bin" in refused.stderr and "--follow-symlinks" in refused.stderr
+    assert refused.stdout == ""
+    assert sorted(os.listdir(tmp_path)) == ["model"], "a failed build must leave no file behind"
+
+    followed = run_smpack("build", src, "-o", out, "--follow-symlinks")
+    assert followed.returncode == EXIT_OK, followed.stderr
+    with tarfile.open(out) as tar:
+        alias = tar.getmember("alias.bin")
+        assert alias.isreg()
+        assert tar.extractfile(alias).read() == (src / "model.bin").read_bytes()
+
+
+def test_build_usage_errors_exit_2_and_write_nothing(built, tmp_path):
+    out = tmp_path / "x.tar.gz"
+    cases = [
+        (["--level", "10"], "--level"),
+        (["--mtime", "yesterday"], "--mtime"),
+        (["--chunk-size", "100"], "chunk size"),
+    ]
+    for extra, mentioned in cases:
+        result = run_smpack("build", built.src, "-o", out, *extra)
+        assert result.returncode == EXIT_USAGE, (extra, result.stderr)
+        assert mentioned in result.stderr and result.stdout == ""
+    assert run_smpack("build", built.src).returncode == EXIT_USAGE  # no -o
+    missing = run_smpack("build", tmp_path / "no-such-dir", "-o", out)
+    assert missing.returncode == EXIT_BAD_INPUT  # a missing input is exit 3 in every command
+    assert f"{tmp_path}/no-such-dir" in missing.stderr
+    assert not out.exists()
+
+
+def test_build_into_a_missing_directory_is_an_io_error(built, tmp_path):
+    out = tmp_path / "missing" / "x.tar.gz"
+    result = run_smpack("build", built.src, "-o", out)
+    assert result.returncode == EXIT_BAD_INPUT
+    assert str(out) in result.stderr
+
+
+def test_build_interrupted_exits_130_and_leaves_no_partial_archive(tmp_path):
+    src = make_model_dir(tmp_path, weights_bytes=24 << 20)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "model.tar.gz"
+    proc = subprocess.Popen([str(smpack_bin()), "build", src, "-o", out, "--level", "9", "--threads", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not os.listdir(out_dir) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # wait until the temporary file exists: writing has begun
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_INTERRUPTED, stderr
+    assert "interrupted" in stderr and stdout == ""
+    assert os.listdir(out_dir) == []
