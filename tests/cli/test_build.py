@@ -12,7 +12,7 @@ import subprocess
 import tarfile
 import time
 
-from conftest import build_archive, make_model_dir, run_smpack, sha256_hex, smpack_bin
+from conftest import build_archive, make_code_dir, make_model_dir, run_smpack, sha256_hex, smpack_bin, write_files
 from archive_fixtures import DEFAULT_MTIME, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, built, content_digest, count_gzip_members, gzip_members, read_index
 
 # ----------------------------------------------------------------------------
@@ -154,3 +154,20 @@ def test_build_interrupted_exits_130_and_leaves_no_partial_archive(tmp_path):
     assert proc.returncode == EXIT_INTERRUPTED, stderr
     assert "interrupted" in stderr and stdout == ""
     assert os.listdir(out_dir) == []
+
+
+def test_build_code_replaces_the_model_directorys_own_code(tmp_path):
+    """--code replaces code/, as its help says and the SDK's source_dir does; the model
+    directory itself is left as it was."""
+    src = make_model_dir(tmp_path, weights_bytes=4096, with_code=True)
+    write_files(src, {"code/old_helper.py": "x = 1\n"})
+    code = make_code_dir(tmp_path, "new-code")
+    write_files(code, {"inference.py": "def model_fn(model_dir):\n    return 'new'\n"})
+    out = tmp_path / "out.tar.gz"
+    result = run_smpack("build", src, "-o", out, "--code", code)
+    assert result.returncode == EXIT_OK, result.stderr
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+        assert "code/old_helper.py" not in names
+        assert tar.extractfile("code/inference.py").read().endswith(b"return 'new'\n")
+    assert (src / "code/old_helper.py").exists()

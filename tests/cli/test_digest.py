@@ -21,13 +21,17 @@ def test_digest_s3_etag_single_and_multipart(tmp_path):
     archive = build_archive(src, tmp_path / "big.tar.gz")
     data = archive.read_bytes()
     assert len(data) > 10 << 20
-    for part_text, part in [("5MiB", 5 << 20), ("16MiB", 16 << 20), ("5242880", 5242880)]:
+    # The AWS CLI's units (human_readable_to_bytes): powers of 1024 in any case, so "8MB" is
+    # its default multipart chunk size of 8 MiB, the ETag S3 shows after `aws s3 cp`.
+    for part_text, part in [("5MiB", 5 << 20), ("16MiB", 16 << 20), ("5242880", 5242880),
+                            ("8MB", 8 << 20), ("8mb", 8 << 20), ("6MIB", 6 << 20),
+                            ("5120KB", 5 << 20)]:
         result = run_smpack("digest", "--json", "--s3-etag", part_text, archive)
         assert result.returncode == EXIT_OK, result.stderr
         doc = json.loads(result.stdout)
         assert doc["s3_etag"] == s3_etag(data, part) and doc["s3_part_size"] == part
     assert s3_etag(data, 5 << 20).endswith("-3")
-    for bad in ["1MiB", "8mb", "6GiB"]:
+    for bad in ["1MiB", "6GiB", "8M", "8 MB", "MB", "-8MB", "8.5MB"]:
         result = run_smpack("digest", "--s3-etag", bad, archive)
         assert result.returncode == EXIT_USAGE, bad
         assert result.stdout == ""

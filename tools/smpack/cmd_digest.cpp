@@ -1,4 +1,7 @@
+#include <cctype>
 #include <iostream>
+#include <string_view>
+#include <utility>
 
 #include "commands.h"
 #include "output.h"
@@ -13,31 +16,33 @@ struct DigestArgs {
   FormatFlag format;
 };
 
-// "8MiB", "16MB", "5242880".
+// A part size as the AWS CLI reads one (awscli/customizations/s3/utils.py,
+// human_readable_to_bytes): a number of bytes, or a number with KB/MB/GB/TB or
+// KiB/MiB/GiB/TiB in any case, all powers of 1024, so "8MB" is the CLI's 8 MiB default
+// multipart chunk size.
 Result<std::uint64_t> parse_size(const std::string& text) {
-  char* end = nullptr;
-  unsigned long long value = std::strtoull(text.c_str(), &end, 10);
-  std::string unit = end;
-  std::uint64_t scale = 0;
-  if (unit.empty() || unit == "B")
-    scale = 1;
-  else if (unit == "KiB" || unit == "K")
-    scale = 1ull << 10;
-  else if (unit == "MiB" || unit == "M")
-    scale = 1ull << 20;
-  else if (unit == "GiB" || unit == "G")
-    scale = 1ull << 30;
-  else if (unit == "KB")
-    scale = 1000;
-  else if (unit == "MB")
-    scale = 1000 * 1000;
-  else if (unit == "GB")
-    scale = 1000 * 1000 * 1000;
-  if (end == text.c_str() || scale == 0 || value == 0) {
-    return Error::usage("'" + text + "' is not a size (examples: 8MiB, 16MB, 5242880)");
+  std::string lower = text;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static constexpr std::pair<std::string_view, int> kSuffixes[] = {
+      {"kib", 10}, {"mib", 20}, {"gib", 30}, {"tib", 40},
+      {"kb", 10},  {"mb", 20},  {"gb", 30},  {"tb", 40}};
+  std::string_view digits = lower;
+  int shift = 0;
+  for (const auto& [suffix, bits] : kSuffixes) {
+    if (digits.ends_with(suffix)) {
+      digits.remove_suffix(suffix.size());
+      shift = bits;
+      break;
+    }
   }
+  const bool numeric = !digits.empty() && digits.size() <= 12 &&
+                       digits.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!numeric) {
+    return Error::usage("'" + text +
+                        "' is not a size (bytes, or with KB, MB, GB, KiB, MiB, GiB: 8MB, 5242880)");
+  }
+  const std::uint64_t bytes = std::stoull(std::string(digits)) << shift;
   // S3 allows parts of 5 MiB to 5 GiB.
-  std::uint64_t bytes = value * scale;
   if (bytes < (5ull << 20) || bytes > (5ull << 30)) {
     return Error::usage("S3 part sizes are 5 MiB to 5 GiB; got " + text);
   }

@@ -45,10 +45,10 @@ struct SourceFile {
   std::uint64_t size = 0;
 };
 
-// The members in canonical order: bytewise by path components, code/ last.
-// usage: a path that does not exist or clashes (code/ both in the model dir and
-// given with --code); bad_input: a symlink under `refuse`, a special file, a
-// symlink loop; io on file-system errors.
+// The members in canonical order: bytewise by path components, code/ last. Code the
+// spec names replaces the model directory's own code/ (the directory is not changed).
+// io: a path that does not exist; usage: a file where a folder belongs, or a code file
+// named twice; bad_input: a symlink under `refuse`, a special file, a symlink loop.
 Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec);
 
 // Only the code/ part of `spec` (model_dir is not read), in canonical order:

@@ -17,8 +17,8 @@ Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code);
 
 // Lints `after`, with the endpoint's SAGEMAKER_PROGRAM set to the entry point's name
 // when `code` names one. Without code/ (weights first, code added later) only the
-// archive and weight rules apply: a weights-only archive is a legitimate step, a
-// dangerous pickle never is. The write is refused when the report is not deploy_ready.
+// archive and weight rules and layout-empty apply: a weights-only archive is a legitimate
+// step, an empty one or a dangerous pickle never is. The write is refused when the report is not deploy_ready.
 LintReport lint_gate(const ModelTree& after, const SourceSpec& code);
 
 // `before` (weight files by structure, not every tensor's CRC) with `code` in it,

@@ -235,10 +235,6 @@ Result<std::optional<ArchiveIndex>> read_archive_index(const ByteSource& file,
 
 namespace {
 
-// The writer never makes a gzip member larger than this (archive_writer.h caps
-// chunk_bytes at 256 MiB, plus one tar header); an index claiming more is hostile.
-constexpr std::uint64_t kMaxMemberTarBytes = (256ull << 20) + (64ull << 10);
-
 // Decodes gzip member `i` whole: the tar-stream bytes it holds, CRC-checked, and
 // exactly as many as the index says.
 Result<std::vector<std::byte>> decode_indexed_member(const ByteSource& file,
@@ -246,7 +242,7 @@ Result<std::vector<std::byte>> decode_indexed_member(const ByteSource& file,
                                                      const std::string& where) {
   const GzipMemberSpan& span = index.members[i];
   const std::string member = where + ": gzip member " + std::to_string(i);
-  if (span.tar_bytes > kMaxMemberTarBytes) {
+  if (span.tar_bytes > kMaxMemberTarBytes) {  // more than the writer ever puts in one: hostile
     return Error::bad_input(member + " claims " + std::to_string(span.tar_bytes) +
                             " bytes, more than any smpack archive holds in one member");
   }

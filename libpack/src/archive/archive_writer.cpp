@@ -1,5 +1,6 @@
 #include "smpack/archive_writer.h"
 
+#include "archive/index_codec.h"
 #include "archive/member_appender.h"
 #include "io/file_io.h"
 #include "smpack/digest.h"
@@ -12,7 +13,7 @@ Result<WriteResult> write_archive(const std::vector<SourceFile>& sources,
   if (options.level < 0 || options.level > 9) {
     return Error::usage("compression level must be 0-9, got " + std::to_string(options.level));
   }
-  if (options.chunk_bytes < 4096 || options.chunk_bytes > (256ull << 20)) {
+  if (options.chunk_bytes < kMinChunkBytes || options.chunk_bytes > kMaxChunkBytes) {
     return Error::usage("chunk size must be between 4 KiB and 256 MiB");
   }
   auto out = AtomicOutputFile::create(output);

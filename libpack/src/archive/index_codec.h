@@ -16,6 +16,12 @@ namespace smpack {
 
 inline constexpr std::size_t kTrailerMemberBytes = 66;
 
+// The uncompressed tar bytes one content gzip member may hold (the writer's --chunk-size
+// range); a member of the largest chunk may also carry the next member's tar header.
+inline constexpr std::uint64_t kMinChunkBytes = 4096;
+inline constexpr std::uint64_t kMaxChunkBytes = 256ull << 20;
+inline constexpr std::uint64_t kMaxMemberTarBytes = kMaxChunkBytes + (64ull << 10);
+
 // The ten fixed header bytes of every gzip member smpack writes: content members
 // (no flags, mtime 0, OS unknown) and the index's empty members (FEXTRA set).
 inline constexpr std::array<std::uint8_t, 10> kSmpackMemberHeader = {0x1f, 0x8b, 8, 0, 0,

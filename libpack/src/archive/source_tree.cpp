@@ -23,7 +23,8 @@ Result<SourceFile> describe_source(const fs::path& disk, std::string archive_pat
   if (link_status.type() == fs::file_type::symlink && symlinks == SymlinkPolicy::refuse) {
     return Error::bad_input(disk.string() +
                             ": is a symbolic link; smpack archives hold regular files and "
-                            "directories only (use --follow-symlinks to store its target)");
+                            "directories only")
+        .with_hint("follow-symlinks", "to store its target");
   }
   auto status = fs::status(disk, ec);
   if (ec) return Error::bad_input(disk.string() + ": " + ec.message() + " (a dangling symlink?)");
@@ -114,7 +115,8 @@ Result<std::vector<SourceFile>> collect_code_sources(const SourceSpec& spec) {
     if (!source) return std::move(source).error();
     if (!code_paths.insert(source->archive_path).second) {
       return Error::usage("code/" + name +
-                          " is given twice (by --code and by --entry-point or --requirements)");
+                          " is given twice (by the code folder and by the entry point or the "
+                          "requirements file)");
     }
     out.push_back(std::move(*source));
     return {};
@@ -145,12 +147,10 @@ Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec) {
     return std::move(r).error();
   std::vector<SourceFile> out;
   if (auto r = walk(spec.model_dir, "", spec.symlinks, out); !r) return std::move(r).error();
-  bool has_code = std::any_of(out.begin(), out.end(),
-                              [](const SourceFile& f) { return is_code_path(f.archive_path); });
-  if (spec.has_code() && has_code) {
-    return Error::usage(
-        spec.model_dir.string() +
-        " already has a code/ folder; remove it or leave out --code/--entry-point/--requirements");
+  // Code given with the call replaces the model directory's own code/ in the archive, as the
+  // SDK's source_dir replaces code/ (the directory itself is left as it is).
+  if (spec.has_code()) {
+    std::erase_if(out, [](const SourceFile& f) { return is_code_path(f.archive_path); });
   }
   auto code = collect_code_sources(spec);
   if (!code) return std::move(code).error();

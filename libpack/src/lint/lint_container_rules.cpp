@@ -107,8 +107,9 @@ void check_huggingface(LintContext& context) {
   }
   context.report(rule("huggingface-no-task"), member, 0, 0,
                  "no model_fn and no HF_TASK: " + problem +
-                     ", so the Hugging Face container fails at model load; set env HF_TASK (e.g. "
-                     "--env HF_TASK=text-classification) or add the model's config.json");
+                     ", so the Hugging Face container fails at model load; set HF_TASK in the "
+                     "endpoint's environment (e.g. HF_TASK=text-classification) or add the "
+                     "model's config.json");
 }
 
 // sagemaker-tensorflow-serving-container: a SavedModel in <version>/ or <name>/<version>/.

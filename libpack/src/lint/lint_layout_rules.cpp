@@ -174,8 +174,25 @@ void check_sdk_repack(LintContext& context) {
 
 }  // namespace
 
+// Nothing to load: an empty archive, or one of directories only, fails at model load
+// whatever the container.
+void check_empty(LintContext& context) {
+  const auto& members = context.tree.members;
+  if (std::any_of(members.begin(), members.end(),
+                  [](const Member& m) { return m.type != EntryType::directory; })) {
+    return;
+  }
+  context.report(rule("layout-empty"), "", 0, 0,
+                 members.empty() ? "the archive holds no member at all; the container has no "
+                                   "model to load"
+                                 : "the archive holds " + std::to_string(members.size()) +
+                                       " director" + (members.size() == 1 ? "y" : "ies") +
+                                       " and no file; the container has no model to load");
+}
+
 void run_layout_rules(LintContext& context) {
   check_container(context);
+  check_empty(context);
   const bool wrapped = check_wrapped(context);
   if (!wrapped) {
     check_handler_module_location(context);

@@ -96,7 +96,7 @@ Result<void> validate_rule_ids(const std::set<std::string, std::less<>>& ids) {
     if (edit_distance(id, closest->id) <= std::max<std::size_t>(3, id.size() / 3)) {
       message += "; did you mean '" + std::string(closest->id) + "'?";
     }
-    return Error::usage(message + " (smpack lint --list-rules lists them)");
+    return Error::usage(message + " (docs/rules.md lists them)");
   }
   return {};
 }

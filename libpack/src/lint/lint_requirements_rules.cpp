@@ -148,7 +148,7 @@ class RequirementsLinter {
       if (reference.resolved) continue;
       context_.report(rule("req-env-var"), path, reference.line, 0,
                       "${" + reference.name +
-                          "} is not in the environment given to lint (--env); unless the "
+                          "} is not in the environment given to lint; unless the "
                           "endpoint sets it, pip sees the literal text");
     }
     for (auto& option : file.options) {

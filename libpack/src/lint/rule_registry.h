@@ -34,6 +34,7 @@ inline constexpr std::array kRules = {
              "The same path is stored twice; extractors keep the last copy"},
     // Layout of the archive or directory.
     RuleInfo{"layout-not-gzip", error, "The model archive is not a gzip-compressed tar"},
+    RuleInfo{"layout-empty", error, "The archive or directory holds no file at all"},
     RuleInfo{"layout-wrapped", error,
              "Everything sits under one top-level folder instead of at the root"},
     RuleInfo{"layout-handler-module-missing", warning,
