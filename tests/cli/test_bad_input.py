@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import build_archive, make_model_dir, run_smpack
-from archive_fixtures import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, built, gzip_members
+from archive_fixtures import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, built, gzip_members, read_index
 
 # ----------------------------------------------------------------------------
 # Unreadable input: every reading command, every kind of wrong file
@@ -75,7 +75,20 @@ def test_a_missing_archive_exits_3_naming_the_path(tmp_path, command, built):
     result = run_smpack(*READERS[command](missing, tmp_path / "dest", built.archive))
     assert result.returncode == EXIT_BAD_INPUT, result.stderr
     assert f"{missing}: cannot open: No such file or directory" in result.stderr
+    assert result.stderr.count(str(missing)) == 1, result.stderr  # named once, not "x: x: ..."
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", [["build", "{m}", "-o", "{o}"], ["stage", "{m}", "--code", "{c}"],
+                                     ["lint", "{m}"], ["info", "{m}"], ["digest", "{m}"]],
+                         ids=lambda c: c[0])
+def test_a_missing_model_directory_exits_3_naming_it_once(tmp_path, command):
+    missing = tmp_path / "nodir"
+    (tmp_path / "code").mkdir()
+    args = [a.format(m=missing, o=tmp_path / "o.tar.gz", c=tmp_path / "code") for a in command]
+    result = run_smpack(*args)
+    assert result.returncode == EXIT_BAD_INPUT, result.stderr
+    assert result.stderr.count(str(missing)) == 1, result.stderr
 
 
 @pytest.mark.parametrize("kind", WRONG_KINDS)
@@ -181,3 +194,22 @@ def test_verify_catches_a_flipped_bit_in_the_trailer(flip_target):
 
 
 # ----------------------------------------------------------------------------
+
+
+def test_streamed_and_indexed_reads_number_a_damaged_gzip_member_alike(tmp_path):
+    """Both readers count gzip members from 0, as the smpack index does."""
+    src = make_model_dir(tmp_path, weights_bytes=64 << 10)
+    archive = build_archive(src, tmp_path / "m.tar.gz", "--chunk-size", "4096")
+    data = bytearray(archive.read_bytes())
+    index, _ = read_index(bytes(data))
+    entry = next(e for e in index["entries"] if e["path"] == "model.bin")
+    damaged_member = entry["member"] + 3
+    file_offset, file_bytes, _, _ = index["members"][damaged_member]
+    data[file_offset + file_bytes - 6] ^= 0x01  # its CRC-32
+    damaged = tmp_path / "damaged.tar.gz"
+    damaged.write_bytes(bytes(data))
+    streamed = run_smpack("verify", damaged)
+    indexed = run_smpack("cat", damaged, "model.bin", binary=True)
+    assert streamed.returncode == EXIT_BAD_INPUT and indexed.returncode == EXIT_BAD_INPUT
+    assert f"gzip member {damaged_member}" in streamed.stderr, streamed.stderr
+    assert f"gzip member {damaged_member}".encode() in indexed.stderr, indexed.stderr

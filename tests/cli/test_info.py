@@ -115,3 +115,17 @@ def test_info_summarises_an_smpack_archive(built):
     assert text.returncode == EXIT_OK and text.stderr == ""
     assert "written by      smpack" in text.stdout
     assert f"content digest  {built.digest}" in text.stdout
+
+
+def test_a_valid_torchscript_model_has_no_problems_in_info(tmp_path):
+    """TorchScript's own code and __torch__ globals are what it is, not defects of the file."""
+    model = tmp_path / "ts"
+    model.mkdir()
+    torchscript_model(model / "model.pt")
+    line = next(l for l in run_smpack("info", model).stdout.splitlines() if "model.pt" in l and "tensors" in l)
+    assert "code (TorchScript)" in line and "problem" not in line, line
+    # A damaged one (cut short: no central directory) still says so.
+    data = (model / "model.pt").read_bytes()
+    (model / "model.pt").write_bytes(data[: len(data) - 40])
+    line = next(l for l in run_smpack("info", model).stdout.splitlines() if "model.pt" in l and "tensors" in l)
+    assert "problem(s)" in line, line

@@ -233,11 +233,27 @@ TEST_F(ArchiveRoundTrip, RefusesSymlinksUnlessFollowing) {
   ASSERT_TRUE(followed);
 }
 
-TEST_F(ArchiveRoundTrip, CodeGivenTwiceIsAUsageError) {
+TEST_F(ArchiveRoundTrip, GivenCodeReplacesTheModelDirectorysCode) {
   write_file(dir_ / "model/code/inference.py", "x");
+  write_file(dir_ / "model/code/old.py", "y");
   SourceSpec spec;
   spec.model_dir = dir_ / "model";
   spec.code_dir = dir_ / "code";
+  auto sources = collect_sources(spec);
+  ASSERT_TRUE(sources) << sources.error().message;
+  for (const auto& s : *sources) {
+    EXPECT_NE(s.archive_path, "code/old.py");
+    if (s.archive_path == "code/inference.py") {
+      EXPECT_EQ(s.disk_path, dir_ / "code/inference.py");
+    }
+  }
+}
+
+TEST_F(ArchiveRoundTrip, ACodeFileGivenTwiceIsAUsageError) {
+  SourceSpec spec;
+  spec.model_dir = dir_ / "model";
+  spec.code_dir = dir_ / "code";
+  spec.entry_point = dir_ / "code/inference.py";  // already in the code folder
   auto sources = collect_sources(spec);
   ASSERT_FALSE(sources);
   EXPECT_EQ(sources.error().kind, ErrorKind::usage);

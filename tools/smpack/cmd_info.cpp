@@ -31,8 +31,9 @@ void print_weights(const std::vector<WeightFileReport>& weights) {
   std::printf("weight files    %zu\n", weights.size());
   for (const auto& report : weights) {
     std::string notes = verdict_text(report);
-    if (!report.problems.empty())
-      notes += ", " + std::to_string(report.problems.size()) + " problem(s)";
+    const auto defects = std::count_if(report.problems.begin(), report.problems.end(),
+                                       [](const WeightProblem& p) { return is_defect(p.kind); });
+    if (defects > 0) notes += ", " + std::to_string(defects) + " problem(s) (smpack lint)";
     if (!report.complete) notes += ", partly read";
     std::printf("  %-15s %6zu tensors %10s  %s  (%s)\n",
                 std::string(name_of(report.format)).c_str(), report.tensors.size(),

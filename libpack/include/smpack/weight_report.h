@@ -59,6 +59,10 @@ enum class WeightProblemKind {
 std::string_view name_of(WeightFormat format);
 std::string_view name_of(PickleVerdict verdict);
 std::string_view name_of(WeightProblemKind kind);
+// A defect of the file itself (broken, inconsistent or hiding bytes), as opposed to what
+// a valid file says about its contents: the globals a pickle imports (judged by its
+// verdict), TorchScript's own code, or a part left unread (WeightFileReport::complete).
+bool is_defect(WeightProblemKind kind);
 
 struct TensorInfo {
   std::string name;   // "layer.0.weight"; the array's member for numpy

@@ -39,14 +39,15 @@ struct GzipDecoder::Impl {
   std::array<std::uint8_t, 10> member_header{};
   MemberObserver observer;
   std::uint64_t member_count = 0;
+  std::uint64_t current_member = 0;  // index (from 0, as the smpack index counts) of the one read
   std::uint64_t decoded = 0;
   GzipHeaderInfo first;
 
   std::uint64_t offset() const { return consumed_before_buffer + begin; }
 
   Error corrupt(const std::string& what) const {
-    return Error::bad_input(name + ": corrupt gzip data: " + what + " (member " +
-                            std::to_string(member_count) + ", byte offset " +
+    return Error::bad_input(name + ": corrupt gzip data: " + what + " (gzip member " +
+                            std::to_string(current_member) + ", byte offset " +
                             std::to_string(offset()) + ")");
   }
 
@@ -85,6 +86,7 @@ struct GzipDecoder::Impl {
 
   // Parses one member header; returns false at a clean end of input.
   Result<bool> read_header() {
+    current_member = member_count;
     auto have = fill(10);
     if (!have) return std::move(have).error();
     if (*have == 0) {
@@ -94,8 +96,8 @@ struct GzipDecoder::Impl {
     const auto* h = reinterpret_cast<const std::uint8_t*>(buffer.data() + begin);
     if (*have < 2 || h[0] != 0x1f || h[1] != 0x8b) {
       return Error::bad_input(name + ": " + std::to_string(*have >= 10 ? 10 : *have) +
-                              "+ bytes of trailing data that is not gzip after member " +
-                              std::to_string(member_count) + " at byte offset " +
+                              "+ bytes of trailing data that is not gzip after gzip member " +
+                              std::to_string(member_count - 1) + " at byte offset " +
                               std::to_string(offset()));
     }
     ++member_count;

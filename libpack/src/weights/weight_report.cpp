@@ -90,4 +90,33 @@ PickleVerdict worse(PickleVerdict a, PickleVerdict b) {
   return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
 }
 
+bool is_defect(WeightProblemKind kind) {
+  switch (kind) {
+    case WeightProblemKind::not_available:
+    case WeightProblemKind::cap_exceeded:
+    case WeightProblemKind::pickle_dangerous_global:
+    case WeightProblemKind::pickle_unknown_global:
+    case WeightProblemKind::pickle_dynamic_global:
+    case WeightProblemKind::pickle_unsafe_opcode:
+    case WeightProblemKind::torchscript_code:
+      return false;
+    case WeightProblemKind::truncated:
+    case WeightProblemKind::pickle_malformed:
+    case WeightProblemKind::zip_malformed:
+    case WeightProblemKind::zip_name_mismatch:
+    case WeightProblemKind::zip_header_mismatch:
+    case WeightProblemKind::zip_duplicate_name:
+    case WeightProblemKind::zip_overlap:
+    case WeightProblemKind::zip_flags:
+    case WeightProblemKind::zip_crc_mismatch:
+    case WeightProblemKind::zip_unsupported:
+    case WeightProblemKind::checkpoint_layout:
+    case WeightProblemKind::safetensors_invalid:
+    case WeightProblemKind::safetensors_strict:
+    case WeightProblemKind::numpy_malformed:
+      break;
+  }
+  return true;
+}
+
 }  // namespace smpack
