@@ -171,3 +171,17 @@ def test_build_code_replaces_the_model_directorys_own_code(tmp_path):
         assert "code/old_helper.py" not in names
         assert tar.extractfile("code/inference.py").read().endswith(b"return 'new'\n")
     assert (src / "code/old_helper.py").exists()
+
+
+def test_building_into_the_model_directory_leaves_the_archive_out(tmp_path):
+    """`cd model && smpack build . -o model.tar.gz`, twice: the second archive does not hold
+    the first, as GNU tar leaves its own output out; both are the same bytes."""
+    src = make_model_dir(tmp_path, weights_bytes=4096, with_code=True)
+    first = run_smpack("build", ".", "-o", "model.tar.gz", cwd=src)
+    assert first.returncode == EXIT_OK, first.stderr
+    data = (src / "model.tar.gz").read_bytes()
+    second = run_smpack("build", ".", "-o", "model.tar.gz", cwd=src)
+    assert second.returncode == EXIT_OK, second.stderr
+    with tarfile.open(src / "model.tar.gz") as tar:
+        assert "model.tar.gz" not in tar.getnames()
+    assert (src / "model.tar.gz").read_bytes() == data

@@ -64,3 +64,25 @@ def test_build_without_code_still_refuses_a_dangerous_pickle(tmp_path):
     assert not (tmp_path / "m.tar.gz").exists()
     forced = run_smpack("build", tmp_path / "model", "-o", tmp_path / "m.tar.gz", "--no-lint")
     assert forced.returncode == 0, forced.stderr
+
+
+def test_a_hugging_face_layout_without_architectures_needs_a_task(tmp_path):
+    """config.json beside model.safetensors and the tokenizer files is the Hugging Face
+    layout even when config.json names no architecture; then the container cannot tell
+    the pipeline task, so huggingface-no-task fires without --profile."""
+    numpy = pytest.importorskip("numpy")
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    model = tmp_path / "model"
+    write_files(model, {"config.json": '{"hidden_size": 4, "model_type": "bert"}\n',
+                        "tokenizer.json": "{}\n", "tokenizer_config.json": "{}\n"})
+    safetensors_numpy.save_file({"w": numpy.zeros((2, 2), dtype=numpy.float32)},
+                                str(model / "model.safetensors"))
+    result = run_smpack("lint", model, "--json")
+    report = json.loads(result.stdout)["reports"][0]
+    assert report["profile"] == "huggingface", report
+    assert "model.safetensors" in report["profile_reason"] or "tokenizer" in report["profile_reason"]
+    assert "huggingface-no-task" in [f["rule"] for f in report["findings"]], report["findings"]
+    assert report["deploy_ready"] is False
+    # With the task in the endpoint's environment, it is deploy-ready.
+    tasked = json.loads(run_smpack("lint", model, "--json", "--env", "HF_TASK=fill-mask").stdout)
+    assert tasked["reports"][0]["deploy_ready"] is True, tasked

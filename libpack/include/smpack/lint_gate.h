@@ -2,6 +2,9 @@
 // model is linted as it will be, and nothing is written when lint finds an error.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "smpack/archive_writer.h"
 #include "smpack/artifact.h"
 #include "smpack/cancel.h"
@@ -18,12 +21,15 @@ Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code);
 // Lints `after`, with the endpoint's SAGEMAKER_PROGRAM set to the entry point's name
 // when `code` names one. Without code/ (weights first, code added later) only the
 // archive and weight rules and layout-empty apply: a weights-only archive is a legitimate
-// step, an empty one or a dangerous pickle never is. The write is refused when the report is not deploy_ready.
+// step, an empty one or a dangerous pickle never is. The write is refused when the report is not
+// deploy_ready.
 LintReport lint_gate(const ModelTree& after, const SourceSpec& code);
 
-// `before` (weight files by structure, not every tensor's CRC) with `code` in it,
-// through lint_gate.
+// `before` (weight files by structure, not every tensor's CRC) with `code` in it, and
+// without the member `left_out` (the archive being written into the directory), through
+// lint_gate.
 Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
-                             const CancelToken* cancel = nullptr);
+                             const CancelToken* cancel = nullptr,
+                             const std::optional<std::string>& left_out = std::nullopt);
 
 }  // namespace smpack

@@ -10,16 +10,35 @@
 namespace smpack {
 namespace fs = std::filesystem;
 
+namespace {
+
+// Where `output` lies inside `model_dir`, as an archive path; nullopt when it is outside.
+std::optional<std::string> path_inside(const fs::path& output, const fs::path& model_dir) {
+  std::error_code ec;
+  const fs::path relative =
+      fs::weakly_canonical(output, ec).lexically_relative(fs::weakly_canonical(model_dir, ec));
+  if (ec || relative.empty() || *relative.begin() == "..") return std::nullopt;
+  return relative.generic_string();
+}
+
+}  // namespace
+
 Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output,
                                   const BuildOptions& options) {
   auto sources = collect_sources(spec);
   if (!sources) return std::move(sources).error();
+  // The archive is not part of the model even when it is written into it (`smpack build .
+  // -o model.tar.gz`, run twice), as GNU tar leaves its own output out.
+  const auto own_output = path_inside(output, spec.model_dir);
+  if (own_output) {
+    std::erase_if(*sources, [&](const SourceFile& f) { return f.archive_path == *own_output; });
+  }
   BuildReport report;
   report.archive = output.string();
   if (options.lint) {
     auto artifact = Artifact::open(spec.model_dir);
     if (!artifact) return std::move(artifact).error();
-    auto gate = lint_gate(*artifact, spec, options.write.cancel);
+    auto gate = lint_gate(*artifact, spec, options.write.cancel, own_output);
     if (!gate) return std::move(gate).error();
     if (!gate->deploy_ready) {
       report.refused = std::move(*gate);

@@ -49,11 +49,16 @@ LintReport lint_gate(const ModelTree& after, const SourceSpec& code) {
 }
 
 Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
-                             const CancelToken* cancel) {
+                             const CancelToken* cancel,
+                             const std::optional<std::string>& left_out) {
   VisitOptions visit = lint_load_options(/*check_tensor_crcs=*/false);
   visit.cancel = cancel;
   auto tree = before.visit(visit);
   if (!tree) return std::move(tree).error();
+  if (left_out) {
+    std::erase_if(tree->members, [&](const Member& m) { return m.path == *left_out; });
+    std::erase_if(tree->weights, [&](const WeightFileReport& w) { return w.member == *left_out; });
+  }
   auto after = with_code(std::move(*tree), code);
   if (!after) return std::move(after).error();
   return lint_gate(*after, code);

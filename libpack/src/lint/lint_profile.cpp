@@ -56,6 +56,20 @@ std::set<std::string> imported_modules(std::string_view source) {
   return modules;
 }
 
+// Files that transformers' save_pretrained and the Hub put beside config.json: the
+// tokenizer's and the safetensors or PyTorch weights and their shard indexes.
+bool is_hugging_face_layout_file(std::string_view path) {
+  for (std::string_view name :
+       {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+        "generation_config.json", "model.safetensors", "model.safetensors.index.json",
+        "pytorch_model.bin", "pytorch_model.bin.index.json"}) {
+    if (path == name) return true;
+  }
+  // Shards: model-00001-of-00002.safetensors, pytorch_model-00001-of-00002.bin.
+  return (path.starts_with("model-") && path.ends_with(".safetensors")) ||
+         (path.starts_with("pytorch_model-") && path.ends_with(".bin"));
+}
+
 }  // namespace
 
 std::optional<std::vector<std::string>> config_architectures(const ModelTree& tree) {
@@ -76,6 +90,8 @@ ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options) 
   Evidence tensorflow, huggingface, pytorch, xgboost, sklearn;
 
   std::vector<std::string> torch_files;
+  std::string hf_layout_file;  // a file of the Hugging Face layout, beside config.json
+  bool has_config = false;
   for (const auto& member : tree.members) {
     if (!is_regular_file(member)) continue;
     const std::string& path = member.path;
@@ -86,6 +102,8 @@ ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options) 
     auto ext = extension_of(path);
     if (ext == ".pt" || ext == ".pth") torch_files.push_back(path);
     if (path == "model_index.json") huggingface.add(kFileWeight, "model_index.json at the root");
+    if (path == "config.json") has_config = true;
+    if (hf_layout_file.empty() && is_hugging_face_layout_file(path)) hf_layout_file = path;
     if (path == "xgboost-model" || ext == ".ubj" || ext == ".bst") {
       xgboost.add(kFileWeight, path + " at the root");
     }
@@ -93,6 +111,10 @@ ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options) 
   }
   if (!torch_files.empty()) {
     pytorch.add(kFileWeight, quoted_list(torch_files, 3) + " at the root");
+  }
+  if (has_config && !hf_layout_file.empty()) {
+    huggingface.add(kFileWeight,
+                    "config.json with " + hf_layout_file + " (the Hugging Face layout)");
   }
   if (auto architectures = config_architectures(tree); architectures && !architectures->empty()) {
     huggingface.add(kFileWeight, "config.json has architectures [" + architectures->front() + "]");
