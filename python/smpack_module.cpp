@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <future>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "smpack/add_code.h"
@@ -151,11 +151,10 @@ py::dict stage(const std::filesystem::path& model_dir,
   StageOptions options;
   options.existing = force ? ExistingCode::replace : ExistingCode::refuse_if_different;
   options.lint = lint;
-  Result<StageResult> staged =
-      run_cancellable([&](const CancelToken* cancel) {
-        options.cancel = cancel;
-        return stage_code(model_dir, spec, options);
-      });
+  Result<StageResult> staged = run_cancellable([&](const CancelToken* cancel) {
+    options.cancel = cancel;
+    return stage_code(model_dir, spec, options);
+  });
   StageResult result = value_or_raise(std::move(staged));
   if (result.refused) raise_refused(*result.refused);
   return json_to_dict(stage_json(model_dir.string(), result));
@@ -177,11 +176,10 @@ py::dict build(const std::filesystem::path& model_dir, const std::filesystem::pa
   options.lint = lint;
   const SourceSpec spec = code_spec(model_dir, std::move(code_dir), std::move(entry_point),
                                     std::move(requirements), follow_symlinks);
-  Result<BuildReport> built =
-      run_cancellable([&](const CancelToken* cancel) {
-        options.write.cancel = cancel;
-        return build_archive(spec, output, options);
-      });
+  Result<BuildReport> built = run_cancellable([&](const CancelToken* cancel) {
+    options.write.cancel = cancel;
+    return build_archive(spec, output, options);
+  });
   BuildReport report = value_or_raise(std::move(built));
   if (report.refused) raise_refused(*report.refused);
   return json_to_dict(build_json(report));
@@ -238,15 +236,14 @@ Artifact open_artifact(const std::filesystem::path& path) {
 
 py::dict info(const std::filesystem::path& path) {
   const Artifact artifact = open_artifact(path);
-  Result<ArtifactDescription> described =
-      run_cancellable([&](const CancelToken* cancel) { return describe_artifact(artifact, cancel); });
+  Result<ArtifactDescription> described = run_cancellable(
+      [&](const CancelToken* cancel) { return describe_artifact(artifact, cancel); });
   return json_to_dict(describe_json(value_or_raise(std::move(described))));
 }
 
 py::dict digest(const std::filesystem::path& path, std::uint64_t s3_part_size) {
   const Artifact artifact = open_artifact(path);
-  Result<ArtifactDigest> digested =
-      run_cancellable(
+  Result<ArtifactDigest> digested = run_cancellable(
       [&](const CancelToken* cancel) { return digest_artifact(artifact, s3_part_size, cancel); });
   return json_to_dict(digest_json(value_or_raise(std::move(digested))));
 }
@@ -254,9 +251,9 @@ py::dict digest(const std::filesystem::path& path, std::uint64_t s3_part_size) {
 py::dict diff(const std::filesystem::path& before, const std::filesystem::path& after) {
   const Artifact old_artifact = open_artifact(before);
   const Artifact new_artifact = open_artifact(after);
-  Result<ManifestDiff> compared =
-      run_cancellable(
-      [&](const CancelToken* cancel) { return diff_artifacts(old_artifact, new_artifact, cancel); });
+  Result<ManifestDiff> compared = run_cancellable([&](const CancelToken* cancel) {
+    return diff_artifacts(old_artifact, new_artifact, cancel);
+  });
   return json_to_dict(diff_json(value_or_raise(std::move(compared))));
 }
 
@@ -264,8 +261,7 @@ py::list ls(const std::filesystem::path& path) {
   const Artifact artifact = open_artifact(path);
   VisitOptions options;
   options.keep_content = nullptr;
-  Result<ModelTree> tree =
-      run_cancellable([&](const CancelToken* cancel) {
+  Result<ModelTree> tree = run_cancellable([&](const CancelToken* cancel) {
     options.cancel = cancel;
     return artifact.visit(options);
   });
@@ -274,15 +270,15 @@ py::list ls(const std::filesystem::path& path) {
 }
 
 py::dict extract(const std::filesystem::path& path, const std::filesystem::path& destination,
-                 bool skip_unsafe) {
+                 bool skip_unsafe, bool overwrite) {
   const Artifact artifact = open_artifact(path);
   ExtractOptions options;
   options.unsafe = skip_unsafe ? UnsafeMemberPolicy::skip : UnsafeMemberPolicy::refuse;
-  Result<ExtractReport> extracted =
-      run_cancellable([&](const CancelToken* cancel) {
-        options.cancel = cancel;
-        return extract_archive(artifact, destination, options);
-      });
+  options.overwrite = overwrite;
+  Result<ExtractReport> extracted = run_cancellable([&](const CancelToken* cancel) {
+    options.cancel = cancel;
+    return extract_archive(artifact, destination, options);
+  });
   return json_to_dict(
       extract_json(path.string(), destination.string(), value_or_raise(std::move(extracted))));
 }
@@ -302,11 +298,10 @@ py::dict add_code_to(const std::filesystem::path& archive,
   options.lint = lint;
   const SourceSpec spec =
       code_spec({}, std::move(code_dir), std::move(entry_point), std::move(requirements), false);
-  Result<AddCodeResult> added =
-      run_cancellable([&](const CancelToken* cancel) {
-        options.write.cancel = cancel;
-        return add_code(archive, spec, output, options);
-      });
+  Result<AddCodeResult> added = run_cancellable([&](const CancelToken* cancel) {
+    options.write.cancel = cancel;
+    return add_code(archive, spec, output, options);
+  });
   AddCodeResult result = value_or_raise(std::move(added));
   if (result.refused) raise_refused(*result.refused);
   return json_to_dict(add_code_json(output.value_or(archive).string(), result));
@@ -319,11 +314,10 @@ py::dict verify(const std::filesystem::path& path,
   if (manifest_path) options.expected = value_or_raise(read_manifest_file(*manifest_path));
   options.sha256 = sha256;
   const Artifact artifact = open_artifact(path);
-  Result<VerifyReport> verified =
-      run_cancellable([&](const CancelToken* cancel) {
-        options.cancel = cancel;
-        return verify_artifact(artifact, options);
-      });
+  Result<VerifyReport> verified = run_cancellable([&](const CancelToken* cancel) {
+    options.cancel = cancel;
+    return verify_artifact(artifact, options);
+  });
   return json_to_dict(verify_json(value_or_raise(std::move(verified))));
 }
 
@@ -479,7 +473,8 @@ PYBIND11_MODULE(smpack, module) {
   module.def("diff", &diff, arg("before"), arg("after"),
              "Member-level differences, as `smpack diff --json`.");
   module.def("extract", &extract, arg("archive"), arg("destination"), py::kw_only(),
-             arg("skip_unsafe") = false, "Extract safely, as `smpack extract`.");
+             arg("skip_unsafe") = false, arg("overwrite") = false,
+             "Extract safely, as `smpack extract`.");
   module.def("verify", &verify, arg("archive"), py::kw_only(), arg("manifest") = py::none(),
              arg("sha256") = py::none(),
              "Check gzip CRCs, the smpack index and optional expected digests. Returns a dict "

@@ -100,3 +100,26 @@ def test_extract_keeps_symlinks_that_stay_inside(tmp_path):
     assert result.returncode == EXIT_OK, result.stderr
     assert os.readlink(dest / "sub" / "lnk") == "../weights/model.bin"
     assert (dest / "sub" / "lnk").read_bytes() == b"w"
+
+
+def test_extract_refuses_to_replace_what_was_there_unless_overwrite(built, tmp_path):
+    dest = tmp_path / "dest"
+    (dest / "code").mkdir(parents=True)
+    (dest / "code" / "inference.py").write_text("mine\n")
+    (dest / "keep.txt").write_text("untouched\n")
+    refused = run_smpack("extract", built.archive, "-C", dest)
+    assert refused.returncode == EXIT_BAD_INPUT, refused.stderr
+    assert "code/inference.py" in refused.stderr and "--overwrite" in refused.stderr
+    assert (dest / "code" / "inference.py").read_text() == "mine\n"
+    replaced = run_smpack("extract", built.archive, "-C", dest, "--overwrite")
+    assert replaced.returncode == EXIT_OK, replaced.stderr
+    assert (dest / "code" / "inference.py").read_bytes() == (built.code / "inference.py").read_bytes()
+    assert (dest / "keep.txt").read_text() == "untouched\n"
+
+
+def test_extract_keeps_the_last_copy_of_a_member_stored_twice(tmp_path):
+    archive = tmp_path / "twice.tar"
+    write_tar(archive, [TarEntry("a.txt", b"first"), TarEntry("a.txt", b"second")])
+    result = run_smpack("extract", archive, "-C", tmp_path / "out")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert (tmp_path / "out" / "a.txt").read_bytes() == b"second"

@@ -25,6 +25,9 @@ enum class UnsafeMemberPolicy {
 
 struct ExtractOptions {
   UnsafeMemberPolicy unsafe = UnsafeMemberPolicy::refuse;
+  // Replace files, links and folders that were in the destination before; without it, a
+  // member that would replace one is an io error naming it, and nothing is replaced.
+  bool overwrite = false;
   const CancelToken* cancel = nullptr;
   ProgressSink* progress = nullptr;
 };

@@ -22,8 +22,12 @@ namespace {
 class Extractor {
  public:
   Extractor(const fs::path& root, const ExtractOptions& options, const ReadLimits& limits,
-            std::string archive_name)
-      : root_(root), options_(options), limits_(limits), archive_(std::move(archive_name)) {}
+            std::string archive_name, std::uint64_t total_bytes)
+      : root_(root),
+        options_(options),
+        limits_(limits),
+        archive_(std::move(archive_name)),
+        total_bytes_(total_bytes) {}
 
   Result<ExtractReport> run(ArchiveReader& reader) {
     for (;;) {
@@ -32,6 +36,7 @@ class Extractor {
       if (!next) return std::move(next).error();
       if (!*next) break;
       const Entry& entry = **next;
+      if (options_.progress) options_.progress->update(reader.compressed_bytes(), total_bytes_);
       auto problem = place(reader, entry);
       if (!problem) return std::move(problem).error();
       if (!problem->empty()) {
@@ -67,11 +72,18 @@ class Extractor {
     return std::string();
   }
 
-  // Removes whatever is at `target` unless it is a directory we keep.
-  Result<void> clear(const fs::path& target, bool keep_directory) {
+  // Removes whatever is at `target` unless it is a directory we keep. What was there before
+  // this extraction is replaced only with ExtractOptions::overwrite; what an earlier member
+  // of the same archive put there is (extractors keep the last copy).
+  Result<void> clear(const fs::path& target, const std::string& member, bool keep_directory) {
     struct stat st {};
     if (::lstat(target.c_str(), &st) != 0) return {};
     if (keep_directory && S_ISDIR(st.st_mode)) return {};
+    if (!options_.overwrite && !placed_.count(member)) {
+      return Error::io(target.string() + ": already exists, and member '" + member +
+                       "' would replace it")
+          .with_hint("overwrite", "to replace what is there");
+    }
     std::error_code ec;
     fs::remove_all(target, ec);
     if (ec) return Error::io(target.string() + ": cannot replace: " + ec.message());
@@ -90,18 +102,20 @@ class Extractor {
     fs::path target = root_ / path.normalized;
     const mode_t mode = static_cast<mode_t>(entry.mode & 0777u);  // no setuid, setgid, sticky
     if (entry.type == EntryType::directory) {
-      if (auto r = clear(target, true); !r) return std::move(r).error();
+      if (auto r = clear(target, path.normalized, true); !r) return std::move(r).error();
       if (::mkdir(target.c_str(), 0755) != 0 && errno != EEXIST)
         return io_error(target, "create directory", errno);
       ::chmod(target.c_str(), mode | 0700);
       ++report_.directories;
+      placed_.insert(path.normalized);
       return std::string();
     }
     if (entry.type == EntryType::symlink) {
-      if (auto r = clear(target, false); !r) return std::move(r).error();
+      if (auto r = clear(target, path.normalized, false); !r) return std::move(r).error();
       if (::symlink(entry.link_target.c_str(), target.c_str()) != 0)
         return io_error(target, "create symlink", errno);
       ++report_.links;
+      placed_.insert(path.normalized);
       return std::string();
     }
     if (entry.type == EntryType::hardlink) {
@@ -110,13 +124,14 @@ class Extractor {
         return "is a hardlink to '" + entry.link_target +
                "', which is not a file extracted before it";
       }
-      if (auto r = clear(target, false); !r) return std::move(r).error();
+      if (auto r = clear(target, path.normalized, false); !r) return std::move(r).error();
       if (::link((root_ / resolved.resolved).c_str(), target.c_str()) != 0)
         return io_error(target, "create hardlink", errno);
       ++report_.links;
+      placed_.insert(path.normalized);
       return std::string();
     }
-    if (auto r = clear(target, false); !r) return std::move(r).error();
+    if (auto r = clear(target, path.normalized, false); !r) return std::move(r).error();
     int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return io_error(target, "create", errno);
     std::vector<std::byte> buffer(1 << 20);
@@ -147,6 +162,7 @@ class Extractor {
       return error;
     }
     extracted_files_.insert(path.normalized);
+    placed_.insert(path.normalized);
     ++report_.files;
     return std::string();
   }
@@ -155,8 +171,10 @@ class Extractor {
   const ExtractOptions& options_;
   const ReadLimits& limits_;
   std::string archive_;
+  std::uint64_t total_bytes_;
   ExtractReport report_;
   std::set<std::string> extracted_files_;
+  std::set<std::string> placed_;  // every member this extraction has put on disk
 };
 
 }  // namespace
@@ -170,7 +188,8 @@ Result<ExtractReport> extract_archive(const Artifact& archive, const fs::path& d
   if (ec) return Error::io(destination.string() + ": " + ec.message());
   auto reader = ArchiveReader::open_source(*archive.bytes(), archive.name(), archive.limits());
   if (!reader) return std::move(reader).error();
-  Extractor extractor(fs::canonical(destination, ec), options, archive.limits(), archive.name());
+  Extractor extractor(fs::canonical(destination, ec), options, archive.limits(), archive.name(),
+                      archive.bytes()->size());
   if (ec) return Error::io(destination.string() + ": " + ec.message());
   return extractor.run(*reader);
 }
