@@ -4,6 +4,8 @@ cheap. Archives are read back by GNU tar and Python tarfile(filter="data")."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 import signal
 import subprocess
 import tarfile
@@ -234,3 +236,49 @@ def test_build_refuses_code_that_fails_lint_unless_told(tmp_path):
     assert run_smpack("build", model, "--code", bad, "-o", out, "--no-lint").returncode == 0
     # Weights alone are not linted: the code comes later.
     assert run_smpack("build", model, "-o", tmp_path / "weights.tar.gz").returncode == 0
+
+
+SDK_CONTAINER_ENV = r"""
+import json, sys
+from unittest import mock
+import sagemaker.utils
+from sagemaker.tensorflow.model import TensorFlowModel
+from sagemaker.pytorch.model import PyTorchModel
+
+session = mock.MagicMock()  # no AWS call: the session's answers are mocks
+session.default_bucket.return_value = "bucket"
+session.boto_region_name = "us-east-1"
+session.sagemaker_config = {}
+session.default_bucket_prefix = None
+out = {}
+with mock.patch.object(sagemaker.utils, "repack_model"), \
+     mock.patch("sagemaker.fw_utils.tar_and_upload_dir"):
+    for name, cls, kwargs in (("tensorflow", TensorFlowModel, {"framework_version": "2.11"}),
+                              ("pytorch", PyTorchModel, {"framework_version": "2.1", "py_version": "py310"})):
+        model = cls(model_data="s3://bucket/model.tar.gz", role="arn:aws:iam::111111111111:role/r",
+                    entry_point="inference.py", image_uri="image", sagemaker_session=session, **kwargs)
+        out[name] = model.prepare_container_def(instance_type="ml.m5.large")["Environment"]
+print(json.dumps(out))
+"""
+
+
+def test_what_repack_check_says_about_the_environment_is_what_the_sdk_sets(tmp_path):
+    """The SDK's own prepare_container_def (uploads and repacks patched out) is the oracle:
+    TensorFlowModel sets neither SAGEMAKER_PROGRAM nor SAGEMAKER_SUBMIT_DIRECTORY."""
+    pytest.importorskip("sagemaker")
+    done = subprocess.run([sys.executable, "-c", SDK_CONTAINER_ENV], capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ, AWS_EC2_METADATA_DISABLED="true",
+                                                SAGEMAKER_SUPPRESS_V2_WARNING="1",
+                                                AWS_DEFAULT_REGION="us-east-1"))
+    assert done.returncode == 0, done.stderr
+    env = json.loads(done.stdout.strip().splitlines()[-1])
+    archive = build_archive(make_model_dir(tmp_path, weights_bytes=4096), tmp_path / "m.tar.gz")
+    for framework in ("tensorflow", "pytorch"):
+        result = run_smpack("repack-check", archive, "--framework", framework,
+                            "--entry-point", "inference.py", "--json")
+        effects = " ".join(json.loads(result.stdout)["effects"])
+        claims_program = "sets SAGEMAKER_PROGRAM=" in effects
+        assert claims_program == ("SAGEMAKER_PROGRAM" in env[framework]), (framework, env, effects)
+    avoid = json.loads(run_smpack("repack-check", archive, "--framework", "tensorflow",
+                                  "--entry-point", "inference.py", "--json").stdout)["avoid"]
+    assert not any('"SAGEMAKER_PROGRAM"' in a for a in avoid), avoid

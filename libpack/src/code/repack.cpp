@@ -83,6 +83,8 @@ std::string_view python_class_of(FrameworkClass framework) {
 std::string no_repack_deploy_call(FrameworkClass framework, const std::string& program) {
   const auto& f = facts(framework);
   std::string env = "env={\"SAGEMAKER_PROGRAM\": \"" + program + "\"}";
+  // TF Serving ignores SAGEMAKER_PROGRAM: it imports code/inference.py by that name.
+  if (framework == FrameworkClass::tensorflow) env = "env={}  # TF Serving runs code/inference.py";
   if (framework == FrameworkClass::generic_model) {
     return "from sagemaker.model import Model\n"
            "model = Model(image_uri=IMAGE_URI, model_data=\"s3://BUCKET/model.tar.gz\", "
@@ -194,8 +196,18 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
                           " is never installed: only code/requirements.txt is");
     }
   }
-  p.effects.push_back("sets SAGEMAKER_PROGRAM=" + fs::path(query.entry_point).filename().string() +
-                      " and SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code");
+  if (query.framework == FrameworkClass::tensorflow) {
+    // TensorFlowModel.prepare_container_def passes self.env through unchanged; the TF
+    // Serving container imports code/inference.py by that name.
+    p.effects.push_back(
+        "sets neither SAGEMAKER_PROGRAM nor SAGEMAKER_SUBMIT_DIRECTORY (TensorFlowModel "
+        "passes env through): TF Serving runs code/inference.py by that name, so an entry_point "
+        "named otherwise is never imported");
+  } else {
+    p.effects.push_back(
+        "sets SAGEMAKER_PROGRAM=" + fs::path(query.entry_point).filename().string() +
+        " and SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code");
+  }
   p.avoid.push_back("put the code into the archive once: `smpack build MODEL_DIR --code " +
                     (query.source_dir.empty() ? std::string("DIR") : query.source_dir) +
                     " -o model.tar.gz` at training time, or `smpack add-code model.tar.gz --code "
