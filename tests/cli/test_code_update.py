@@ -282,3 +282,17 @@ def test_what_repack_check_says_about_the_environment_is_what_the_sdk_sets(tmp_p
     avoid = json.loads(run_smpack("repack-check", archive, "--framework", "tensorflow",
                                   "--entry-point", "inference.py", "--json").stdout)["avoid"]
     assert not any('"SAGEMAKER_PROGRAM"' in a for a in avoid), avoid
+
+
+def test_repack_check_uses_the_model_classs_default_version(tmp_path):
+    """PyTorchModel defaults to framework_version 1.3 and MXNetModel to 1.4 (SDK v2), not to
+    the newest version; the rule says which version it judged."""
+    sdk = pytest.importorskip("sagemaker.pytorch.model")
+    import inspect
+
+    assert inspect.signature(sdk.PyTorchModel.__init__).parameters["framework_version"].default == "1.3"
+    archive = build_archive(make_model_dir(tmp_path, weights_bytes=4096), tmp_path / "m.tar.gz")
+    doc = json.loads(run_smpack("repack-check", archive, "--entry-point", "inference.py",
+                                "--json").stdout)
+    assert "framework_version 1.3 (the class's default)" in doc["rule"], doc
+    assert "newest" not in run_smpack("repack-check", "--help").stdout

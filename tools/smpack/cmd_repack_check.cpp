@@ -61,7 +61,8 @@ void add_repack_check_command(CLI::App& app, Context& context) {
                   "pytorch, huggingface, tensorflow, mxnet, sklearn, xgboost or model")
       ->capture_default_str();
   cmd->add_option("--framework-version", args->framework_version,
-                  "The model class's framework_version (default: the SDK's newest)");
+                  "The model class's framework_version (default: the class's own, e.g. "
+                  "PyTorchModel 1.3, MXNetModel 1.4)");
   cmd->add_option("--entry-point", args->entry_point, "entry_point passed to the model class");
   cmd->add_option("--source-dir", args->source_dir, "source_dir passed to the model class");
   cmd->add_option("--dependencies", args->dependencies, "dependencies passed to the model class");

@@ -35,7 +35,7 @@ const FrameworkFacts& facts(FrameworkClass framework) {
   return kFrameworks[0];
 }
 
-// "1.13.1" -> {1, 13, 1}; empty for the SDK default (always the newest version).
+// "1.13.1" -> {1, 13, 1}; empty for "" (the class's own default, see default_version).
 Result<std::vector<int>> parse_version(const std::string& text) {
   std::vector<int> parts;
   std::size_t at = 0;
@@ -54,8 +54,20 @@ Result<std::vector<int>> parse_version(const std::string& text) {
 }
 
 bool at_least(const std::vector<int>& version, std::vector<int> minimum) {
-  if (version.empty()) return true;  // the default is the newest
   return version >= minimum;
+}
+
+// The framework_version a model class uses when none is given (SDK v2: PyTorchModel
+// framework_version="1.3", MXNetModel _LOWEST_MMS_VERSION = "1.4").
+std::string default_version(FrameworkClass framework) {
+  switch (framework) {
+    case FrameworkClass::pytorch:
+      return "1.3";
+    case FrameworkClass::mxnet:
+      return "1.4";
+    default:
+      return "";
+  }
 }
 
 std::string human(std::uint64_t bytes) {
@@ -106,8 +118,13 @@ std::string no_repack_deploy_call(FrameworkClass framework, const std::string& p
 }
 
 Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTree* archive) {
-  auto version = parse_version(query.framework_version);
+  const bool defaulted = query.framework_version.empty();
+  const std::string version_text =
+      defaulted ? default_version(query.framework) : query.framework_version;
+  auto version = parse_version(version_text);
   if (!version) return std::move(version).error();
+  const std::string version_said =
+      "framework_version " + version_text + (defaulted ? " (the class's default)" : "");
   RepackPrediction p;
   const std::string cls(python_class_of(query.framework));
   const bool entry = !query.entry_point.empty();
@@ -123,17 +140,17 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
     switch (query.framework) {
       case FrameworkClass::pytorch:
         p.repacks = at_least(*version, {1, 2});
-        p.rule =
-            p.repacks
-                ? "PyTorchModel with framework_version >= 1.2 and an entry_point repacks model_data"
-                : "PyTorchModel before 1.2 uploads the code separately (no repack)";
+        p.rule = p.repacks ? "PyTorchModel with " + version_said +
+                                 " >= 1.2 and an entry_point repacks model_data"
+                           : "PyTorchModel with " + version_said +
+                                 " < 1.2 uploads the code separately (no repack)";
         break;
       case FrameworkClass::mxnet:
         p.repacks = at_least(*version, {1, 4});
-        p.rule =
-            p.repacks
-                ? "MXNetModel with framework_version >= 1.4 and an entry_point repacks model_data"
-                : "MXNetModel before 1.4 uploads the code separately (no repack)";
+        p.rule = p.repacks ? "MXNetModel with " + version_said +
+                                 " >= 1.4 and an entry_point repacks model_data"
+                           : "MXNetModel with " + version_said +
+                                 " < 1.4 uploads the code separately (no repack)";
         break;
       case FrameworkClass::huggingface:
       case FrameworkClass::tensorflow:
