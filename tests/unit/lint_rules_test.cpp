@@ -396,6 +396,19 @@ TEST(LintHandlers, AsyncNestedAndNearMisses) {
   EXPECT_NE(near[1]->message.find("did you mean output_fn"), std::string::npos);
 }
 
+TEST(LintHandlers, AHelperTheModuleCallsIsNoNearMiss) {
+  // preprocess() is called by predict_fn: a helper, not a misnamed input_fn.
+  auto report = lint(Tree()
+                         .file("model.pt")
+                         .file("code/inference.py",
+                               "def preprocess(data):\n    return data\n"
+                               "def predict_fn(data, model):\n    return model(preprocess(data))\n"
+                               "def postprocess(p, a):\n    return p\n"));
+  auto near = with_rule(report, "handler-near-miss");
+  ASSERT_EQ(near.size(), 1u) << all_rules(report);  // postprocess is never used
+  EXPECT_NE(near[0]->message.find("'postprocess'"), std::string::npos) << near[0]->message;
+}
+
 TEST(LintHandlers, SyntaxErrorIsReportedWhereItIs) {
   auto report = lint(Tree().file("model.pt").file("code/inference.py", "def model_fn(x:\n"));
   auto found = with_rule(report, "handler-syntax-error");

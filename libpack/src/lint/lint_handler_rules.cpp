@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "lint/lint_rules.h"
+#include "python/python_tokenizer.h"
 #include "smpack/edit_distance.h"
 
 namespace smpack::lint_internal {
@@ -229,12 +230,25 @@ std::string_view intended_handler(std::string_view name, Profile profile) {
   return {};
 }
 
+// Whether `name` appears in `file` other than where it is bound: a helper the module
+// calls (predict_fn calling preprocess()) is not a misnamed handler.
+bool referenced_elsewhere(const LintContext& context, const std::string& file,
+                          const std::string& name) {
+  const std::string* source = context.tree.content(file);
+  if (!source) return false;
+  const auto tokens = tokenize_python(*source).tokens;
+  return std::count_if(tokens.begin(), tokens.end(), [&](const Token& t) {
+           return t.kind == TokenKind::name && t.text == name;
+         }) > 1;
+}
+
 void check_near_misses(LintContext& context) {
   for (const auto& [name, binding] : context.module->bindings) {
     if (binding.kind == BindingKind::deleted || !binding.is_function()) continue;
     if (binding.kind == BindingKind::imported) continue;  // helpers imported by name
     auto intended = intended_handler(name, context.profile);
     if (intended.empty() || context.binding(intended)) continue;
+    if (referenced_elsewhere(context, binding.file, name)) continue;
     std::string message = "'" + name + "' is not a name the container looks up";
     if (context.profile == Profile::tensorflow) {
       message += " (TF Serving calls handler, or input_handler and output_handler)";
