@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 
-from conftest import run_smpack, write_files
+from conftest import SYSTEM_PYTHON, run_smpack, write_files
 
 
 def tar_gz(path, members):
@@ -86,3 +86,42 @@ def test_a_hugging_face_layout_without_architectures_needs_a_task(tmp_path):
     # With the task in the endpoint's environment, it is deploy-ready.
     tasked = json.loads(run_smpack("lint", model, "--json", "--env", "HF_TASK=fill-mask").stdout)
     assert tasked["reports"][0]["deploy_ready"] is True, tasked
+
+
+SAVE_FROM_MAIN = """
+import sys, torch
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 2)
+torch.save(Net(), sys.argv[1])
+"""
+
+LOAD_ELSEWHERE = """
+import sys, torch
+try:
+    torch.load(sys.argv[1])
+except AttributeError as e:
+    print(e)
+"""
+
+
+def test_a_model_pickled_from_main_is_an_error_naming_its_class(tmp_path):
+    """torch.save(model) of a class defined in the training script's __main__: torch itself,
+    in another process, cannot load it; lint says so as an error, naming the class."""
+    import subprocess
+
+    if subprocess.run([SYSTEM_PYTHON, "-c", "import torch"], capture_output=True).returncode != 0:
+        pytest.skip("torch is not installed for the system python3")
+    model = tmp_path / "model"
+    model.mkdir()
+    subprocess.run([SYSTEM_PYTHON, "-c", SAVE_FROM_MAIN, model / "model.pth"], check=True,
+                   capture_output=True)
+    loaded = subprocess.run([SYSTEM_PYTHON, "-c", LOAD_ELSEWHERE, model / "model.pth"],
+                            capture_output=True, text=True)
+    assert "Can't get attribute 'Net' on <module '__main__'" in loaded.stdout, loaded
+    report = json.loads(run_smpack("lint", model, "--json").stdout)["reports"][0]
+    [finding] = [f for f in report["findings"] if f["rule"] == "weights-unknown-code"]
+    assert finding["severity"] == "error", finding
+    assert "'Net'" in finding["message"] and "__main__" in finding["message"], finding
+    assert report["deploy_ready"] is False

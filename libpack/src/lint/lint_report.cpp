@@ -24,6 +24,12 @@ void LintContext::report(RuleId rule, std::string member, int line, int column,
                        column, std::move(message)});
 }
 
+void LintContext::report(RuleId rule, Severity severity, std::string member, std::string message) {
+  if (!enabled(rule)) return;
+  findings_.push_back(
+      {std::string(rule.id()), severity, std::move(member), 0, 0, std::move(message)});
+}
+
 std::string LintContext::env(std::string_view key) const {
   auto it = options.env.find(key);
   return it == options.env.end() ? std::string() : it->second;
@@ -155,8 +161,8 @@ Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& op
   LintReport report = lint_tree(*tree, options);
   if (tree->read_error) {
     // What could be read is linted; the problem that stopped the reading comes last.
-    report.findings.push_back({std::string(rule("archive-unreadable").id()), Severity::error, "",
-                               0, 0, *tree->read_error});
+    report.findings.push_back({std::string(rule("archive-unreadable").id()), Severity::error, "", 0,
+                               0, *tree->read_error});
     report.deploy_ready = false;
     report.unsafe_input = true;
   }

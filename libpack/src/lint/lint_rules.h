@@ -42,6 +42,8 @@ class LintContext {
 
   // Adds a finding of `rule` at its registry severity, unless the rule is disabled.
   void report(RuleId rule, std::string member, int line, int column, std::string message);
+  // The same at `severity` instead of the rule's own: a case of the rule that is sure to fail.
+  void report(RuleId rule, Severity severity, std::string member, std::string message);
   bool enabled(RuleId rule) const;
   std::string env(std::string_view key) const;  // "" when unset
   // The module's final binding of `name` when it exists and is not deleted.

@@ -73,6 +73,23 @@ void check_pickle_verdict(LintContext& context, const WeightFileReport& report) 
                        "(torch.load with weights_only=False, pickle.load, joblib.load)");
     return;
   }
+  // A class pickled from the training script's __main__ cannot load anywhere else: the
+  // endpoint's __main__ is the model server. Sure to fail, so an error.
+  std::vector<std::string> from_main;
+  for (const auto& global : report.globals) {
+    if (global.starts_with("__main__.")) from_main.push_back(global.substr(9));
+  }
+  if (!from_main.empty()) {
+    context.report(rule("weights-unknown-code"), Severity::error, report.member,
+                   "pickles " + quoted_list(from_main, 3) +
+                       " from the training script's __main__ (" + format +
+                       "): the endpoint has no such class, so loading fails with \"Can't get "
+                       "attribute '" +
+                       from_main.front() +
+                       "' on <module '__main__'>\" (and torch >= 2.6 refuses it by default); save "
+                       "model.state_dict(), safetensors or torch.jit.save instead");
+    return;
+  }
   // sklearn and xgboost models are pickled estimators by design, loaded by model_fn.
   const bool pickled_estimators =
       context.profile == Profile::sklearn || context.profile == Profile::xgboost;
