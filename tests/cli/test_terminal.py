@@ -52,3 +52,13 @@ def test_errors_are_coloured_on_a_terminal_unless_no_color(tmp_path):
 def test_quiet_suppresses_the_progress_bar(tmp_path):
     model = make_model_dir(tmp_path, weights_bytes=8 << 20)
     assert b"building [" not in run_on_terminal("-q", "build", model, "-o", tmp_path / "a.tar.gz")
+
+
+def test_lint_and_extract_draw_the_progress_bar_on_a_terminal(tmp_path):
+    model = make_model_dir(tmp_path, weights_bytes=8 << 20)
+    archive = tmp_path / "gnu.tar.gz"
+    subprocess.run(["tar", "czf", archive, "-C", model, "."], check=True)
+    assert b"\rlinting [" in run_on_terminal("lint", archive)
+    assert b"\rextracting [" in run_on_terminal("extract", archive, "-C", tmp_path / "out")
+    piped = run_smpack("lint", archive)
+    assert "linting [" not in piped.stderr and "\r" not in piped.stderr

@@ -61,7 +61,9 @@ Result<int> run_lint(const LintArgs& args, Context& context) {
       continue;
     }
     if (!artifact) return std::move(artifact).error();
-    auto report = lint_artifact(*artifact, *options, &context.cancel);
+    TerminalProgress progress(context, "linting");
+    auto report = lint_artifact(*artifact, *options, &context.cancel, progress.sink());
+    progress.finish();
     if (!report) return std::move(report).error();
     reports.push_back(std::move(*report));
   }

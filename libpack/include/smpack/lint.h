@@ -94,7 +94,8 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options);
 // that cannot be read is still a report (unreadable_input_report), so that JSON and
 // SARIF carry the reason; other errors (io, interrupted) are errors.
 Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& options,
-                                 const CancelToken* cancel = nullptr);
+                                 const CancelToken* cancel = nullptr,
+                                 ProgressSink* progress = nullptr);
 
 // The report for an archive that could not be read at all (`reason` from the reader,
 // naming the member): one archive-unreadable finding, unsafe_input set.

@@ -150,9 +150,10 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options) {
 }
 
 Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& options,
-                                 const CancelToken* cancel) {
+                                 const CancelToken* cancel, ProgressSink* progress) {
   VisitOptions visit = lint_load_options();
   visit.cancel = cancel;
+  visit.progress = progress;
   visit.keep_partial = true;
   auto tree = artifact.visit(visit);
   if (!tree && tree.error().kind == ErrorKind::bad_input)  // not even a first member
