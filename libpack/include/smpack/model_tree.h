@@ -42,8 +42,6 @@ struct Member {
   std::uint64_t size = 0;
   std::string link_target;
   std::string sha256;  // hex; known from the index, for kept members, and when hashing was asked
-  // Position in ArchiveIndex::entries, for the members of an smpack archive.
-  std::optional<std::size_t> index_position;
 };
 
 // The container facts of an archive (absent for a directory).

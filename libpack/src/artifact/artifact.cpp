@@ -198,9 +198,8 @@ Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const
   facts.index_version = index->version;
   identify_writer(facts, "");
   tree.archive = std::move(facts);
-  for (std::size_t i = 0; i < index->entries.size(); ++i) {
+  for (const IndexedEntry& e : index->entries) {
     if (cancelled(options.cancel)) return Error::interrupted();
-    const IndexedEntry& e = index->entries[i];
     Member member;
     member.path = member.stored_path = e.path;
     if (e.type == EntryType::directory) member.stored_path += '/';  // as the tar header has it
@@ -208,7 +207,6 @@ Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const
     member.mode = e.mode;
     member.size = e.size;
     member.sha256 = e.sha256;
-    member.index_position = i;
     // Random access: a damaged member does not hide the ones after it (keep_partial).
     auto read = [&]() -> Result<void> {
       if (keeps(options, member)) {
@@ -443,9 +441,9 @@ Result<void> Artifact::stream_member(std::string_view member_path, const ByteSin
   if (!wanted) return std::move(wanted).error();
   switch (impl_->kind) {
     case ArtifactKind::directory: {
-      auto file = FileByteSource::open(impl_->directory / *wanted);
+      auto file = open_member(*wanted, 0);
       if (!file) return std::move(file).error();
-      return stream_all(*file, sink, cancel);
+      return stream_all(**file, sink, cancel);
     }
     case ArtifactKind::smpack_archive: {
       auto entry = impl_->indexed_file(*wanted);

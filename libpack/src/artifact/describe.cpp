@@ -138,7 +138,7 @@ std::string describe_json(const ArtifactDescription& d) {
                std::count_if(d.lint.findings.begin(), d.lint.findings.end(),
                              [](const Finding& f) { return f.severity == Severity::error; })},
               {"deploy_ready", d.lint.deploy_ready},
-      {"read_error", d.read_error ? Json(*d.read_error) : Json(nullptr)},
+              {"read_error", d.read_error ? Json(*d.read_error) : Json(nullptr)},
               {"deploy_call", d.deploy_call}};
   return json_text(doc);
 }
