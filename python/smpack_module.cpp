@@ -23,6 +23,7 @@
 #include "smpack/extract.h"
 #include "smpack/lint.h"
 #include "smpack/repack.h"
+#include "smpack/s3.h"
 #include "smpack/stage.h"
 #include "smpack/templates.h"
 #include "smpack/verify.h"
@@ -187,6 +188,22 @@ py::dict build(const std::filesystem::path& model_dir, const std::filesystem::pa
 
 // ---- lint ----------------------------------------------------------------------------
 
+// A local path or an s3:// URL. S3 is reached with os.environ as it is at the call: the
+// client is kept while the AWS variables stay the same, and made again when they change.
+Result<Artifact> open_location(const std::filesystem::path& path) {
+  if (!is_s3_url(path.native())) return Artifact::open(path);
+  static std::optional<S3Client> client;
+  static AwsEnvironment connected_with;
+  AwsEnvironment environment = AwsEnvironment::from_process();
+  if (!client || environment.variables != connected_with.variables) {
+    auto connected = S3Client::connect(environment);
+    if (!connected) return std::move(connected).error();
+    client = std::move(*connected);
+    connected_with = std::move(environment);
+  }
+  return Artifact::open(path, {}, &*client);
+}
+
 LintOptions lint_options(const std::optional<std::string>& profile,
                          const std::map<std::string, std::string>& env,
                          const std::vector<std::string>& disable) {
@@ -206,7 +223,7 @@ LintReport lint(const std::filesystem::path& path, const std::optional<std::stri
                 const std::vector<std::string>& disable) {
   const LintOptions options = lint_options(profile, env, disable);
   Result<LintReport> report = run_cancellable([&](const CancelToken* cancel) -> Result<LintReport> {
-    auto artifact = Artifact::open(path);
+    auto artifact = open_location(path);
     if (!artifact && artifact.error().kind == ErrorKind::bad_input)
       return unreadable_input_report(path.string(), artifact.error().message);
     if (!artifact) return std::move(artifact).error();
@@ -231,7 +248,7 @@ std::string format_reports(const std::vector<LintReport>& reports, const std::st
 // ---- info, verify, digest, diff, ls, extract -------------------------------------------
 
 Artifact open_artifact(const std::filesystem::path& path) {
-  return value_or_raise(Artifact::open(path));
+  return value_or_raise(open_location(path));
 }
 
 py::dict info(const std::filesystem::path& path) {

@@ -11,6 +11,8 @@ debian_packages=(
   cmake ninja-build g++ pkg-config git
   # libpack
   libarchive-dev zlib1g-dev libssl-dev libisal-dev nlohmann-json3-dev
+  # S3: HTTP and SigV4 through libcurl, S3's XML answers through pugixml
+  libcurl4-openssl-dev libpugixml-dev
   # CLI, tests, benchmarks
   libcli11-dev libgtest-dev libgmock-dev
   # harness (CPU LibTorch) and the Python that writes TorchScript fixtures

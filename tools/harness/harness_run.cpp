@@ -13,6 +13,7 @@
 #include "output_checks.h"
 #include "saved_tensors.h"
 #include "smpack/artifact.h"
+#include "smpack/s3.h"
 #include "torch_model.h"
 #include "torch_types.h"
 
@@ -264,7 +265,16 @@ Result<HarnessReport> run_harness(const HarnessOptions& options, const CancelTok
   if (device->is_cuda()) report.device_name = cuda_device_name(device->index());
 
   const auto start = Clock::now();
-  auto artifact = Artifact::open(options.source);
+  // An s3:// model is read in place, with the credentials the AWS CLI would use.
+  std::optional<S3Client> s3;
+  if (is_s3_url(options.source)) {
+    S3Settings settings;
+    settings.cancel = &cancel;
+    auto client = S3Client::connect(AwsEnvironment::from_process(), settings);
+    if (!client) return std::move(client).error();
+    s3 = std::move(*client);
+  }
+  auto artifact = Artifact::open(options.source, {}, s3 ? &*s3 : nullptr);
   if (!artifact) return std::move(artifact).error();
   auto member = choose_model_member(*artifact, options, report);
   if (!member) return std::move(member).error();

@@ -12,7 +12,7 @@ struct CatArgs {
 };
 
 Result<int> run_cat(const CatArgs& args, Context& context) {
-  auto artifact = Artifact::open(args.archive);
+  auto artifact = open_artifact(context, args.archive);
   if (!artifact) return std::move(artifact).error();
   auto streamed = artifact->stream_member(
       args.member,

@@ -13,9 +13,9 @@ struct DiffArgs {
 };
 
 Result<int> run_diff(const DiffArgs& args, Context& context) {
-  auto before = Artifact::open(args.before);
+  auto before = open_artifact(context, args.before);
   if (!before) return std::move(before).error();
-  auto after = Artifact::open(args.after);
+  auto after = open_artifact(context, args.after);
   if (!after) return std::move(after).error();
   auto compared = diff_artifacts(*before, *after, &context.cancel);
   if (!compared) return std::move(compared).error();

@@ -56,7 +56,7 @@ Result<int> run_digest(const DigestArgs& args, Context& context) {
     if (!parsed) return std::move(parsed).error();
     part_size = *parsed;
   }
-  auto artifact = Artifact::open(args.archive);
+  auto artifact = open_artifact(context, args.archive);
   if (!artifact) return std::move(artifact).error();
   TerminalProgress progress(context, "hashing");
   auto digest = digest_artifact(*artifact, part_size, &context.cancel, progress.sink());

@@ -20,7 +20,7 @@ Result<int> run_extract(const ExtractArgs& args, Context& context) {
   options.unsafe = args.skip_unsafe ? UnsafeMemberPolicy::skip : UnsafeMemberPolicy::refuse;
   options.cancel = &context.cancel;
   options.overwrite = args.overwrite;
-  auto artifact = Artifact::open(args.archive);
+  auto artifact = open_artifact(context, args.archive);
   if (!artifact) return std::move(artifact).error();
   TerminalProgress progress(context, "extracting");
   options.progress = progress.sink();

@@ -43,7 +43,7 @@ void print_weights(const std::vector<WeightFileReport>& weights) {
 }
 
 Result<int> run_info(const InfoArgs& args, Context& context) {
-  auto artifact = Artifact::open(args.archive);
+  auto artifact = open_artifact(context, args.archive);
   if (!artifact) return std::move(artifact).error();
   TerminalProgress progress(context, "reading");
   auto described = describe_artifact(*artifact, &context.cancel, progress.sink());
@@ -104,6 +104,10 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
   }
   std::printf("deploy-ready    %s\n",
               d.lint.deploy_ready ? "yes, without a repack" : "no (see `smpack lint`)");
+  if (!d.model_data_source.empty()) {
+    // CreateModel's PrimaryContainer.ModelDataSource, and the SDK's model_data.
+    std::printf("\nModelDataSource (CreateModel):\n%s\n", d.model_data_source.c_str());
+  }
   if (d.lint.deploy_ready && !context.quiet)
     std::printf("\nDeploy with no entry_point/source_dir:\n%s\n", d.deploy_call.c_str());
   if (d.read_error) {

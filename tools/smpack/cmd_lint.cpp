@@ -14,6 +14,7 @@ struct LintArgs {
   std::string fail_on = "error";
   std::vector<std::string> disabled;
   std::vector<std::string> env;
+  std::string layout = "archive";
   bool list_rules = false;
   FormatFlag format;
 };
@@ -37,6 +38,7 @@ Result<LintOptions> make_options(const LintArgs& args) {
     }
     options.env[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
+  options.prefix_layout = args.layout == "prefix";
   options.disabled.insert(args.disabled.begin(), args.disabled.end());
   if (auto valid = validate_rule_ids(options.disabled); !valid) return std::move(valid).error();
   return options;
@@ -54,7 +56,15 @@ Result<int> run_lint(const LintArgs& args, Context& context) {
 
   std::vector<LintReport> reports;
   for (const auto& path : args.paths) {
-    auto artifact = Artifact::open(path);
+    if (options->prefix_layout && is_s3_url(path) && !path.ends_with("/")) {
+      // An S3Uri of "s3://b/model" also takes the keys of s3://b/model-v2/...
+      return Error::usage(path +
+                          ": an S3ModelDataSource prefix ends in '/' (without it "
+                          "SageMaker also takes the keys of every prefix that starts "
+                          "the same): use " +
+                          path + "/");
+    }
+    auto artifact = open_artifact(context, path);
     if (!artifact && artifact.error().kind == ErrorKind::bad_input) {
       // A damaged index: still a report, so that CI's SARIF or JSON carries the reason.
       reports.push_back(unreadable_input_report(path, artifact.error().message));
@@ -98,7 +108,9 @@ void add_lint_command(CLI::App& app, Context& context) {
   auto args = std::make_shared<LintArgs>();
   auto* cmd = app.add_subcommand(
       "lint", "Check archives or model directories against the SageMaker contract");
-  cmd->add_option("PATH", args->paths, "model.tar.gz files or model directories");
+  cmd->add_option("PATH", args->paths,
+                  "model.tar.gz files or model directories, local or s3:// (an object, or a "
+                  "prefix/ with a trailing slash)");
   cmd->add_option("--profile", args->profile,
                   "Serving container: pytorch, huggingface, tensorflow, sklearn, xgboost, generic "
                   "(default: detected from the contents)");
@@ -108,6 +120,11 @@ void add_lint_command(CLI::App& app, Context& context) {
   cmd->add_option("--disable", args->disabled, "Rule ID not to run (repeatable)");
   cmd->add_option("--env", args->env,
                   "KEY=VALUE the endpoint will have, e.g. HF_TASK, SAGEMAKER_PROGRAM (repeatable)");
+  cmd->add_option("--layout", args->layout,
+                  "archive: a model.tar.gz or a directory to be archived; prefix: the files of an "
+                  "uncompressed S3ModelDataSource (an s3://bucket/prefix/ always is)")
+      ->check(CLI::IsMember({"archive", "prefix"}))
+      ->capture_default_str();
   cmd->add_flag("--list-rules", args->list_rules, "List the rules and exit");
   add_format_flag(*cmd, args->format, /*with_sarif=*/true);
   cmd->callback([args, &context] { context.finish(run_lint(*args, context)); });

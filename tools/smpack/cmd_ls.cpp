@@ -14,7 +14,7 @@ struct LsArgs {
 };
 
 Result<int> run_ls(const LsArgs& args, Context& context) {
-  auto artifact = Artifact::open(args.archive);
+  auto artifact = open_artifact(context, args.archive);
   if (!artifact) return std::move(artifact).error();
   VisitOptions options;
   options.keep_content = nullptr;

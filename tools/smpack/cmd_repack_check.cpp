@@ -18,7 +18,7 @@ struct RepackCheckArgs {
   FormatFlag format;
 };
 
-Result<int> run_repack_check(const RepackCheckArgs& args) {
+Result<int> run_repack_check(const RepackCheckArgs& args, Context& context) {
   RepackQuery query;
   auto framework = parse_framework(args.framework);
   if (!framework) return std::move(framework).error().with_context("--framework");
@@ -30,7 +30,7 @@ Result<int> run_repack_check(const RepackCheckArgs& args) {
   query.network_isolation = args.network_isolation;
   // A malformed version is a usage error before any I/O.
   if (auto valid = predict_repack(query, nullptr); !valid) return std::move(valid).error();
-  auto artifact = Artifact::open(args.archive);
+  auto artifact = open_artifact(context, args.archive);
   if (!artifact) return std::move(artifact).error();
   VisitOptions options;
   options.keep_content = nullptr;
@@ -68,7 +68,7 @@ void add_repack_check_command(CLI::App& app, Context& context) {
   cmd->add_option("--dependencies", args->dependencies, "dependencies passed to the model class");
   cmd->add_flag("--network-isolation", args->network_isolation, "enable_network_isolation=True");
   add_format_flag(*cmd, args->format);
-  cmd->callback([args, &context] { context.finish(run_repack_check(*args)); });
+  cmd->callback([args, &context] { context.finish(run_repack_check(*args, context)); });
 }
 
 }  // namespace smpack::cli

@@ -22,7 +22,7 @@ Result<int> run_verify(const VerifyArgs& args, Context& context) {
     options.expected = std::move(*expected);
   }
   if (!args.sha256.empty()) options.sha256 = args.sha256;
-  auto artifact = Artifact::open(args.archive);
+  auto artifact = open_artifact(context, args.archive);
   if (!artifact) return std::move(artifact).error();
   TerminalProgress progress(context, "verifying");
   options.cancel = &context.cancel;

@@ -4,11 +4,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "smpack/artifact.h"
 #include "smpack/cancel.h"
 #include "smpack/result.h"
+#include "smpack/s3.h"
 
 namespace smpack::cli {
 
@@ -32,10 +35,18 @@ struct Context {
   bool quiet = false;
   std::optional<std::string> source_date_epoch;  // from the environment, as set
 
+  // Reached on the first s3:// URL, with the process's AWS environment.
+  std::optional<S3Client> s3;
+  std::unique_ptr<ProgressSink> s3_progress;
+
   // The subcommand's outcome: an exit code (0 or 1) or an error for main to report.
   std::optional<Result<int>> outcome;
   void finish(Result<int> result) { outcome = std::move(result); }
 };
+
+// What a command names: a local path or an s3:// URL (artifact_access.cpp).
+Result<Artifact> open_artifact(Context& context, const std::string& location,
+                               const ReadLimits& limits = {});
 
 // The signature every cmd_*.cpp exports.
 using AddCommand = void (*)(CLI::App& app, Context& context);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -26,9 +27,12 @@ std::string human_bytes(std::uint64_t bytes);
 
 // A progress bar on stderr, drawn only when stderr is a terminal and not --quiet,
 // at most ten times a second; erased by finish() or the destructor.
+// A bar on stderr when it is a terminal: done of total (or done alone when the total
+// is unknown) and the rate. A background bar (bytes from S3) stays quiet while a
+// command's own bar is drawn. Thread-safe.
 class TerminalProgress : public ProgressSink {
  public:
-  TerminalProgress(const Context& context, std::string label);
+  TerminalProgress(const Context& context, std::string label, bool background = false);
   ~TerminalProgress() override;
   void update(unsigned long long done, unsigned long long total) override;
   void finish();
@@ -36,8 +40,11 @@ class TerminalProgress : public ProgressSink {
 
  private:
   bool enabled_;
+  bool background_;
   bool drawn_ = false;
   std::string label_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_{};
 };
 

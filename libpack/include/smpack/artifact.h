@@ -1,8 +1,8 @@
-// A model artifact, opened once: a model directory, an smpack archive (read through
-// its index) or any other archive (streamed). Every operation that reads an artifact
-// goes through it, so the choice between the three is made here only, the file is
+// A model artifact, opened once: a model directory or S3 prefix, an smpack archive
+// (read through its index) or any other archive (streamed), on disk or in S3. Every operation that
+// reads an artifact goes through it, so the choice between the three is made here only, the file is
 // opened once and the index read once. An archive's bytes come through a ByteSource,
-// so the same code reads a local file, memory, or (later) an object store.
+// so the same code reads a local file, memory, or an S3 object by ranged GETs.
 // Not thread-safe; movable.
 #pragma once
 
@@ -18,15 +18,18 @@
 #include "smpack/model_tree.h"
 #include "smpack/read_limits.h"
 #include "smpack/result.h"
+#include "smpack/s3.h"
 
 namespace smpack {
 
 class Artifact {
  public:
-  // A directory or an archive file. io error when it cannot be opened (missing,
-  // unreadable); bad_input when it carries a damaged smpack index.
-  static Result<Artifact> open(const std::filesystem::path& location,
-                               const ReadLimits& limits = {});
+  // A directory or an archive file, or an s3:// URL read through `s3`: an object
+  // (s3://bucket/key) or an uncompressed layout (s3://bucket/prefix/). io error when it
+  // cannot be opened (missing, unreadable, refused); bad_input when it carries a
+  // damaged smpack index; usage error for an s3:// URL without a client.
+  static Result<Artifact> open(const std::filesystem::path& location, const ReadLimits& limits = {},
+                               const S3Client* s3 = nullptr);
   // An archive whose bytes `source` holds; `name` is used in messages.
   static Result<Artifact> open_archive(std::unique_ptr<ByteSource> source, std::string name,
                                        const ReadLimits& limits = {});
@@ -40,7 +43,7 @@ class Artifact {
   const ReadLimits& limits() const;
   // The index of an smpack archive; nullptr otherwise.
   const ArchiveIndex* index() const;
-  // The archive's bytes; nullptr for a directory.
+  // The archive's bytes; nullptr for a directory or S3 prefix.
   const ByteSource* bytes() const;
 
   // One pass: the members, and what `options` asks for. An smpack archive is read

@@ -35,6 +35,9 @@ struct ArtifactDescription {
   std::optional<std::string> read_error;
   LintReport lint;          // profile, handler module and bindings, findings
   std::string deploy_call;  // the SDK call that deploys it without a repack
+  // An S3 prefix: the ModelDataSource of CreateModel, as JSON
+  // ({"S3DataSource": {"S3Uri", "S3DataType": "S3Prefix", "CompressionType": "None"}}).
+  std::string model_data_source;
 };
 
 // Reads an smpack archive through its index (no weight data but the files' heads

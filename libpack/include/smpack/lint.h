@@ -66,6 +66,9 @@ struct LintOptions {
   std::optional<Profile> profile;                       // nullopt: detect from the contents
   std::map<std::string, std::string, std::less<>> env;  // the endpoint's environment
   std::set<std::string, std::less<>> disabled;          // rule IDs not to run
+  // Judge a directory as the files of an S3 prefix (S3ModelDataSource, CompressionType
+  // None) rather than the contents of an archive; an S3 prefix always is.
+  bool prefix_layout = false;
 };
 
 struct LintReport {

@@ -29,8 +29,13 @@ enum class ArtifactKind {
   directory,         // a model directory on disk
   smpack_archive,    // an archive with an smpack index: members are read by random access
   streamed_archive,  // any other tar or compressed tar: read front to back
+  s3_prefix,         // an uncompressed layout in S3 (S3ModelDataSource): one object per file
 };
 std::string_view name_of(ArtifactKind kind);
+// A directory or an S3 prefix: files as they land in /opt/ml/model, no archive.
+constexpr bool is_layout(ArtifactKind kind) {
+  return kind == ArtifactKind::directory || kind == ArtifactKind::s3_prefix;
+}
 
 // One member of an artifact, whatever holds it.
 struct Member {

@@ -58,8 +58,12 @@ std::string repack_json(const std::string& archive, const RepackQuery& query,
                         const RepackPrediction& prediction);
 
 // The deploy call that needs no repack for an archive that already holds code/,
-// for each framework class (Python source, one snippet per class).
+// for each framework class (Python source, one snippet per class). `model_data` is the
+// Python expression of the model_data argument: a quoted s3:// URL, or the
+// ModelDataSource dict of an uncompressed layout.
+inline constexpr std::string_view kPlaceholderModelData = "\"s3://BUCKET/model.tar.gz\"";
 std::string no_repack_deploy_call(FrameworkClass framework,
-                                  const std::string& program = "inference.py");
+                                  const std::string& program = "inference.py",
+                                  std::string_view model_data = kPlaceholderModelData);
 
 }  // namespace smpack

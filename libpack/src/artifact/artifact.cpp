@@ -10,6 +10,7 @@
 #include "io/file_io.h"
 #include "io/thread_pool.h"
 #include "smpack/archive_reader.h"
+#include "smpack/archive_writer.h"
 #include "smpack/digest.h"
 
 namespace smpack {
@@ -19,7 +20,10 @@ struct Artifact::Impl {
   std::string name;
   ArtifactKind kind = ArtifactKind::directory;
   ReadLimits limits;
-  fs::path directory;                 // directories
+  fs::path directory;          // directories
+  std::optional<S3Client> s3;  // S3 prefixes
+  S3Url prefix;
+  std::vector<S3Object> objects;      // the prefix's listing, in key order
   std::unique_ptr<ByteSource> bytes;  // archives
   std::optional<ArchiveIndex> index;  // smpack archives
   // Workers that decode an indexed member's gzip members side by side; made on first use
@@ -41,7 +45,10 @@ struct Artifact::Impl {
     return *pool;
   }
 
-  Result<ModelTree> visit_directory(const VisitOptions& options) const;
+  // A directory's or S3 prefix's members, and one of its files.
+  Result<std::vector<Member>> layout_members(const CancelToken* cancel) const;
+  Result<std::unique_ptr<ByteSource>> open_layout_file(std::string_view relative) const;
+  Result<ModelTree> visit_layout(const VisitOptions& options) const;
   Result<ModelTree> visit_index(const VisitOptions& options) const;
   Result<ModelTree> visit_stream(const VisitOptions& options) const;
   Result<const IndexedEntry*> indexed_file(std::string_view normalized) const;
@@ -148,22 +155,56 @@ class OwnedBytes final : public ByteSource {
 
 }  // namespace
 
-Result<ModelTree> Artifact::Impl::visit_directory(const VisitOptions& options) const {
+Result<std::vector<Member>> Artifact::Impl::layout_members(const CancelToken* cancel) const {
+  if (kind == ArtifactKind::directory) {
+    return walk_directory(directory, limits.max_entries, cancel);
+  }
+  // Each key minus the prefix becomes a path under /opt/ml/model. A key ending in '/'
+  // (or the prefix itself) is a console's 0-byte "folder" object: listed as a
+  // directory under its stored name, for the prefix rules to judge.
+  std::vector<Member> members;
+  for (const S3Object& object : objects) {
+    Member member;
+    member.stored_path = object.key.substr(prefix.key.size());
+    const bool folder = member.stored_path.empty() || member.stored_path.back() == '/';
+    auto path = check_member_path(member.stored_path, limits.max_name_bytes);
+    member.path = std::move(path.normalized);
+    member.path_problem = folder ? PathProblem::none : path.problem;
+    member.type = folder ? EntryType::directory : EntryType::file;
+    member.mode = folder ? 0755 : 0644;
+    member.size = object.size;
+    members.push_back(std::move(member));
+  }
+  std::stable_sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
+    return canonical_order(a.path, b.path);
+  });
+  return members;
+}
+
+Result<std::unique_ptr<ByteSource>> Artifact::Impl::open_layout_file(
+    std::string_view relative) const {
+  if (kind == ArtifactKind::s3_prefix)
+    return s3->open_object(S3Url{prefix.bucket, prefix.key + std::string(relative)});
+  auto file = FileByteSource::open(directory / relative);
+  if (!file) return std::move(file).error();
+  return std::unique_ptr<ByteSource>(std::make_unique<FileByteSource>(std::move(*file)));
+}
+
+Result<ModelTree> Artifact::Impl::visit_layout(const VisitOptions& options) const {
   ModelTree tree = empty_tree(options);
-  auto walked = walk_directory(directory, limits.max_entries, options.cancel);
-  if (!walked) return std::move(walked).error();
-  for (auto& file : *walked) {
-    Member& member = file.member;
-    if (member.type == EntryType::file) {
+  auto members = layout_members(options.cancel);
+  if (!members) return std::move(members).error();
+  for (auto& member : *members) {
+    if (member.type == EntryType::file && member.path_problem == PathProblem::none) {
       const bool keep = keeps(options, member);
       if (keep || options.hash_members || options.weights) {
-        auto source = FileByteSource::open(file.disk_path);
+        auto source = open_layout_file(member.stored_path);
         if (!source) return std::move(source).error();
         if (keep || options.hash_members) {
           Hasher sha;
           std::string kept;
           auto read = stream_all(
-              *source,
+              **source,
               [&](std::span<const std::byte> piece) -> Result<void> {
                 sha.update(piece);
                 if (keep) kept.append(reinterpret_cast<const char*>(piece.data()), piece.size());
@@ -176,7 +217,7 @@ Result<ModelTree> Artifact::Impl::visit_directory(const VisitOptions& options) c
         }
         if (options.weights) {
           if (auto r =
-                  inventory_weight_file(member.path, *source, options.weights->scan, tree.weights);
+                  inventory_weight_file(member.path, **source, options.weights->scan, tree.weights);
               !r)
             return std::move(r).error();
         }
@@ -378,7 +419,29 @@ Artifact::Artifact(Artifact&&) noexcept = default;
 Artifact& Artifact::operator=(Artifact&&) noexcept = default;
 Artifact::~Artifact() = default;
 
-Result<Artifact> Artifact::open(const fs::path& location, const ReadLimits& limits) {
+Result<Artifact> Artifact::open(const fs::path& location, const ReadLimits& limits,
+                                const S3Client* s3) {
+  if (is_s3_url(location.native())) {
+    if (!s3) return Error::usage(location.string() + ": S3 is not available here");
+    auto url = parse_s3_url(location.native());
+    if (!url) return std::move(url).error();
+    if (!url->names_prefix()) {
+      auto object = s3->open_object(*url);
+      if (!object) return std::move(object).error();
+      return open_archive(std::move(*object), url->text(), limits);
+    }
+    auto objects = s3->list(*url, limits.max_entries);
+    if (!objects) return std::move(objects).error();
+    if (objects->empty()) return Error::io(url->text() + ": no object under this prefix");
+    auto impl = std::make_unique<Impl>();
+    impl->name = url->text();
+    impl->kind = ArtifactKind::s3_prefix;
+    impl->limits = limits;
+    impl->s3 = *s3;
+    impl->prefix = std::move(*url);
+    impl->objects = std::move(*objects);
+    return Artifact(std::move(impl));
+  }
   std::error_code ec;
   if (fs::is_directory(location, ec)) {
     auto impl = std::make_unique<Impl>();
@@ -426,7 +489,8 @@ const ByteSource* Artifact::bytes() const {
 Result<ModelTree> Artifact::visit(const VisitOptions& options) const {
   switch (impl_->kind) {
     case ArtifactKind::directory:
-      return impl_->visit_directory(options);
+    case ArtifactKind::s3_prefix:
+      return impl_->visit_layout(options);
     case ArtifactKind::smpack_archive:
       return options.check_index ? impl_->visit_stream(options) : impl_->visit_index(options);
     case ArtifactKind::streamed_archive:
@@ -440,7 +504,8 @@ Result<void> Artifact::stream_member(std::string_view member_path, const ByteSin
   auto wanted = wanted_member(member_path);
   if (!wanted) return std::move(wanted).error();
   switch (impl_->kind) {
-    case ArtifactKind::directory: {
+    case ArtifactKind::directory:
+    case ArtifactKind::s3_prefix: {
       auto file = open_member(*wanted, 0);
       if (!file) return std::move(file).error();
       return stream_all(**file, sink, cancel);
@@ -478,11 +543,9 @@ Result<std::unique_ptr<ByteSource>> Artifact::open_member(std::string_view membe
   auto wanted = wanted_member(member_path);
   if (!wanted) return std::move(wanted).error();
   switch (impl_->kind) {
-    case ArtifactKind::directory: {
-      auto file = FileByteSource::open(impl_->directory / *wanted);
-      if (!file) return std::move(file).error();
-      return std::unique_ptr<ByteSource>(std::make_unique<FileByteSource>(std::move(*file)));
-    }
+    case ArtifactKind::directory:
+    case ArtifactKind::s3_prefix:
+      return impl_->open_layout_file(*wanted);
     case ArtifactKind::smpack_archive: {
       auto entry = impl_->indexed_file(*wanted);
       if (!entry) return std::move(entry).error();

@@ -11,8 +11,9 @@ Result<ArtifactDigest> digest_artifact(const Artifact& artifact, std::uint64_t s
                                        const CancelToken* cancel, ProgressSink* progress) {
   ArtifactDigest out;
   out.artifact = artifact.name();
-  if (artifact.kind() == ArtifactKind::directory && s3_part_size) {
-    return Error::usage(artifact.name() + " is a directory; an S3 ETag belongs to an archive");
+  if (is_layout(artifact.kind()) && s3_part_size) {
+    return Error::usage(artifact.name() +
+                        " is a directory or S3 prefix; an S3 ETag belongs to an archive");
   }
   auto manifest = artifact.manifest(cancel);
   if (!manifest) return std::move(manifest).error();

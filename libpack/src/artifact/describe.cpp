@@ -5,6 +5,7 @@
 
 #include "smpack/archive_writer.h"
 #include "smpack/repack.h"
+#include "smpack/s3.h"
 #include "util/json_text.h"
 
 namespace smpack {
@@ -77,7 +78,7 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const Ca
   d.kind = artifact.kind();
   d.archive = tree->archive;
   const Manifest manifest = tree->manifest();
-  if (d.kind != ArtifactKind::directory) d.content_digest = manifest.content_digest;
+  if (!is_layout(d.kind)) d.content_digest = manifest.content_digest;
   for (const auto& m : tree->members) {
     if (m.type == EntryType::directory) {
       ++d.directories;
@@ -99,8 +100,18 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const Ca
   d.read_error = tree->read_error;
   d.lint = lint_tree(*tree, LintOptions{});
   if (d.read_error) d.lint.deploy_ready = false;
-  d.deploy_call =
-      no_repack_deploy_call(framework_for(d.lint.profile), program_of(d.lint.handler_module));
+  std::string model_data(kPlaceholderModelData);
+  if (d.kind == ArtifactKind::s3_prefix) {
+    const Json source = {
+        {"S3DataSource",
+         {{"S3Uri", d.artifact}, {"S3DataType", "S3Prefix"}, {"CompressionType", "None"}}}};
+    d.model_data_source = source.dump();
+    model_data = d.model_data_source;
+  } else if (is_s3_url(d.artifact)) {
+    model_data = Json(d.artifact).dump();
+  }
+  d.deploy_call = no_repack_deploy_call(framework_for(d.lint.profile),
+                                        program_of(d.lint.handler_module), model_data);
   return d;
 }
 
@@ -139,7 +150,9 @@ std::string describe_json(const ArtifactDescription& d) {
                              [](const Finding& f) { return f.severity == Severity::error; })},
               {"deploy_ready", d.lint.deploy_ready},
               {"read_error", d.read_error ? Json(*d.read_error) : Json(nullptr)},
-              {"deploy_call", d.deploy_call}};
+              {"deploy_call", d.deploy_call},
+              {"model_data_source",
+               d.model_data_source.empty() ? Json(nullptr) : Json::parse(d.model_data_source)}};
   return json_text(doc);
 }
 

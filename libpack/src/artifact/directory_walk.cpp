@@ -31,9 +31,9 @@ EntryType type_of(fs::file_type type) {
 
 }  // namespace
 
-Result<std::vector<WalkedMember>> walk_directory(const fs::path& root, std::uint64_t max_entries,
-                                                 const CancelToken* cancel) {
-  std::vector<WalkedMember> walked;
+Result<std::vector<Member>> walk_directory(const fs::path& root, std::uint64_t max_entries,
+                                           const CancelToken* cancel) {
+  std::vector<Member> walked;
   std::error_code ec;
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
   if (ec) return Error::io(root.string() + ": " + ec.message());
@@ -44,9 +44,7 @@ Result<std::vector<WalkedMember>> walk_directory(const fs::path& root, std::uint
       return Error::bad_input(root.string() + ": more than " + std::to_string(max_entries) +
                               " files");
     }
-    WalkedMember entry;
-    entry.disk_path = it->path();
-    Member& member = entry.member;
+    Member member;
     member.path = member.stored_path = it->path().lexically_relative(root).generic_string();
     const auto status = it->symlink_status(ec);
     member.type = type_of(status.type());
@@ -56,11 +54,10 @@ Result<std::vector<WalkedMember>> walk_directory(const fs::path& root, std::uint
     } else if (member.type == EntryType::file) {
       member.size = it->file_size(ec);
     }
-    walked.push_back(std::move(entry));
+    walked.push_back(std::move(member));
   }
-  std::sort(walked.begin(), walked.end(), [](const WalkedMember& a, const WalkedMember& b) {
-    return canonical_order(a.member.path, b.member.path);
-  });
+  std::sort(walked.begin(), walked.end(),
+            [](const Member& a, const Member& b) { return canonical_order(a.path, b.path); });
   return walked;
 }
 

@@ -12,14 +12,9 @@
 
 namespace smpack {
 
-struct WalkedMember {
-  Member member;
-  std::filesystem::path disk_path;
-};
-
 // bad_input past max_entries; io on file-system errors; interrupted when cancelled.
-Result<std::vector<WalkedMember>> walk_directory(const std::filesystem::path& root,
-                                                 std::uint64_t max_entries,
-                                                 const CancelToken* cancel);
+// Paths are relative to root.
+Result<std::vector<Member>> walk_directory(const std::filesystem::path& root,
+                                           std::uint64_t max_entries, const CancelToken* cancel);
 
 }  // namespace smpack

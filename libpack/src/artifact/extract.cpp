@@ -181,8 +181,8 @@ class Extractor {
 
 Result<ExtractReport> extract_archive(const Artifact& archive, const fs::path& destination,
                                       const ExtractOptions& options) {
-  if (archive.kind() == ArtifactKind::directory)
-    return Error::usage(archive.name() + " is a directory, not an archive");
+  if (is_layout(archive.kind()))
+    return Error::usage(archive.name() + " is a directory or S3 prefix, not an archive");
   std::error_code ec;
   fs::create_directories(destination, ec);
   if (ec) return Error::io(destination.string() + ": " + ec.message());

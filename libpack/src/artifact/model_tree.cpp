@@ -21,6 +21,8 @@ std::string_view name_of(ArtifactKind kind) {
       return "smpack archive";
     case ArtifactKind::streamed_archive:
       return "archive";
+    case ArtifactKind::s3_prefix:
+      return "S3 prefix";
   }
   return "";
 }

@@ -31,9 +31,10 @@ std::vector<std::string> compare_manifests(const Manifest& actual, const Manifes
 }
 
 Result<VerifyReport> verify_artifact(const Artifact& artifact, const VerifyOptions& options) {
-  if (artifact.kind() == ArtifactKind::directory) {
-    return Error::usage(artifact.name() +
-                        " is a directory; verify checks archives (lint checks directories)");
+  if (is_layout(artifact.kind())) {
+    return Error::usage(
+        artifact.name() +
+        " is a directory or S3 prefix; verify checks archives (lint checks directories)");
   }
   VisitOptions visit;
   visit.keep_content = nullptr;

@@ -280,9 +280,10 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
   if (!sources) return std::move(sources).error();
   auto artifact = Artifact::open(archive, options.limits);
   if (!artifact) return std::move(artifact).error();
-  if (artifact->kind() == ArtifactKind::directory) {
-    return Error::usage(archive.string() +
-                        " is a directory; add-code changes archives (stage changes directories)");
+  if (is_layout(artifact->kind())) {
+    return Error::usage(
+        archive.string() +
+        " is a directory or S3 prefix; add-code changes archives (stage changes directories)");
   }
   if (options.lint) {
     auto report = lint_gate(*artifact, code, options.write.cancel);

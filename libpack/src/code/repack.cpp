@@ -92,15 +92,18 @@ std::string_view python_class_of(FrameworkClass framework) {
   return facts(framework).python_class;
 }
 
-std::string no_repack_deploy_call(FrameworkClass framework, const std::string& program) {
+std::string no_repack_deploy_call(FrameworkClass framework, const std::string& program,
+                                  std::string_view model_data) {
+  const std::string data(model_data);
   const auto& f = facts(framework);
   std::string env = "env={\"SAGEMAKER_PROGRAM\": \"" + program + "\"}";
   // TF Serving ignores SAGEMAKER_PROGRAM: it imports code/inference.py by that name.
   if (framework == FrameworkClass::tensorflow) env = "env={}  # TF Serving runs code/inference.py";
   if (framework == FrameworkClass::generic_model) {
     return "from sagemaker.model import Model\n"
-           "model = Model(image_uri=IMAGE_URI, model_data=\"s3://BUCKET/model.tar.gz\", "
-           "role=ROLE,\n"
+           "model = Model(image_uri=IMAGE_URI, model_data=" +
+           data +
+           ", role=ROLE,\n"
            "              " +
            env +
            ")  # no entry_point, no source_dir\n"
@@ -111,9 +114,8 @@ std::string no_repack_deploy_call(FrameworkClass framework, const std::string& p
                              : "framework_version=..., py_version=...";
   if (framework == FrameworkClass::tensorflow) versions = "framework_version=...";
   return "from " + std::string(f.module) + " import " + std::string(f.python_class) + "\n" +
-         "model = " + std::string(f.python_class) +
-         "(model_data=\"s3://BUCKET/model.tar.gz\", role=ROLE, " + versions + ",\n    " + env +
-         ")  # no entry_point, no source_dir: nothing to repack\n" +
+         "model = " + std::string(f.python_class) + "(model_data=" + data + ", role=ROLE, " +
+         versions + ",\n    " + env + ")  # no entry_point, no source_dir: nothing to repack\n" +
          "model.deploy(initial_instance_count=1, instance_type=INSTANCE_TYPE)";
 }
 

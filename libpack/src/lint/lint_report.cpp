@@ -127,7 +127,9 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options) {
     break;
   }
 
-  run_archive_rules(context);
+  // An S3 prefix is no archive: its keys have rules of their own.
+  if (tree.source != ArtifactKind::s3_prefix) run_archive_rules(context);
+  if (tree.source == ArtifactKind::s3_prefix || options.prefix_layout) run_prefix_rules(context);
   run_layout_rules(context);
   run_handler_rules(context);
   run_container_rules(context);

@@ -57,6 +57,7 @@ class LintContext {
 
 void run_archive_rules(LintContext& context);
 void run_layout_rules(LintContext& context);
+void run_prefix_rules(LintContext& context);
 void run_handler_rules(LintContext& context);
 void run_container_rules(LintContext& context);
 void run_requirements_rules(LintContext& context);

@@ -49,6 +49,15 @@ inline constexpr std::array kRules = {
     RuleInfo{"layout-junk", info,
              "Files that serve no purpose in a model (__pycache__, .pyc, .git, .DS_Store, ...)"},
     RuleInfo{"layout-sdk-repacked", info, "The archive was written by the SageMaker SDK's repack"},
+    // An uncompressed layout (S3ModelDataSource, CompressionType None): S3 prefix or
+    // a directory linted with --layout prefix.
+    RuleInfo{"prefix-bad-key", error,
+             "A key that SageMaker refuses: a '.' or '..' or empty component, a NUL byte, over "
+             "255 bytes"},
+    RuleInfo{"prefix-folder-object", error, "A 0-byte \"folder\" object (a key ending in '/')"},
+    RuleInfo{"prefix-file-dir-clash", error,
+             "A key that is both a file and the folder of other keys"},
+    RuleInfo{"prefix-symlink", error, "A symlink, which an uncompressed layout cannot carry"},
     // The handler module.
     RuleInfo{"handler-syntax-error", error, "The handler module does not import (syntax error)"},
     RuleInfo{"handler-transform-with-io", error,

@@ -1,0 +1,61 @@
+#include "s3/s3_listing.h"
+#include "s3/s3_object_source.h"
+#include "s3/s3_session.h"
+#include "smpack/s3.h"
+
+namespace smpack {
+
+S3Client::S3Client(std::shared_ptr<S3Session> session) : session_(std::move(session)) {}
+S3Client::S3Client(const S3Client&) = default;
+S3Client& S3Client::operator=(const S3Client&) = default;
+S3Client::S3Client(S3Client&&) noexcept = default;
+S3Client& S3Client::operator=(S3Client&&) noexcept = default;
+S3Client::~S3Client() = default;
+
+Result<S3Client> S3Client::connect(const AwsEnvironment& environment, const S3Settings& settings) {
+  auto session = S3Session::connect(environment, settings);
+  if (!session) return std::move(session).error();
+  return S3Client(std::move(*session));
+}
+
+const std::string& S3Client::region() const {
+  return session_->setup().region;
+}
+
+const std::string& S3Client::credential_source() const {
+  return session_->setup().credentials.source;
+}
+
+Result<std::unique_ptr<ByteSource>> S3Client::open_object(const S3Url& url) const {
+  auto source = S3ObjectSource::open(session_, url);
+  if (!source) return std::move(source).error();
+  return std::unique_ptr<ByteSource>(std::move(*source));
+}
+
+Result<std::vector<S3Object>> S3Client::list(const S3Url& url, std::uint64_t max_keys) const {
+  auto listing = list_objects(*session_, url, max_keys);
+  if (!listing) return std::move(listing).error();
+  if (listing->truncated) {
+    return Error::bad_input(url.text() + ": more than " + std::to_string(max_keys) + " objects");
+  }
+  return std::move(listing->objects);
+}
+
+S3Transfer S3Client::transferred() const {
+  const HttpClient& http = session_->http();
+  return {http.requests(), http.bytes_received(), http.bytes_sent()};
+}
+
+void S3Client::set_progress(ProgressSink* progress) {
+  session_->http().set_on_received(
+      progress ? std::function<void(std::uint64_t)>(
+                     [progress](std::uint64_t total) { progress->update(total, 0); })
+               : std::function<void(std::uint64_t)>());
+}
+
+std::string s3_etag_of(const ByteSource& source) {
+  const auto* object = dynamic_cast<const S3ObjectSource*>(&source);
+  return object ? object->etag() : std::string();
+}
+
+}  // namespace smpack
