@@ -154,10 +154,12 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
 
   curl_slist* headers = nullptr;
   for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
-  // curl would add these on a POST body; S3 and IMDS want neither.
-  headers = curl_slist_append(headers, "Expect:");
-  if (request.method == "PUT" || request.method == "POST")
+  // curl would add these to a body it sends; S3 and IMDS want neither. Only then: curl
+  // 7.88's SigV4 signs a removal ("Expect:") as an empty header it never sends.
+  if (!request.body.empty()) {
+    headers = curl_slist_append(headers, "Expect:");
     headers = curl_slist_append(headers, "Content-Type:");
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
   std::string scope;
