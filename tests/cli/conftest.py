@@ -233,9 +233,16 @@ def python_module_dir() -> Path:
 
 
 def run_python(script: str, cwd: Path, module_dir: Path | None = None,
-               interpreter: str = SYSTEM_PYTHON) -> subprocess.CompletedProcess:
+               interpreter: str = SYSTEM_PYTHON,
+               env_changes: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
+    """Runs `script` with the built module importable; `env_changes` as run_smpack's env."""
     env = dict(os.environ, PYTHONPATH=str(module_dir or python_module_dir()))
     env.pop("SOURCE_DATE_EPOCH", None)
+    for key, value in (env_changes or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return subprocess.run([interpreter, "-c", textwrap.dedent(script)], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=300)
 

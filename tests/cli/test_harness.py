@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from s3_server import s3_server  # noqa: F401  (the session's moto server)
+
 BUILD_DIR = Path(os.environ.get("SMPACK_BUILD_DIR", "build"))
 HARNESS = BUILD_DIR / "tools" / "harness" / "smpack-harness"
 SMPACK = os.environ.get("SMPACK_BIN", str(BUILD_DIR / "tools" / "smpack" / "smpack"))
@@ -82,9 +84,9 @@ def pack(tmp_path, name, files):
     return archive
 
 
-def harness(*args):
+def harness(*args, env=None):
     return subprocess.run([str(HARNESS), *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env=env)
 
 
 def harness_json(tmp_path, *args):
@@ -238,3 +240,14 @@ def test_unreadable_archive_is_exit_3(tmp_path):
     result = harness(bogus, "--device", "cpu", "--model", "model.pt")
     assert result.returncode == 3, result.stdout + result.stderr
     assert result.returncode == 3 and harness(tmp_path / "absent.tar.gz").returncode == 3
+
+
+def test_a_model_in_s3_is_loaded_in_place(fixtures, tmp_path, s3_server):
+    archive = pack(tmp_path, "good", {"model.pt": fixtures / "model.pt"})
+    bucket = s3_server.new_bucket()
+    s3_server.client().upload_file(str(archive), bucket, "model.tar.gz")
+    result = harness(f"s3://{bucket}/model.tar.gz", "--device", "cpu", "--input-file",
+                     fixtures / "inputs.pt", "--expect-file", fixtures / "expected.pt",
+                     "--iters", 2, "--warmup", 1, env=s3_server.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "result: ok" in result.stdout

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from conftest import SOURCE_DIR, run_python, run_smpack
+from conftest import SOURCE_DIR, build_archive, make_model_dir, run_python, run_smpack
+from s3_server import s3_server  # noqa: F401  (the session's moto server)
 from template_models import TEMPLATES_DIR, TEMPLATE_MODELS, make_model, load_module
 
 
@@ -183,3 +184,35 @@ def test_python_stage_puts_code_in_place_and_refuses_to_clobber(tmp_path):
     """, tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "model/code/inference.py").read_text().endswith("return 2\n")
+
+
+def test_python_module_reads_s3_as_the_cli_does(tmp_path, s3_server):
+    model = make_model_dir(tmp_path, with_code=True)
+    archive = build_archive(model, tmp_path / "model.tar.gz")
+    bucket = s3_server.new_bucket()
+    s3_server.client().upload_file(str(archive), bucket, "m/model.tar.gz")
+    for path in (p for p in model.rglob("*") if p.is_file()):
+        s3_server.client().upload_file(str(path), bucket, "layout/" + path.relative_to(model).as_posix())
+    env = s3_server.overrides()
+    done = run_python(f"""
+        import json, smpack
+        print(json.dumps({{"info": smpack.info("s3://{bucket}/m/model.tar.gz"),
+                          "ls": smpack.ls("s3://{bucket}/m/model.tar.gz"),
+                          "prefix": smpack.lint("s3://{bucket}/layout/").deploy_ready}}))
+    """, tmp_path, env_changes=env)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    cli = run_smpack("info", "--json", f"s3://{bucket}/m/model.tar.gz", env=env)
+    assert got["info"] == json.loads(cli.stdout)
+    assert [m["path"] for m in got["ls"]] == run_smpack(
+        "ls", archive).stdout.split()
+    assert got["prefix"] is True
+    # A wrong secret is the library's error, raised with its message.
+    refused = run_python(f"""
+        import smpack
+        try:
+            smpack.info("s3://{bucket}/m/model.tar.gz")
+        except Exception as e:
+            print(type(e).__name__, e)
+    """, tmp_path, env_changes={**env, "AWS_SECRET_ACCESS_KEY": "wrong"})
+    assert "SignatureDoesNotMatch" in refused.stdout, refused.stdout + refused.stderr
