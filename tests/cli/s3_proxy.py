@@ -32,7 +32,7 @@ import re
 import socket
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, NamedTuple
 from urllib.parse import urlsplit
 
@@ -67,7 +67,7 @@ class Request(NamedTuple):
         return m.group(1) if m else None
 
 
-@dataclass
+@dataclass(eq=False)  # identity comparison: two equal faults are still two
 class _Fault:
     name: str
     times: int
@@ -122,8 +122,19 @@ class _Conn:
         self._count_out(len(data))
         self.sock.sendall(data)
 
+    def shutdown(self) -> None:
+        """Ends the connection from any thread: a reader blocked in this socket
+        sees EOF. (Closing rfile here instead would block on the buffer lock the
+        reading thread holds.)"""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def close(self) -> None:
-        for f in (self.rfile.close, lambda: self.sock.shutdown(socket.SHUT_RDWR), self.sock.close):
+        """For the thread that owns the connection."""
+        self.shutdown()
+        for f in (self.rfile.close, self.sock.close):
             try:
                 f()
             except OSError:
@@ -261,11 +272,17 @@ class S3Proxy:
         self.stop()
 
     def stop(self) -> None:
+        # shutdown() wakes the accept() and the blocked reads (close() alone does
+        # not on Linux); each connection thread then closes its own sockets.
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._listener.close()
         with self._lock:
             conns = list(self._conns)
         for c in conns:
-            c.close()
+            c.shutdown()
         self._thread.join(timeout=5)
 
     # -- counters and faults -------------------------------------------------------
@@ -310,15 +327,19 @@ class S3Proxy:
             return [(f.name, f.times) for f in self._faults]
 
     def _take_fault(self, method: str, path: str, query: str) -> _Fault | None:
+        # Predicates run outside the lock: they may be slow or have side effects
+        # (one may well read self.requests or change the bucket).
         with self._lock:
-            hits = [f for f in self._faults if f.match is None or f.match(method, path, query)]
-            if not hits:
-                return None
-            fault = hits[0]
-            fault.times -= 1
-            if fault.times <= 0:
-                self._faults.remove(fault)
-            return fault
+            pending = list(self._faults)
+        hits = [f for f in pending if f.match is None or f.match(method, path, query)]
+        with self._lock:
+            for fault in hits:
+                if fault in self._faults:  # not used up by a concurrent request
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
 
     def _count(self, attr: str, n: int) -> None:
         with self._lock:
@@ -343,28 +364,34 @@ class S3Proxy:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = _Conn(sock, lambda n: self._count("bytes_from_client", n),
                        lambda n: self._count("bytes_to_client", n))
-        upstream: _Conn | None = None
-        with self._lock:
-            self._conns.add(client)
+        up: list[_Conn | None] = [None]  # the upstream connection, kept across requests
+        self._track(client)
         try:
-            while True:
-                keep, upstream = self._one_request(client, upstream)
-                if not keep:
-                    break
+            while self._one_request(client, up):
+                pass
         except (_Closed, OSError, ValueError):
             pass
         finally:
-            client.close()
-            if upstream:
-                upstream.close()
-            with self._lock:
-                self._conns.discard(client)
+            self._close(client)
+            self._close(up[0])
 
-    def _one_request(self, client: _Conn, upstream: _Conn | None):
-        """Handles one request; returns (keep the client connection, upstream)."""
+    def _track(self, conn: _Conn) -> _Conn:
+        with self._lock:  # stop() shuts down every tracked connection
+            self._conns.add(conn)
+        return conn
+
+    def _close(self, conn: _Conn | None) -> None:
+        if conn is not None:
+            conn.close()
+            with self._lock:
+                self._conns.discard(conn)
+
+    def _one_request(self, client: _Conn, up: list) -> bool:
+        """Handles one request; returns whether to keep the client connection.
+        up[0] is the upstream connection (None: connect when needed)."""
         head = _read_head(client)
         if head is None:
-            return False, upstream
+            return False
         raw_head, headers = head
         method, target, version = raw_head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
         path, _, query = target.partition("?")
@@ -379,7 +406,7 @@ class S3Proxy:
             _relay_body(client, headers, None)  # consume the request body
             if fault.name == "drop":
                 self._record(method, path, query, hdrs, None, "drop")
-                return False, upstream
+                return False
             status, reason, extra, body = self._fault_response(fault, path, hdrs)
             self._record(method, path, query, hdrs, status, fault.name)
             if method == "HEAD":
@@ -390,17 +417,18 @@ class S3Proxy:
             if client_close:
                 lines.append("Connection: close")
             client.send(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-            return not client_close, upstream
+            return not client_close
 
         # Relay upstream; the upstream connection is reused only while it stays open.
-        if upstream is None:
+        if up[0] is None:
             try:
-                upstream = _Conn(socket.create_connection(self.upstream, timeout=120))
+                up[0] = self._track(_Conn(socket.create_connection(self.upstream, timeout=120)))
             except OSError:
                 _relay_body(client, headers, None)
                 self._record(method, path, query, hdrs, 502, None)
                 client.send(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-                return not client_close, None
+                return not client_close
+        upstream = up[0]
         upstream.send(raw_head)
         _relay_body(client, headers, upstream)
         while True:  # skip interim responses (the 100 was already sent by us)
@@ -423,17 +451,15 @@ class S3Proxy:
                 if limit is None:
                     limit = int(_header(resp_headers, "content-length") or 2) // 2
                 _relay_body(upstream, resp_headers, client, limit=limit, until_eof=not framed)
-            upstream.close()
-            return False, None
+            return False  # _serve closes both
         if has_body:
             _relay_body(upstream, resp_headers, client, until_eof=not framed)
         if has_body and not framed:
-            upstream.close()
-            return False, None  # the client saw no framing either: EOF ends it
+            return False  # the client saw no framing either: EOF ends it
         if upstream_close:
-            upstream.close()
-            upstream = None
-        return not client_close, upstream
+            self._close(upstream)
+            up[0] = None
+        return not client_close
 
     @staticmethod
     def _fault_response(fault: _Fault, path: str, hdrs: dict):

@@ -23,6 +23,7 @@ from conftest import build_archive, make_code_dir, make_model_dir, run_smpack, t
 from s3_credential_fakes import ContainerCredentialsServer, InstanceMetadataServer
 from s3_proxy import S3Proxy, nth
 from s3_server import s3_server  # noqa: F401  (the session's moto server)
+from test_terminal import run_on_terminal
 
 MiB = 1 << 20
 WEIGHTS = 64 * MiB
@@ -187,6 +188,14 @@ def test_repack_check_reads_the_object(s3_server, models):
     r, l = json.loads(remote.stdout), json.loads(local.stdout)
     r.pop("archive"), l.pop("archive")
     assert r == l
+
+
+def test_bytes_from_s3_are_shown_on_a_terminal(s3_server, models):
+    seen = run_on_terminal("cat", url(models, "smpack/model.tar.gz"), "model.bin",
+                           env=s3_server.overrides())
+    assert b"\rfrom S3 " in seen and b"MiB" in seen
+    piped = smpack_s3(s3_server, "ls", url(models, "smpack/model.tar.gz"))
+    assert "from S3" not in piped.stderr and "\r" not in piped.stderr
 
 
 # ---- one version throughout --------------------------------------------------------------

@@ -14,7 +14,11 @@ def run_on_terminal(*args, env=None) -> bytes:
     """Runs smpack with stderr on a pseudo-terminal; returns what the terminal got."""
     leader, follower = pty.openpty()
     full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    full_env.update(env or {})
+    for key, value in (env or {}).items():  # None removes a variable, as in run_smpack
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
     proc = subprocess.Popen([str(smpack_bin()), *map(str, args)], stdout=subprocess.DEVNULL,
                             stderr=follower, env=full_env)
     os.close(follower)

@@ -6,6 +6,7 @@
 
 #include "s3/aws_config_file.h"
 #include "s3/s3_error.h"
+#include "s3/sigv4.h"
 #include "s3/uri_encoding.h"
 #include "test_support.h"
 
@@ -109,6 +110,37 @@ TEST(S3Error, MessagesNameWhatIsWrong) {
   changed.status = 412;
   EXPECT_NE(describe_s3_failure(changed, {}, context).message.find("changed while"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace smpack
+
+namespace smpack {
+namespace {
+
+// AWS's worked example for S3 (GET Object, "Examples: Signature Calculations in AWS
+// Signature Version 4"): the same request must give the published signature.
+TEST(SigV4, AwsPublishedExample) {
+  const SigV4Signing signing{"us-east-1", "AKIAIOSFODNN7EXAMPLE",
+                             "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
+  const std::time_t may_24_2013 = 1369353600;
+  const auto headers = sigv4_headers(
+      signing, "GET", "https://examplebucket.s3.amazonaws.com/test.txt",
+      {"Range: bytes=0-9",
+       "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+      may_24_2013);
+  ASSERT_EQ(headers.size(), 2u);
+  EXPECT_EQ(headers[0], "x-amz-date: 20130524T000000Z");
+  EXPECT_EQ(headers[1],
+            "Authorization: AWS4-HMAC-SHA256 "
+            "Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+            "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+            "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+}
+
+TEST(SigV4, OnlyPrefixNamesAreSignedHere) {
+  EXPECT_TRUE(curl_misorders({"x-amz-copy-source: /b/k", "x-amz-copy-source-range: bytes=0-9"}));
+  EXPECT_FALSE(curl_misorders({"Range: bytes=0-9", "If-Match: \"e\""}));
 }
 
 }  // namespace

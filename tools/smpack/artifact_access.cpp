@@ -5,18 +5,25 @@
 
 namespace smpack::cli {
 
-Result<Artifact> open_artifact(Context& context, const std::string& location,
-                               const ReadLimits& limits) {
-  if (is_s3_url(location) && !context.s3) {
+Result<const S3Client*> s3_for(Context& context, const std::string& location) {
+  if (!is_s3_url(location)) return context.s3 ? &*context.s3 : nullptr;
+  if (!context.s3) {
     S3Settings settings;
     settings.cancel = &context.cancel;
     auto client = S3Client::connect(AwsEnvironment::from_process(), settings);
     if (!client) return std::move(client).error();
     context.s3 = std::move(*client);
-    context.s3_progress = std::make_unique<TerminalProgress>(context, "from S3", true);
+    context.s3_progress = std::make_unique<TerminalProgress>(context, "S3", true);
     context.s3->set_progress(static_cast<TerminalProgress*>(context.s3_progress.get())->sink());
   }
-  return Artifact::open(location, limits, context.s3 ? &*context.s3 : nullptr);
+  return &*context.s3;
+}
+
+Result<Artifact> open_artifact(Context& context, const std::string& location,
+                               const ReadLimits& limits) {
+  auto s3 = s3_for(context, location);
+  if (!s3) return std::move(s3).error();
+  return Artifact::open(location, limits, *s3);
 }
 
 }  // namespace smpack::cli

@@ -27,6 +27,11 @@ Result<int> run_add_code(const AddCodeArgs& args, Context& context) {
   AddCodeOptions options;
   options.write = *write;
   options.lint = !args.no_lint;
+  for (const auto& location : {args.archive, args.output}) {
+    auto s3 = s3_for(context, location);
+    if (!s3) return std::move(s3).error();
+    options.s3 = *s3;
+  }
   TerminalProgress progress(context, "adding code");
   options.write.progress = progress.sink();
   std::optional<std::filesystem::path> output;
@@ -42,6 +47,7 @@ Result<int> run_add_code(const AddCodeArgs& args, Context& context) {
   }
   std::cout << escape_for_terminal(written_to) << ": " << describe(result->method) << ", wrote "
             << human_bytes(result->bytes_written) << "\n";
+  if (!result->etag.empty()) std::cout << "etag " << result->etag << "  (checked)\n";
   for (const auto& p : result->added) std::cout << "+ " << escape_for_terminal(p) << "\n";
   for (const auto& p : result->replaced) std::cout << "M " << escape_for_terminal(p) << "\n";
   for (const auto& p : result->removed)

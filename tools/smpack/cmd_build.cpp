@@ -26,6 +26,9 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
   BuildOptions options;
   options.write = *write;
   options.lint = !args.no_lint;
+  auto s3 = s3_for(context, args.output);
+  if (!s3) return std::move(s3).error();
+  options.s3 = *s3;
   TerminalProgress progress(context, "building");
   options.write.progress = progress.sink();
   auto built = build_archive(args.code.spec(args.source_dir), args.output, options);
@@ -47,6 +50,7 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
               << "\n"
               << "sha256  " << manifest.archive_sha256 << "\n"
               << "content " << manifest.content_digest << "\n";
+    if (!built->etag.empty()) std::cout << "etag    " << built->etag << "  (checked)\n";
   }
   return kExitOk;
 }

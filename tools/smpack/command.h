@@ -44,7 +44,10 @@ struct Context {
   void finish(Result<int> result) { outcome = std::move(result); }
 };
 
-// What a command names: a local path or an s3:// URL (artifact_access.cpp).
+// The S3 client when `location` is an s3:// URL (reached on the first one), else the one
+// reached before or nullptr (artifact_access.cpp).
+Result<const S3Client*> s3_for(Context& context, const std::string& location);
+// What a command names: a local path or an s3:// URL.
 Result<Artifact> open_artifact(Context& context, const std::string& location,
                                const ReadLimits& limits = {});
 

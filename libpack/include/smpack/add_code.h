@@ -24,6 +24,7 @@
 #include "smpack/lint.h"
 #include "smpack/read_limits.h"
 #include "smpack/result.h"
+#include "smpack/s3.h"
 
 namespace smpack {
 
@@ -39,12 +40,16 @@ struct AddCodeResult {
   std::uint64_t archive_bytes = 0;
   std::string content_digest;
   std::optional<LintReport> refused;  // the lint gate's report when it refused: nothing written
+  std::string etag;                   // an S3 output's ETag
 };
 
 struct AddCodeOptions {
   WriteOptions write;
   ReadLimits limits;
   bool lint = true;  // the lint gate (lint_gate), on the archive as it will be
+  // For s3:// archives and outputs: an smpack archive's unchanged members are copied
+  // server-side (UploadPartCopy), so only the code moves.
+  const S3Client* s3 = nullptr;
 };
 
 // `code` uses code_dir / entry_point / requirements (model_dir is ignored).

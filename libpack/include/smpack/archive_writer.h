@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "smpack/archive_output.h"
 #include "smpack/cancel.h"
 #include "smpack/entry.h"
 #include "smpack/manifest.h"
@@ -78,9 +79,16 @@ struct WriteResult {
   std::uint64_t gzip_members = 0;
 };
 
-// Writes `sources` to `output` atomically. A file that changes size while being
+// Writes `sources` to `output` and commits it. A file that changes size while being
 // read is bad_input; interrupted when the token is cancelled (nothing is left).
+Result<WriteResult> write_archive(const std::vector<SourceFile>& sources, ArchiveOutput& output,
+                                  const WriteOptions& options);
+// The same into a local file, atomically.
 Result<WriteResult> write_archive(const std::vector<SourceFile>& sources,
                                   const std::filesystem::path& output, const WriteOptions& options);
+
+// About how many bytes an archive of `sources` takes at most (all of their data, plus
+// tar and gzip framing), for choosing an upload's part size.
+std::uint64_t expected_archive_bytes(const std::vector<SourceFile>& sources);
 
 }  // namespace smpack

@@ -10,12 +10,15 @@
 #include "smpack/archive_writer.h"
 #include "smpack/lint.h"
 #include "smpack/result.h"
+#include "smpack/s3.h"
 
 namespace smpack {
 
 struct BuildOptions {
   WriteOptions write;
   bool lint = true;  // the lint gate (lint_gate), on the model as it will be archived
+  // For an s3:// output: the archive is streamed into a multipart upload.
+  const S3Client* s3 = nullptr;
 };
 
 struct BuildReport {
@@ -24,10 +27,11 @@ struct BuildReport {
   Manifest manifest;                  // what was written
   std::uint64_t tar_bytes = 0;
   std::uint64_t gzip_members = 0;
+  std::string etag;  // an S3 output's ETag, checked against its parts
 };
 
-// usage for a missing model directory or clashing code; see collect_sources and
-// write_archive for the rest.
+// Writes a local file or an s3:// object. usage for a missing model directory or
+// clashing code; see collect_sources and write_archive for the rest.
 Result<BuildReport> build_archive(const SourceSpec& spec, const std::filesystem::path& output,
                                   const BuildOptions& options);
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smpack/archive_output.h"
 #include "smpack/byte_source.h"
 #include "smpack/cancel.h"
 #include "smpack/result.h"
@@ -103,6 +104,11 @@ class S3Client {
   Result<std::unique_ptr<ByteSource>> open_object(const S3Url& url) const;
   // The objects whose keys start with url.key, in key order; bad_input past max_keys.
   Result<std::vector<S3Object>> list(const S3Url& url, std::uint64_t max_keys) const;
+
+  // A multipart upload into url (s3_upload.h): parts go up in parallel while the
+  // caller writes; nothing appears at url unless it is committed.
+  Result<std::unique_ptr<ArchiveOutput>> create_upload(const S3Url& url,
+                                                       const ArchiveOutputOptions& options) const;
 
   S3Transfer transferred() const;
   // Receives the bytes received so far (and 0 for an unknown total) as they arrive.

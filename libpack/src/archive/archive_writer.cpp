@@ -7,29 +7,52 @@
 
 namespace smpack {
 
-Result<WriteResult> write_archive(const std::vector<SourceFile>& sources,
-                                  const std::filesystem::path& output,
-                                  const WriteOptions& options) {
+namespace {
+
+// Checked before any output exists, so that a bad option leaves nothing to clean up.
+Result<void> check_write_options(const WriteOptions& options) {
   if (options.level < 0 || options.level > 9) {
     return Error::usage("compression level must be 0-9, got " + std::to_string(options.level));
   }
   if (options.chunk_bytes < kMinChunkBytes || options.chunk_bytes > kMaxChunkBytes) {
     return Error::usage("chunk size must be between 4 KiB and 256 MiB");
   }
-  auto out = AtomicOutputFile::create(output);
+  return {};
+}
+
+}  // namespace
+
+std::uint64_t expected_archive_bytes(const std::vector<SourceFile>& sources) {
+  std::uint64_t bytes = 1 << 20;  // the index and the end of the archive
+  // Stored deflate blocks at worst: 5 bytes per 64 KiB, plus headers per member.
+  for (const auto& source : sources) bytes += source.size + source.size / 8192 + 2048;
+  return bytes;
+}
+
+Result<WriteResult> write_archive(const std::vector<SourceFile>& sources,
+                                  const std::filesystem::path& output,
+                                  const WriteOptions& options) {
+  if (auto valid = check_write_options(options); !valid) return std::move(valid).error();
+  auto out = open_archive_output(output.string(), nullptr, {0, options.cancel});
   if (!out) return std::move(out).error();
+  return write_archive(sources, **out, options);
+}
+
+Result<WriteResult> write_archive(const std::vector<SourceFile>& sources, ArchiveOutput& out,
+                                  const WriteOptions& options) {
+  if (auto valid = check_write_options(options); !valid) return std::move(valid).error();
   Hasher archive_sha;
   ArchiveIndex index;
   MemberAppender appender(
       [&](std::span<const std::byte> bytes) -> Result<void> {
         archive_sha.update(bytes);
-        return out->write(bytes);
+        return out.write(bytes);
       },
       index, options);
   if (auto r = appender.append(sources); !r) return std::move(r).error();
   if (auto r = appender.finish(); !r) return std::move(r).error();
   if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
-  if (auto r = out->commit(); !r) return std::move(r).error();
+  if (auto r = out.commit(); !r) return std::move(r).error();
 
   WriteResult result;
   result.manifest.entries = index.manifest_entries();

@@ -73,11 +73,12 @@ Result<void> append_code_and_finish(MemberAppender& appender, const std::vector<
 }
 
 // Renames the finished output into place and fills in what changed.
-Result<AddCodeResult> commit_output(AtomicOutputFile& out, const OldCode& old_code,
+Result<AddCodeResult> commit_output(ArchiveOutput& out, const OldCode& old_code,
                                     const ArchiveIndex& index, AddCodeResult result,
                                     const WriteOptions& options) {
   if (options.cancel && options.cancel->cancelled()) return Error::interrupted();
   if (auto r = out.commit(); !r) return std::move(r).error();
+  result.etag = out.etag();
   compare_code(old_code, index, result);
   finish_result(index, result);
   return result;
@@ -144,39 +145,14 @@ Result<AddCodeResult> rewrite_tail(const fs::path& archive, ArchiveIndex index,
   return result;
 }
 
-Result<void> copy_prefix(const InputFile& source, AtomicOutputFile& out, std::uint64_t bytes) {
-  std::uint64_t left = bytes;
-  loff_t in_offset = 0;
-  while (left > 0) {
-    ssize_t copied = ::copy_file_range(source.fd(), &in_offset, out.fd(), nullptr, left, 0);
-    if (copied > 0) {
-      left -= static_cast<std::uint64_t>(copied);
-      continue;
-    }
-    if (copied < 0 && errno == EINTR) continue;
-    // Not supported across these file systems: copy through memory instead.
-    std::vector<std::byte> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(left, 4 << 20)));
-    while (left > 0) {
-      auto piece = std::span(buffer).first(
-          static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size())));
-      if (auto r = source.read_at(static_cast<std::uint64_t>(in_offset), piece); !r) return r;
-      if (auto r = write_all(out.fd(), piece, out.temp_path().string()); !r) return r;
-      in_offset += static_cast<loff_t>(piece.size());
-      left -= piece.size();
-    }
-  }
-  return {};
-}
-
-Result<AddCodeResult> copy_with_new_tail(const fs::path& archive, ArchiveIndex index,
-                                         const std::vector<SourceFile>& code,
-                                         const fs::path& output, const WriteOptions& options) {
+// The members before code/ as they are (compressed bytes: copied by the kernel, or by S3
+// itself), then a new tail.
+Result<AddCodeResult> copy_with_new_tail(const Artifact& artifact, ArchiveIndex index,
+                                         const std::vector<SourceFile>& code, ArchiveOutput& out,
+                                         const WriteOptions& options) {
   const std::uint64_t tail_offset = index.members[index.code_member].file_offset;
-  auto source = InputFile::open(archive);
-  if (!source) return std::move(source).error();
-  auto out = AtomicOutputFile::create(output);
-  if (!out) return std::move(out).error();
-  if (auto r = copy_prefix(*source, *out, tail_offset); !r) return std::move(r).error();
+  if (auto r = out.copy_from(*artifact.bytes(), 0, tail_offset, options.cancel); !r)
+    return std::move(r).error();
   OldCode old_code = cut_code(index);
   AddCodeResult result;
   result.method = AddCodeMethod::copy_and_tail;
@@ -186,21 +162,19 @@ Result<AddCodeResult> copy_with_new_tail(const fs::path& archive, ArchiveIndex i
     MemberAppender appender(
         [&](std::span<const std::byte> bytes) -> Result<void> {
           result.bytes_written += bytes.size();
-          return write_all(out->fd(), bytes, out->temp_path().string());
+          return out.write(bytes);
         },
         index, adjusted);
     if (auto r = append_code_and_finish(appender, code); !r) return std::move(r).error();
   }
-  return commit_output(*out, old_code, index, std::move(result), options);
+  return commit_output(out, old_code, index, std::move(result), options);
 }
 
 Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector<SourceFile>& code,
-                                     const fs::path& output, const WriteOptions& options) {
+                                     ArchiveOutput& out, const WriteOptions& options) {
   const ReadLimits& limits = artifact.limits();
   auto reader = ArchiveReader::open_source(*artifact.bytes(), artifact.name(), limits);
   if (!reader) return std::move(reader).error();
-  auto out = AtomicOutputFile::create(output);
-  if (!out) return std::move(out).error();
   ArchiveIndex index;
   AddCodeResult result;
   result.method = AddCodeMethod::stream_rewrite;
@@ -210,7 +184,7 @@ Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector
     MemberAppender appender(
         [&](std::span<const std::byte> bytes) -> Result<void> {
           result.bytes_written += bytes.size();
-          return out->write(bytes);
+          return out.write(bytes);
         },
         index, options);
     const std::string& name = artifact.name();
@@ -254,7 +228,7 @@ Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector
     }
     if (auto r = append_code_and_finish(appender, code); !r) return std::move(r).error();
   }
-  return commit_output(*out, old_code, index, std::move(result), options);
+  return commit_output(out, old_code, index, std::move(result), options);
 }
 
 }  // namespace
@@ -278,7 +252,7 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
     return Error::usage("no code given").with_hint("code", "to name the code folder");
   auto sources = collect_code_sources(code);
   if (!sources) return std::move(sources).error();
-  auto artifact = Artifact::open(archive, options.limits);
+  auto artifact = Artifact::open(archive, options.limits, options.s3);
   if (!artifact) return std::move(artifact).error();
   if (is_layout(artifact->kind())) {
     return Error::usage(
@@ -294,22 +268,31 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
       return refused;
     }
   }
-  if (const ArchiveIndex* index = artifact->index()) {
-    if (!output) return rewrite_tail(archive, *index, *sources, options.write);
-    return copy_with_new_tail(archive, *index, *sources, *output, options.write);
-  }
-  return stream_rewrite(*artifact, *sources, output.value_or(archive), options.write);
+  const ArchiveIndex* index = artifact->index();
+  // A local archive changed in place keeps its file: only the tail is rewritten. An S3
+  // object is replaced, when the upload completes, by one made of its own kept bytes.
+  if (index && !output && !is_s3_url(archive.native()))
+    return rewrite_tail(archive, *index, *sources, options.write);
+  const fs::path target = output.value_or(archive);
+  const std::uint64_t expected = artifact->bytes()->size() + expected_archive_bytes(*sources);
+  auto out = open_archive_output(target.string(), options.s3, {expected, options.write.cancel});
+  if (!out) return std::move(out).error();
+  if (index) return copy_with_new_tail(*artifact, *index, *sources, **out, options.write);
+  return stream_rewrite(*artifact, *sources, **out, options.write);
 }
 
 std::string add_code_json(const std::string& archive, const AddCodeResult& result) {
-  nlohmann::ordered_json doc = {{"archive", archive},
-                                {"method", describe(result.method)},
-                                {"added", result.added},
-                                {"replaced", result.replaced},
-                                {"removed", result.removed},
-                                {"bytes_written", result.bytes_written},
-                                {"archive_bytes", result.archive_bytes},
-                                {"content_digest", result.content_digest}};
+  nlohmann::ordered_json doc = {
+      {"archive", archive},
+      {"method", describe(result.method)},
+      {"added", result.added},
+      {"replaced", result.replaced},
+      {"removed", result.removed},
+      {"bytes_written", result.bytes_written},
+      {"archive_bytes", result.archive_bytes},
+      {"content_digest", result.content_digest},
+      {"etag", result.etag.empty() ? nlohmann::ordered_json(nullptr)
+                                   : nlohmann::ordered_json(result.etag)}};
   return json_text(doc);
 }
 

@@ -29,7 +29,8 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
   if (!sources) return std::move(sources).error();
   // The archive is not part of the model even when it is written into it (`smpack build .
   // -o model.tar.gz`, run twice), as GNU tar leaves its own output out.
-  const auto own_output = path_inside(output, spec.model_dir);
+  const auto own_output =
+      is_s3_url(output.native()) ? std::nullopt : path_inside(output, spec.model_dir);
   if (own_output) {
     std::erase_if(*sources, [&](const SourceFile& f) { return f.archive_path == *own_output; });
   }
@@ -45,8 +46,12 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
       return report;
     }
   }
-  auto written = write_archive(*sources, output, options.write);
+  auto out = open_archive_output(output.string(), options.s3,
+                                 {expected_archive_bytes(*sources), options.write.cancel});
+  if (!out) return std::move(out).error();
+  auto written = write_archive(*sources, **out, options.write);
   if (!written) return std::move(written).error();
+  report.etag = (*out)->etag();
   report.manifest = std::move(written->manifest);
   report.tar_bytes = written->tar_bytes;
   report.gzip_members = written->gzip_members;
@@ -54,13 +59,16 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
 }
 
 std::string build_json(const BuildReport& report) {
-  nlohmann::ordered_json doc = {{"archive", report.archive},
-                                {"archive_bytes", report.manifest.archive_bytes},
-                                {"archive_sha256", report.manifest.archive_sha256},
-                                {"content_digest", report.manifest.content_digest},
-                                {"members", report.manifest.entries.size()},
-                                {"tar_bytes", report.tar_bytes},
-                                {"gzip_members", report.gzip_members}};
+  nlohmann::ordered_json doc = {
+      {"archive", report.archive},
+      {"archive_bytes", report.manifest.archive_bytes},
+      {"archive_sha256", report.manifest.archive_sha256},
+      {"content_digest", report.manifest.content_digest},
+      {"members", report.manifest.entries.size()},
+      {"tar_bytes", report.tar_bytes},
+      {"gzip_members", report.gzip_members},
+      {"etag", report.etag.empty() ? nlohmann::ordered_json(nullptr)
+                                   : nlohmann::ordered_json(report.etag)}};
   return json_text(doc);
 }
 

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
+
+#include "s3/sigv4.h"
 
 namespace smpack {
 namespace {
@@ -154,16 +157,24 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
 
   curl_slist* headers = nullptr;
   for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
-  // curl would add these to a body it sends; S3 and IMDS want neither. Only then: curl
-  // 7.88's SigV4 signs a removal ("Expect:") as an empty header it never sends.
-  if (!request.body.empty()) {
-    headers = curl_slist_append(headers, "Expect:");
-    headers = curl_slist_append(headers, "Content-Type:");
+  const bool own_signature = request.sign && curl_misorders(request.headers);
+  if (own_signature) {
+    for (const auto& h : sigv4_headers(*request.sign, request.method, request.url, request.headers,
+                                       std::time(nullptr)))
+      headers = curl_slist_append(headers, h.c_str());
+  }
+  // A body gets a stated type, or curl would send form-encoding's. No header is removed
+  // ("Expect:"): curl 7.88's SigV4 signs such a removal as an empty header it never sends.
+  if (request.method == "PUT" || request.method == "POST") {
+    const bool typed = std::any_of(
+        request.headers.begin(), request.headers.end(),
+        [](const std::string& h) { return lower(h.substr(0, h.find(':'))) == "content-type"; });
+    if (!typed) headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
   std::string scope;
-  if (request.sign) {
+  if (request.sign && !own_signature) {
     scope = "aws:amz:" + request.sign->region + ":s3";
     curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, scope.c_str());
     curl_easy_setopt(curl, CURLOPT_USERNAME, request.sign->access_key_id.c_str());

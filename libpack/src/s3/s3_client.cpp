@@ -1,6 +1,7 @@
 #include "s3/s3_listing.h"
 #include "s3/s3_object_source.h"
 #include "s3/s3_session.h"
+#include "s3/s3_upload.h"
 #include "smpack/s3.h"
 
 namespace smpack {
@@ -39,6 +40,13 @@ Result<std::vector<S3Object>> S3Client::list(const S3Url& url, std::uint64_t max
     return Error::bad_input(url.text() + ": more than " + std::to_string(max_keys) + " objects");
   }
   return std::move(listing->objects);
+}
+
+Result<std::unique_ptr<ArchiveOutput>> S3Client::create_upload(
+    const S3Url& url, const ArchiveOutputOptions& options) const {
+  auto upload = S3MultipartUpload::create(session_, url, options);
+  if (!upload) return std::move(upload).error();
+  return std::unique_ptr<ArchiveOutput>(std::move(*upload));
 }
 
 S3Transfer S3Client::transferred() const {

@@ -26,13 +26,38 @@ std::string url_decoded(std::string_view text) {
 
 }  // namespace
 
+Result<S3ListPage> parse_list_page(std::string_view body, std::string_view what) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.data(), body.size()) || !doc.child("ListBucketResult")) {
+    return Error::io(std::string(what) + ": S3 answered the listing with a body that is not one");
+  }
+  const auto result = doc.child("ListBucketResult");
+  const bool encoded = std::string_view(result.child_value("EncodingType")) == "url";
+  S3ListPage page;
+  for (auto contents : result.children("Contents")) {
+    S3Object object;
+    const std::string key = contents.child_value("Key");
+    object.key = encoded ? url_decoded(key) : key;
+    object.size = std::strtoull(contents.child_value("Size"), nullptr, 10);
+    object.etag = etag_without_quotes(contents.child_value("ETag"));
+    page.objects.push_back(std::move(object));
+  }
+  if (std::string_view(result.child_value("IsTruncated")) == "true") {
+    page.continuation = result.child_value("NextContinuationToken");
+    if (page.continuation.empty()) {
+      return Error::io(std::string(what) +
+                       ": S3 said the listing continues but gave no continuation token");
+    }
+  }
+  return page;
+}
+
 Result<S3Listing> list_objects(S3Session& session, const S3Url& url, std::uint64_t max_keys) {
   S3Listing listing;
-  auto& objects = listing.objects;
   std::string continuation;
   const std::string what = url.text();
   for (;;) {
-    auto page = session.send(
+    auto response = session.send(
         [&] {
           S3Request request;
           request.bucket = url.bucket;
@@ -43,32 +68,19 @@ Result<S3Listing> list_objects(S3Session& session, const S3Url& url, std::uint64
           return request;
         },
         what);
+    if (!response) return std::move(response).error();
+    auto page = parse_list_page(response->body, what);
     if (!page) return std::move(page).error();
-    pugi::xml_document doc;
-    if (!doc.load_buffer(page->body.data(), page->body.size())) {
-      return Error::io(what + ": S3 answered the listing with a body that is not XML");
-    }
-    const auto result = doc.child("ListBucketResult");
-    const bool encoded = std::string_view(result.child_value("EncodingType")) == "url";
-    for (auto contents : result.children("Contents")) {
-      if (objects.size() >= max_keys) {
+    for (auto& object : page->objects) {
+      if (listing.objects.size() >= max_keys) {
         listing.truncated = true;
         return listing;
       }
-      S3Object object;
-      const std::string key = contents.child_value("Key");
-      object.key = encoded ? url_decoded(key) : key;
-      object.size = std::strtoull(contents.child_value("Size"), nullptr, 10);
-      object.etag = etag_without_quotes(contents.child_value("ETag"));
-      objects.push_back(std::move(object));
+      listing.objects.push_back(std::move(object));
     }
-    if (std::string_view(result.child_value("IsTruncated")) != "true") break;
-    continuation = result.child_value("NextContinuationToken");
-    if (continuation.empty()) {
-      return Error::io(what + ": S3 said the listing continues but gave no continuation token");
-    }
+    if (page->continuation.empty()) return listing;
+    continuation = std::move(page->continuation);
   }
-  return listing;
 }
 
 }  // namespace smpack

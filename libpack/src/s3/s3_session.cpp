@@ -6,6 +6,7 @@
 
 #include "s3/s3_error.h"
 #include "s3/uri_encoding.h"
+#include "smpack/digest.h"
 
 namespace smpack {
 namespace {
@@ -92,7 +93,10 @@ HttpResponse S3Session::send_once(const S3Request& request) {
   http.method = request.method;
   http.url = url_of(request, region);
   http.headers = request.headers;
-  http.headers.push_back("x-amz-content-sha256: " + std::string(kEmptyPayloadSha256));
+  http.headers.push_back("x-amz-content-sha256: " + (request.body.empty()
+                                                         ? std::string(kEmptyPayloadSha256)
+                                                         : sha256_hex(request.body)));
+  http.body = request.body;
   if (!setup_.credentials.session_token.empty())
     http.headers.push_back("x-amz-security-token: " + setup_.credentials.session_token);
   http.sign =
@@ -100,7 +104,7 @@ HttpResponse S3Session::send_once(const S3Request& request) {
   http.connect_timeout = settings_.connect_timeout;
   http.stall_timeout = settings_.stall_timeout;
   http.on_body = request.on_body;
-  http.cancel = settings_.cancel;
+  http.cancel = request.despite_cancel ? nullptr : settings_.cancel;
   return http_.perform(http);
 }
 
@@ -108,10 +112,11 @@ Result<HttpResponse> S3Session::send(const std::function<S3Request()>& make_requ
                                      const std::string& what, const std::vector<long>& accepted) {
   bool followed_region = false;
   for (unsigned attempt = 0;; ++attempt) {
-    if (settings_.cancel && settings_.cancel->cancelled()) return Error::interrupted();
     const S3Request request = make_request();
+    const CancelToken* cancel = request.despite_cancel ? nullptr : settings_.cancel;
+    if (cancel && cancel->cancelled()) return Error::interrupted();
     HttpResponse response = send_once(request);
-    if (settings_.cancel && settings_.cancel->cancelled()) return Error::interrupted();
+    if (cancel && cancel->cancelled()) return Error::interrupted();
     const bool ok = response.transport_error.empty() && !response.stopped &&
                     (response.status / 100 == 2 || std::find(accepted.begin(), accepted.end(),
                                                              response.status) != accepted.end());
@@ -127,8 +132,7 @@ Result<HttpResponse> S3Session::send(const std::function<S3Request()>& make_requ
       continue;
     }
     if (is_retryable(response, error) && attempt + 1 < settings_.max_attempts) {
-      if (!wait_unless_cancelled(backoff(attempt, settings_), settings_.cancel))
-        return Error::interrupted();
+      if (!wait_unless_cancelled(backoff(attempt, settings_), cancel)) return Error::interrupted();
       continue;
     }
     Error failure = describe_s3_failure(

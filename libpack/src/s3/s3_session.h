@@ -24,6 +24,9 @@ struct S3Request {
   std::vector<std::pair<std::string, std::string>> query;  // unencoded
   std::vector<std::string> headers;                        // "name: value"
   std::function<bool(std::span<const char>)> on_body;      // see HttpRequest::on_body
+  std::string body;  // PUT/POST payload, signed by its SHA-256
+  // Sent even after a cancel: the abort of an upload that a Ctrl-C stopped.
+  bool despite_cancel = false;
 };
 
 // S3 quotes ETags ("abc"); messages and manifests show them bare.

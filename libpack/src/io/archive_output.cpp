@@ -1,0 +1,89 @@
+#include "smpack/archive_output.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "io/file_io.h"
+#include "smpack/s3.h"
+
+namespace smpack {
+
+Result<void> ArchiveOutput::copy_from(const ByteSource& source, std::uint64_t offset,
+                                      std::uint64_t length, const CancelToken* cancel) {
+  std::vector<std::byte> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(length, 4 << 20)));
+  while (length > 0) {
+    if (cancel && cancel->cancelled()) return Error::interrupted();
+    auto piece = std::span(buffer).first(
+        static_cast<std::size_t>(std::min<std::uint64_t>(length, buffer.size())));
+    if (auto r = source.read_at(offset, piece); !r) return r;
+    if (auto r = write(piece); !r) return r;
+    offset += piece.size();
+    length -= piece.size();
+  }
+  return {};
+}
+
+namespace {
+
+// A local archive: AtomicOutputFile, with copies from another local file made by the
+// kernel (copy_file_range: no bytes through user space, reflinks where supported).
+class FileArchiveOutput final : public ArchiveOutput {
+ public:
+  FileArchiveOutput(AtomicOutputFile file, std::string name)
+      : file_(std::move(file)), name_(std::move(name)) {}
+  const std::string& name() const override { return name_; }
+  Result<void> write(std::span<const std::byte> bytes) override { return file_.write(bytes); }
+  Result<void> commit() override { return file_.commit(); }
+
+  Result<void> copy_from(const ByteSource& source, std::uint64_t offset, std::uint64_t length,
+                         const CancelToken* cancel) override {
+    const auto* file = dynamic_cast<const FileByteSource*>(&source);
+    if (!file) return ArchiveOutput::copy_from(source, offset, length, cancel);
+    auto in_offset = static_cast<loff_t>(offset);
+    while (length > 0) {
+      if (cancel && cancel->cancelled()) return Error::interrupted();
+      const ssize_t copied = ::copy_file_range(file->fd(), &in_offset, file_.fd(), nullptr,
+                                               std::min<std::uint64_t>(length, 1ull << 30), 0);
+      if (copied > 0) {
+        length -= static_cast<std::uint64_t>(copied);
+        continue;
+      }
+      if (copied < 0 && errno == EINTR) continue;
+      // Not supported across these file systems: through memory instead.
+      return ArchiveOutput::copy_from(source, static_cast<std::uint64_t>(in_offset), length,
+                                      cancel);
+    }
+    return {};
+  }
+
+ private:
+  AtomicOutputFile file_;
+  std::string name_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ArchiveOutput>> open_archive_output(const std::string& location,
+                                                           const S3Client* s3,
+                                                           const ArchiveOutputOptions& options) {
+  if (is_s3_url(location)) {
+    if (!s3) return Error::usage(location + ": S3 is not available here");
+    auto url = parse_s3_url(location);
+    if (!url) return std::move(url).error();
+    if (url->names_prefix()) {
+      return Error::usage(location +
+                          ": names a prefix; an archive is written to an object key "
+                          "(s3://bucket/path/model.tar.gz)");
+    }
+    return s3->create_upload(*url, options);
+  }
+  auto file = AtomicOutputFile::create(location);
+  if (!file) return std::move(file).error();
+  return std::unique_ptr<ArchiveOutput>(
+      std::make_unique<FileArchiveOutput>(std::move(*file), location));
+}
+
+}  // namespace smpack
