@@ -161,6 +161,26 @@ py::dict stage(const std::filesystem::path& model_dir,
   return json_to_dict(stage_json(model_dir.string(), result));
 }
 
+// The S3 client for `locations` when one of them is an s3:// URL, else nullptr. It is
+// made with os.environ as it is at the call, kept while the AWS variables stay the same,
+// and made again when they change.
+Result<const S3Client*> s3_for(std::initializer_list<const std::filesystem::path*> locations) {
+  const bool any = std::any_of(locations.begin(), locations.end(), [](const auto* location) {
+    return location && is_s3_url(location->native());
+  });
+  if (!any) return static_cast<const S3Client*>(nullptr);
+  static std::optional<S3Client> client;
+  static AwsEnvironment connected_with;
+  AwsEnvironment environment = AwsEnvironment::from_process();
+  if (!client || environment.variables != connected_with.variables) {
+    auto connected = S3Client::connect(environment);
+    if (!connected) return std::move(connected).error();
+    client = std::move(*connected);
+    connected_with = std::move(environment);
+  }
+  return static_cast<const S3Client*>(&*client);
+}
+
 py::dict build(const std::filesystem::path& model_dir, const std::filesystem::path& output,
                std::optional<std::filesystem::path> code_dir,
                std::optional<std::filesystem::path> entry_point,
@@ -175,6 +195,7 @@ py::dict build(const std::filesystem::path& model_dir, const std::filesystem::pa
       resolve_mtime(mtime ? std::optional<std::string>(std::to_string(*mtime)) : std::nullopt,
                     environment("SOURCE_DATE_EPOCH")));
   options.lint = lint;
+  options.s3 = value_or_raise(s3_for({&output}));
   const SourceSpec spec = code_spec(model_dir, std::move(code_dir), std::move(entry_point),
                                     std::move(requirements), follow_symlinks);
   Result<BuildReport> built = run_cancellable([&](const CancelToken* cancel) {
@@ -188,20 +209,11 @@ py::dict build(const std::filesystem::path& model_dir, const std::filesystem::pa
 
 // ---- lint ----------------------------------------------------------------------------
 
-// A local path or an s3:// URL. S3 is reached with os.environ as it is at the call: the
-// client is kept while the AWS variables stay the same, and made again when they change.
+// A local path or an s3:// URL.
 Result<Artifact> open_location(const std::filesystem::path& path) {
-  if (!is_s3_url(path.native())) return Artifact::open(path);
-  static std::optional<S3Client> client;
-  static AwsEnvironment connected_with;
-  AwsEnvironment environment = AwsEnvironment::from_process();
-  if (!client || environment.variables != connected_with.variables) {
-    auto connected = S3Client::connect(environment);
-    if (!connected) return std::move(connected).error();
-    client = std::move(*connected);
-    connected_with = std::move(environment);
-  }
-  return Artifact::open(path, {}, &*client);
+  auto s3 = s3_for({&path});
+  if (!s3) return std::move(s3).error();
+  return Artifact::open(path, {}, *s3);
 }
 
 LintOptions lint_options(const std::optional<std::string>& profile,
@@ -313,6 +325,7 @@ py::dict add_code_to(const std::filesystem::path& archive,
   options.write.mtime =
       value_or_raise(resolve_mtime(std::nullopt, environment("SOURCE_DATE_EPOCH")));
   options.lint = lint;
+  options.s3 = value_or_raise(s3_for({&archive, output ? &*output : nullptr}));
   const SourceSpec spec =
       code_spec({}, std::move(code_dir), std::move(entry_point), std::move(requirements), false);
   Result<AddCodeResult> added = run_cancellable([&](const CancelToken* cancel) {

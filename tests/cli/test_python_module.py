@@ -216,3 +216,21 @@ def test_python_module_reads_s3_as_the_cli_does(tmp_path, s3_server):
             print(type(e).__name__, e)
     """, tmp_path, env_changes={**env, "AWS_SECRET_ACCESS_KEY": "wrong"})
     assert "SignatureDoesNotMatch" in refused.stdout, refused.stdout + refused.stderr
+
+
+def test_python_module_builds_into_s3_and_changes_code_there(tmp_path, s3_server):
+    model = make_model_dir(tmp_path, with_code=True)
+    local = build_archive(model, tmp_path / "local.tar.gz")
+    bucket = s3_server.new_bucket()
+    done = run_python(f"""
+        import json, smpack
+        built = smpack.build("model", "s3://{bucket}/model.tar.gz")
+        added = smpack.add_code("s3://{bucket}/model.tar.gz", code_dir="model/code", in_place=True)
+        print(json.dumps({{"built": built, "added": added}}))
+    """, tmp_path, env_changes=s3_server.overrides())
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert got["built"]["archive_sha256"] == hashlib.sha256(local.read_bytes()).hexdigest()
+    assert got["built"]["etag"] and got["added"]["etag"]
+    head = s3_server.client().head_object(Bucket=bucket, Key="model.tar.gz")
+    assert head["ETag"].strip('"') == got["added"]["etag"]

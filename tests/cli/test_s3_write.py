@@ -232,3 +232,45 @@ def test_add_code_of_a_foreign_archive_in_s3_streams_it_into_another_key(s3_serv
             (model["code"] / "inference.py").read_bytes()
         assert archive.extractfile("model.bin").read() == (model["dir"] / "model.bin").read_bytes()
     assert fetch(s3_server, bucket, "gnu.tar.gz") == tar
+
+
+def test_build_an_uncompressed_layout_into_a_prefix(s3_server, model):
+    bucket = s3_server.new_bucket()
+    with S3Proxy(s3_server.endpoint) as proxy:
+        built = run_smpack("build", model["dir"], "-o", f"s3://{bucket}/models/tiny/",
+                           "--layout", "prefix", "--json", env=s3_env(s3_server, proxy))
+        assert built.returncode == 0, built.stderr
+        puts = [r for r in proxy.requests if r.method == "PUT" and "partNumber=" not in r.query]
+    import json
+    report = json.loads(built.stdout)
+    files = {p.relative_to(model["dir"]).as_posix(): p.read_bytes()
+             for p in model["dir"].rglob("*") if p.is_file()}
+    objects = {o["key"]: o for o in report["objects"]}
+    assert set(objects) == {"models/tiny/" + path for path in files}
+    for path, data in files.items():
+        assert fetch(s3_server, bucket, "models/tiny/" + path) == data
+        assert objects["models/tiny/" + path]["sha256"] == hashlib.sha256(data).hexdigest()
+    # Each single PUT carried the SHA-256 of its body (the 64 MiB weights went multipart).
+    for put in puts:
+        if put.path.endswith(".smpack-manifest.json"):
+            continue
+        key = put.path.split("/", 2)[2]
+        assert put.headers["x-amz-checksum-sha256"] == base64.b64encode(
+            hashlib.sha256(files[key[len("models/tiny/"):]]).digest()).decode()
+    manifest = json.loads(fetch(s3_server, bucket, report["manifest_key"]))
+    assert report["manifest_key"] == "models/tiny.smpack-manifest.json"
+    assert {e["path"] for e in manifest["entries"]} == set(files)
+    assert report["model_data_source"]["S3DataSource"]["S3Uri"] == f"s3://{bucket}/models/tiny/"
+    # What was written lints as the directory does, as an S3 prefix.
+    lint = run_smpack("lint", f"s3://{bucket}/models/tiny/", env=s3_env(s3_server))
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert uploads_in_progress(s3_server, bucket) == []
+
+
+def test_layout_and_output_must_agree(s3_server, model):
+    to_prefix = run_smpack("build", model["dir"], "-o", "s3://some-bucket/models/tiny/",
+                           env=s3_env(s3_server))
+    assert to_prefix.returncode == 2 and "--layout prefix" in to_prefix.stderr
+    to_object = run_smpack("build", model["dir"], "-o", "s3://some-bucket/model.tar.gz",
+                           "--layout", "prefix", env=s3_env(s3_server))
+    assert to_object.returncode == 2 and "trailing slash" in to_object.stderr

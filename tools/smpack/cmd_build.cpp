@@ -16,11 +16,21 @@ struct BuildArgs {
   CodeOptions code;
   WriteFlags write;
   std::string manifest;
+  std::string layout = "archive";
   bool no_lint = false;
   FormatFlag format;
 };
 
 Result<int> run_build(const BuildArgs& args, Context& context) {
+  const bool to_prefix = is_s3_url(args.output) && args.output.ends_with("/");
+  if (to_prefix != (args.layout == "prefix")) {
+    return Error::usage(to_prefix ? args.output +
+                                        " names an S3 prefix: give --layout prefix to write the "
+                                        "files there uncompressed, or name an object key"
+                                  : "--layout prefix writes to s3://bucket/prefix/ (with the "
+                                    "trailing slash), not to " +
+                                        args.output);
+  }
   auto write = args.write.resolve(context);
   if (!write) return std::move(write).error();
   BuildOptions options;
@@ -44,6 +54,14 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
   }
   if (args.format.json()) {
     std::cout << build_json(*built);
+  } else if (to_prefix) {
+    std::cout << escape_for_terminal(args.output) << ": " << built->uploaded.size()
+              << " objects, checksums sent and ETags checked\n"
+              << "manifest s3://" << parse_s3_url(args.output)->bucket << "/"
+              << escape_for_terminal(built->manifest_key) << "\n"
+              << "content  " << manifest.content_digest << "\n"
+              << "ModelDataSource (CreateModel):\n"
+              << built->model_data_source << "\n";
   } else {
     std::cout << escape_for_terminal(args.output) << ": " << manifest.entries.size() << " members, "
               << human_bytes(built->tar_bytes) << " -> " << human_bytes(manifest.archive_bytes)
@@ -63,11 +81,18 @@ void add_build_command(CLI::App& app, Context& context) {
       app.add_subcommand("build", "Write a deterministic model.tar.gz from a model directory");
   cmd->add_option("SRC_DIR", args->source_dir, "Model directory (weights and configs at its root)")
       ->required();
-  cmd->add_option("-o,--output", args->output, "Archive to write (atomically)")->required();
+  cmd->add_option("-o,--output", args->output,
+                  "Archive to write (atomically): a path or s3://bucket/key")
+      ->required();
   args->code.add_to(*cmd);
   args->write.add_to(*cmd);
   cmd->add_option("--manifest", args->manifest,
                   "Also write the JSON manifest (digests) to this file");
+  cmd->add_option("--layout", args->layout,
+                  "archive: one model.tar.gz; prefix: the files themselves under "
+                  "s3://bucket/prefix/ (an uncompressed S3ModelDataSource)")
+      ->check(CLI::IsMember({"archive", "prefix"}))
+      ->capture_default_str();
   cmd->add_flag("--no-lint", args->no_lint, "Write even when lint finds errors");
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_build(*args, context)); });

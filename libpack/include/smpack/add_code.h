@@ -59,7 +59,8 @@ Result<AddCodeResult> add_code(const std::filesystem::path& archive, const Sourc
                                const AddCodeOptions& options);
 
 // {"archive", "method", "added", "replaced", "removed", "bytes_written", "archive_bytes",
-// "content_digest"} (docs/cli.md); `archive` is the file written.
+// "content_digest", "etag" (null for a local file)} (docs/cli.md); `archive` is the file
+// written.
 std::string add_code_json(const std::string& archive, const AddCodeResult& result);
 
 }  // namespace smpack

@@ -21,6 +21,14 @@ struct BuildOptions {
   const S3Client* s3 = nullptr;
 };
 
+// One file of an uncompressed layout written to S3.
+struct UploadedFile {
+  std::string key;
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::string etag;  // checked against the bytes sent
+};
+
 struct BuildReport {
   std::string archive;
   std::optional<LintReport> refused;  // the lint gate's report when it refused: nothing written
@@ -28,15 +36,23 @@ struct BuildReport {
   std::uint64_t tar_bytes = 0;
   std::uint64_t gzip_members = 0;
   std::string etag;  // an S3 output's ETag, checked against its parts
+  // An uncompressed layout (output s3://bucket/prefix/): the objects written, the
+  // manifest object beside the prefix, and the ModelDataSource for CreateModel.
+  std::vector<UploadedFile> uploaded;
+  std::string manifest_key;
+  std::string model_data_source;
 };
 
-// Writes a local file or an s3:// object. usage for a missing model directory or
-// clashing code; see collect_sources and write_archive for the rest.
+// Writes a local file or an s3:// object; or, for s3://bucket/prefix/, the files
+// themselves under the prefix (an uncompressed S3ModelDataSource), in parallel, each
+// with its SHA-256 checksum, and a manifest as the object PREFIX.smpack-manifest.json
+// beside it. usage for a missing model directory or clashing code; see
+// collect_sources and write_archive for the rest.
 Result<BuildReport> build_archive(const SourceSpec& spec, const std::filesystem::path& output,
                                   const BuildOptions& options);
 
 // {"archive", "archive_bytes", "archive_sha256", "content_digest", "members", "tar_bytes",
-// "gzip_members"} (docs/cli.md).
+// "gzip_members", "etag" (null for a local file)} (docs/cli.md).
 std::string build_json(const BuildReport& report);
 
 // Seconds since the epoch, or a UTC date ("2024-05-01" or "2024-05-01T12:00:00Z");

@@ -49,7 +49,8 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact,
 // The handler names the profile's container looks up (kHandlerNames, and TF Serving's).
 bool is_handler_name(std::string_view name, Profile profile);
 
-// {"artifact", "kind", "container", ..., "deploy_ready", "deploy_call"} (docs/cli.md).
+// {"artifact", "kind", "container", ..., "deploy_ready", "deploy_call",
+// "model_data_source" (null unless an S3 prefix)} (docs/cli.md).
 std::string describe_json(const ArtifactDescription& description);
 
 }  // namespace smpack

@@ -110,6 +110,10 @@ class S3Client {
   Result<std::unique_ptr<ArchiveOutput>> create_upload(const S3Url& url,
                                                        const ArchiveOutputOptions& options) const;
 
+  // One PutObject of `body` with its SHA-256 checksum; the ETag S3 returns (checked
+  // against the body's MD5), without quotes.
+  Result<std::string> put_object(const S3Url& url, const std::string& body) const;
+
   S3Transfer transferred() const;
   // Receives the bytes received so far (and 0 for an unknown total) as they arrive.
   void set_progress(ProgressSink* progress);

@@ -102,9 +102,7 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const Ca
   if (d.read_error) d.lint.deploy_ready = false;
   std::string model_data(kPlaceholderModelData);
   if (d.kind == ArtifactKind::s3_prefix) {
-    // Spaced as Python writes a dict, since the deploy call quotes it as one.
-    d.model_data_source = "{\"S3DataSource\": {\"S3Uri\": " + Json(d.artifact).dump() +
-                          ", \"S3DataType\": \"S3Prefix\", \"CompressionType\": \"None\"}}";
+    d.model_data_source = model_data_source(d.artifact);
     model_data = d.model_data_source;
   } else if (is_s3_url(d.artifact)) {
     model_data = Json(d.artifact).dump();

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "code/upload_layout.h"
 #include "smpack/artifact.h"
 #include "smpack/lint_gate.h"
 #include "util/json_text.h"
@@ -46,6 +47,14 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
       return report;
     }
   }
+  if (is_s3_url(output.native()) && output.native().back() == '/') {
+    if (!options.s3) return Error::usage(output.string() + ": S3 is not available here");
+    auto prefix = parse_s3_url(output.native());
+    if (!prefix) return std::move(prefix).error();
+    if (auto r = upload_layout(*sources, *prefix, *options.s3, options.write.cancel, report); !r)
+      return std::move(r).error();
+    return report;
+  }
   auto out = open_archive_output(output.string(), options.s3,
                                  {expected_archive_bytes(*sources), options.write.cancel});
   if (!out) return std::move(out).error();
@@ -69,6 +78,16 @@ std::string build_json(const BuildReport& report) {
       {"gzip_members", report.gzip_members},
       {"etag", report.etag.empty() ? nlohmann::ordered_json(nullptr)
                                    : nlohmann::ordered_json(report.etag)}};
+  if (!report.uploaded.empty()) {
+    nlohmann::ordered_json objects = nlohmann::ordered_json::array();
+    for (const auto& file : report.uploaded) {
+      objects.push_back(
+          {{"key", file.key}, {"size", file.size}, {"sha256", file.sha256}, {"etag", file.etag}});
+    }
+    doc["objects"] = std::move(objects);
+    doc["manifest_key"] = report.manifest_key;
+    doc["model_data_source"] = nlohmann::ordered_json::parse(report.model_data_source);
+  }
   return json_text(doc);
 }
 

@@ -92,6 +92,11 @@ std::string_view python_class_of(FrameworkClass framework) {
   return facts(framework).python_class;
 }
 
+std::string model_data_source(std::string_view s3_prefix) {
+  return "{\"S3DataSource\": {\"S3Uri\": " + nlohmann::json(std::string(s3_prefix)).dump() +
+         ", \"S3DataType\": \"S3Prefix\", \"CompressionType\": \"None\"}}";
+}
+
 std::string no_repack_deploy_call(FrameworkClass framework, const std::string& program,
                                   std::string_view model_data) {
   const std::string data(model_data);

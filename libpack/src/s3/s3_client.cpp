@@ -49,6 +49,10 @@ Result<std::unique_ptr<ArchiveOutput>> S3Client::create_upload(
   return std::unique_ptr<ArchiveOutput>(std::move(*upload));
 }
 
+Result<std::string> S3Client::put_object(const S3Url& url, const std::string& body) const {
+  return put_checked_object(*session_, url, body);
+}
+
 S3Transfer S3Client::transferred() const {
   const HttpClient& http = session_->http();
   return {http.requests(), http.bytes_received(), http.bytes_sent()};

@@ -50,7 +50,41 @@ Result<pugi::xml_document> answer_document(const HttpResponse& response, const c
   return doc;
 }
 
+// What S3 stored is what was sent: a single-part ETag is the MD5 of the bytes.
+Result<void> check_etag(const std::string& what, const std::string& quoted_etag,
+                        const std::string& data) {
+  Hasher md5(HashAlgorithm::md5);
+  md5.update(data);
+  const std::string expected = md5.finish_hex();
+  if (etag_without_quotes(quoted_etag) != expected) {
+    return Error::io(what + ": S3 stored it with ETag " + quoted_etag +
+                     ", not the MD5 of the bytes sent (" + expected + ")");
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<std::string> put_checked_object(S3Session& session, const S3Url& url,
+                                       const std::string& body) {
+  const std::string what = url.text();
+  auto response = session.send(
+      [&] {
+        S3Request request;
+        request.method = "PUT";
+        request.bucket = url.bucket;
+        request.key = url.key;
+        request.headers = {"x-amz-checksum-sha256: " +
+                           base64(digest_of(HashAlgorithm::sha256, body))};
+        request.body = body;
+        return request;
+      },
+      what);
+  if (!response) return std::move(response).error();
+  const std::string etag = response->header("etag");
+  if (auto r = check_etag(what, etag, body); !r) return std::move(r).error();
+  return etag_without_quotes(etag);
+}
 
 S3MultipartUpload::S3MultipartUpload(std::shared_ptr<S3Session> session, S3Url url,
                                      std::uint64_t part_bytes, const CancelToken* cancel)
@@ -122,14 +156,8 @@ Result<S3MultipartUpload::Part> S3MultipartUpload::upload_part(unsigned number,
       name_);
   if (!response) return std::move(response).error();
   Part part{number, response->header("etag"), base64(sha256)};
-  // A part's ETag is its MD5: what S3 stored is what was sent.
-  Hasher md5_of_data(HashAlgorithm::md5);
-  md5_of_data.update(data);
-  const std::string md5 = md5_of_data.finish_hex();
-  if (etag_without_quotes(part.etag) != md5) {
-    return Error::io(name_ + ": S3 stored part " + std::to_string(number) + " with ETag " +
-                     part.etag + ", not the MD5 of the bytes sent (" + md5 + ")");
-  }
+  if (auto r = check_etag(name_ + " part " + std::to_string(number), part.etag, data); !r)
+    return std::move(r).error();
   return part;
 }
 
