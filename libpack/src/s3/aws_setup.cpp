@@ -119,6 +119,17 @@ Result<AwsCredentials> parse_credential_document(const std::string& body, std::s
   return credentials;
 }
 
+// The credentials a credential endpoint answered; an io error naming it otherwise.
+Result<std::optional<AwsCredentials>> credentials_answered(const HttpResponse& response,
+                                                           const std::string& source) {
+  if (!response.transport_error.empty()) return Error::io(source + ": " + response.transport_error);
+  if (response.status != 200)
+    return Error::io(source + ": HTTP " + std::to_string(response.status));
+  auto credentials = parse_credential_document(response.body, source);
+  if (!credentials) return std::move(credentials).error();
+  return std::optional<AwsCredentials>(std::move(*credentials));
+}
+
 HttpResponse metadata_request(HttpClient& http, std::string method, std::string url,
                               std::vector<std::string> headers, const CancelToken* cancel) {
   HttpRequest request;
@@ -153,13 +164,7 @@ Result<std::optional<AwsCredentials>> from_container(const AwsEnvironment& env, 
   }
   if (!token.empty()) headers.push_back("Authorization: " + token);
   const std::string source = "container credentials at " + url;
-  auto response = metadata_request(http, "GET", url, headers, cancel);
-  if (!response.transport_error.empty()) return Error::io(source + ": " + response.transport_error);
-  if (response.status != 200)
-    return Error::io(source + ": HTTP " + std::to_string(response.status));
-  auto credentials = parse_credential_document(response.body, source);
-  if (!credentials) return std::move(credentials).error();
-  return std::optional<AwsCredentials>(std::move(*credentials));
+  return credentials_answered(metadata_request(http, "GET", url, headers, cancel), source);
 }
 
 bool metadata_disabled(const AwsEnvironment& env) {
@@ -186,13 +191,8 @@ Result<std::optional<AwsCredentials>> from_instance_role(const AwsEnvironment& e
   const std::string role = roles.body.substr(0, roles.body.find('\n'));
   if (role.empty()) return std::optional<AwsCredentials>();
   const std::string source = "instance role '" + role + "' through IMDS at " + base;
-  auto document = metadata_request(http, "GET", roles_url + role, {token_header}, cancel);
-  if (!document.transport_error.empty()) return Error::io(source + ": " + document.transport_error);
-  if (document.status != 200)
-    return Error::io(source + ": HTTP " + std::to_string(document.status));
-  auto credentials = parse_credential_document(document.body, source);
-  if (!credentials) return std::move(credentials).error();
-  return std::optional<AwsCredentials>(std::move(*credentials));
+  return credentials_answered(
+      metadata_request(http, "GET", roles_url + role, {token_header}, cancel), source);
 }
 
 Result<AwsCredentials> resolve_credentials(const AwsEnvironment& env, const Profiles& profiles,

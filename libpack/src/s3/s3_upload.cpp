@@ -124,15 +124,22 @@ S3MultipartUpload::~S3MultipartUpload() {
   if (!committed_) abort();
 }
 
+S3Request S3MultipartUpload::upload_request(
+    std::string method, std::vector<std::pair<std::string, std::string>> query) const {
+  S3Request request;
+  request.method = std::move(method);
+  request.bucket = url_.bucket;
+  request.key = url_.key;
+  request.query = std::move(query);
+  request.query.emplace_back("uploadId", upload_id_);
+  return request;
+}
+
 void S3MultipartUpload::abort() noexcept {
   if (upload_id_.empty()) return;
   (void)session_->send(
       [&] {
-        S3Request request;
-        request.method = "DELETE";
-        request.bucket = url_.bucket;
-        request.key = url_.key;
-        request.query = {{"uploadId", upload_id_}};
+        S3Request request = upload_request("DELETE", {});
         request.despite_cancel = true;
         return request;
       },
@@ -144,11 +151,7 @@ Result<S3MultipartUpload::Part> S3MultipartUpload::upload_part(unsigned number,
   const std::string sha256 = digest_of(HashAlgorithm::sha256, data);
   auto response = session_->send(
       [&] {
-        S3Request request;
-        request.method = "PUT";
-        request.bucket = url_.bucket;
-        request.key = url_.key;
-        request.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
+        S3Request request = upload_request("PUT", {{"partNumber", std::to_string(number)}});
         request.headers = {"x-amz-checksum-sha256: " + base64(sha256)};
         request.body = data;
         return request;
@@ -168,11 +171,7 @@ Result<S3MultipartUpload::Part> S3MultipartUpload::copy_part(unsigned number, co
   const std::string what = name_ + " (copying " + source.text() + ")";
   auto response = session_->send(
       [&] {
-        S3Request request;
-        request.method = "PUT";
-        request.bucket = url_.bucket;
-        request.key = url_.key;
-        request.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
+        S3Request request = upload_request("PUT", {{"partNumber", std::to_string(number)}});
         request.headers = {
             "x-amz-copy-source: /" + source.bucket + "/" + uri_encode(source.key, true),
             "x-amz-copy-source-range: bytes=" + std::to_string(first) + "-" + std::to_string(last),
@@ -289,11 +288,7 @@ Result<void> S3MultipartUpload::commit() {
   const std::string expected = etag_md5.finish_hex() + "-" + std::to_string(parts_.size());
   auto response = session_->send(
       [&] {
-        S3Request request;
-        request.method = "POST";
-        request.bucket = url_.bucket;
-        request.key = url_.key;
-        request.query = {{"uploadId", upload_id_}};
+        S3Request request = upload_request("POST", {});
         request.headers = {"Content-Type: application/xml"};
         request.body = body;
         return request;

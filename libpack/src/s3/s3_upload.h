@@ -52,6 +52,9 @@ class S3MultipartUpload final : public ArchiveOutput {
   };
   S3MultipartUpload(std::shared_ptr<S3Session> session, S3Url url, std::uint64_t part_bytes,
                     const CancelToken* cancel);
+  // A request on this upload (uploadId added to `query`).
+  S3Request upload_request(std::string method,
+                           std::vector<std::pair<std::string, std::string>> query) const;
   Result<Part> upload_part(unsigned number, const std::string& data) const;
   Result<Part> copy_part(unsigned number, const S3Url& source, const std::string& if_match,
                          std::uint64_t first, std::uint64_t last) const;
