@@ -99,6 +99,8 @@ def main() -> None:
                 [smpack, "build", str(model), "-o", f"s3://{bucket}/built.tar.gz"], env)],
                 args.repeat)
             local = root / "local.tar.gz"
+            rows["c) smpack build to a local file (for CPU)"] = measure(proxy, [lambda: timed(
+                [smpack, "build", str(model), "-o", str(local)], env)], args.repeat)
             rows["c) smpack build, then a boto3 upload"] = measure(proxy, [
                 lambda: timed([smpack, "build", str(model), "-o", str(local)], env),
                 lambda: boto3("upload_file", str(local), bucket, "two-step.tar.gz")], args.repeat)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <ctime>
 
 #include "s3/sigv4.h"
@@ -108,6 +109,14 @@ std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user)
   return bytes;
 }
 
+std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto& unsent = *static_cast<std::string_view*>(user);
+  const std::size_t n = std::min(size * count, unsent.size());
+  std::memcpy(buffer, unsent.data(), n);
+  unsent.remove_prefix(n);
+  return n;
+}
+
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto& t = *static_cast<Transfer*>(user);
   if (t.request.cancel && t.request.cancel->cancelled()) {
@@ -129,6 +138,7 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
   CURL* curl = handle->curl;
   curl_easy_reset(curl);  // keeps the connection cache
   Transfer transfer{request, response, curl, bytes_received_, on_received_};
+  std::string_view unsent = request.body;  // what the read callback has still to give
 
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   // The path is encoded already; curl must not squash "." or ".." segments of a key.
@@ -145,10 +155,17 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
                    std::max(1L, milliseconds(request.stall_timeout) / 1000));
   if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else if (request.method == "PUT" || request.method == "POST") {
-    if (request.method == "PUT") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
+  } else if (request.method == "PUT") {
+    // An upload through the read callback: curl 7.88 hashes a POSTFIELDS body for SigV4
+    // even when x-amz-content-sha256 is given, a second SHA-256 of every part.
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &unsent);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(unsent.size()));
+  } else if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    // Never NULL: curl would then read the body from stdin.
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
   } else if (request.method != "GET") {

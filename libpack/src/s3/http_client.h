@@ -30,7 +30,7 @@ struct HttpRequest {
   std::string method = "GET";
   std::string url;                   // already encoded
   std::vector<std::string> headers;  // "name: value"
-  std::string body;                  // sent as is (PUT)
+  std::string_view body;             // sent as is (PUT, POST); the caller keeps it alive
   std::optional<SigV4Signing> sign;
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds stall_timeout{30'000};  // no byte moved for this long

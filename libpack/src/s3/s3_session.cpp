@@ -93,9 +93,11 @@ HttpResponse S3Session::send_once(const S3Request& request) {
   http.method = request.method;
   http.url = url_of(request, region);
   http.headers = request.headers;
-  http.headers.push_back("x-amz-content-sha256: " + (request.body.empty()
-                                                         ? std::string(kEmptyPayloadSha256)
-                                                         : sha256_hex(request.body)));
+  std::string payload_hash = request.body_sha256;
+  if (payload_hash.empty())
+    payload_hash =
+        request.body.empty() ? std::string(kEmptyPayloadSha256) : sha256_hex(request.body);
+  http.headers.push_back("x-amz-content-sha256: " + payload_hash);
   http.body = request.body;
   if (!setup_.credentials.session_token.empty())
     http.headers.push_back("x-amz-security-token: " + setup_.credentials.session_token);

@@ -24,7 +24,10 @@ struct S3Request {
   std::vector<std::pair<std::string, std::string>> query;  // unencoded
   std::vector<std::string> headers;                        // "name: value"
   std::function<bool(std::span<const char>)> on_body;      // see HttpRequest::on_body
-  std::string body;  // PUT/POST payload, signed by its SHA-256
+  // PUT/POST payload (the caller keeps it alive) and its SHA-256 in hex, which signs it;
+  // computed here when the caller has not already.
+  std::string_view body;
+  std::string body_sha256;
   // Sent even after a cancel: the abort of an upload that a Ctrl-C stopped.
   bool despite_cancel = false;
 };

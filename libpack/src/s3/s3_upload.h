@@ -2,8 +2,8 @@
 // part_bytes() go up on kept-open connections, several at once, as the writer fills
 // them; bytes copied from an object of the same store become UploadPartCopy parts that
 // S3 copies itself. Each uploaded part carries its SHA-256 (x-amz-checksum-sha256, the
-// upload's checksum algorithm), its returned ETag is checked against the part's MD5,
-// and the object's ETag against the parts' ETags. Dropped uncommitted (an error,
+// upload's checksum algorithm), which S3 verifies it against; the object's ETag is
+// checked against the parts' ETags. Dropped uncommitted (an error,
 // Ctrl-C), the upload is aborted, so no parts are left and the key keeps its old object.
 // Memory: part_bytes() x (kPartsInFlight + 1).
 #pragma once
