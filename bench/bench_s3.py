@@ -97,15 +97,20 @@ def projection(row: dict, object_bytes: int, target_bytes: float, scales: bool,
         CONNECTION_MB_S * 1e6 * connections)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_arguments(doc: str, out_name: str) -> argparse.Namespace:
+    """The options both S3 benchmarks take."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--smpack", type=Path,
                         default=HERE.parent / "build" / "tools" / "smpack" / "smpack")
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
-    parser.add_argument("--out", type=Path, default=HERE / "out" / "s3.json")
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=HERE / "out" / out_name)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_arguments(__doc__, "s3.json")
     smpack = str(args.smpack.resolve())
 
     root = Path(tempfile.mkdtemp(prefix="smpack-s3-bench-", dir=args.workdir))

@@ -16,7 +16,6 @@ S3's. The projection for 100 GB on real S3 is in RESULTS.md, from these counts.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -24,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_s3 import HERE, MiB, make_model, measure, timed
+from bench_s3 import HERE, MiB, make_model, measure, parse_arguments, timed
 
 sys.path.insert(0, str(HERE.parent / "tests" / "cli"))
 from s3_proxy import S3Proxy  # noqa: E402
@@ -42,14 +41,7 @@ getattr(client, {method!r})({first!r}, {second!r}, {third!r}, Config=config)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smpack", type=Path,
-                        default=HERE.parent / "build" / "tools" / "smpack" / "smpack")
-    parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
-    parser.add_argument("--out", type=Path, default=HERE / "out" / "s3_write.json")
-    args = parser.parse_args()
+    args = parse_arguments(__doc__, "s3_write.json")
     smpack = str(args.smpack.resolve())
 
     root = Path(tempfile.mkdtemp(prefix="smpack-s3-write-", dir=args.workdir))
