@@ -113,6 +113,31 @@ def test_foreign_archive_without_code_gets_one(tmp_path):
     assert members(foreign) == ["model.bin", "code/", "code/inference.py"]
 
 
+@pytest.mark.parametrize("writer", ["tar", "smpack"])
+def test_code_added_to_a_wrapped_archive_is_refused_with_the_fix(tmp_path, writer):
+    """`tar czf model.tar.gz optml/` then add-code: code/ would land beside optml/, and the
+    merged archive no longer looks wrapped, so the archive is judged as it was."""
+    parent = tmp_path / "out"
+    model = make_model_dir(parent, name="optml", weights_bytes=1 << 16)
+    archive = tmp_path / "wrapped.tar.gz"
+    if writer == "tar":
+        subprocess.run(["tar", "czf", archive, "-C", parent, "optml"], check=True)
+    else:
+        build_archive(parent, archive)
+    before = archive.read_bytes()
+    for destination in (["--in-place"], ["-o", tmp_path / "o.tar.gz"]):
+        result = run_smpack("add-code", archive, "--code", new_code(tmp_path), *destination)
+        assert result.returncode == 1, result.stderr
+        assert "layout-wrapped" in result.stderr and "'optml/'" in result.stderr
+        assert "tar -C optml -czf model.tar.gz ." in result.stderr
+        assert archive.read_bytes() == before
+        assert not (tmp_path / "o.tar.gz").exists()
+    # Code next to a model folder is fine where the folder is not everything: build of a
+    # directory that has one (model_fn may load model_dir/optml) is not refused.
+    built = run_smpack("build", parent, "-o", tmp_path / "b.tar.gz", "--code", new_code(tmp_path))
+    assert built.returncode == 0, built.stderr
+
+
 def test_foreign_archive_with_duplicates_or_links_is_refused_and_kept(tmp_path):
     dup = write_tar(tmp_path / "dup.tar.gz", [TarEntry("a.bin", b"1"), TarEntry("a.bin", b"2")])
     before = dup.read_bytes()

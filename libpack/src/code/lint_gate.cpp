@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "io/file_io.h"
+#include "lint/lint_rules.h"
 #include "smpack/digest.h"
 
 namespace smpack {
@@ -59,9 +60,29 @@ Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
     std::erase_if(tree->members, [&](const Member& m) { return m.path == *left_out; });
     std::erase_if(tree->weights, [&](const WeightFileReport& w) { return w.member == *left_out; });
   }
+  // Code added at the root of an archive whose every member is under one folder lands
+  // beside the model rather than with it: the merged tree no longer looks wrapped, so
+  // the archive is judged as it was.
+  std::optional<std::string> wrapped;
+  if (!is_layout(before.kind()) && code.has_code()) wrapped = lint_internal::wrapping_folder(*tree);
   auto after = with_code(std::move(*tree), code);
   if (!after) return std::move(after).error();
-  return lint_gate(*after, code);
+  LintReport report = lint_gate(*after, code);
+  if (wrapped) {
+    report.findings.insert(
+        report.findings.begin(),
+        {std::string(lint_internal::rule("layout-wrapped").id()), Severity::error, "", 0, 0,
+         "every member of " + before.name() + " is under '" + *wrapped +
+             "/': code/ added at its root would sit beside the model, and SageMaker would "
+             "find the weights at /opt/ml/model/" +
+             *wrapped +
+             "/, not at /opt/ml/model; rebuild it from inside the folder first (tar -C " +
+             *wrapped +
+             " -czf model.tar.gz ., or smpack build on the folder), then add the "
+             "code"});
+    report.deploy_ready = false;
+  }
+  return report;
 }
 
 }  // namespace smpack

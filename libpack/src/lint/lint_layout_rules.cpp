@@ -39,20 +39,30 @@ bool is_tf_serving_folder(const ModelTree& tree, std::string_view top) {
   });
 }
 
-// True when it reported: the other location rules would only repeat it then.
-bool check_wrapped(LintContext& context) {
-  const ModelTree& tree = context.tree;
+}  // namespace
+
+std::optional<std::string> wrapping_folder(const ModelTree& tree) {
   std::string_view top;
   bool nested = false;
   for (const auto& member : tree.members) {
     if (member.path.empty()) continue;
     auto first = first_component(member.path);
     if (top.empty()) top = first;
-    if (first != top) return false;
+    if (first != top) return std::nullopt;
     nested = nested || member.path.size() > first.size();
   }
-  if (!nested || top == "code" || is_tf_serving_folder(tree, top)) return false;
-  const std::string folder(top);
+  if (!nested || top == "code" || is_tf_serving_folder(tree, top)) return std::nullopt;
+  return std::string(top);
+}
+
+namespace {
+
+// True when it reported: the other location rules would only repeat it then.
+bool check_wrapped(LintContext& context) {
+  const ModelTree& tree = context.tree;
+  const auto wrapped = wrapping_folder(tree);
+  if (!wrapped) return false;
+  const std::string& folder = *wrapped;
   std::string fix;
   if (tree.source == ArtifactKind::directory) {
     fix = "point smpack at the folder itself (smpack lint " + tree.display_name + "/" + folder +

@@ -55,6 +55,10 @@ class LintContext {
   std::vector<Finding> findings_;
 };
 
+// The one top-level folder every member is under (nested, not code/ nor TF Serving's
+// version folder), as `tar czf model.tar.gz model/` makes it; nullopt otherwise.
+std::optional<std::string> wrapping_folder(const ModelTree& tree);
+
 void run_archive_rules(LintContext& context);
 void run_layout_rules(LintContext& context);
 void run_prefix_rules(LintContext& context);
