@@ -258,3 +258,23 @@ def visible_commands() -> list[str]:
 def help_options(command: str) -> set[str]:
     help_text = run_smpack(command, "--help").stdout
     return set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", help_text.split("Options:", 1)[1]))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_reaches_aws():
+    """Every smpack (and Python module) run in the suite inherits an environment that can
+    reach no AWS address: the host's AWS_* variables are dropped, the instance metadata
+    service is never asked, the shared files point nowhere, and the default S3 endpoint
+    is a closed loopback port. S3 tests name their loopback server explicitly."""
+    saved = dict(os.environ)
+    for key in [k for k in os.environ if k.upper().startswith("AWS_")]:
+        del os.environ[key]
+    os.environ.update({
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+        "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    })
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

@@ -5,10 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "s3/aws_config_file.h"
+#include "s3/canonical_query.h"
 #include "s3/s3_error.h"
 #include "s3/sigv4.h"
-#include "s3/uri_encoding.h"
 #include "test_support.h"
+#include "util/uri_encoding.h"
 
 namespace smpack {
 namespace {

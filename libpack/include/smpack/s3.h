@@ -67,12 +67,10 @@ struct S3Object {
   std::string etag;  // without quotes
 };
 
-// What a client moved: every HTTP request it sent (retries included) and the body
-// bytes both ways.
-struct S3Transfer {
-  std::uint64_t requests = 0;
-  std::uint64_t bytes_received = 0;
-  std::uint64_t bytes_sent = 0;
+// What one PutObject stored.
+struct S3Put {
+  std::string etag;    // without quotes, checked against the body's MD5
+  std::string sha256;  // hex, of the body: the checksum S3 verified
 };
 
 class S3Session;
@@ -94,10 +92,6 @@ class S3Client {
   S3Client& operator=(S3Client&&) noexcept;
   ~S3Client();
 
-  const std::string& region() const;
-  // Where the credentials came from, as messages name it ("environment variables").
-  const std::string& credential_source() const;
-
   // The object at `url`, read by ranged GETs that all carry If-Match with the ETag of
   // the first, so that an overwrite while reading is an error. io error for a missing
   // bucket or key (naming a prefix with the same name when one exists) or a refusal.
@@ -110,11 +104,9 @@ class S3Client {
   Result<std::unique_ptr<ArchiveOutput>> create_upload(const S3Url& url,
                                                        const ArchiveOutputOptions& options) const;
 
-  // One PutObject of `body` with its SHA-256 checksum; the ETag S3 returns (checked
-  // against the body's MD5), without quotes.
-  Result<std::string> put_object(const S3Url& url, const std::string& body) const;
+  // One PutObject of `body` with its SHA-256 checksum.
+  Result<S3Put> put_object(const S3Url& url, const std::string& body) const;
 
-  S3Transfer transferred() const;
   // Receives the bytes received so far (and 0 for an unknown total) as they arrive.
   void set_progress(ProgressSink* progress);
 
@@ -122,9 +114,5 @@ class S3Client {
   explicit S3Client(std::shared_ptr<S3Session> session);
   std::shared_ptr<S3Session> session_;
 };
-
-// The ETag S3 reports for `source`, whose object this client opened; "" for a
-// ByteSource that is no S3 object.
-std::string s3_etag_of(const ByteSource& source);
 
 }  // namespace smpack

@@ -24,29 +24,29 @@ Result<UploadedFile> upload_file(const SourceFile& file, const S3Url& prefix, co
   if (!source) return std::move(source).error();
   if (source->size() != file.size)
     return Error::bad_input(file.disk_path.string() + ": changed size while being uploaded");
-  Hasher sha;
   if (file.size <= kSinglePutBytes) {
     std::string body(file.size, '\0');
     if (auto r = source->read_at(0, std::as_writable_bytes(std::span(body))); !r)
       return std::move(r).error();
-    sha.update(body);
-    auto etag = s3.put_object(url, body);
-    if (!etag) return std::move(etag).error();
-    uploaded.etag = std::move(*etag);
-  } else {
-    auto upload = s3.create_upload(url, {file.size, cancel});
-    if (!upload) return std::move(upload).error();
-    auto streamed = stream_all(
-        *source,
-        [&](std::span<const std::byte> piece) -> Result<void> {
-          sha.update(piece);
-          return (*upload)->write(piece);
-        },
-        cancel);
-    if (!streamed) return std::move(streamed).error();
-    if (auto r = (*upload)->commit(); !r) return std::move(r).error();
-    uploaded.etag = (*upload)->etag();
+    auto put = s3.put_object(url, body);
+    if (!put) return std::move(put).error();
+    uploaded.etag = std::move(put->etag);
+    uploaded.sha256 = std::move(put->sha256);
+    return uploaded;
   }
+  Hasher sha;
+  auto upload = s3.create_upload(url, {file.size, cancel});
+  if (!upload) return std::move(upload).error();
+  auto streamed = stream_all(
+      *source,
+      [&](std::span<const std::byte> piece) -> Result<void> {
+        sha.update(piece);
+        return (*upload)->write(piece);
+      },
+      cancel);
+  if (!streamed) return std::move(streamed).error();
+  if (auto r = (*upload)->commit(); !r) return std::move(r).error();
+  uploaded.etag = (*upload)->etag();
   uploaded.sha256 = sha.finish_hex();
   return uploaded;
 }

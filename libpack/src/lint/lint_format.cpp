@@ -4,6 +4,7 @@
 #include "lint/lint_rules.h"
 #include "smpack/escape.h"
 #include "util/json_text.h"
+#include "util/uri_encoding.h"
 
 namespace smpack {
 namespace {
@@ -26,23 +27,9 @@ std::string_view sarif_level(Severity severity) {
   return "warning";
 }
 
-// A relative or absolute path as a URI reference: percent-encodes all but unreserved and "/".
+// A relative or absolute path as a URI reference.
 std::string path_to_uri(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : path) {
-    const auto byte = static_cast<unsigned char>(c);
-    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~' || c == '/';
-    if (unreserved) {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    }
-  }
+  std::string out = uri_encode(path, /*keep_slash=*/true);
   return out.empty() ? "." : out;
 }
 

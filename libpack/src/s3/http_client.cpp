@@ -206,12 +206,8 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 
-  ++requests_;
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
-  curl_off_t uploaded = 0;
-  curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &uploaded);
-  bytes_sent_ += static_cast<std::uint64_t>(std::max<curl_off_t>(0, uploaded));
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   if (code != CURLE_OK && !response.stopped) {
     response.transport_error = curl_easy_strerror(code);

@@ -61,9 +61,6 @@ class HttpClient {
   // Thread-safe. A transport failure (refused, reset, timed out) is transport_error.
   HttpResponse perform(const HttpRequest& request);
 
-  std::uint64_t requests() const { return requests_; }
-  std::uint64_t bytes_received() const { return bytes_received_; }
-  std::uint64_t bytes_sent() const { return bytes_sent_; }
   // Called with the total body bytes received so far, from the thread that received them.
   void set_on_received(std::function<void(std::uint64_t)> on_received) {
     on_received_ = std::move(on_received);
@@ -76,7 +73,7 @@ class HttpClient {
 
   std::mutex mutex_;
   std::vector<std::unique_ptr<Handle>> idle_;
-  std::atomic<std::uint64_t> requests_{0}, bytes_received_{0}, bytes_sent_{0};
+  std::atomic<std::uint64_t> bytes_received_{0};  // body bytes, for on_received
   std::function<void(std::uint64_t)> on_received_;
 };
 

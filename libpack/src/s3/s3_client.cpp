@@ -19,14 +19,6 @@ Result<S3Client> S3Client::connect(const AwsEnvironment& environment, const S3Se
   return S3Client(std::move(*session));
 }
 
-const std::string& S3Client::region() const {
-  return session_->setup().region;
-}
-
-const std::string& S3Client::credential_source() const {
-  return session_->setup().credentials.source;
-}
-
 Result<std::unique_ptr<ByteSource>> S3Client::open_object(const S3Url& url) const {
   auto source = S3ObjectSource::open(session_, url);
   if (!source) return std::move(source).error();
@@ -49,13 +41,8 @@ Result<std::unique_ptr<ArchiveOutput>> S3Client::create_upload(
   return std::unique_ptr<ArchiveOutput>(std::move(*upload));
 }
 
-Result<std::string> S3Client::put_object(const S3Url& url, const std::string& body) const {
+Result<S3Put> S3Client::put_object(const S3Url& url, const std::string& body) const {
   return put_checked_object(*session_, url, body);
-}
-
-S3Transfer S3Client::transferred() const {
-  const HttpClient& http = session_->http();
-  return {http.requests(), http.bytes_received(), http.bytes_sent()};
 }
 
 void S3Client::set_progress(ProgressSink* progress) {
@@ -63,11 +50,6 @@ void S3Client::set_progress(ProgressSink* progress) {
       progress ? std::function<void(std::uint64_t)>(
                      [progress](std::uint64_t total) { progress->update(total, 0); })
                : std::function<void(std::uint64_t)>());
-}
-
-std::string s3_etag_of(const ByteSource& source) {
-  const auto* object = dynamic_cast<const S3ObjectSource*>(&source);
-  return object ? object->etag() : std::string();
 }
 
 }  // namespace smpack

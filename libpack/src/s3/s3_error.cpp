@@ -20,7 +20,7 @@ bool is_retryable(const HttpResponse& response, const S3ErrorBody& error) {
   if (!response.transport_error.empty()) return true;
   if (response.status >= 500 || response.status == 429) return true;
   return error.code == "SlowDown" || error.code == "RequestTimeout" ||
-         error.code == "InternalError" || error.code == "RequestTimeTooSkewed";
+         error.code == "InternalError";
 }
 
 std::string bucket_region_from(const HttpResponse& response, const S3ErrorBody& error) {

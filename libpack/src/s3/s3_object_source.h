@@ -30,7 +30,6 @@ class S3ObjectSource final : public ByteSource {
 
   const std::string& etag() const { return etag_; }  // without quotes
   const std::string& quoted_etag() const { return quoted_etag_; }
-  const std::string& url() const { return url_; }
   const S3Url& location() const { return location_; }
   // Whether `session` reads this object's store (a copy can then be made server-side).
   bool read_through(const S3Session& session) const { return session_.get() == &session; }

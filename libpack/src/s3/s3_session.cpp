@@ -4,9 +4,10 @@
 #include <random>
 #include <thread>
 
+#include "s3/canonical_query.h"
 #include "s3/s3_error.h"
-#include "s3/uri_encoding.h"
 #include "smpack/digest.h"
+#include "util/uri_encoding.h"
 
 namespace smpack {
 namespace {

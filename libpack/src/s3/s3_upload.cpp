@@ -7,8 +7,8 @@
 
 #include "s3/s3_error.h"
 #include "s3/s3_object_source.h"
-#include "s3/uri_encoding.h"
 #include "smpack/digest.h"
+#include "util/uri_encoding.h"
 
 namespace smpack {
 namespace {
@@ -65,10 +65,10 @@ Result<void> check_etag(const std::string& what, const std::string& quoted_etag,
 
 }  // namespace
 
-Result<std::string> put_checked_object(S3Session& session, const S3Url& url,
-                                       const std::string& body) {
+Result<S3Put> put_checked_object(S3Session& session, const S3Url& url, const std::string& body) {
   const std::string what = url.text();
   const std::string sha256 = digest_of(HashAlgorithm::sha256, body);
+  const std::string hex = to_hex(std::as_bytes(std::span(sha256.data(), sha256.size())));
   auto response = session.send(
       [&] {
         S3Request request;
@@ -77,14 +77,14 @@ Result<std::string> put_checked_object(S3Session& session, const S3Url& url,
         request.key = url.key;
         request.headers = {"x-amz-checksum-sha256: " + base64(sha256)};
         request.body = body;
-        request.body_sha256 = to_hex(std::as_bytes(std::span(sha256.data(), sha256.size())));
+        request.body_sha256 = hex;
         return request;
       },
       what);
   if (!response) return std::move(response).error();
   const std::string etag = response->header("etag");
   if (auto r = check_etag(what, etag, body); !r) return std::move(r).error();
-  return etag_without_quotes(etag);
+  return S3Put{etag_without_quotes(etag), hex};
 }
 
 S3MultipartUpload::S3MultipartUpload(std::shared_ptr<S3Session> session, S3Url url,

@@ -20,8 +20,7 @@
 namespace smpack {
 
 // A PutObject of `body` with x-amz-checksum-sha256, its ETag checked against the MD5.
-Result<std::string> put_checked_object(S3Session& session, const S3Url& url,
-                                       const std::string& body);
+Result<S3Put> put_checked_object(S3Session& session, const S3Url& url, const std::string& body);
 
 class S3MultipartUpload final : public ArchiveOutput {
  public:

@@ -1,6 +1,4 @@
-#include "s3/uri_encoding.h"
-
-#include <algorithm>
+#include "util/uri_encoding.h"
 
 namespace smpack {
 
@@ -21,20 +19,6 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
     }
   }
   return out;
-}
-
-std::string canonical_query(std::vector<std::pair<std::string, std::string>> parameters) {
-  for (auto& [name, value] : parameters) {
-    name = uri_encode(name, false);
-    value = uri_encode(value, false);
-  }
-  std::sort(parameters.begin(), parameters.end());
-  std::string query;
-  for (const auto& [name, value] : parameters) {
-    if (!query.empty()) query += '&';
-    query += name + "=" + value;
-  }
-  return query;
 }
 
 }  // namespace smpack
