@@ -75,7 +75,8 @@ def smpack_s3(server, *args, proxy: S3Proxy | None = None, **env):
 
 def without_location(doc: dict) -> dict:
     """info --json minus what names where the artifact is."""
-    return {k: v for k, v in doc.items() if k not in ("archive", "deploy_call")}
+    return {k: v for k, v in doc.items()
+            if k not in ("archive", "deploy_call", "model_data_source", "s3_objects")}
 
 
 # ---- the same answers as for the local file ---------------------------------------------
@@ -94,8 +95,16 @@ def test_info_reads_the_index_and_a_few_members_only(s3_server, models):
     assert size > 50 * MiB
     assert moved < 2 * MiB, f"info moved {moved} bytes of a {size}-byte object"
     assert requests <= 8, [(r.method, r.headers.get("range")) for r in proxy.requests]
-    # The deploy call names the object itself.
-    assert url(models, "smpack/model.tar.gz") in json.loads(remote.stdout)["deploy_call"]
+    # The deploy call names the object itself, and the ModelDataSource the version read.
+    doc = json.loads(remote.stdout)
+    assert url(models, "smpack/model.tar.gz") in doc["deploy_call"]
+    etag = s3_server.client().head_object(Bucket=models["bucket"],
+                                          Key="smpack/model.tar.gz")["ETag"].strip('"')
+    assert doc["s3_objects"] == [{"key": "smpack/model.tar.gz", "size": size, "etag": etag}]
+    assert doc["model_data_source"] == {"S3DataSource": {
+        "S3Uri": url(models, "smpack/model.tar.gz"), "S3DataType": "S3Object",
+        "CompressionType": "Gzip", "ETag": etag}}
+    assert json.loads(local.stdout)["s3_objects"] == []
 
 
 @pytest.mark.parametrize("key", ["smpack/model.tar.gz", "smpack/multipart.tar.gz",
@@ -243,6 +252,9 @@ def test_a_prefix_is_linted_like_the_directory(s3_server, models):
     assert doc["model_data_source"] == {"S3DataSource": {
         "S3Uri": url(models, "layout/"), "S3DataType": "S3Prefix", "CompressionType": "None"}}
     assert '"S3DataType": "S3Prefix"' in doc["deploy_call"]
+    listed = s3_server.client().list_objects_v2(Bucket=models["bucket"], Prefix="layout/")
+    assert doc["s3_objects"] == [{"key": o["Key"], "size": o["Size"], "etag": o["ETag"].strip('"')}
+                                 for o in listed["Contents"]]
 
 
 def test_a_broken_prefix_gets_each_prefix_rule(s3_server, models):

@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import signal
 import subprocess
 import tarfile
 import time
 
+import crc32c
 import pytest
 
 from conftest import build_archive, make_code_dir, make_model_dir, run_smpack, smpack_bin
@@ -39,9 +41,9 @@ def s3_env(server, proxy=None):
 
 
 def fetch(server, bucket, key) -> bytes:
-    """The object's bytes. moto answers a multipart upload made with SHA-256 part checksums
-    with a checksum that is not the composite one S3 gives (which boto3 does not check),
-    so boto3's own check is left off; the bytes are compared here instead."""
+    """The object's bytes. moto answers a multipart upload made with part checksums with a
+    checksum that is not the composite one S3 gives (which boto3 does not check), so
+    boto3's own check is left off; the bytes are compared here instead."""
     client = server.client(response_checksum_validation="when_required")
     return client.get_object(Bucket=bucket, Key=key)["Body"].read()
 
@@ -67,19 +69,22 @@ def test_build_into_s3_writes_the_local_archive_with_checked_parts(s3_server, mo
         parts = parts_of(proxy)
     data = fetch(s3_server, bucket, "out/model.tar.gz")
     assert data == model["archive"].read_bytes()  # deterministic: the same bytes as locally
-    import json
     report = json.loads(built.stdout)
     head = s3_server.client().head_object(Bucket=bucket, Key="out/model.tar.gz")
     assert report["etag"] == head["ETag"].strip('"') and report["etag"].endswith(f"-{len(parts)}")
+    assert report["model_data_source"] == {"S3DataSource": {
+        "S3Uri": f"s3://{bucket}/out/model.tar.gz", "S3DataType": "S3Object",
+        "CompressionType": "Gzip", "ETag": report["etag"]}}
     assert len(parts) >= 2
     # moto does not check part checksums: each is checked here against the bytes S3 holds.
     offset = 0
     for part in parts:
         size = int(part.headers["content-length"])
         piece = data[offset:offset + size]
-        assert part.headers["x-amz-checksum-sha256"] == base64.b64encode(
-            hashlib.sha256(piece).digest()).decode()
-        assert part.headers["x-amz-content-sha256"] == hashlib.sha256(piece).hexdigest()
+        assert part.headers["x-amz-checksum-crc32c"] == base64.b64encode(
+            crc32c.crc32c(piece).to_bytes(4, "big")).decode()
+        # The signed checksum protects the bytes, so the payload itself goes unsigned.
+        assert part.headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
         offset += size
     assert offset == len(data)
     assert uploads_in_progress(s3_server, bucket) == []
@@ -241,7 +246,6 @@ def test_build_an_uncompressed_layout_into_a_prefix(s3_server, model):
                            "--layout", "prefix", "--json", env=s3_env(s3_server, proxy))
         assert built.returncode == 0, built.stderr
         puts = [r for r in proxy.requests if r.method == "PUT" and "partNumber=" not in r.query]
-    import json
     report = json.loads(built.stdout)
     files = {p.relative_to(model["dir"]).as_posix(): p.read_bytes()
              for p in model["dir"].rglob("*") if p.is_file()}

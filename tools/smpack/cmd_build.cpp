@@ -68,7 +68,11 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
               << "\n"
               << "sha256  " << manifest.archive_sha256 << "\n"
               << "content " << manifest.content_digest << "\n";
-    if (!built->etag.empty()) std::cout << "etag    " << built->etag << "  (checked)\n";
+    if (!built->etag.empty()) {
+      std::cout << "etag    " << built->etag << "  (checked)\n"
+                << "ModelDataSource (CreateModel):\n"
+                << built->model_data_source << "\n";
+    }
   }
   return kExitOk;
 }

@@ -104,6 +104,11 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
   }
   std::printf("deploy-ready    %s\n",
               d.lint.deploy_ready ? "yes, without a repack" : "no (see `smpack lint`)");
+  if (d.s3_objects.size() == 1) {
+    std::printf("etag            %s\n", escape_for_terminal(d.s3_objects.front().etag).c_str());
+  } else if (!d.s3_objects.empty()) {
+    std::printf("etags           %zu objects (`info --json` lists them)\n", d.s3_objects.size());
+  }
   if (!d.model_data_source.empty()) {
     // CreateModel's PrimaryContainer.ModelDataSource, and the SDK's model_data.
     std::printf("\nModelDataSource (CreateModel):\n%s\n", d.model_data_source.c_str());

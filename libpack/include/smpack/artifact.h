@@ -45,6 +45,9 @@ class Artifact {
   const ArchiveIndex* index() const;
   // The archive's bytes; nullptr for a directory or S3 prefix.
   const ByteSource* bytes() const;
+  // What it was read from in S3, with the ETags seen: the archive's object, or an S3
+  // prefix's listing; empty for a local file or directory.
+  std::vector<S3Object> s3_objects() const;
 
   // One pass: the members, and what `options` asks for. An smpack archive is read
   // through its index (only kept members and weight-file windows are decoded)

@@ -36,10 +36,11 @@ struct BuildReport {
   std::uint64_t tar_bytes = 0;
   std::uint64_t gzip_members = 0;
   std::string etag;  // an S3 output's ETag, checked against its parts
-  // An uncompressed layout (output s3://bucket/prefix/): the objects written, the
-  // manifest object beside the prefix, and the ModelDataSource for CreateModel.
+  // An uncompressed layout (output s3://bucket/prefix/): the objects written and the
+  // manifest object beside the prefix.
   std::vector<UploadedFile> uploaded;
   std::string manifest_key;
+  // Written to S3: the ModelDataSource for CreateModel (with the archive's ETag).
   std::string model_data_source;
 };
 

@@ -35,8 +35,9 @@ struct ArtifactDescription {
   std::optional<std::string> read_error;
   LintReport lint;          // profile, handler module and bindings, findings
   std::string deploy_call;  // the SDK call that deploys it without a repack
-  // An S3 prefix: the ModelDataSource of CreateModel, as JSON
-  // ({"S3DataSource": {"S3Uri", "S3DataType": "S3Prefix", "CompressionType": "None"}}).
+  // In S3: the objects read, with their ETags, and the ModelDataSource of CreateModel
+  // as JSON (model_data_source() in repack.h); empty for a local artifact.
+  std::vector<S3Object> s3_objects;
   std::string model_data_source;
 };
 
@@ -50,7 +51,7 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact,
 bool is_handler_name(std::string_view name, Profile profile);
 
 // {"artifact", "kind", "container", ..., "deploy_ready", "deploy_call",
-// "model_data_source" (null unless an S3 prefix)} (docs/cli.md).
+// "model_data_source" (null unless in S3), "s3_objects" ([] unless in S3)} (docs/cli.md).
 std::string describe_json(const ArtifactDescription& description);
 
 }  // namespace smpack

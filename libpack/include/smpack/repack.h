@@ -61,9 +61,13 @@ std::string repack_json(const std::string& archive, const RepackQuery& query,
 // for each framework class (Python source, one snippet per class). `model_data` is the
 // Python expression of the model_data argument: a quoted s3:// URL, or the
 // ModelDataSource dict of an uncompressed layout.
-// {"S3DataSource": {"S3Uri": prefix, "S3DataType": "S3Prefix", "CompressionType": "None"}},
-// spaced as Python writes a dict, so that it reads as JSON and as a model_data argument.
-std::string model_data_source(std::string_view s3_prefix);
+//
+// CreateModel's ModelDataSource for an s3:// URI: a prefix (ending in '/') is
+// {"S3DataSource": {"S3Uri", "S3DataType": "S3Prefix", "CompressionType": "None"}}, an
+// archive object "S3Object" and "Gzip", with "ETag" when one is given (the version that
+// was read or written). Spaced as Python writes a dict, so that it reads as JSON and as
+// a model_data argument.
+std::string model_data_source(std::string_view s3_uri, std::string_view etag = {});
 inline constexpr std::string_view kPlaceholderModelData = "\"s3://BUCKET/model.tar.gz\"";
 std::string no_repack_deploy_call(FrameworkClass framework,
                                   const std::string& program = "inference.py",

@@ -9,6 +9,7 @@
 #include "artifact/writer_evidence.h"
 #include "io/file_io.h"
 #include "io/thread_pool.h"
+#include "s3/s3_object_source.h"
 #include "smpack/archive_reader.h"
 #include "smpack/archive_writer.h"
 #include "smpack/digest.h"
@@ -484,6 +485,13 @@ const ArchiveIndex* Artifact::index() const {
 }
 const ByteSource* Artifact::bytes() const {
   return impl_->bytes.get();
+}
+
+std::vector<S3Object> Artifact::s3_objects() const {
+  if (impl_->kind == ArtifactKind::s3_prefix) return impl_->objects;
+  const auto* object = dynamic_cast<const S3ObjectSource*>(impl_->bytes.get());
+  if (!object) return {};
+  return {{object->location().key, object->size(), etag_without_quotes(object->quoted_etag())}};
 }
 
 Result<ModelTree> Artifact::visit(const VisitOptions& options) const {

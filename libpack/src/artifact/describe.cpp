@@ -101,10 +101,12 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const Ca
   d.lint = lint_tree(*tree, LintOptions{});
   if (d.read_error) d.lint.deploy_ready = false;
   std::string model_data(kPlaceholderModelData);
+  d.s3_objects = artifact.s3_objects();
   if (d.kind == ArtifactKind::s3_prefix) {
     d.model_data_source = model_data_source(d.artifact);
     model_data = d.model_data_source;
-  } else if (is_s3_url(d.artifact)) {
+  } else if (!d.s3_objects.empty()) {
+    d.model_data_source = model_data_source(d.artifact, d.s3_objects.front().etag);
     model_data = Json(d.artifact).dump();
   }
   d.deploy_call = no_repack_deploy_call(framework_for(d.lint.profile),
@@ -116,6 +118,9 @@ std::string describe_json(const ArtifactDescription& d) {
   Json largest = Json::array();
   for (const auto& e : d.largest)
     largest.push_back({{"path", e.path}, {"size", e.size}, {"sha256", e.sha256}});
+  Json s3_objects = Json::array();
+  for (const auto& o : d.s3_objects)
+    s3_objects.push_back({{"key", o.key}, {"size", o.size}, {"etag", o.etag}});
   const ArchiveFacts none;
   const ArchiveFacts& facts = d.archive ? *d.archive : none;
   Json doc = {{"archive", d.artifact},
@@ -149,7 +154,8 @@ std::string describe_json(const ArtifactDescription& d) {
               {"read_error", d.read_error ? Json(*d.read_error) : Json(nullptr)},
               {"deploy_call", d.deploy_call},
               {"model_data_source",
-               d.model_data_source.empty() ? Json(nullptr) : Json::parse(d.model_data_source)}};
+               d.model_data_source.empty() ? Json(nullptr) : Json::parse(d.model_data_source)},
+              {"s3_objects", s3_objects}};
   return json_text(doc);
 }
 

@@ -6,6 +6,7 @@
 #include "code/upload_layout.h"
 #include "smpack/artifact.h"
 #include "smpack/lint_gate.h"
+#include "smpack/repack.h"
 #include "util/json_text.h"
 
 namespace smpack {
@@ -61,6 +62,8 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
   auto written = write_archive(*sources, **out, options.write);
   if (!written) return std::move(written).error();
   report.etag = (*out)->etag();
+  if (!report.etag.empty())
+    report.model_data_source = model_data_source(output.string(), report.etag);
   report.manifest = std::move(written->manifest);
   report.tar_bytes = written->tar_bytes;
   report.gzip_members = written->gzip_members;
@@ -86,8 +89,10 @@ std::string build_json(const BuildReport& report) {
     }
     doc["objects"] = std::move(objects);
     doc["manifest_key"] = report.manifest_key;
-    doc["model_data_source"] = nlohmann::ordered_json::parse(report.model_data_source);
   }
+  doc["model_data_source"] = report.model_data_source.empty()
+                                 ? nlohmann::ordered_json(nullptr)
+                                 : nlohmann::ordered_json::parse(report.model_data_source);
   return json_text(doc);
 }
 

@@ -92,9 +92,13 @@ std::string_view python_class_of(FrameworkClass framework) {
   return facts(framework).python_class;
 }
 
-std::string model_data_source(std::string_view s3_prefix) {
-  return "{\"S3DataSource\": {\"S3Uri\": " + nlohmann::json(std::string(s3_prefix)).dump() +
-         ", \"S3DataType\": \"S3Prefix\", \"CompressionType\": \"None\"}}";
+std::string model_data_source(std::string_view s3_uri, std::string_view etag) {
+  const bool prefix = s3_uri.ends_with('/');
+  std::string fields = "\"S3Uri\": " + nlohmann::json(std::string(s3_uri)).dump() +
+                       (prefix ? ", \"S3DataType\": \"S3Prefix\", \"CompressionType\": \"None\""
+                               : ", \"S3DataType\": \"S3Object\", \"CompressionType\": \"Gzip\"");
+  if (!etag.empty()) fields += ", \"ETag\": " + nlohmann::json(std::string(etag)).dump();
+  return "{\"S3DataSource\": {" + fields + "}}";
 }
 
 std::string no_repack_deploy_call(FrameworkClass framework, const std::string& program,

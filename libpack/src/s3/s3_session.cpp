@@ -94,7 +94,7 @@ HttpResponse S3Session::send_once(const S3Request& request) {
   http.method = request.method;
   http.url = url_of(request, region);
   http.headers = request.headers;
-  std::string payload_hash = request.body_sha256;
+  std::string payload_hash = request.payload_hash;
   if (payload_hash.empty())
     payload_hash =
         request.body.empty() ? std::string(kEmptyPayloadSha256) : sha256_hex(request.body);

@@ -24,13 +24,16 @@ struct S3Request {
   std::vector<std::pair<std::string, std::string>> query;  // unencoded
   std::vector<std::string> headers;                        // "name: value"
   std::function<bool(std::span<const char>)> on_body;      // see HttpRequest::on_body
-  // PUT/POST payload (the caller keeps it alive) and its SHA-256 in hex, which signs it;
-  // computed here when the caller has not already.
+  // PUT/POST payload (the caller keeps it alive) and what signs it: its SHA-256 in hex
+  // (computed here when the caller leaves it empty), or kUnsignedPayload when a signed
+  // x-amz-checksum-* header protects the bytes instead.
   std::string_view body;
-  std::string body_sha256;
+  std::string payload_hash;
   // Sent even after a cancel: the abort of an upload that a Ctrl-C stopped.
   bool despite_cancel = false;
 };
+
+inline constexpr const char* kUnsignedPayload = "UNSIGNED-PAYLOAD";
 
 // S3 quotes ETags ("abc"); messages and manifests show them bare.
 std::string etag_without_quotes(std::string etag);

@@ -1,7 +1,7 @@
 // An archive written into S3 as a multipart upload, while it is being made: parts of
 // part_bytes() go up on kept-open connections, several at once, as the writer fills
 // them; bytes copied from an object of the same store become UploadPartCopy parts that
-// S3 copies itself. Each uploaded part carries its SHA-256 (x-amz-checksum-sha256, the
+// S3 copies itself. Each uploaded part carries its CRC32C (x-amz-checksum-crc32c, the
 // upload's checksum algorithm), which S3 verifies it against; the object's ETag is
 // checked against the parts' ETags. Dropped uncommitted (an error,
 // Ctrl-C), the upload is aborted, so no parts are left and the key keeps its old object.
@@ -47,7 +47,7 @@ class S3MultipartUpload final : public ArchiveOutput {
   struct Part {
     unsigned number = 0;
     std::string etag;      // as S3 returned it, quoted
-    std::string checksum;  // base64 SHA-256; "" for a copied part S3 gave none for
+    std::string checksum;  // base64 CRC32C; "" for a copied part S3 gave none for
   };
   S3MultipartUpload(std::shared_ptr<S3Session> session, S3Url url, std::uint64_t part_bytes,
                     const CancelToken* cancel);
