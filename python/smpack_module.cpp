@@ -24,6 +24,7 @@
 #include "smpack/lint.h"
 #include "smpack/repack.h"
 #include "smpack/s3.h"
+#include "smpack/signing.h"
 #include "smpack/stage.h"
 #include "smpack/templates.h"
 #include "smpack/verify.h"
@@ -337,9 +338,52 @@ py::dict add_code_to(const std::filesystem::path& archive,
   return json_to_dict(add_code_json(output.value_or(archive).string(), result));
 }
 
+// A signature file, local (the Python module writes and reads signatures on disk).
+std::string read_signature_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) raise(Error::usage(path.string() + ": cannot read the signature"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+py::dict sign(const std::filesystem::path& path, const std::filesystem::path& key_path,
+              const std::optional<std::filesystem::path>& output) {
+  const SigningKey key = value_or_raise(SigningKey::from_pem_file(key_path));
+  const Artifact artifact = value_or_raise(open_location(path));
+  const std::string signature = output ? output->string() : default_signature_path(path.string());
+  Result<std::string> bundle = run_cancellable([&](const CancelToken* cancel) {
+    SignOptions options;
+    options.cancel = cancel;
+    return sign_artifact(artifact, key, options);
+  });
+  const std::string text = value_or_raise(std::move(bundle));
+  std::ofstream out(signature, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.flush()) raise(Error::io(signature + ": cannot write the signature"));
+  py::dict result;
+  result["artifact"] = path.string();
+  result["signature"] = signature;
+  result["model_name"] = model_name_of(path.string());
+  result["key_hint"] = key.public_key_hint();
+  return result;
+}
+
 py::dict verify(const std::filesystem::path& path,
                 const std::optional<std::filesystem::path>& manifest_path,
-                const std::optional<std::string>& sha256) {
+                const std::optional<std::string>& sha256,
+                const std::optional<std::filesystem::path>& signature,
+                const std::optional<std::filesystem::path>& public_key) {
+  if (signature.has_value() != public_key.has_value())
+    raise(Error::usage("signature and public_key go together"));
+  if (signature) {
+    const PublicKey key = value_or_raise(PublicKey::from_pem_file(*public_key));
+    const std::string bundle = read_signature_file(*signature);
+    const Artifact artifact = value_or_raise(open_location(path));
+    Result<SignatureCheck> checked = run_cancellable(
+        [&](const CancelToken* cancel) { return verify_signature(artifact, bundle, key, cancel); });
+    return json_to_dict(signature_check_json(value_or_raise(std::move(checked))));
+  }
   VerifyOptions options;
   if (manifest_path) options.expected = value_or_raise(read_manifest_file(*manifest_path));
   options.sha256 = sha256;
@@ -506,9 +550,15 @@ PYBIND11_MODULE(smpack, module) {
              arg("skip_unsafe") = false, arg("overwrite") = false,
              "Extract safely, as `smpack extract`.");
   module.def("verify", &verify, arg("archive"), py::kw_only(), arg("manifest") = py::none(),
-             arg("sha256") = py::none(),
-             "Check gzip CRCs, the smpack index and optional expected digests. Returns a dict "
-             "whose 'ok' is False and 'problems' lists what differs when the check fails.");
+             arg("sha256") = py::none(), arg("signature") = py::none(),
+             arg("public_key") = py::none(),
+             "Check gzip CRCs, the smpack index and optional expected digests; or, with "
+             "signature and public_key, a model signing bundle against every file, as "
+             "`smpack verify --signature`. Returns a dict whose 'ok' is False and 'problems' "
+             "lists what differs when the check fails.");
+  module.def("sign", &sign, arg("artifact"), py::kw_only(), arg("key"), arg("output") = py::none(),
+             "Sign an archive, directory or s3:// artifact as `smpack sign` (OpenSSF model "
+             "signing's format); the signature goes to `output`, by default ARTIFACT.sig.");
   module.def("init", &init, arg("directory"), py::kw_only(), arg("profile"), arg("variant") = "",
              arg("force") = false,
              "Write the profile's inference.py and requirements.txt into directory (same as "

@@ -41,12 +41,19 @@ if ((${#missing[@]})); then
 fi
 
 # Oracles that nobody here wrote: the SageMaker toolkit's own handler rules, the
-# SDK's repack, pickle scanners, the safetensors reference, a SARIF validator.
-# The system python3 is used so that python3-torch is visible inside the venv.
-if [ "${SMPACK_SKIP_VENV:-0}" != 1 ]; then
-  if [ ! -x .venv/bin/python ] || [ ! -f .venv/.complete ] || [ scripts/requirements-test.txt -nt .venv/.complete ]; then
-    /usr/bin/python3 -m venv --system-site-packages .venv
-    .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
-    touch .venv/.complete
+# SDK's repack, pickle scanners, the safetensors reference, a SARIF validator, an S3
+# server, OpenSSF model signing. The main venv sees the system's site packages, so that
+# python3-torch is visible in it; an oracle that conflicts with them gets its own.
+# make_venv DIR REQUIREMENTS [VENV_OPTION]: (re)made when its requirements changed.
+make_venv() {
+  local dir=$1 requirements=$2
+  if [ ! -x "$dir/bin/python" ] || [ ! -f "$dir/.complete" ] || [ "$requirements" -nt "$dir/.complete" ]; then
+    /usr/bin/python3 -m venv ${3:-} "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    touch "$dir/.complete"
   fi
+}
+if [ "${SMPACK_SKIP_VENV:-0}" != 1 ]; then
+  make_venv .venv scripts/requirements-test.txt --system-site-packages
+  make_venv .venv-signing scripts/requirements-signing.txt
 fi

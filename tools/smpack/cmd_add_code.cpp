@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "lint_gate.h"
 #include "output.h"
+#include "sign_flag.h"
 #include "smpack/add_code.h"
 
 namespace smpack::cli {
@@ -16,6 +17,7 @@ struct AddCodeArgs {
   CodeOptions code;
   WriteFlags write;
   bool no_lint = false;
+  SignFlag sign;
   FormatFlag format;
 };
 
@@ -32,6 +34,8 @@ Result<int> run_add_code(const AddCodeArgs& args, Context& context) {
     if (!s3) return std::move(s3).error();
     options.s3 = *s3;
   }
+  auto key = args.sign.load();
+  if (!key) return std::move(key).error();
   TerminalProgress progress(context, "adding code");
   options.write.progress = progress.sink();
   std::optional<std::filesystem::path> output;
@@ -41,6 +45,16 @@ Result<int> run_add_code(const AddCodeArgs& args, Context& context) {
   if (!result) return std::move(result).error();
   if (result->refused) return report_gate_refusal(*result->refused, context);
   const std::string written_to = args.output.empty() ? args.archive : args.output;
+  if (*key) {
+    auto signature = sign_beside(context, written_to, **key);
+    if (!signature) return std::move(signature).error();
+    if (!args.format.json()) std::cout << "signed " << escape_for_terminal(*signature) << "\n";
+  } else if (const std::string old = default_signature_path(args.archive);
+             !is_s3_url(old) && std::filesystem::exists(old)) {
+    print_warning(context, old + " signs the archive as it was, not the new code" +
+                               (args.output.empty() ? "" : " in " + args.output) +
+                               ": sign again (add-code --sign KEY, or smpack sign)");
+  }
   if (args.format.json()) {
     std::cout << add_code_json(written_to, *result);
     return kExitOk;
@@ -67,6 +81,7 @@ void add_add_code_command(CLI::App& app, Context& context) {
   args->code.add_to(*cmd);
   args->write.add_to(*cmd);
   cmd->add_flag("--no-lint", args->no_lint, "Write even when lint finds errors");
+  args->sign.add_to(*cmd, "the result (from its index: no pass over the weights)");
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_add_code(*args, context)); });
 }

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "lint_gate.h"
 #include "output.h"
+#include "sign_flag.h"
 #include "smpack/build.h"
 
 namespace smpack::cli {
@@ -18,6 +19,7 @@ struct BuildArgs {
   std::string manifest;
   std::string layout = "archive";
   bool no_lint = false;
+  SignFlag sign;
   FormatFlag format;
 };
 
@@ -39,12 +41,20 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
   auto s3 = s3_for(context, args.output);
   if (!s3) return std::move(s3).error();
   options.s3 = *s3;
+  auto key = args.sign.load();
+  if (!key) return std::move(key).error();
+  if (*key) options.sign_with = &**key;
   TerminalProgress progress(context, "building");
   options.write.progress = progress.sink();
   auto built = build_archive(args.code.spec(args.source_dir), args.output, options);
   progress.finish();
   if (!built) return std::move(built).error();
   if (built->refused) return report_gate_refusal(*built->refused, context);
+  if (*key) {
+    built->signature_path = default_signature_path(args.output);
+    if (auto r = write_small_file(context, built->signature_path, built->signature_bundle); !r)
+      return std::move(r).error();
+  }
 
   const Manifest& manifest = built->manifest;
   if (!args.manifest.empty()) {
@@ -74,6 +84,8 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
                 << built->model_data_source << "\n";
     }
   }
+  if (*key && !args.format.json())
+    std::cout << "signed  " << escape_for_terminal(built->signature_path) << "\n";
   return kExitOk;
 }
 
@@ -98,6 +110,7 @@ void add_build_command(CLI::App& app, Context& context) {
       ->check(CLI::IsMember({"archive", "prefix"}))
       ->capture_default_str();
   cmd->add_flag("--no-lint", args->no_lint, "Write even when lint finds errors");
+  args->sign.add_to(*cmd, "the archive (from the digests computed while writing it)");
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_build(*args, context)); });
 }

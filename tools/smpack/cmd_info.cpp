@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -42,6 +43,41 @@ void print_weights(const std::vector<WeightFileReport>& weights) {
   }
 }
 
+// A signature beside the artifact (PATH.sig) and what it says it covers, compared with
+// the artifact's digests; its signature is not checked (that needs the public key).
+void find_signature(Context& context, const Artifact& artifact, ArtifactDescription& d) {
+  const std::string path = default_signature_path(artifact.name());
+  if (!is_s3_url(path) && !std::filesystem::exists(path)) return;
+  auto bundle = read_small_file(context, path);
+  if (!bundle) return;  // none in S3 (or unreadable): nothing to say
+  auto summary = summarize_signature(*bundle, d.manifest, path);
+  if (!summary) {
+    print_warning(context, summary.error().message);
+    return;
+  }
+  d.signature_path = path;
+  d.signature = std::move(*summary);
+}
+
+void print_signature(const ArtifactDescription& d) {
+  if (!d.signature) return;
+  const SignatureSummary& s = *d.signature;
+  std::printf("signature       %s: %llu files of model '%s'",
+              escape_for_terminal(d.signature_path).c_str(),
+              static_cast<unsigned long long>(s.files), escape_for_terminal(s.model_name).c_str());
+  if (s.missing + s.changed + s.extra == 0) {
+    std::printf(d.kind == ArtifactKind::directory ? ", the same files (info does not hash them)\n"
+                                                  : ", the digests of every file match\n");
+  } else {
+    std::printf(": %llu changed, %llu missing, %llu not signed\n",
+                static_cast<unsigned long long>(s.changed),
+                static_cast<unsigned long long>(s.missing),
+                static_cast<unsigned long long>(s.extra));
+  }
+  std::printf("                not checked against a key: verify --signature %s --public-key KEY\n",
+              escape_for_terminal(d.signature_path).c_str());
+}
+
 Result<int> run_info(const InfoArgs& args, Context& context) {
   auto artifact = open_artifact(context, args.archive);
   if (!artifact) return std::move(artifact).error();
@@ -49,6 +85,7 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
   auto described = describe_artifact(*artifact, &context.cancel, progress.sink());
   progress.finish();
   if (!described) return std::move(described).error();
+  find_signature(context, *artifact, *described);
   const ArtifactDescription& d = *described;
   // A damaged archive: what was read is shown, then the problem, with exit code 3.
   const int exit_code = d.read_error ? kExitBadInput : kExitOk;
@@ -102,6 +139,7 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
                   params.c_str(), binding.is_async() ? ", async" : "");
     }
   }
+  print_signature(d);
   std::printf("deploy-ready    %s\n",
               d.lint.deploy_ready ? "yes, without a repack" : "no (see `smpack lint`)");
   if (d.s3_objects.size() == 1) {

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "lint_gate.h"
 #include "output.h"
+#include "sign_flag.h"
 #include "smpack/stage.h"
 
 namespace smpack::cli {
@@ -14,6 +15,7 @@ struct StageArgs {
   CodeOptions code;
   bool force = false;
   bool no_lint = false;
+  SignFlag sign;
   FormatFlag format;
 };
 
@@ -21,9 +23,17 @@ Result<int> run_stage(const StageArgs& args, Context& context) {
   StageOptions options;
   options.existing = args.force ? ExistingCode::replace : ExistingCode::refuse_if_different;
   options.lint = !args.no_lint;
+  auto key = args.sign.load();
+  if (!key) return std::move(key).error();
   auto staged = stage_code(args.model_dir, args.code.spec(args.model_dir), options);
   if (!staged) return std::move(staged).error();
   if (staged->refused) return report_gate_refusal(*staged->refused, context);
+  if (*key) {
+    // Beside the directory, not in it: SageMaker would upload it as part of the model.
+    auto signature = sign_beside(context, args.model_dir, **key);
+    if (!signature) return std::move(signature).error();
+    if (!args.format.json()) std::cout << "signed " << escape_for_terminal(*signature) << "\n";
+  }
   if (args.format.json()) {
     std::cout << stage_json(args.model_dir, *staged);
     return kExitOk;
@@ -53,6 +63,7 @@ void add_stage_command(CLI::App& app, Context& context) {
   args->code.add_to(*cmd);
   cmd->add_flag("--force", args->force, "Replace an existing, different code/");
   cmd->add_flag("--no-lint", args->no_lint, "Stage even when lint finds errors");
+  args->sign.add_to(*cmd, "the model directory (MODEL_DIR.sig, beside it, not in it)");
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_stage(*args, context)); });
 }

@@ -51,6 +51,12 @@ Result<const S3Client*> s3_for(Context& context, const std::string& location);
 Result<Artifact> open_artifact(Context& context, const std::string& location,
                                const ReadLimits& limits = {});
 
+// A small file (a signature, a manifest) at a local path or an s3:// URL: read whole
+// (bad_input beyond max_bytes), or written whole.
+Result<std::string> read_small_file(Context& context, const std::string& location,
+                                    std::uint64_t max_bytes = 64ull << 20);
+Result<void> write_small_file(Context& context, const std::string& location,
+                              const std::string& data);
 // The signature every cmd_*.cpp exports.
 using AddCommand = void (*)(CLI::App& app, Context& context);
 

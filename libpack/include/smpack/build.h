@@ -11,6 +11,7 @@
 #include "smpack/lint.h"
 #include "smpack/result.h"
 #include "smpack/s3.h"
+#include "smpack/signing.h"
 
 namespace smpack {
 
@@ -19,6 +20,9 @@ struct BuildOptions {
   bool lint = true;  // the lint gate (lint_gate), on the model as it will be archived
   // For an s3:// output: the archive is streamed into a multipart upload.
   const S3Client* s3 = nullptr;
+  // Signs what was written with the digests computed while writing it (no second pass):
+  // BuildReport::signature_bundle.
+  const SigningKey* sign_with = nullptr;
 };
 
 // One file of an uncompressed layout written to S3.
@@ -42,6 +46,9 @@ struct BuildReport {
   std::string manifest_key;
   // Written to S3: the ModelDataSource for CreateModel (with the archive's ETag).
   std::string model_data_source;
+  // With sign_with: the model signing bundle, and where the caller put it.
+  std::string signature_bundle;
+  std::string signature_path;
 };
 
 // Writes a local file or an s3:// object; or, for s3://bucket/prefix/, the files
@@ -53,7 +60,8 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const std::filesystem:
                                   const BuildOptions& options);
 
 // {"archive", "archive_bytes", "archive_sha256", "content_digest", "members", "tar_bytes",
-// "gzip_members", "etag" (null for a local file)} (docs/cli.md).
+// "gzip_members", "etag" (null for a local file), "signature" (null unless signed)}
+// (docs/cli.md).
 std::string build_json(const BuildReport& report);
 
 // Seconds since the epoch, or a UTC date ("2024-05-01" or "2024-05-01T12:00:00Z");

@@ -13,6 +13,7 @@
 #include "smpack/lint.h"
 #include "smpack/manifest.h"
 #include "smpack/result.h"
+#include "smpack/signing.h"
 
 namespace smpack {
 
@@ -39,6 +40,11 @@ struct ArtifactDescription {
   // as JSON (model_data_source() in repack.h); empty for a local artifact.
   std::vector<S3Object> s3_objects;
   std::string model_data_source;
+  // Every member with its digests (a directory's files are not hashed).
+  Manifest manifest;
+  // A signature found beside the artifact (PATH.sig), as its caller read it.
+  std::string signature_path;
+  std::optional<SignatureSummary> signature;
 };
 
 // Reads an smpack archive through its index (no weight data but the files' heads
@@ -51,7 +57,9 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact,
 bool is_handler_name(std::string_view name, Profile profile);
 
 // {"artifact", "kind", "container", ..., "deploy_ready", "deploy_call",
-// "model_data_source" (null unless in S3), "s3_objects" ([] unless in S3)} (docs/cli.md).
+// "model_data_source" (null unless in S3), "s3_objects" ([] unless in S3), "signature"
+// (null, or {"path", "model_name", "key_hint", "files", "missing", "changed", "extra"})}
+// (docs/cli.md).
 std::string describe_json(const ArtifactDescription& description);
 
 }  // namespace smpack

@@ -104,6 +104,10 @@ struct VisitOptions {
   std::optional<WeightInventoryOptions> weights;
   // SHA-256 of every regular file (an smpack archive's index already has them).
   bool hash_members = false;
+  // With hash_members, an smpack archive too is read from its data: its tar stream,
+  // decoded by all cores side by side, is parsed as any tar's, so every member and
+  // every digest comes from the bytes and none from the index (sign, verify --signature).
+  bool hash_from_data = false;
   // Read an smpack archive front to back and compare every gzip member and member
   // with its index (verify).
   bool check_index = false;

@@ -233,10 +233,6 @@ Result<std::optional<ArchiveIndex>> read_archive_index(const ByteSource& file,
   return std::optional<ArchiveIndex>(std::move(*index));
 }
 
-namespace {
-
-// Decodes gzip member `i` whole: the tar-stream bytes it holds, CRC-checked, and
-// exactly as many as the index says.
 Result<std::vector<std::byte>> decode_indexed_member(const ByteSource& file,
                                                      const ArchiveIndex& index, std::size_t i,
                                                      const std::string& where) {
@@ -277,6 +273,8 @@ Result<std::vector<std::byte>> decode_indexed_member(const ByteSource& file,
   data.resize(filled);
   return data;
 }
+
+namespace {
 
 // Which gzip members hold [data_offset, data_offset + size) of the tar stream.
 std::pair<std::size_t, std::size_t> members_holding(const ArchiveIndex& index,

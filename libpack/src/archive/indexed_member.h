@@ -16,6 +16,13 @@
 
 namespace smpack {
 
+// Decodes gzip member `i` of the index whole: the tar-stream bytes it holds,
+// CRC-checked, and exactly as many as the index says. `where` names the archive in
+// errors. Safe to call from several threads at once.
+Result<std::vector<std::byte>> decode_indexed_member(const ByteSource& file,
+                                                     const ArchiveIndex& index, std::size_t i,
+                                                     const std::string& where);
+
 // Streams one member's data, decoding its gzip members side by side on `pool` (each
 // is a gzip stream of its own) and passing them on in order; the SHA-256 is checked
 // at the end (bad_input on mismatch, after the data has been passed on).

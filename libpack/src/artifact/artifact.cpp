@@ -5,6 +5,7 @@
 
 #include "archive/index_codec.h"
 #include "archive/indexed_member.h"
+#include "archive/parallel_tar_source.h"
 #include "artifact/directory_walk.h"
 #include "artifact/writer_evidence.h"
 #include "io/file_io.h"
@@ -51,7 +52,10 @@ struct Artifact::Impl {
   Result<std::unique_ptr<ByteSource>> open_layout_file(std::string_view relative) const;
   Result<ModelTree> visit_layout(const VisitOptions& options) const;
   Result<ModelTree> visit_index(const VisitOptions& options) const;
-  Result<ModelTree> visit_stream(const VisitOptions& options) const;
+  // Parses `tar_stream` when given (an smpack archive's, decoded side by side), else
+  // the archive's own bytes.
+  Result<ModelTree> visit_stream(const VisitOptions& options,
+                                 const ParallelTarSource* tar_stream = nullptr) const;
   Result<const IndexedEntry*> indexed_file(std::string_view normalized) const;
   Result<void> stream_streamed(std::string_view wanted, const ByteSink& sink,
                                const CancelToken* cancel) const;
@@ -273,9 +277,11 @@ Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const
   return tree;
 }
 
-Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options) const {
+Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
+                                               const ParallelTarSource* tar_stream) const {
   ModelTree tree = empty_tree(options);
-  auto reader = ArchiveReader::open_source(*bytes, name, limits);
+  const ByteSource& source = tar_stream ? static_cast<const ByteSource&>(*tar_stream) : *bytes;
+  auto reader = ArchiveReader::open_source(source, name, limits);
   if (!reader) return std::move(reader).error();
   std::vector<GzipMemberInfo> gzip_members;
   if (options.check_index) {
@@ -321,7 +327,11 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options) cons
           if (hash) sha.update(piece);
           if (keep) kept.append(reinterpret_cast<const char*>(piece.data()), piece.size());
           if (weights) weights->feed(piece);
-          if (options.progress) options.progress->update(reader->compressed_bytes(), bytes->size());
+          if (options.progress) {
+            options.progress->update(
+                tar_stream ? tar_stream->archive_bytes_read() : reader->compressed_bytes(),
+                bytes->size());
+          }
           if (cancelled(options.cancel)) return Error::interrupted();
         }
         if (hash) member.sha256 = sha.finish_hex();
@@ -340,12 +350,13 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options) cons
   }
   if (weights) tree.weights = weights->take_reports();
   ArchiveFacts facts;
-  facts.container = reader->container();
+  facts.container = tar_stream ? ContainerKind::gzip : reader->container();
   facts.tar_format = reader->tar_format();
   facts.gzip = reader->gzip_header();
   facts.file_bytes = bytes->size();
   facts.tar_bytes = reader->uncompressed_bytes();
-  facts.gzip_members = reader->gzip_members();
+  facts.gzip_members =
+      tar_stream ? index->members.size() + index->index_gzip_members : reader->gzip_members();
   if (index) facts.index_version = index->version;
   identify_writer(facts, tree.members.empty() ? "" : tree.members.front().stored_path);
   tree.archive = std::move(facts);
@@ -500,7 +511,12 @@ Result<ModelTree> Artifact::visit(const VisitOptions& options) const {
     case ArtifactKind::s3_prefix:
       return impl_->visit_layout(options);
     case ArtifactKind::smpack_archive:
-      return options.check_index ? impl_->visit_stream(options) : impl_->visit_index(options);
+      if (options.check_index) return impl_->visit_stream(options);
+      if (options.hash_members && options.hash_from_data) {
+        ParallelTarSource tar_stream(*impl_->bytes, *impl_->index, impl_->workers(), impl_->name);
+        return impl_->visit_stream(options, &tar_stream);
+      }
+      return impl_->visit_index(options);
     case ArtifactKind::streamed_archive:
       return impl_->visit_stream(options);
   }

@@ -77,7 +77,8 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const Ca
   d.artifact = artifact.name();
   d.kind = artifact.kind();
   d.archive = tree->archive;
-  const Manifest manifest = tree->manifest();
+  d.manifest = tree->manifest();
+  const Manifest& manifest = d.manifest;
   if (!is_layout(d.kind)) d.content_digest = manifest.content_digest;
   for (const auto& m : tree->members) {
     if (m.type == EntryType::directory) {
@@ -118,6 +119,13 @@ std::string describe_json(const ArtifactDescription& d) {
   Json largest = Json::array();
   for (const auto& e : d.largest)
     largest.push_back({{"path", e.path}, {"size", e.size}, {"sha256", e.sha256}});
+  Json signature = nullptr;
+  if (d.signature) {
+    signature = {{"path", d.signature_path},          {"model_name", d.signature->model_name},
+                 {"key_hint", d.signature->key_hint}, {"files", d.signature->files},
+                 {"missing", d.signature->missing},   {"changed", d.signature->changed},
+                 {"extra", d.signature->extra}};
+  }
   Json s3_objects = Json::array();
   for (const auto& o : d.s3_objects)
     s3_objects.push_back({{"key", o.key}, {"size", o.size}, {"etag", o.etag}});
@@ -155,7 +163,8 @@ std::string describe_json(const ArtifactDescription& d) {
               {"deploy_call", d.deploy_call},
               {"model_data_source",
                d.model_data_source.empty() ? Json(nullptr) : Json::parse(d.model_data_source)},
-              {"s3_objects", s3_objects}};
+              {"s3_objects", s3_objects},
+              {"signature", signature}};
   return json_text(doc);
 }
 

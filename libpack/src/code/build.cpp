@@ -54,19 +54,25 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
     if (!prefix) return std::move(prefix).error();
     if (auto r = upload_layout(*sources, *prefix, *options.s3, options.write.cancel, report); !r)
       return std::move(r).error();
-    return report;
+  } else {
+    auto out = open_archive_output(output.string(), options.s3,
+                                   {expected_archive_bytes(*sources), options.write.cancel});
+    if (!out) return std::move(out).error();
+    auto written = write_archive(*sources, **out, options.write);
+    if (!written) return std::move(written).error();
+    report.etag = (*out)->etag();
+    if (!report.etag.empty())
+      report.model_data_source = model_data_source(output.string(), report.etag);
+    report.manifest = std::move(written->manifest);
+    report.tar_bytes = written->tar_bytes;
+    report.gzip_members = written->gzip_members;
   }
-  auto out = open_archive_output(output.string(), options.s3,
-                                 {expected_archive_bytes(*sources), options.write.cancel});
-  if (!out) return std::move(out).error();
-  auto written = write_archive(*sources, **out, options.write);
-  if (!written) return std::move(written).error();
-  report.etag = (*out)->etag();
-  if (!report.etag.empty())
-    report.model_data_source = model_data_source(output.string(), report.etag);
-  report.manifest = std::move(written->manifest);
-  report.tar_bytes = written->tar_bytes;
-  report.gzip_members = written->gzip_members;
+  if (options.sign_with) {
+    auto bundle =
+        sign_manifest(model_name_of(output.string()), report.manifest, *options.sign_with);
+    if (!bundle) return std::move(bundle).error();
+    report.signature_bundle = std::move(*bundle);
+  }
   return report;
 }
 
@@ -90,6 +96,8 @@ std::string build_json(const BuildReport& report) {
     doc["objects"] = std::move(objects);
     doc["manifest_key"] = report.manifest_key;
   }
+  doc["signature"] = report.signature_path.empty() ? nlohmann::ordered_json(nullptr)
+                                                   : nlohmann::ordered_json(report.signature_path);
   doc["model_data_source"] = report.model_data_source.empty()
                                  ? nlohmann::ordered_json(nullptr)
                                  : nlohmann::ordered_json::parse(report.model_data_source);
