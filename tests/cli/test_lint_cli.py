@@ -1,11 +1,13 @@
 """End-to-end tests of `smpack lint`: real binary, fixtures built at test time with Python
 tarfile and GNU tar, oracles from the SageMaker inference toolkit, pip and packaging."""
 
+import hashlib
 import io
 import json
 import os
 import re
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -219,12 +221,101 @@ def pip_refuses(tmp_path, line):
     "a; os_name notin 'x'", "--frobnicate", "--no x", "-r", "--pre=1", "a==1 --hash=md5:00",
     "a==1 --hash=sha256:00", "-e git+https://h/r.git", "-e git+https://h/r.git#egg=r",
     "https://h/pkg.whl", "https://h/p-1.0-py3-none-any.whl", "a -r 'unterminated", "numpy~=1",
+    "a==1 --install-option=--x", "a==1 --global-option=--x", "a==1 --config-settings=k=v",
 ])
 def test_requirements_lines_agree_with_pip(tmp_path, line):
     model = make_dir(tmp_path / "m", {"model.pt": "x", "code/requirements.txt": line + "\n"})
     result = smpack("lint", model, "--format", "json")
     ours = "req-invalid-line" in rules_of(result)
     assert ours == pip_refuses(tmp_path, line), (line, result.stdout)
+
+
+def test_the_oracle_is_the_pinned_pip():
+    import pip
+    assert pip.__version__ == "23.2.1"  # scripts/requirements-test.txt; docs/rules.md
+
+
+def pip_refuses_file(model: Path) -> str:
+    """What pip 23.2 says when it reads code/requirements.txt (following -r) and makes an
+    install requirement of every line, run from the model's root; "" when it accepts it."""
+    script = f"""
+import os, sys
+from pip._internal.network.session import PipSession
+from pip._internal.req.constructors import install_req_from_parsed_requirement
+from pip._internal.req.req_file import parse_requirements
+os.chdir({str(model)!r})
+try:
+    for parsed in parse_requirements("code/requirements.txt", session=PipSession()):
+        install_req_from_parsed_requirement(parsed)
+except BaseException as error:
+    print(type(error).__name__, error)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "LC_ALL": "C.UTF-8"}, timeout=120)
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("files, rule", [
+    ({"code/requirements.txt": b"numpy==1.26.4\n# caf\xe9\n"}, "req-bad-encoding"),
+    ({"code/requirements.txt": "-r requirements.txt\nnumpy==1.26.4\n"}, "req-include-cycle"),
+    ({"code/requirements.txt": "-r a.txt\n", "code/a.txt": "-r b.txt\n",
+      "code/b.txt": "-r a.txt\n"}, "req-include-cycle"),
+    ({"code/requirements.txt": "./code/localpkg\n", "code/localpkg/mod.py": "x = 1\n"},
+     "req-local-dir-not-installable"),
+    ({"code/requirements.txt": "./code/localpkg\n", "code/localpkg/mod.py": "x = 1\n",
+      "code/localpkg/pyproject.toml": "[project]\nname = 'localpkg'\n"}, None),
+    ({"code/requirements.txt": "numpy==1.26.4 --install-option=--x\n"}, "req-invalid-line"),
+    ({"code/requirements.txt": "numpy==1.26.4\n-r a.txt\n", "code/a.txt": "scipy==1.11.4\n"},
+     None),
+])
+def test_requirements_files_pip_refuses(tmp_path, files, rule):
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS,
+                                      **files})
+    refusal = pip_refuses_file(model)
+    errors = {r for r, _, _ in findings(smpack("lint", model, "--format", "json"))
+              if r in {"req-bad-encoding", "req-include-cycle", "req-local-dir-not-installable",
+                       "req-invalid-line", "req-hash-missing"}}
+    assert bool(refusal) == (rule is not None), refusal
+    assert errors == ({rule} if rule else set()), (errors, refusal)
+
+
+def make_wheel(directory: Path, name: str, version: str = "1.0") -> Path:
+    """A minimal pure-Python wheel, enough for pip to resolve and hash it."""
+    import zipfile
+    path = directory / f"{name}-{version}-py3-none-any.whl"
+    dist = f"{name}-{version}.dist-info"
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.writestr(f"{name}.py", "")
+        wheel.writestr(f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        wheel.writestr(f"{dist}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{dist}/RECORD", "")
+    return path
+
+
+@pytest.mark.parametrize("lines, refused", [
+    (["alpha==1.0 --hash=sha256:{alpha}", "beta==1.0"], True),  # one --hash: all need one
+    (["alpha==1.0 --hash=sha256:{alpha}", "beta>=1.0 --hash=sha256:{beta}"], True),  # == pin
+    (["--require-hashes", "alpha==1.0"], True),
+    (["alpha==1.0 --hash=sha256:{alpha}", "beta==1.0 --hash=sha256:{beta}"], False),
+    (["alpha==1.0", "beta>=1.0"], False),
+])
+def test_hash_checking_mode_agrees_with_pip_install(tmp_path, lines, refused):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    digests = {n: hashlib.sha256(make_wheel(wheels, n).read_bytes()).hexdigest()
+               for n in ("alpha", "beta")}
+    text = "".join(line.format(**digests) + "\n" for line in lines)
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS,
+                                      "code/requirements.txt": text})
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--find-links",
+         str(wheels), "--disable-pip-version-check", "-r", str(model / "code/requirements.txt")],
+        capture_output=True, text=True, timeout=120)
+    assert (installed.returncode != 0) == refused, installed.stdout + installed.stderr
+    if refused:
+        assert "hash" in installed.stderr.lower() or "==" in installed.stderr
+    ours = "req-hash-missing" in rules_of(smpack("lint", model, "--format", "json"))
+    assert ours == refused
 
 
 # PEP 508 as packaging 24 (what pip >= 24.1 vendors) reads it; pip splits "; marker" first.

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lint/lint_rules.h"
+#include "python/python_utf8.h"
 #include "python/requirements.h"
 
 namespace smpack::lint_internal {
@@ -114,6 +115,35 @@ std::set<std::string> framework_packages(Profile profile) {
   return {};
 }
 
+// The 1-based line and the hex of the first byte that is not UTF-8, if any.
+std::optional<std::pair<int, std::string>> first_invalid_utf8(std::string_view text) {
+  int line = 1;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const Utf8Char c = decode_utf8(text, pos);
+    if (!c.valid) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const auto byte = static_cast<unsigned char>(text[pos]);
+      return std::pair{line, std::string("0x") + kHex[byte >> 4] + kHex[byte & 15]};
+    }
+    if (c.code_point == '\n') ++line;
+    pos += c.length;
+  }
+  return std::nullopt;
+}
+
+// pip also reads UTF-16 and UTF-32 files that start with their byte-order mark.
+bool has_wide_byte_order_mark(std::string_view text) {
+  return text.starts_with("\xff\xfe") || text.starts_with("\xfe\xff") ||
+         text.starts_with(std::string_view("\0\0\xfe\xff", 4));
+}
+
+// A directory pip cannot install: no setup.py and no pyproject.toml in it.
+bool is_uninstallable_directory(const ModelTree& tree, const std::string& path) {
+  const Member* member = tree.find(path);
+  if (member && member->type != EntryType::directory) return false;
+  return !tree.find(path + "/setup.py") && !tree.find(path + "/pyproject.toml");
+}
+
 class RequirementsLinter {
  public:
   explicit RequirementsLinter(LintContext& context) : context_(context) {}
@@ -122,6 +152,7 @@ class RequirementsLinter {
     const std::string* text = context_.tree.content(kInstalledRequirements);
     if (!text) return;
     read_file(std::string(kInstalledRequirements), *text, IncludeKind::requirements, 0);
+    check_hash_mode();
     check_local_paths();
     check_duplicates_and_conflicts();
     check_framework();
@@ -132,17 +163,40 @@ class RequirementsLinter {
  private:
   void read_file(const std::string& path, const std::string& text, IncludeKind kind, int depth) {
     if (!visited_.insert(path).second) return;
+    if (has_wide_byte_order_mark(text)) {
+      context_.report(rule("req-include-not-read"), path, 1, 0,
+                      "it is UTF-16 or UTF-32 (a byte-order mark), which pip reads; its lines "
+                      "are not checked");
+      return;
+    }
+    if (auto bad = first_invalid_utf8(text)) {
+      context_.report(rule("req-bad-encoding"), path, bad->first, 0,
+                      "byte " + bad->second +
+                          " is not UTF-8: pip decodes a file without a byte-order mark with "
+                          "the locale's encoding, UTF-8 in the containers, and stops with "
+                          "UnicodeDecodeError");
+      return;
+    }
     RequirementsParseOptions parse_options;
     parse_options.env = context_.options.env;
     auto file = parse_requirements(text, parse_options);
     for (const auto& problem : file.problems) {
-      const bool invalid = problem.kind == RequirementsProblem::Kind::invalid;
-      context_.report(invalid ? rule("req-invalid-line") : rule("req-ignored-option"), path,
-                      problem.line, problem.column,
-                      invalid ? problem.message +
-                                    "; pip install fails at container start and the endpoint "
-                                    "never becomes healthy"
-                              : problem.message);
+      switch (problem.kind) {
+        case RequirementsProblem::Kind::invalid:
+          context_.report(rule("req-invalid-line"), path, problem.line, problem.column,
+                          problem.message +
+                              "; pip install fails at container start and the endpoint never "
+                              "becomes healthy");
+          break;
+        case RequirementsProblem::Kind::ignored:
+          context_.report(rule("req-ignored-option"), path, problem.line, problem.column,
+                          problem.message);
+          break;
+        case RequirementsProblem::Kind::deprecated:
+          context_.report(rule("req-deprecated-option"), path, problem.line, problem.column,
+                          problem.message);
+          break;
+      }
     }
     for (const auto& reference : file.env_references) {
       if (reference.resolved) continue;
@@ -153,13 +207,39 @@ class RequirementsLinter {
     }
     for (auto& option : file.options) {
       if (option.name == "--no-index") no_index_ = true;
+      if (option.name == "--require-hashes" && !hash_mode_)
+        hash_mode_ = path + ":" + std::to_string(option.line) + " (--require-hashes)";
     }
     for (auto& req : file.requirements) {
       req.constraint = kind == IncludeKind::constraints;
+      if (!req.constraint && !req.hashes.empty() && !hash_mode_)
+        hash_mode_ = path + ":" + std::to_string(req.line) + " (--hash)";
       requirements_.push_back({path, std::move(req)});
     }
+    including_.push_back(path);
     for (const auto& include : file.includes) {
       follow_include(path, include, depth);
+    }
+    including_.pop_back();
+  }
+
+  // pip's hash-checking mode, which one --hash (anywhere in the install) or
+  // --require-hashes turns on: every requirement then needs a hash, and a named one an
+  // == pin (req_install.py, resolution's `_check_hashes`).
+  void check_hash_mode() {
+    if (!hash_mode_) return;
+    for (const auto& [file, req] : requirements_) {
+      if (req.constraint) continue;
+      std::string missing;
+      if (req.hashes.empty()) missing = "has no --hash";
+      const bool pinned = std::any_of(req.specifiers.begin(), req.specifiers.end(), is_exact_pin);
+      if (req.form == RequirementForm::named && req.location.empty() && !pinned)
+        missing += std::string(missing.empty() ? "" : " and ") + "is not pinned with ==";
+      if (req.editable) missing = "is editable, which hash-checking mode refuses";
+      if (missing.empty()) continue;
+      context_.report(rule("req-hash-missing"), file, req.line, 0,
+                      "'" + req.text + "' " + missing + ", but " + *hash_mode_ +
+                          " puts pip in hash-checking mode, where pip install then fails");
     }
   }
 
@@ -175,6 +255,17 @@ class RequirementsLinter {
                       "'" + include.path + "' is not in the model" +
                           (resolved ? " (looked for " + *resolved + ")" : std::string()) +
                           "; pip stops with: Could not open requirements file");
+      return;
+    }
+    if (std::find(including_.begin(), including_.end(), *resolved) != including_.end()) {
+      std::string chain;
+      for (auto it = std::find(including_.begin(), including_.end(), *resolved);
+           it != including_.end(); ++it)
+        chain += *it + " -> ";
+      context_.report(rule("req-include-cycle"), from, include.line, 0,
+                      "-r '" + include.path + "' closes a cycle (" + chain + *resolved +
+                          "): pip follows it until Python's recursion limit and stops with "
+                          "RecursionError");
       return;
     }
     const std::string* text = context_.tree.content(*resolved);
@@ -199,6 +290,8 @@ class RequirementsLinter {
                           "'" + *path + "' is not in the model (" +
                               (found ? "no member " + *found : "outside /opt/ml/model") +
                               "), so pip install fails at container start");
+        } else {
+          check_installable(file, req, *path, *found);
         }
         continue;
       }
@@ -216,8 +309,18 @@ class RequirementsLinter {
                             "' is relative: pip resolves it against its working "
                             "directory, not code/; write /opt/ml/model/" +
                             (at_code ? *in_code : *found) + " instead");
+        check_installable(file, req, *path, at_code ? *in_code : *found);
       }
     }
+  }
+
+  void check_installable(const std::string& file, const Requirement& req, const std::string& path,
+                         const std::string& in_model) {
+    if (!is_uninstallable_directory(context_.tree, in_model)) return;
+    context_.report(rule("req-local-dir-not-installable"), file, req.line, 0,
+                    "'" + path + "' (" + in_model +
+                        ") is a directory with neither setup.py nor pyproject.toml: pip stops "
+                        "with: Directory is not installable");
   }
 
   void check_duplicates_and_conflicts() {
@@ -329,6 +432,8 @@ class RequirementsLinter {
   std::vector<SourcedRequirement> requirements_;
   std::vector<NetworkUse> needs_network_;
   std::set<std::string> visited_;
+  std::vector<std::string> including_;    // the -r chain being read, outermost first
+  std::optional<std::string> hash_mode_;  // where hash-checking mode was turned on
   bool no_index_ = false;
 };
 

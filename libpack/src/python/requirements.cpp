@@ -249,8 +249,9 @@ struct OptionSpec {
   OptionScope scope;
 };
 
-// pip 23's SUPPORTED_OPTIONS + SUPPORTED_OPTIONS_REQ, and --config-settings from pip 23.1.
-constexpr std::array<OptionSpec, 18> kOptions = {{
+// pip 23.1's SUPPORTED_OPTIONS + SUPPORTED_OPTIONS_REQ (--install-option is gone,
+// --config-settings is new), which pip up to 25.2 keeps; 25.3 removes --global-option.
+constexpr std::array<OptionSpec, 17> kOptions = {{
     {"-i", "--index-url", true, OptionScope::global},
     {"", "--extra-index-url", true, OptionScope::global},
     {"", "--no-index", false, OptionScope::global},
@@ -265,7 +266,6 @@ constexpr std::array<OptionSpec, 18> kOptions = {{
     {"", "--pre", false, OptionScope::global},
     {"", "--trusted-host", true, OptionScope::global},
     {"", "--use-feature", true, OptionScope::global},
-    {"", "--install-option", true, OptionScope::requirement},
     {"", "--global-option", true, OptionScope::requirement},
     {"", "--hash", true, OptionScope::requirement},
     {"", "--config-settings", true, OptionScope::requirement},
@@ -289,7 +289,13 @@ std::variant<const OptionSpec*, std::string> match_long_option(std::string_view 
     if (spec.long_name.starts_with(name)) candidates.push_back(&spec);
   }
   if (candidates.size() == 1) return candidates.front();
-  if (candidates.empty()) return "no such option: " + std::string(name);
+  if (candidates.empty()) {
+    if (name == "--install-option") {
+      return "no such option: --install-option (pip 23.1 removed it; pass build settings with "
+             "--config-settings)";
+    }
+    return "no such option: " + std::string(name);
+  }
   std::string message = "ambiguous option: " + std::string(name) + " (";
   std::vector<std::string_view> names;
   for (const auto* spec : candidates) names.push_back(spec->long_name);
@@ -1015,6 +1021,12 @@ class LineParser {
                 std::string(option.spec->long_name) + " on a requirement line is ignored by pip");
       } else if (option.spec->long_name == "--hash") {
         req.hashes.push_back(option.value);
+      } else if (option.spec->long_name == "--global-option") {
+        problem(options_column,
+                "--global-option is deprecated since pip 23.1 and pip 25.3 removed it (no such "
+                "option): the install fails where the container's pip is 25.3 or newer; use "
+                "--config-settings",
+                Kind::deprecated);
       }
     }
     if (parse_requirement_text(args, req)) out_.requirements.push_back(std::move(req));

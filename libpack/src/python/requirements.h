@@ -1,4 +1,4 @@
-// A parser for pip's requirements-file format, as `pip install -r` (pip 23.x) reads it,
+// A parser for pip's requirements-file format, as `pip install -r` (pip 23.1 to 25.2) reads it,
 // so that a requirements.txt can be judged before a container runs it.
 //
 // Grammar (pip/_internal/req/req_file.py, packaging's PEP 508 parser):
@@ -21,8 +21,8 @@
 //                   -i/--index-url U, --extra-index-url U, -f/--find-links U, --no-index,
 //                   --pre, --trusted-host H, --no-binary L, --only-binary L,
 //                   --prefer-binary, --require-hashes, --use-feature F; on requirement
-//                   lines: --hash ALG:HEX, --global-option O, --install-option O,
-//                   --config-settings K=V
+//                   lines: --hash ALG:HEX, --global-option O (deprecated; gone in
+//                   pip 25.3), --config-settings K=V (--install-option: gone in pip 23.1)
 //
 // Failure: parsing never fails as a call and never throws. Every line pip would refuse is
 // a RequirementsProblem (1-based line of the first physical line, 1-based column in the
@@ -91,8 +91,9 @@ struct EnvReference {
 
 struct RequirementsProblem {
   enum class Kind {
-    invalid,  // pip stops with an error on this line
-    ignored,  // pip accepts the line but silently ignores this part of it
+    invalid,     // pip stops with an error on this line
+    ignored,     // pip accepts the line but silently ignores this part of it
+    deprecated,  // pip accepts it with a warning; a newer pip refuses it
   };
   int line = 0;
   int column = 0;  // 1-based, in the logical line; 0 when it concerns the whole line
