@@ -339,3 +339,148 @@ def test_python_sign_and_verify(tmp_path, model, keys):
     """, tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [f"{archive}.sig", True, len(FILES), False]
+
+
+# ---- archives whose extraction is not what a naive reading of them says ----------------
+
+
+def hostile_tar(path: Path, members: list[tuple[str, bytes, str | None]]) -> Path:
+    """A gzip tar of (name, data, kind) members, kind None (a file), "dir", "symlink:T"
+    or "hardlink:T", in that order."""
+    import io
+    import tarfile
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for name, data, kind in members:
+            info = tarfile.TarInfo(name)
+            if kind == "dir":
+                info.type = tarfile.DIRTYPE
+            elif kind and kind.startswith("symlink:"):
+                info.type, info.linkname = tarfile.SYMTYPE, kind.split(":", 1)[1]
+            elif kind and kind.startswith("hardlink:"):
+                info.type, info.linkname = tarfile.LNKTYPE, kind.split(":", 1)[1]
+            else:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
+    return path
+
+
+GOOD = [("model.bin", b"good", None), ("config.json", b"{}", None)]
+
+
+@pytest.mark.parametrize("name, members, words", [
+    # A symlink under an ignored path redirects a later member onto a signed file.
+    ("symlink-under-git", GOOD + [(".github", b"", "symlink:."), (".github/model.bin", b"evil", None)],
+     "'.github' is a symlink"),
+    ("hardlink-under-git", GOOD + [(".git/x", b"", "hardlink:model.bin"), (".git/x", b"evil", None)],
+     "'.git/x' is a hardlink"),
+    # A later member of a signed path: extractors leave the last one.
+    ("directory-replaces-file", GOOD + [("config.json", b"", "dir")], "names a path that an earlier member already has"),
+    ("second-copy", GOOD + [("model.bin", b"evil", None)], "'model.bin' names a path that an earlier"),
+    ("under-a-file", GOOD + [("model.bin/x", b"", None)], "lies under 'model.bin', which is a file"),
+])
+def test_an_archive_whose_extraction_is_ambiguous_is_refused(tmp_path, keys, name, members, words):
+    signed_dir = tmp_path / "z"
+    write_files(signed_dir, {n: d for n, d, _ in GOOD})
+    signature = tmp_path / "z.sig"
+    assert run_smpack("sign", signed_dir, "--key", keys["P-256"][0], "-o", signature).returncode == 0
+    archive = hostile_tar(tmp_path / f"{name}.tar.gz", members)
+    checked = run_smpack("verify", archive, "--signature", signature, "--public-key",
+                         keys["P-256"][1])
+    assert checked.returncode == 3, checked.stdout + checked.stderr
+    assert words in checked.stderr
+    signed = run_smpack("sign", archive, "--key", keys["P-256"][0], "-o", tmp_path / "x.sig")
+    assert signed.returncode == 3 and words in signed.stderr
+
+
+def smpack_index_only(path: Path, index: dict) -> Path:
+    """A file holding only an smpack index (docs/format.md): index members and trailer."""
+    import struct
+    import zlib
+    text = json.dumps(index).encode()
+    header = b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff"
+    tail = b"\x03\x00" + b"\x00" * 8
+    members = b"".join(header + struct.pack("<H", 4 + len(text[i:i + 65531])) + b"SI" +
+                       struct.pack("<H", len(text[i:i + 65531])) + text[i:i + 65531] + tail
+                       for i in range(0, len(text), 65531))
+    trailer = struct.pack("<8sIIQQQ", b"SMPACKIX", 1, zlib.crc32(text), 0, len(members), len(text))
+    path.write_bytes(members + header + struct.pack("<H", 44) + b"SX" + struct.pack("<H", 40) +
+                     trailer + tail)
+    return path
+
+
+def test_an_index_that_lists_no_member_is_bad_input(tmp_path, keys, model):
+    archive = smpack_index_only(tmp_path / "empty-index.tar.gz", {
+        "format": "smpack-index", "version": 1, "level": 1, "chunk_bytes": 1048576,
+        "mtime": 315532800, "code_member": 0, "members": [], "entries": []})
+    signature = tmp_path / "m.sig"
+    assert run_smpack("sign", model, "--key", keys["P-256"][0], "-o", signature).returncode == 0
+    for args in (["sign", archive, "--key", keys["P-256"][0], "-o", tmp_path / "e.sig"],
+                 ["verify", archive, "--signature", signature, "--public-key", keys["P-256"][1]],
+                 ["info", archive]):
+        done = run_smpack(*args)
+        assert done.returncode == 3, (args, done.returncode, done.stderr)
+        assert "lists no gzip member" in done.stderr
+
+
+def test_ignore_paths_add_to_git_and_are_read_as_pathlib_reads_them(tmp_path, keys):
+    model = tmp_path / "b"
+    write_files(model, {"w.bin": "w", "data/x": "x", ".git/HEAD": "ref", ".gitattributes": "*"})
+    signature = tmp_path / "b.sig"
+    signed = run_smpack("sign", model, "--key", keys["P-256"][0], "-o", signature,
+                        "--ignore-path", "./data")
+    assert signed.returncode == 0, signed.stderr
+    statement = json.loads(base64.b64decode(json.loads(signature.read_text())["dsseEnvelope"]["payload"]))
+    assert "data" in statement["predicate"]["serialization"]["ignore_paths"]
+    assert [r["name"] for r in statement["predicate"]["resources"]] == ["w.bin"]
+    all_files = tmp_path / "all.sig"
+    assert run_smpack("sign", model, "--key", keys["P-256"][0], "-o", all_files,
+                      "--no-ignore-git-paths").returncode == 0
+    # An archive that keeps .git verifies as the directory does.
+    archive = tmp_path / "b.tar.gz"
+    assert run_smpack("build", model, "-o", archive, "--no-lint").returncode == 0
+    results = oracle(tmp_path, ms_verify(model, signature, keys["P-256"][1]))
+    assert results[0]["code"] == 0, results
+    checked = run_smpack("verify", archive, "--signature", signature, "--public-key",
+                         keys["P-256"][1])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    bad = run_smpack("sign", model, "--key", keys["P-256"][0], "-o", tmp_path / "c.sig",
+                     "--ignore-path", "../elsewhere")
+    assert bad.returncode == 2 and "ignore path '../elsewhere'" in bad.stderr
+
+
+def compressed_public_pem(public: Path, out: Path) -> Path:
+    """The same P-256 public key with its point compressed (as `openssl ec -conv_form
+    compressed` writes it): SubjectPublicKeyInfo DER built by hand."""
+    import subprocess as sp
+    point = sp.run([str(ORACLE_PYTHON), "-c", (
+        "import sys; from cryptography.hazmat.primitives import serialization as s;"
+        "k = s.load_pem_public_key(open(sys.argv[1], 'rb').read());"
+        "sys.stdout.buffer.write(k.public_bytes(s.Encoding.X962, s.PublicFormat.CompressedPoint))"),
+        str(public)], capture_output=True, check=True).stdout
+    der = bytes.fromhex("3039301306072a8648ce3d020106082a8648ce3d030107032200") + point
+    body = base64.b64encode(der).decode()
+    out.write_text("-----BEGIN PUBLIC KEY-----\n" + body + "\n-----END PUBLIC KEY-----\n")
+    return out
+
+
+def test_the_key_hint_does_not_depend_on_how_the_key_file_writes_its_point(tmp_path, model, keys):
+    compressed = compressed_public_pem(keys["P-256"][1], tmp_path / "compressed.pem")
+    theirs = tmp_path / "theirs.sig"
+    assert oracle(tmp_path, ms_sign(model, theirs, keys["P-256"][0]))[0]["code"] == 0
+    checked = run_smpack("verify", model, "--signature", theirs, "--public-key", compressed)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert oracle(tmp_path, ms_verify(model, theirs, compressed))[0]["code"] == 0
+
+
+def test_p521_both_ways_and_a_symlink_in_an_archive(tmp_path, model, keys):
+    p521 = (tmp_path / "p521.pem", tmp_path / "p521.pub.pem")
+    mine, theirs = tmp_path / "mine.sig", tmp_path / "theirs.sig"
+    oracle(tmp_path, {"keygen": "P-521", "private": str(p521[0]), "public": str(p521[1])})
+    assert run_smpack("sign", model, "--key", p521[0], "-o", mine).returncode == 0
+    results = oracle(tmp_path, ms_verify(model, mine, p521[1]), ms_sign(model, theirs, p521[0]))
+    assert [r["code"] for r in results] == [0, 0], results
+    checked = run_smpack("verify", model, "--signature", theirs, "--public-key", p521[1])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    linked = hostile_tar(tmp_path / "linked.tar.gz", GOOD + [("link", b"", "symlink:model.bin")])
+    refused = run_smpack("sign", linked, "--key", p521[0], "-o", tmp_path / "l.sig")
+    assert refused.returncode == 3 and "'link' is a symlink" in refused.stderr

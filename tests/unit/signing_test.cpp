@@ -33,6 +33,14 @@ TEST(SigningFormat, FilesAreOrderedComponentByComponent) {
   EXPECT_EQ(order, (std::vector<std::string>{"Z", "a/b", "a/b/c", "a-b", "a.txt", "b", "é"}));
 }
 
+TEST(SigningFormat, IgnorePathsAreReadAsPathlibReadsThem) {
+  EXPECT_EQ(normalize_ignore_path("./data//x/"), "data/x");
+  EXPECT_EQ(normalize_ignore_path("."), "");  // the model itself: everything
+  EXPECT_EQ(normalize_ignore_path("/etc"), std::nullopt);
+  EXPECT_EQ(normalize_ignore_path("a/../b"), std::nullopt);
+  EXPECT_TRUE(is_under("anything/at/all", ""));
+}
+
 TEST(SigningFormat, AnIgnoredPathCoversWhatIsUnderIt) {
   EXPECT_TRUE(is_under(".git/HEAD", ".git"));
   EXPECT_TRUE(is_under(".git", ".git"));
@@ -104,6 +112,17 @@ TEST(SigningKey, SignsWhatItsPublicKeyVerifies) {
   auto parsed = parse_bundle(*bundle, "t.sig");
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->key_hint, key->public_key_hint());
+  // The key's own public half verifies the envelope, and nothing else.
+  auto der = key->sign("message");
+  ASSERT_TRUE(der);
+  testing::write_file(dir / "key.pub.pem", key->public_key_pem());
+  auto public_key = PublicKey::from_pem_file(dir / "key.pub.pem");
+  ASSERT_TRUE(public_key) << public_key.error().message;
+  EXPECT_EQ(public_key->hint(), key->public_key_hint());
+  EXPECT_TRUE(public_key->verify(dsse_pae(parsed->payload), parsed->signature));
+  EXPECT_TRUE(public_key->verify("message", *der));
+  EXPECT_FALSE(public_key->verify("messagE", *der));
+  EXPECT_FALSE(public_key->verify(dsse_pae(parsed->payload + " "), parsed->signature));
   testing::write_file(dir / "not-a-key.pem", "-----BEGIN PUBLIC KEY-----\nAAAA\n");
   auto not_a_key = SigningKey::from_pem_file(dir / "not-a-key.pem");
   ASSERT_FALSE(not_a_key);

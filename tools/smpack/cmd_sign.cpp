@@ -15,6 +15,7 @@ struct SignArgs {
   std::string key;
   std::string output;
   std::vector<std::string> ignore_paths;
+  bool no_ignore_git_paths = false;
   FormatFlag format;
 };
 
@@ -22,7 +23,6 @@ struct SignArgs {
 // leaves its own out: recorded relative to the directory.
 std::vector<std::string> ignore_paths_for(const SignArgs& args, const std::string& signature) {
   std::vector<std::string> paths = args.ignore_paths;
-  if (paths.empty()) paths = default_ignore_paths();
   if (is_s3_url(args.artifact) || is_s3_url(signature)) return paths;
   std::error_code ec;
   const fs::path root = fs::weakly_canonical(args.artifact, ec);
@@ -43,6 +43,7 @@ Result<int> run_sign(const SignArgs& args, Context& context) {
       args.output.empty() ? default_signature_path(args.artifact) : args.output;
   SignOptions options;
   options.ignore_paths = ignore_paths_for(args, signature);
+  options.ignore_git_paths = !args.no_ignore_git_paths;
   TerminalProgress progress(context, "hashing");
   options.cancel = &context.cancel;
   options.progress = progress.sink();
@@ -75,8 +76,11 @@ void add_sign_command(CLI::App& app, Context& context) {
   cmd->add_option("-o,--output", args->output,
                   "Where the signature goes (default: beside the artifact, ARTIFACT.sig)");
   cmd->add_option("--ignore-path", args->ignore_paths,
-                  "A path (relative to the model) left out of the signature and recorded in it; "
-                  "replaces the default .git, .gitattributes, .github, .gitignore");
+                  "A path (relative to the model) left out of the signature and recorded in it, "
+                  "besides .git, .gitattributes, .github and .gitignore");
+  cmd->add_flag("--no-ignore-git-paths", args->no_ignore_git_paths,
+                "Sign .git, .gitattributes, .github and .gitignore too (model_signing's "
+                "--no-ignore-git-paths)");
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_sign(*args, context)); });
 }

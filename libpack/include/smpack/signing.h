@@ -30,7 +30,9 @@ class SigningKey {
 
   // The DER ECDSA signature of `message`, hashed as the curve asks.
   Result<std::string> sign(std::string_view message) const;
-  // The hex SHA-256 of the public key's PEM: the bundle's publicKey.hint.
+  // The public key, PEM SubjectPublicKeyInfo with the point uncompressed (what
+  // `verify --public-key` takes), and its hex SHA-256: the bundle's publicKey.hint.
+  const std::string& public_key_pem() const;
   const std::string& public_key_hint() const;
 
  private:
@@ -72,8 +74,11 @@ Result<std::string> sign_files(const std::string& model_name, std::vector<Signed
                                const std::vector<std::string>& ignore_paths, const SigningKey& key);
 
 struct SignOptions {
-  // Recorded in the bundle and left out of it; default_ignore_paths() when empty.
+  // Left out of the signature and recorded in it, relative to the model; with
+  // default_ignore_paths() unless !ignore_git_paths (model_signing's
+  // --no-ignore-git-paths).
   std::vector<std::string> ignore_paths;
+  bool ignore_git_paths = true;
   // An smpack archive that smpack has just written (add-code --sign): its index's
   // digests, computed while writing, are signed without a pass over the data.
   bool from_index = false;
@@ -89,6 +94,7 @@ std::string model_name_of(std::string_view location);
 // written and hashed while writing (build --sign), or an smpack archive's index after
 // add-code, so that signing costs no pass over the data.
 Result<std::string> sign_manifest(const std::string& model_name, const Manifest& manifest,
+                                  const std::vector<std::string>& ignore_paths,
                                   const SigningKey& key);
 
 // What a bundle says it covers, read without checking the signature (info).
@@ -125,10 +131,14 @@ struct SignatureCheck {
   std::vector<std::string> problems;      // every finding, one sentence each
 };
 
+// The ignored paths a signature records for `options`; usage for a path that is empty,
+// ".", absolute or leaves the model.
+Result<std::vector<std::string>> signing_ignore_paths(const SignOptions& options);
+
 // Checks `bundle_json` against `key` and every file of `artifact`, each hashed from
-// its data. A bad signature or a key that is not the bundle's is a finding (ok false;
-// the files are then not read); a bundle that is not model_signing's format is
-// bad_input naming what is wrong.
+// its data, leaving out the bundle's ignored paths and git's (as model_signing's verify). A bad
+// signature or a key that is not the bundle's is a finding (ok false; the files are then not read);
+// a bundle that is not model_signing's format is bad_input naming what is wrong.
 Result<SignatureCheck> verify_signature(const Artifact& artifact, std::string_view bundle_json,
                                         const PublicKey& key, const CancelToken* cancel = nullptr,
                                         ProgressSink* progress = nullptr);

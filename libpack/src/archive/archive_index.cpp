@@ -54,6 +54,8 @@ std::string index_json(const ArchiveIndex& index) {
 // Every check a reader needs before trusting offsets from the file.
 Result<void> validate(const ArchiveIndex& index) {
   auto bad = [](const std::string& what) { return Error::bad_input("smpack index: " + what); };
+  // The writer always writes one: the end-of-archive member.
+  if (index.members.empty()) return bad("it lists no gzip member");
   std::uint64_t file_at = 0, tar_at = 0;
   for (std::size_t i = 0; i < index.members.size(); ++i) {
     const auto& m = index.members[i];

@@ -68,8 +68,8 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
     report.gzip_members = written->gzip_members;
   }
   if (options.sign_with) {
-    auto bundle =
-        sign_manifest(model_name_of(output.string()), report.manifest, *options.sign_with);
+    auto bundle = sign_manifest(model_name_of(output.string()), report.manifest,
+                                default_ignore_paths(), *options.sign_with);
     if (!bundle) return std::move(bundle).error();
     report.signature_bundle = std::move(*bundle);
   }

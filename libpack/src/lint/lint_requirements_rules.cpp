@@ -116,19 +116,13 @@ std::set<std::string> framework_packages(Profile profile) {
 }
 
 // The 1-based line and the hex of the first byte that is not UTF-8, if any.
-std::optional<std::pair<int, std::string>> first_invalid_utf8(std::string_view text) {
-  int line = 1;
-  for (std::size_t pos = 0; pos < text.size();) {
-    const Utf8Char c = decode_utf8(text, pos);
-    if (!c.valid) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      const auto byte = static_cast<unsigned char>(text[pos]);
-      return std::pair{line, std::string("0x") + kHex[byte >> 4] + kHex[byte & 15]};
-    }
-    if (c.code_point == '\n') ++line;
-    pos += c.length;
-  }
-  return std::nullopt;
+std::optional<std::pair<int, std::string>> invalid_utf8_at(std::string_view text) {
+  const std::size_t at = first_invalid_utf8(text);
+  if (at == std::string_view::npos) return std::nullopt;
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto byte = static_cast<unsigned char>(text[at]);
+  const auto line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+  return std::pair{line, std::string("0x") + kHex[byte >> 4] + kHex[byte & 15]};
 }
 
 // pip also reads UTF-16 and UTF-32 files that start with their byte-order mark.
@@ -169,7 +163,7 @@ class RequirementsLinter {
                       "are not checked");
       return;
     }
-    if (auto bad = first_invalid_utf8(text)) {
+    if (auto bad = invalid_utf8_at(text)) {
       context_.report(rule("req-bad-encoding"), path, bad->first, 0,
                       "byte " + bad->second +
                           " is not UTF-8: pip decodes a file without a byte-order mark with "

@@ -40,4 +40,14 @@ inline Utf8Char decode_utf8(std::string_view text, std::size_t pos) {
   return {code_point, length, true};
 }
 
+// Where the first byte that is not part of a well-formed UTF-8 sequence is, or npos.
+inline std::size_t first_invalid_utf8(std::string_view text) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    const Utf8Char c = decode_utf8(text, pos);
+    if (!c.valid) return pos;
+    pos += c.length;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace smpack

@@ -61,6 +61,17 @@ void sort_signed_files(std::vector<SignedFile>& files) {
   });
 }
 
+std::optional<std::string> normalize_ignore_path(std::string_view path) {
+  if (path.starts_with('/')) return std::nullopt;
+  std::string normalized;
+  for (std::string_view part : components(path)) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return std::nullopt;
+    normalized += (normalized.empty() ? "" : "/") + std::string(part);
+  }
+  return normalized;
+}
+
 bool is_under(std::string_view path, std::string_view ignored) {
   const auto a = components(path), b = components(ignored);
   return b.size() <= a.size() && std::equal(b.begin(), b.end(), a.begin());
@@ -132,8 +143,9 @@ Result<ParsedBundle> parse_bundle(std::string_view json, const std::string& wher
   auto payload = string_field(envelope, "payload", where, "dsseEnvelope");
   if (!payload) return std::move(payload).error();
   const Json& signatures = envelope.value("signatures", Json(nullptr));
-  if (!signatures.is_array() || signatures.size() != 1)
-    return Error::bad_input(where + ": the envelope must hold exactly one signature");
+  // model_signing checks the first signature only.
+  if (!signatures.is_array() || signatures.empty())
+    return Error::bad_input(where + ": the envelope holds no signature");
   auto signature = string_field(signatures[0], "sig", where, "dsseEnvelope.signatures[0]");
   if (!signature) return std::move(signature).error();
   auto decoded_payload = base64_decode(*payload);
@@ -186,7 +198,10 @@ Result<SignedStatement> parse_statement(std::string_view payload, const std::str
                             "; smpack checks signatures of whole files hashed with sha256 "
                             "(model_signing's default)");
   }
-  for (const auto& ignored : serialization.value("ignore_paths", Json::array())) {
+  const Json& ignore_paths = serialization.value("ignore_paths", Json::array());
+  if (!ignore_paths.is_array())
+    return Error::bad_input(where + ": predicate.serialization.ignore_paths is not a list");
+  for (const auto& ignored : ignore_paths) {
     if (!ignored.is_string())
       return Error::bad_input(where + ": predicate.serialization.ignore_paths holds a non-string");
     statement.ignore_paths.push_back(ignored.get<std::string>());

@@ -3,6 +3,7 @@
 // the Sigstore bundle that carries the envelope and the key's hint.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,10 @@ struct SignedStatement {
 void sort_signed_files(std::vector<SignedFile>& files);
 // True when `path` is `ignored` or lies under it.
 bool is_under(std::string_view path, std::string_view ignored);
+// An ignore path as pathlib reads it under the model ("./a//b" -> "a/b"; "" or "." ->
+// "", the model itself); nullopt for one that can match nothing there (absolute, or
+// with "..", which model_signing joins without resolving).
+std::optional<std::string> normalize_ignore_path(std::string_view path);
 
 // The Statement: subject (the model's name, and the SHA-256 over the files' raw
 // digests in order), predicate "https://model_signing/signature/v1.0" with the

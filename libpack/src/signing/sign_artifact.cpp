@@ -1,7 +1,9 @@
 // Signing and verifying an artifact as the directory it extracts to.
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "python/python_utf8.h"
 #include "signing/model_signing_format.h"
 #include "smpack/signing.h"
 #include "util/json_text.h"
@@ -14,6 +16,44 @@ bool ignored(std::string_view path, const std::vector<std::string>& ignore_paths
     if (is_under(path, p)) return true;
   }
   return false;
+}
+
+// What every member must be for its extraction to be exactly the files listed: a
+// regular file or a directory, a safe UTF-8 name, and one member per path, none under a
+// file. Checked for every member, ignored or not (as model_signing checks a file's type
+// before it looks at the ignored paths): a symlink or hard link under .git could
+// otherwise redirect what a signed path extracts to, and a later member of the same
+// name could replace a signed file.
+Result<void> check_member(const Member& m, const std::string& where,
+                          std::map<std::string, EntryType>& seen) {
+  if (m.path_problem != PathProblem::none)
+    return Error::bad_input(where + " has an unsafe path; an extractor would not write it");
+  if (first_invalid_utf8(m.path) != std::string_view::npos)
+    return Error::bad_input(where +
+                            " has a name that is not UTF-8, which model signing cannot list");
+  if (m.type == EntryType::symlink || m.type == EntryType::hardlink) {
+    return Error::bad_input(where + " is a " + std::string(name_of(m.type)) +
+                            "; model signing refuses links (store the file itself: `smpack "
+                            "build --follow-symlinks`)");
+  }
+  if (m.type != EntryType::file && m.type != EntryType::directory) {
+    return Error::bad_input(where + " is a " + std::string(name_of(m.type)) +
+                            ", which model signing cannot sign; only files and directories");
+  }
+  // Every folder above it is a directory, not a file of the archive.
+  for (auto slash = m.path.find('/'); slash != std::string::npos;
+       slash = m.path.find('/', slash + 1)) {
+    auto [it, added] = seen.emplace(m.path.substr(0, slash), EntryType::directory);
+    if (!added && it->second != EntryType::directory)
+      return Error::bad_input(where + " lies under '" + it->first + "', which is a file");
+  }
+  auto [it, added] = seen.emplace(m.path, m.type);
+  if (!added && (m.type != EntryType::directory || it->second != EntryType::directory)) {
+    return Error::bad_input(where +
+                            " names a path that an earlier member already has; extractors "
+                            "leave the last one, so what is signed depends on the extractor");
+  }
+  return {};
 }
 
 // Every regular file the artifact extracts to, with the SHA-256 of its data, minus the
@@ -31,24 +71,24 @@ Result<std::map<std::string, std::string>> files_of(const Artifact& artifact,
   auto tree = artifact.visit(visit);
   if (!tree) return std::move(tree).error();
   std::map<std::string, std::string> files;
+  std::map<std::string, EntryType> seen;
   for (const Member& m : tree->members) {
     if (m.path_problem == PathProblem::root_member) continue;
     const std::string where = artifact.name() + ": member '" + m.stored_path + "'";
-    if (m.path_problem != PathProblem::none)
-      return Error::bad_input(where + " has an unsafe path; an extractor would not write it");
-    if (ignored(m.path, ignore_paths) || m.type == EntryType::directory) continue;
-    if (m.type == EntryType::symlink) {
-      return Error::bad_input(where +
-                              " is a symlink; model signing refuses symlinks (store the file "
-                              "itself: `smpack build --follow-symlinks`)");
-    }
-    if (m.type != EntryType::file) {
-      return Error::bad_input(where + " is a " + std::string(name_of(m.type)) +
-                              ", which model signing cannot sign; only files and directories");
-    }
-    files[m.path] = m.sha256;  // an extractor leaves the last copy of a path
+    if (auto r = check_member(m, where, seen); !r) return std::move(r).error();
+    if (m.type == EntryType::file && !ignored(m.path, ignore_paths)) files[m.path] = m.sha256;
   }
   return files;
+}
+
+// The bundle's ignored paths as model_signing applies them, with git's, which its
+// verify always adds.
+std::vector<std::string> applied_ignore_paths(const std::vector<std::string>& recorded) {
+  std::vector<std::string> applied = default_ignore_paths();
+  for (const auto& path : recorded) {
+    if (auto normalized = normalize_ignore_path(path)) applied.push_back(*normalized);
+  }
+  return applied;
 }
 
 }  // namespace
@@ -85,25 +125,41 @@ Result<std::string> sign_files(const std::string& model_name, std::vector<Signed
   return bundle_json(payload, *signature, key.public_key_hint());
 }
 
+Result<std::vector<std::string>> signing_ignore_paths(const SignOptions& options) {
+  std::vector<std::string> paths;
+  if (options.ignore_git_paths) paths = default_ignore_paths();
+  for (const auto& given : options.ignore_paths) {
+    auto normalized = normalize_ignore_path(given);
+    if (!normalized || normalized->empty()) {
+      return Error::usage("ignore path '" + given +
+                          "': give a path relative to the model, inside it (not '', '.', "
+                          "absolute or with '..')");
+    }
+    if (std::find(paths.begin(), paths.end(), *normalized) == paths.end())
+      paths.push_back(*normalized);
+  }
+  return paths;
+}
+
 Result<std::string> sign_artifact(const Artifact& artifact, const SigningKey& key,
                                   const SignOptions& options) {
+  auto ignore_paths = signing_ignore_paths(options);
+  if (!ignore_paths) return std::move(ignore_paths).error();
   if (options.from_index && artifact.index()) {
     auto manifest = artifact.manifest(options.cancel);
     if (!manifest) return std::move(manifest).error();
-    return sign_manifest(model_name_of(artifact.name()), *manifest, key);
+    return sign_manifest(model_name_of(artifact.name()), *manifest, *ignore_paths, key);
   }
-  const auto ignore_paths =
-      options.ignore_paths.empty() ? default_ignore_paths() : options.ignore_paths;
-  auto files = files_of(artifact, ignore_paths, options.cancel, options.progress);
+  auto files = files_of(artifact, *ignore_paths, options.cancel, options.progress);
   if (!files) return std::move(files).error();
   std::vector<SignedFile> signed_files;
   for (auto& [path, sha256] : *files) signed_files.push_back({path, sha256});
-  return sign_files(model_name_of(artifact.name()), std::move(signed_files), ignore_paths, key);
+  return sign_files(model_name_of(artifact.name()), std::move(signed_files), *ignore_paths, key);
 }
 
 Result<std::string> sign_manifest(const std::string& model_name, const Manifest& manifest,
+                                  const std::vector<std::string>& ignore_paths,
                                   const SigningKey& key) {
-  const auto ignore_paths = default_ignore_paths();
   std::vector<SignedFile> files;
   for (const auto& e : manifest.entries) {
     if (e.type == EntryType::file && !ignored(e.path, ignore_paths))
@@ -124,7 +180,8 @@ Result<SignatureSummary> summarize_signature(std::string_view bundle_text, const
   summary.files = statement->files.size();
   std::map<std::string, std::string> files;
   for (const auto& e : manifest.entries) {
-    if (e.type == EntryType::file && !ignored(e.path, statement->ignore_paths))
+    if (e.type == EntryType::file &&
+        !ignored(e.path, applied_ignore_paths(statement->ignore_paths)))
       files[e.path] = e.sha256;
   }
   for (const auto& signed_file : statement->files) {
@@ -163,7 +220,7 @@ Result<SignatureCheck> verify_signature(const Artifact& artifact, std::string_vi
   check.model_name = statement->model_name;
   check.ignore_paths = statement->ignore_paths;
   check.files_signed = statement->files.size();
-  auto files = files_of(artifact, statement->ignore_paths, cancel, progress);
+  auto files = files_of(artifact, applied_ignore_paths(statement->ignore_paths), cancel, progress);
   if (!files) return std::move(files).error();
   check.files_checked = files->size();
   for (const auto& signed_file : statement->files) {

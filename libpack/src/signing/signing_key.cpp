@@ -1,6 +1,7 @@
 // EC keys through OpenSSL's EVP interface: PEM in, DER ECDSA signatures out, hashed
 // with SHA-256, -384 or -512 by the curve's size, as model_signing pairs them.
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -45,13 +46,21 @@ const EVP_MD* digest_for(EVP_PKEY* key) {
   return nullptr;
 }
 
-// The public key as PEM SubjectPublicKeyInfo, whose SHA-256 is the bundle's key hint.
+// The public key as PEM SubjectPublicKeyInfo with the point uncompressed, as Python's
+// cryptography writes it whatever the key file held: its SHA-256 is the bundle's key
+// hint. Empty if OpenSSL fails.
 std::string public_pem(EVP_PKEY* key) {
+  Pkey copy(EVP_PKEY_dup(key));
   BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(bio, key);
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<std::size_t>(n));
+  std::string pem;
+  if (copy && bio &&
+      EVP_PKEY_set_utf8_string_param(copy.get(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                     OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) == 1 &&
+      PEM_write_bio_PUBKEY(bio, copy.get()) == 1) {
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    if (n > 0) pem.assign(data, static_cast<std::size_t>(n));
+  }
   BIO_free(bio);
   return pem;
 }
@@ -60,6 +69,7 @@ Result<Pkey> parse_key(const std::filesystem::path& path, bool private_key) {
   auto text = read_key_file(path);
   if (!text) return std::move(text).error();
   BIO* bio = BIO_new_mem_buf(text->data(), static_cast<int>(text->size()));
+  if (!bio) return Error::internal("OpenSSL could not read " + path.string());
   Pkey key(private_key ? PEM_read_bio_PrivateKey(bio, nullptr, no_passphrase, nullptr)
                        : PEM_read_bio_PUBKEY(bio, nullptr, no_passphrase, nullptr));
   BIO_free(bio);
@@ -76,14 +86,18 @@ Result<Pkey> parse_key(const std::filesystem::path& path, bool private_key) {
   return key;
 }
 
-std::string hint_of(EVP_PKEY* key) {
-  return sha256_hex(public_pem(key));
+Result<std::string> checked_public_pem(EVP_PKEY* key, const std::filesystem::path& path) {
+  std::string pem = public_pem(key);
+  if (pem.empty())
+    return Error::internal(path.string() + ": OpenSSL could not write its public key");
+  return pem;
 }
 
 }  // namespace
 
 struct SigningKey::Impl {
   Pkey key;
+  std::string pem;
   std::string hint;
 };
 
@@ -95,8 +109,11 @@ SigningKey::~SigningKey() = default;
 Result<SigningKey> SigningKey::from_pem_file(const std::filesystem::path& path) {
   auto key = parse_key(path, true);
   if (!key) return std::move(key).error();
+  auto pem = checked_public_pem(key->get(), path);
+  if (!pem) return std::move(pem).error();
   auto impl = std::make_unique<Impl>();
-  impl->hint = hint_of(key->get());
+  impl->hint = sha256_hex(*pem);
+  impl->pem = std::move(*pem);
   impl->key = std::move(*key);
   return SigningKey(std::move(impl));
 }
@@ -122,6 +139,10 @@ Result<std::string> SigningKey::sign(std::string_view message) const {
   return signature;
 }
 
+const std::string& SigningKey::public_key_pem() const {
+  return impl_->pem;
+}
+
 const std::string& SigningKey::public_key_hint() const {
   return impl_->hint;
 }
@@ -139,8 +160,10 @@ PublicKey::~PublicKey() = default;
 Result<PublicKey> PublicKey::from_pem_file(const std::filesystem::path& path) {
   auto key = parse_key(path, false);
   if (!key) return std::move(key).error();
+  auto pem = checked_public_pem(key->get(), path);
+  if (!pem) return std::move(pem).error();
   auto impl = std::make_unique<Impl>();
-  impl->hint = hint_of(key->get());
+  impl->hint = sha256_hex(*pem);
   impl->key = std::move(*key);
   return PublicKey(std::move(impl));
 }
@@ -148,6 +171,7 @@ Result<PublicKey> PublicKey::from_pem_file(const std::filesystem::path& path) {
 bool PublicKey::verify(std::string_view message, std::string_view der_signature) const {
   EVP_MD_CTX* context = EVP_MD_CTX_new();
   const bool ok =
+      context &&
       EVP_DigestVerifyInit(context, nullptr, digest_for(impl_->key.get()), nullptr,
                            impl_->key.get()) == 1 &&
       EVP_DigestVerify(context, reinterpret_cast<const unsigned char*>(der_signature.data()),
