@@ -4,6 +4,7 @@ cheap. Archives are read back by GNU tar and Python tarfile(filter="data")."""
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import sys
 import signal
@@ -321,3 +322,60 @@ def test_repack_check_uses_the_model_classs_default_version(tmp_path):
                                 "--json").stdout)
     assert "framework_version 1.3 (the class's default)" in doc["rule"], doc
     assert "newest" not in run_smpack("repack-check", "--help").stdout
+
+
+# ---- an entry point alone goes over code/, as the SDK's entry_point-only repack does ----
+
+
+def sdk_code_dir_after(model: Path, entry_point: Path, tmp_path: Path) -> dict[str, bytes]:
+    """code/ as the SDK's own `_create_or_update_code_dir` leaves it (sagemaker v2, no
+    source_dir: the script is copied into the code/ there), on a copy of `model`."""
+    copy = tmp_path / "sdk-model"
+    shutil.copytree(model, copy)
+    done = subprocess.run([sys.executable, "-c", (
+        "import sys, sagemaker.utils as u;"
+        "u._create_or_update_code_dir(sys.argv[1], sys.argv[2], None, [], None, sys.argv[3])"),
+        str(copy), str(entry_point), str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return {p.relative_to(copy / "code").as_posix(): p.read_bytes()
+            for p in sorted((copy / "code").rglob("*")) if p.is_file()}
+
+
+def test_an_entry_point_alone_keeps_code_as_the_sdk_does(tmp_path):
+    model = tmp_path / "m"
+    (model / "code" / "lib").mkdir(parents=True)
+    (model / "model.pt").write_bytes(b"weights")
+    (model / "code" / "inference.py").write_text("def model_fn(model_dir):\n    return 1\n")
+    (model / "code" / "helper.py").write_text("X = 1\n")
+    (model / "code" / "lib" / "util.py").write_text("Y = 2\n")
+    for name in ("serve.py", "inference.py"):  # a new script, and one that replaces a file
+        entry = tmp_path / "entry" / name
+        entry.parent.mkdir(exist_ok=True)
+        entry.write_text("def model_fn(model_dir):\n    return 2\n")
+        expected = sdk_code_dir_after(model, entry, tmp_path / f"sdk-{name}")
+        archive = tmp_path / f"{name}.tar.gz"
+        assert run_smpack("build", model, "-o", archive, "--no-lint").returncode == 0
+        out = tmp_path / f"{name}.out.tar.gz"
+        added = run_smpack("add-code", archive, "--entry-point", entry, "-o", out, "--no-lint")
+        assert added.returncode == 0, added.stderr
+        in_place = run_smpack("add-code", archive, "--entry-point", entry, "--in-place",
+                              "--no-lint")
+        assert in_place.returncode == 0, in_place.stderr
+        for result in (out, archive):
+            with tarfile.open(result) as tar:
+                got = {m.name[len("code/"):]: tar.extractfile(m).read() for m in tar.getmembers()
+                       if m.isfile() and m.name.startswith("code/")}
+            assert got == expected, (name, sorted(got), sorted(expected))
+        staged_model = tmp_path / f"staged-{name}"
+        shutil.copytree(model, staged_model)
+        staged = run_smpack("stage", staged_model, "--entry-point", entry, "--no-lint",
+                            *(["--force"] if name == "inference.py" else []), "--json")
+        assert staged.returncode == 0, staged.stderr
+        on_disk = {p.relative_to(staged_model / "code").as_posix(): p.read_bytes()
+                   for p in sorted((staged_model / "code").rglob("*")) if p.is_file()}
+        assert on_disk == expected
+        assert json.loads(staged.stdout)["written"] == [f"code/{name}"]
+    # Changing a file that is there needs --force; adding one does not.
+    refused = run_smpack("stage", model, "--entry-point", tmp_path / "entry" / "inference.py",
+                         "--no-lint")
+    assert refused.returncode == 2 and "code/inference.py would change" in refused.stderr

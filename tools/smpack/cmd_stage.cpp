@@ -45,6 +45,11 @@ Result<int> run_stage(const StageArgs& args, Context& context) {
               << escape_for_terminal(args.model_dir) << "/code\n";
     for (const auto& path : staged->removed)
       std::cout << "removed " << escape_for_terminal(path) << "\n";
+    if (!staged->kept.empty()) {
+      std::cout << "kept " << staged->kept.size()
+                << " file(s) of code/: an entry point or requirements file alone is added to "
+                   "code/, as the SDK's entry_point-only repack does (--code replaces it)\n";
+    }
   }
   if (!context.quiet) {
     std::cout << "\nDeploy without a repack (no entry_point, no source_dir), e.g.:\n"

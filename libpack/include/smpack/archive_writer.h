@@ -36,6 +36,11 @@ struct SourceSpec {
   SymlinkPolicy symlinks = SymlinkPolicy::refuse;
 
   bool has_code() const;  // any of code_dir, entry_point, requirements
+  // A code folder replaces all of code/, as the SDK's source_dir does; an entry point or
+  // requirements file alone is added to the code/ already there (replacing a file of
+  // its name), as the SDK's entry_point-only repack copies the script into code/
+  // (sagemaker/utils.py, _create_or_update_code_dir).
+  bool replaces_code() const { return code_dir.has_value(); }
 };
 
 struct SourceFile {
@@ -56,6 +61,17 @@ Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec);
 // the "code" directory and what code_dir, entry_point and requirements put under it.
 // Empty when the spec names no code.
 Result<std::vector<SourceFile>> collect_code_sources(const SourceSpec& spec);
+
+// Whether applying `spec` (whose collect_code_sources is `given`) removes or replaces
+// the member at `path`: every code/ member when it replaces code/, else the "code"
+// folder itself and the files it names again.
+bool replaced_by_code(std::string_view path, const SourceSpec& spec,
+                      const std::vector<SourceFile>& given);
+// The code/ that results from applying `given` over `existing` (the code/ there now,
+// collected): `given` alone when the spec replaces code/, else `existing` with the
+// given files added or replacing theirs. Canonical order.
+std::vector<SourceFile> apply_code(std::vector<SourceFile> existing, std::vector<SourceFile> given,
+                                   const SourceSpec& spec);
 
 // True for "code" and everything under "code/".
 bool is_code_path(std::string_view archive_path);

@@ -19,7 +19,8 @@ enum class ExistingCode { refuse_if_different, replace };
 
 struct StageResult {
   bool unchanged = false;             // code/ already held exactly this code
-  std::vector<std::string> written;   // code/ paths written
+  std::vector<std::string> written;   // code/ paths written from the given code
+  std::vector<std::string> kept;      // code/ files kept (an entry point or requirements alone)
   std::vector<std::string> removed;   // code/ paths that were there and are gone
   std::optional<LintReport> refused;  // the lint gate's report when it refused
   std::string deploy_call;            // the SDK call that deploys the model without a repack
@@ -39,7 +40,7 @@ struct StageOptions {
 Result<StageResult> stage_code(const std::filesystem::path& model_dir, const SourceSpec& code,
                                const StageOptions& options);
 
-// {"model_dir", "unchanged", "written", "removed", "deploy_call"} (docs/cli.md).
+// {"model_dir", "unchanged", "written", "kept", "removed", "deploy_call"} (docs/cli.md).
 std::string stage_json(const std::string& model_dir, const StageResult& result);
 
 }  // namespace smpack

@@ -142,21 +142,33 @@ Result<std::vector<SourceFile>> collect_code_sources(const SourceSpec& spec) {
   return out;
 }
 
+bool replaced_by_code(std::string_view path, const SourceSpec& spec,
+                      const std::vector<SourceFile>& given) {
+  if (!spec.has_code() || !is_code_path(path)) return false;
+  if (spec.replaces_code() || path == kCodeDir) return true;
+  return std::any_of(given.begin(), given.end(),
+                     [&](const SourceFile& f) { return f.archive_path == path; });
+}
+
+std::vector<SourceFile> apply_code(std::vector<SourceFile> existing, std::vector<SourceFile> given,
+                                   const SourceSpec& spec) {
+  std::erase_if(existing,
+                [&](const SourceFile& f) { return replaced_by_code(f.archive_path, spec, given); });
+  existing.insert(existing.end(), given.begin(), given.end());
+  std::sort(existing.begin(), existing.end(), canonical_less);
+  return existing;
+}
+
 Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec) {
   if (auto r = require(spec.model_dir, fs::file_type::directory, "directory"); !r)
     return std::move(r).error();
   std::vector<SourceFile> out;
   if (auto r = walk(spec.model_dir, "", spec.symlinks, out); !r) return std::move(r).error();
-  // Code given with the call replaces the model directory's own code/ in the archive, as the
-  // SDK's source_dir replaces code/ (the directory itself is left as it is).
-  if (spec.has_code()) {
-    std::erase_if(out, [](const SourceFile& f) { return is_code_path(f.archive_path); });
-  }
+  // Code given with the call goes over the model directory's own code/ in the archive
+  // (the directory itself is left as it is).
   auto code = collect_code_sources(spec);
   if (!code) return std::move(code).error();
-  out.insert(out.end(), code->begin(), code->end());
-  std::sort(out.begin(), out.end(), canonical_less);
-  return out;
+  return apply_code(std::move(out), std::move(*code), spec);
 }
 
 }  // namespace smpack

@@ -4,12 +4,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "archive/member_appender.h"
 #include "io/file_io.h"
+#include "io/temp_dir.h"
 #include "smpack/archive_index.h"
 #include "smpack/archive_reader.h"
 #include "smpack/artifact.h"
@@ -245,6 +248,45 @@ std::string_view describe(AddCodeMethod method) {
   return "";
 }
 
+// The archive's own code/ files, written under `scratch` and collected, so that an entry
+// point or requirements file alone goes over them in the new tail.
+Result<std::vector<SourceFile>> archive_code(const Artifact& artifact, const fs::path& scratch,
+                                             const CancelToken* cancel) {
+  constexpr std::uint64_t kMaxCodeFileBytes = 256ull << 20;
+  VisitOptions visit;
+  visit.keep_content = [](std::string_view path, std::uint64_t) { return is_code_path(path); };
+  visit.max_content_bytes = kMaxCodeFileBytes;
+  visit.cancel = cancel;
+  auto tree = artifact.visit(visit);
+  if (!tree) return std::move(tree).error();
+  std::error_code ec;
+  fs::create_directories(scratch / "code", ec);
+  for (const Member& m : tree->members) {
+    if (!is_code_path(m.path) || m.path_problem != PathProblem::none) continue;
+    const fs::path dest = scratch / m.path;
+    if (m.type == EntryType::directory) {
+      fs::create_directories(dest, ec);
+      continue;
+    }
+    if (m.type != EntryType::file) continue;
+    auto content = tree->contents.find(m.path);
+    if (content == tree->contents.end()) {
+      return Error::bad_input(artifact.name() + ": member '" + m.path + "' is larger than " +
+                              std::to_string(kMaxCodeFileBytes >> 20) +
+                              " MiB; give the whole code folder with --code instead");
+    }
+    fs::create_directories(dest.parent_path(), ec);
+    std::ofstream out(dest, std::ios::binary | std::ios::trunc);
+    out << content->second;
+    if (!out.flush()) return Error::io(dest.string() + ": cannot write");
+    out.close();
+    fs::permissions(dest, static_cast<fs::perms>(m.mode & 0777), ec);
+  }
+  SourceSpec there;
+  there.code_dir = scratch / "code";
+  return collect_code_sources(there);
+}
+
 Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
                                const std::optional<fs::path>& output,
                                const AddCodeOptions& options) {
@@ -267,6 +309,16 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
       refused.refused = std::move(*report);
       return refused;
     }
+  }
+  // An entry point or requirements file alone goes over the archive's own code/.
+  std::optional<TempDir> scratch;
+  if (!code.replaces_code()) {
+    auto made = TempDir::create("smpack-code-");
+    if (!made) return std::move(made).error();
+    scratch.emplace(std::move(*made));
+    auto kept = archive_code(*artifact, scratch->path(), options.write.cancel);
+    if (!kept) return std::move(kept).error();
+    sources = apply_code(std::move(*kept), std::move(*sources), code);
   }
   const ArchiveIndex* index = artifact->index();
   // A local archive changed in place keeps its file: only the tail is rewritten. An S3

@@ -12,9 +12,12 @@ Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code) {
   if (!code.has_code()) return tree;
   auto sources = collect_code_sources(code);
   if (!sources) return std::move(sources).error();
-  std::erase_if(tree.members, [](const Member& m) { return is_code_path(m.path); });
-  std::erase_if(tree.contents, [](const auto& item) { return is_code_path(item.first); });
-  std::erase_if(tree.weights, [](const WeightFileReport& w) { return is_code_path(w.member); });
+  const auto replaced = [&](std::string_view path) {
+    return replaced_by_code(path, code, *sources);
+  };
+  std::erase_if(tree.members, [&](const Member& m) { return replaced(m.path); });
+  std::erase_if(tree.contents, [&](const auto& item) { return replaced(item.first); });
+  std::erase_if(tree.weights, [&](const WeightFileReport& w) { return replaced(w.member); });
   for (const auto& s : *sources) {
     Member member;
     member.path = member.stored_path = s.archive_path;

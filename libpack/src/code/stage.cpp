@@ -2,6 +2,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "smpack/artifact.h"
 #include "smpack/digest.h"
@@ -68,22 +69,41 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
   auto existing = existing_code(target);
   if (!existing) return std::move(existing).error();
   const auto& before = *existing;
+  // An entry point or requirements file alone goes over the code/ there.
+  std::set<std::string> given;
+  for (const auto& s : *sources) given.insert(s.archive_path);
+  if (!code.replaces_code() && fs::exists(target, ec)) {
+    SourceSpec there;
+    there.code_dir = target;
+    auto kept = collect_code_sources(there);
+    if (!kept) return std::move(kept).error();
+    sources = apply_code(std::move(*kept), std::move(*sources), code);
+  }
   auto staged = with_code(ModelTree{}, code);
   if (!staged) return std::move(staged).error();
-  const auto after = code_digests(staged->members);
+  auto after = code_digests(staged->members);
+  if (!code.replaces_code()) {
+    for (const auto& [path, sha] : before) after.emplace(path, sha);  // kept, unless replaced
+  }
   if (fs::exists(target, ec) && before == after) {
     result.unchanged = true;
     return result;
   }
+  std::vector<std::string> overwritten;
   for (const auto& [path, sha] : before) {
     if (!after.count(path)) result.removed.push_back(path);
+    if (after.count(path) && after.at(path) != sha) overwritten.push_back(path);
   }
-  if (fs::exists(target, ec) && options.existing == ExistingCode::refuse_if_different) {
+  // Adding files to code/ is safe; changing one is not, without --force.
+  const bool changes_files = code.replaces_code() || !overwritten.empty();
+  if (changes_files && fs::exists(target, ec) &&
+      options.existing == ExistingCode::refuse_if_different) {
     return Error::usage(target.string() + " already exists with different content" +
-                        (result.removed.empty()
-                             ? std::string()
-                             : " (replacing it removes " + std::to_string(result.removed.size()) +
-                                   " file(s), e.g. " + result.removed.front() + ")"))
+                        (!result.removed.empty()
+                             ? " (replacing it removes " + std::to_string(result.removed.size()) +
+                                   " file(s), e.g. " + result.removed.front() + ")"
+                         : overwritten.empty() ? std::string()
+                                               : " (" + overwritten.front() + " would change)"))
         .with_hint("force", "to replace it");
   }
   const fs::path staging = model_dir / ".code.smpack-new";
@@ -98,7 +118,7 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
       fs::create_directories(dest.parent_path(), ec);
       fs::copy_file(s.disk_path, dest, fs::copy_options::overwrite_existing, ec);
       if (!ec) fs::permissions(dest, static_cast<fs::perms>(s.mode), ec);
-      result.written.push_back(s.archive_path);
+      (given.count(s.archive_path) ? result.written : result.kept).push_back(s.archive_path);
     }
     if (ec) {
       fs::remove_all(staging, ec);
@@ -118,11 +138,9 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
 }
 
 std::string stage_json(const std::string& model_dir, const StageResult& result) {
-  nlohmann::ordered_json doc = {{"model_dir", model_dir},
-                                {"unchanged", result.unchanged},
-                                {"written", result.written},
-                                {"removed", result.removed},
-                                {"deploy_call", result.deploy_call}};
+  nlohmann::ordered_json doc = {{"model_dir", model_dir},    {"unchanged", result.unchanged},
+                                {"written", result.written}, {"kept", result.kept},
+                                {"removed", result.removed}, {"deploy_call", result.deploy_call}};
   return json_text(doc);
 }
 
