@@ -5,6 +5,7 @@ docs/format.md."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import signal
@@ -185,3 +186,40 @@ def test_building_into_the_model_directory_leaves_the_archive_out(tmp_path):
     with tarfile.open(src / "model.tar.gz") as tar:
         assert "model.tar.gz" not in tar.getnames()
     assert (src / "model.tar.gz").read_bytes() == data
+
+
+# ---- what build leaves out: the default excludes and --exclude, as GNU tar --exclude ----
+
+
+def test_excludes_leave_out_what_gnu_tar_exclude_leaves_out(tmp_path):
+    model = tmp_path / "m"
+    for name, data in {"w.bin": b"w", "notes.tmp": b"t", "sub/keep.json": b"{}",
+                       "sub/.ipynb_checkpoints/a.json": b"{}", ".git/HEAD": b"ref",
+                       ".DS_Store": b"", "code/inference.py": b"def model_fn(d):\n    return 1\n",
+                       "code/__pycache__/inference.cpython-311.pyc": b"\0", "cache/x.tmp": b"x",
+                       "data/big/part.bin": b"p"}.items():
+        (model / name).parent.mkdir(parents=True, exist_ok=True)
+        (model / name).write_bytes(data)
+    patterns = ["*.tmp", "data/big"]
+    built = tmp_path / "m.tar.gz"
+    args = [a for p in patterns for a in ("--exclude", p)]
+    assert run_smpack("build", model, "-o", built, "--no-lint", *args).returncode == 0
+    defaults = [".git", "__pycache__", ".ipynb_checkpoints", ".DS_Store"]
+    gnu = subprocess.run(["tar", "-C", model, "-cf", "-", *(f"--exclude={p}" for p in
+                                                          patterns + defaults), "."],
+                         capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(gnu)) as tar:
+        expected = {m.name.removeprefix("./").rstrip("/") for m in tar.getmembers()} - {"."}
+    with tarfile.open(built) as tar:
+        assert {m.name.rstrip("/") for m in tar.getmembers()} == expected
+    # info says what the defaults leave out; --no-default-excludes keeps it all.
+    info = json.loads(run_smpack("info", model, "--json").stdout)["left_out_by_build"]
+    assert info == [{"path": ".DS_Store", "files": 1}, {"path": ".git", "files": 1},
+                    {"path": "sub/.ipynb_checkpoints", "files": 1},
+                    {"path": "code/__pycache__", "files": 1}]
+    everything = tmp_path / "all.tar.gz"
+    assert run_smpack("build", model, "-o", everything, "--no-lint",
+                      "--no-default-excludes").returncode == 0
+    with tarfile.open(everything) as tar:
+        names = {m.name for m in tar.getmembers()}
+    assert {".git/HEAD", "code/__pycache__/inference.cpython-311.pyc"} <= names

@@ -139,6 +139,14 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
                   params.c_str(), binding.is_async() ? ", async" : "");
     }
   }
+  if (!d.left_out_by_build.empty()) {
+    std::string listed;
+    for (const auto& [path, files] : d.left_out_by_build) {
+      listed += (listed.empty() ? "" : ", ") + escape_for_terminal(path) + " (" +
+                std::to_string(files) + (files == 1 ? " file)" : " files)");
+    }
+    std::printf("left out        %s by build (--no-default-excludes keeps them)\n", listed.c_str());
+  }
   print_signature(d);
   std::printf("deploy-ready    %s\n",
               d.lint.deploy_ready ? "yes, without a repack" : "no (see `smpack lint`)");

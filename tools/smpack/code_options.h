@@ -12,14 +12,23 @@ namespace smpack::cli {
 struct CodeOptions {
   std::string code_dir, entry_point, requirements;
   bool follow_symlinks = false;
+  std::vector<std::string> exclude;
+  bool no_default_excludes = false;
 
   void add_to(CLI::App& command) {
     command.add_option("--code", code_dir,
-                       "Directory to store as code/ (replaces any existing code/)");
+                       "Directory to store as code/ (replaces code/; --entry-point or "
+                       "--requirements alone is added to the code/ there)");
     command.add_option("--entry-point", entry_point, "Handler module to store as code/<name>");
     command.add_option("--requirements", requirements, "File to store as code/requirements.txt");
     command.add_flag("--follow-symlinks", follow_symlinks,
                      "Store what symlinks point to instead of refusing them");
+    command.add_option("--exclude", exclude,
+                       "Leave out what matches this shell pattern (a name or a relative path, as "
+                       "tar --exclude); repeatable");
+    command.add_flag("--no-default-excludes", no_default_excludes,
+                     "Keep .git, __pycache__, .ipynb_checkpoints and .DS_Store, which are left "
+                     "out by default");
   }
 
   // A SourceSpec with the code parts filled in.
@@ -30,6 +39,8 @@ struct CodeOptions {
     if (!entry_point.empty()) spec.entry_point = entry_point;
     if (!requirements.empty()) spec.requirements = requirements;
     spec.symlinks = follow_symlinks ? SymlinkPolicy::follow : SymlinkPolicy::refuse;
+    spec.exclude = exclude;
+    spec.default_excludes = !no_default_excludes;
     return spec;
   }
 };

@@ -34,6 +34,12 @@ struct SourceSpec {
   std::optional<std::filesystem::path> entry_point;   // copied to code/<its name>
   std::optional<std::filesystem::path> requirements;  // copied to code/requirements.txt
   SymlinkPolicy symlinks = SymlinkPolicy::refuse;
+  // Left out, with everything under them: shell patterns (fnmatch, `*` matching `/` too,
+  // as `tar --exclude`) tried on each name and on each path relative to the folder read
+  // (the model directory or the code folder); and kDefaultExcludes unless
+  // !default_excludes.
+  std::vector<std::string> exclude;
+  bool default_excludes = true;
 
   bool has_code() const;  // any of code_dir, entry_point, requirements
   // A code folder replaces all of code/, as the SDK's source_dir does; an entry point or
@@ -42,6 +48,14 @@ struct SourceSpec {
   // (sagemaker/utils.py, _create_or_update_code_dir).
   bool replaces_code() const { return code_dir.has_value(); }
 };
+
+// What build, stage and add-code leave out of a folder unless told otherwise: files no
+// model or handler needs, which layout-junk names.
+inline constexpr std::string_view kDefaultExcludes[] = {".git", "__pycache__", ".ipynb_checkpoints",
+                                                        ".DS_Store"};
+
+// Whether `relative_path` (under the folder read) is left out by `spec`'s excludes.
+bool is_excluded(std::string_view relative_path, const SourceSpec& spec);
 
 struct SourceFile {
   std::string archive_path;  // normalised, no trailing '/'

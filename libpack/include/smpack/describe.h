@@ -42,6 +42,9 @@ struct ArtifactDescription {
   std::string model_data_source;
   // Every member with its digests (a directory's files are not hashed).
   Manifest manifest;
+  // A directory: what build leaves out by default (kDefaultExcludes), each topmost such
+  // path with the number of files under it.
+  std::vector<std::pair<std::string, std::uint64_t>> left_out_by_build;
   // A signature found beside the artifact (PATH.sig), as its caller read it.
   std::string signature_path;
   std::optional<SignatureSummary> signature;
@@ -57,7 +60,8 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact,
 bool is_handler_name(std::string_view name, Profile profile);
 
 // {"artifact", "kind", "container", ..., "deploy_ready", "deploy_call",
-// "model_data_source" (null unless in S3), "s3_objects" ([] unless in S3), "signature"
+// "model_data_source" (null unless in S3), "s3_objects" ([] unless in S3),
+// "left_out_by_build" ([{"path", "files"}], a directory's default excludes), "signature"
 // (null, or {"path", "model_name", "key_hint", "files", "missing", "changed", "extra"})}
 // (docs/cli.md).
 std::string describe_json(const ArtifactDescription& description);

@@ -25,11 +25,12 @@ Result<ModelTree> with_code(ModelTree tree, const SourceSpec& code);
 // deploy_ready.
 LintReport lint_gate(const ModelTree& after, const SourceSpec& code);
 
-// `before` (weight files by structure, not every tensor's CRC) with `code` in it, and
-// without the member `left_out` (the archive being written into the directory), through
-// lint_gate.
+// `before` (weight files by structure, not every tensor's CRC) with `code` in it, through
+// lint_gate. `as_archived` (build): a directory judged as it will be archived, without
+// the member `left_out` (the archive being written into it) and what `code`'s excludes
+// leave out.
 Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
-                             const CancelToken* cancel = nullptr,
+                             const CancelToken* cancel = nullptr, bool as_archived = false,
                              const std::optional<std::string>& left_out = std::nullopt);
 
 }  // namespace smpack

@@ -1,3 +1,4 @@
+#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -46,9 +47,10 @@ Result<SourceFile> describe_source(const fs::path& disk, std::string archive_pat
   return file;
 }
 
-// Adds `dir`'s contents under `prefix` ("" for the root).
-Result<void> walk(const fs::path& dir, const std::string& prefix, SymlinkPolicy symlinks,
+// Adds `dir`'s contents under `prefix` ("" for the root), minus what `spec` excludes.
+Result<void> walk(const fs::path& dir, const std::string& prefix, const SourceSpec& spec,
                   std::vector<SourceFile>& out) {
+  const SymlinkPolicy symlinks = spec.symlinks;
   std::error_code ec;
   auto options = symlinks == SymlinkPolicy::follow ? fs::directory_options::follow_directory_symlink
                                                    : fs::directory_options::none;
@@ -61,6 +63,10 @@ Result<void> walk(const fs::path& dir, const std::string& prefix, SymlinkPolicy 
       return Error::bad_input(it->path().string() +
                               ": directories nest deeper than 64 (a symlink loop?)");
     auto relative = it->path().lexically_relative(dir).generic_string();
+    if (is_excluded(relative, spec)) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
     auto source =
         describe_source(it->path(), prefix.empty() ? relative : prefix + "/" + relative, symlinks);
     if (!source) return std::move(source).error();
@@ -95,6 +101,22 @@ bool canonical_order(std::string_view a, std::string_view b) {
   });
 }
 
+bool is_excluded(std::string_view relative_path, const SourceSpec& spec) {
+  const auto slash = relative_path.rfind('/');
+  const std::string name(slash == std::string_view::npos ? relative_path
+                                                         : relative_path.substr(slash + 1));
+  if (spec.default_excludes) {
+    for (std::string_view junk : kDefaultExcludes) {
+      if (name == junk) return true;
+    }
+  }
+  const std::string path(relative_path);
+  return std::any_of(spec.exclude.begin(), spec.exclude.end(), [&](const std::string& pattern) {
+    return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0 ||
+           ::fnmatch(pattern.c_str(), path.c_str(), 0) == 0;
+  });
+}
+
 bool is_code_path(std::string_view archive_path) {
   return archive_path == kCodeDir || (archive_path.size() > kCodeDir.size() &&
                                       archive_path.substr(0, kCodeDir.size()) == kCodeDir &&
@@ -126,7 +148,7 @@ Result<std::vector<SourceFile>> collect_code_sources(const SourceSpec& spec) {
     if (auto r = require(*spec.code_dir, fs::file_type::directory, "directory"); !r)
       return std::move(r).error();
     std::vector<SourceFile> code;
-    if (auto r = walk(*spec.code_dir, "code", spec.symlinks, code); !r) return std::move(r).error();
+    if (auto r = walk(*spec.code_dir, "code", spec, code); !r) return std::move(r).error();
     for (auto& f : code) code_paths.insert(f.archive_path);
     out.insert(out.end(), code.begin(), code.end());
   }
@@ -163,7 +185,7 @@ Result<std::vector<SourceFile>> collect_sources(const SourceSpec& spec) {
   if (auto r = require(spec.model_dir, fs::file_type::directory, "directory"); !r)
     return std::move(r).error();
   std::vector<SourceFile> out;
-  if (auto r = walk(spec.model_dir, "", spec.symlinks, out); !r) return std::move(r).error();
+  if (auto r = walk(spec.model_dir, "", spec, out); !r) return std::move(r).error();
   // Code given with the call goes over the model directory's own code/ in the archive
   // (the directory itself is left as it is).
   auto code = collect_code_sources(spec);

@@ -78,6 +78,18 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const Ca
   d.kind = artifact.kind();
   d.archive = tree->archive;
   d.manifest = tree->manifest();
+  if (d.kind == ArtifactKind::directory) {
+    const SourceSpec defaults;
+    for (const auto& m : tree->members) {
+      // Within the last topmost path left out, or a new one.
+      if (!d.left_out_by_build.empty() &&
+          m.path.starts_with(d.left_out_by_build.back().first + "/")) {
+        if (m.type == EntryType::file) ++d.left_out_by_build.back().second;
+      } else if (is_excluded(m.path, defaults)) {
+        d.left_out_by_build.emplace_back(m.path, m.type == EntryType::file ? 1 : 0);
+      }
+    }
+  }
   const Manifest& manifest = d.manifest;
   if (!is_layout(d.kind)) d.content_digest = manifest.content_digest;
   for (const auto& m : tree->members) {
@@ -119,6 +131,9 @@ std::string describe_json(const ArtifactDescription& d) {
   Json largest = Json::array();
   for (const auto& e : d.largest)
     largest.push_back({{"path", e.path}, {"size", e.size}, {"sha256", e.sha256}});
+  Json left_out = Json::array();
+  for (const auto& [path, files] : d.left_out_by_build)
+    left_out.push_back({{"path", path}, {"files", files}});
   Json signature = nullptr;
   if (d.signature) {
     signature = {{"path", d.signature_path},          {"model_name", d.signature->model_name},
@@ -164,6 +179,7 @@ std::string describe_json(const ArtifactDescription& d) {
               {"model_data_source",
                d.model_data_source.empty() ? Json(nullptr) : Json::parse(d.model_data_source)},
               {"s3_objects", s3_objects},
+              {"left_out_by_build", left_out},
               {"signature", signature}};
   return json_text(doc);
 }

@@ -41,7 +41,7 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
   if (options.lint) {
     auto artifact = Artifact::open(spec.model_dir);
     if (!artifact) return std::move(artifact).error();
-    auto gate = lint_gate(*artifact, spec, options.write.cancel, own_output);
+    auto gate = lint_gate(*artifact, spec, options.write.cancel, true, own_output);
     if (!gate) return std::move(gate).error();
     if (!gate->deploy_ready) {
       report.refused = std::move(*gate);

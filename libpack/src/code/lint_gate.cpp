@@ -53,15 +53,28 @@ LintReport lint_gate(const ModelTree& after, const SourceSpec& code) {
 }
 
 Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
-                             const CancelToken* cancel,
+                             const CancelToken* cancel, bool as_archived,
                              const std::optional<std::string>& left_out) {
   VisitOptions visit = lint_load_options(/*check_tensor_crcs=*/false);
   visit.cancel = cancel;
   auto tree = before.visit(visit);
   if (!tree) return std::move(tree).error();
-  if (left_out) {
-    std::erase_if(tree->members, [&](const Member& m) { return m.path == *left_out; });
-    std::erase_if(tree->weights, [&](const WeightFileReport& w) { return w.member == *left_out; });
+  // A directory is judged as it will be archived: without its own output, and without
+  // what the excludes leave out (or anything under it).
+  if (as_archived && before.kind() == ArtifactKind::directory) {
+    const auto dropped = [&](std::string_view path) {
+      if (left_out && path == *left_out) return true;
+      std::string_view prefix = path;
+      for (;;) {
+        if (is_excluded(prefix, code)) return true;
+        const auto slash = prefix.rfind('/');
+        if (slash == std::string_view::npos) return false;
+        prefix = prefix.substr(0, slash);
+      }
+    };
+    std::erase_if(tree->members, [&](const Member& m) { return dropped(m.path); });
+    std::erase_if(tree->contents, [&](const auto& item) { return dropped(item.first); });
+    std::erase_if(tree->weights, [&](const WeightFileReport& w) { return dropped(w.member); });
   }
   // Code added at the root of an archive whose every member is under one folder lands
   // beside the model rather than with it: the merged tree no longer looks wrapped, so
