@@ -197,10 +197,11 @@ def test_excludes_leave_out_what_gnu_tar_exclude_leaves_out(tmp_path):
                        "sub/.ipynb_checkpoints/a.json": b"{}", ".git/HEAD": b"ref",
                        ".DS_Store": b"", "code/inference.py": b"def model_fn(d):\n    return 1\n",
                        "code/__pycache__/inference.cpython-311.pyc": b"\0", "cache/x.tmp": b"x",
-                       "data/big/part.bin": b"p"}.items():
+                       "data/big/part.bin": b"p", "a/deep/x.bin": b"x",
+                       "logs/run.log": b"l"}.items():
         (model / name).parent.mkdir(parents=True, exist_ok=True)
         (model / name).write_bytes(data)
-    patterns = ["*.tmp", "data/big"]
+    patterns = ["*.tmp", "data/big", "deep/x.bin", "./logs"]  # unanchored, as tar
     built = tmp_path / "m.tar.gz"
     args = [a for p in patterns for a in ("--exclude", p)]
     assert run_smpack("build", model, "-o", built, "--no-lint", *args).returncode == 0

@@ -4,6 +4,7 @@ cheap. Archives are read back by GNU tar and Python tarfile(filter="data")."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import os
 import sys
@@ -348,13 +349,16 @@ def test_an_entry_point_alone_keeps_code_as_the_sdk_does(tmp_path):
     (model / "code" / "inference.py").write_text("def model_fn(model_dir):\n    return 1\n")
     (model / "code" / "helper.py").write_text("X = 1\n")
     (model / "code" / "lib" / "util.py").write_text("Y = 2\n")
+    (model / "code" / "__pycache__").mkdir()  # kept too: the SDK keeps what is there
+    (model / "code" / "__pycache__" / "helper.cpython-311.pyc").write_bytes(b"\0")
     for name in ("serve.py", "inference.py"):  # a new script, and one that replaces a file
         entry = tmp_path / "entry" / name
         entry.parent.mkdir(exist_ok=True)
         entry.write_text("def model_fn(model_dir):\n    return 2\n")
         expected = sdk_code_dir_after(model, entry, tmp_path / f"sdk-{name}")
         archive = tmp_path / f"{name}.tar.gz"
-        assert run_smpack("build", model, "-o", archive, "--no-lint").returncode == 0
+        assert run_smpack("build", model, "-o", archive, "--no-lint",
+                          "--no-default-excludes").returncode == 0
         out = tmp_path / f"{name}.out.tar.gz"
         added = run_smpack("add-code", archive, "--entry-point", entry, "-o", out, "--no-lint")
         assert added.returncode == 0, added.stderr
@@ -379,3 +383,10 @@ def test_an_entry_point_alone_keeps_code_as_the_sdk_does(tmp_path):
     refused = run_smpack("stage", model, "--entry-point", tmp_path / "entry" / "inference.py",
                          "--no-lint")
     assert refused.returncode == 2 and "code/inference.py would change" in refused.stderr
+
+
+def test_repack_check_sizes_the_extraction_of_a_small_archive(smpack_archive):
+    result = run_smpack("repack-check", smpack_archive, "--entry-point", "inference.py")
+    assert result.returncode == 1
+    peak = re.search(r"about ([0-9.]+ [KMG]?i?B) at peak", result.stdout)
+    assert peak and peak.group(1) not in ("0 MiB", "0.0 MiB"), result.stdout

@@ -257,6 +257,9 @@ except BaseException as error:
 
 @pytest.mark.parametrize("files, rule", [
     ({"code/requirements.txt": b"numpy==1.26.4\n# caf\xe9\n"}, "req-bad-encoding"),
+    ({"code/requirements.txt": b"# -*- coding: latin-1 -*-\nnumpy==1.26.4  # caf\xe9\n"}, None),
+    ({"code/requirements.txt": "# coding: ascii\nnumpy==1.26.4  # café\n".encode()},
+     "req-bad-encoding"),
     ({"code/requirements.txt": "-r requirements.txt\nnumpy==1.26.4\n"}, "req-include-cycle"),
     ({"code/requirements.txt": "-r a.txt\n", "code/a.txt": "-r b.txt\n",
       "code/b.txt": "-r a.txt\n"}, "req-include-cycle"),
@@ -292,30 +295,43 @@ def make_wheel(directory: Path, name: str, version: str = "1.0") -> Path:
     return path
 
 
-@pytest.mark.parametrize("lines, refused", [
-    (["alpha==1.0 --hash=sha256:{alpha}", "beta==1.0"], True),  # one --hash: all need one
-    (["alpha==1.0 --hash=sha256:{alpha}", "beta>=1.0 --hash=sha256:{beta}"], True),  # == pin
-    (["--require-hashes", "alpha==1.0"], True),
-    (["alpha==1.0 --hash=sha256:{alpha}", "beta==1.0 --hash=sha256:{beta}"], False),
-    (["alpha==1.0", "beta>=1.0"], False),
+@pytest.mark.parametrize("lines, files, rule", [
+    (["alpha==1.0 --hash=sha256:{alpha}", "beta==1.0"], {}, "req-hash-missing"),
+    (["alpha==1.0 --hash=sha256:{alpha}", "beta>=1.0 --hash=sha256:{beta}"], {},
+     "req-hash-missing"),  # == pins
+    (["alpha==1.0,!=0.9 --hash=sha256:{alpha}"], {}, "req-hash-missing"),  # exactly one
+    (["alpha==1.* --hash=sha256:{alpha}"], {}, None),  # pip checks the operator only
+    (["--require-hashes", "alpha==1.0"], {}, "req-hash-missing"),
+    (["-c c.txt", "beta==1.0"], {"c.txt": "alpha==1.0 --hash=sha256:{alpha}\n"},
+     "req-hash-missing"),  # a hash in a constraints file turns the mode on too
+    (["--require-hashes", "alpha @ file://{wheels}/alpha-1.0-py3-none-any.whl#sha256={alpha}"],
+     {}, None),  # the URL's fragment is a hash
+    (["--require-hashes", "./pkg --hash=sha256:{alpha}"],
+     {"pkg/pyproject.toml": "[project]\nname = 'pkg'\nversion = '1'\n"}, "req-hash-missing"),
+    (["alpha==1.0 --hash=sha256:{alpha}", "beta==1.0 --hash=sha256:{beta}"], {}, None),
+    (["alpha==1.0", "beta>=1.0"], {}, None),
+    (["alpha==1.0 --global-option=--quiet", "beta==1.0"], {}, "req-deprecated-option"),
 ])
-def test_hash_checking_mode_agrees_with_pip_install(tmp_path, lines, refused):
+def test_pip_install_agrees(tmp_path, lines, files, rule):
+    """pip install --dry-run of local wheels (run from code/, as smpack reads relative
+    paths) fails exactly when smpack reports the rule, as an error."""
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     digests = {n: hashlib.sha256(make_wheel(wheels, n).read_bytes()).hexdigest()
                for n in ("alpha", "beta")}
-    text = "".join(line.format(**digests) + "\n" for line in lines)
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS,
-                                      "code/requirements.txt": text})
+    fill = lambda text: text.format(wheels=wheels, **digests)
+    model = make_dir(tmp_path / "m", {
+        "model.pt": "x", "code/inference.py": GOOD_HANDLERS,
+        "code/requirements.txt": "".join(fill(line) + "\n" for line in lines),
+        **{f"code/{name}": fill(text) for name, text in files.items()}})
     installed = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--find-links",
-         str(wheels), "--disable-pip-version-check", "-r", str(model / "code/requirements.txt")],
-        capture_output=True, text=True, timeout=120)
-    assert (installed.returncode != 0) == refused, installed.stdout + installed.stderr
-    if refused:
-        assert "hash" in installed.stderr.lower() or "==" in installed.stderr
-    ours = "req-hash-missing" in rules_of(smpack("lint", model, "--format", "json"))
-    assert ours == refused
+         str(wheels), "--disable-pip-version-check", "-r", "requirements.txt"],
+        capture_output=True, text=True, timeout=120, cwd=model / "code")
+    assert (installed.returncode != 0) == (rule is not None), installed.stdout + installed.stderr
+    errors = {r for r, _, _ in findings(smpack("lint", model, "--format", "json"))
+              if r in {"req-hash-missing", "req-deprecated-option", "req-invalid-line"}}
+    assert errors == ({rule} if rule else set()), errors
 
 
 # PEP 508 as packaging 24 (what pip >= 24.1 vendors) reads it; pip splits "; marker" first.
@@ -423,3 +439,50 @@ def test_every_rule_has_a_doc_entry():
         section = docs.split(f"## {rule}\n", 1)[1].split("\n## ", 1)[0]
         for part in ("Bad", "Good", "Why:", "Source:"):
             assert part in section, f"{rule}: no {part}"
+
+
+# Handler signatures the toolkit calls wrongly, each run through the real Transformer's
+# _run_handler_function (sagemaker-inference), which passes as many arguments as
+# inspect.signature counts, the context being the last of one more.
+SIGNATURE_CASES = {
+    "decorator-without-wraps": (
+        "def deco(f):\n    def wrapper(*args, **kwargs):\n        return f(*args, **kwargs)\n"
+        "    return wrapper\n\n\n@deco\ndef model_fn(model_dir):\n    return 1\n",
+        "model_fn", ["/opt/ml/model"], 8, "handler-signature-unknown"),
+    "partial": (
+        "import functools\n\n\ndef _decode(data, name):\n    return data\n\n\n"
+        "def model_fn(model_dir):\n    return 1\n\n\n"
+        "input_fn = functools.partial(_decode, name='x')\n",
+        "input_fn", ["{}", "application/json"], 12, "handler-signature-unknown"),
+    "option-gets-the-context": (
+        "def model_fn(model_dir, file_name=None):\n    return file_name\n",
+        "model_fn", ["/opt/ml/model"], 1, "handler-context-in-parameter"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SIGNATURE_CASES))
+def test_handler_signatures_the_toolkit_calls_wrongly(tmp_path, case):
+    source, handler, args, line, rule = SIGNATURE_CASES[case]
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    script = f"""
+import importlib.util, json
+from sagemaker_inference.transformer import Transformer
+spec = importlib.util.spec_from_file_location("inference", {str(model / "code/inference.py")!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+transformer = Transformer()
+transformer._context = "CONTEXT"
+try:
+    result = transformer._run_handler_function(getattr(module, {handler!r}), *{args!r})
+    print(json.dumps(["returned", repr(result)]))
+except TypeError as error:
+    print(json.dumps(["TypeError", str(error)]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    outcome, detail = json.loads(done.stdout.splitlines()[-1])
+    # What goes wrong: a TypeError, or the context where the default should be.
+    assert outcome == "TypeError" or detail == "'CONTEXT'", (outcome, detail)
+    got = findings(smpack("lint", model, "--format", "json"))
+    assert (rule, "code/inference.py", line) in got, got

@@ -12,6 +12,7 @@
 #include "command.h"
 #include "smpack/cancel.h"
 #include "smpack/escape.h"
+#include "smpack/human_bytes.h"
 
 namespace smpack::cli {
 
@@ -21,9 +22,6 @@ void print_warning(const Context& context, std::string_view message);
 // A note for people (suppressed by --quiet), on stderr.
 void print_note(const Context& context, std::string_view message);
 void print_json(const nlohmann::ordered_json& doc);
-
-// "1.5 GiB", "512 B".
-std::string human_bytes(std::uint64_t bytes);
 
 // A progress bar on stderr, drawn only when stderr is a terminal and not --quiet,
 // at most ten times a second; erased by finish() or the destructor.

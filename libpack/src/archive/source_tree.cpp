@@ -110,10 +110,19 @@ bool is_excluded(std::string_view relative_path, const SourceSpec& spec) {
       if (name == junk) return true;
     }
   }
-  const std::string path(relative_path);
-  return std::any_of(spec.exclude.begin(), spec.exclude.end(), [&](const std::string& pattern) {
-    return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0 ||
-           ::fnmatch(pattern.c_str(), path.c_str(), 0) == 0;
+  // As GNU tar's --exclude (unanchored, wildcards matching '/'): the pattern, without a
+  // leading "./", against the path from any of its components on.
+  return std::any_of(spec.exclude.begin(), spec.exclude.end(), [&](const std::string& given) {
+    std::string_view pattern = given;
+    while (pattern.starts_with("./")) pattern.remove_prefix(2);
+    const std::string wanted(pattern);
+    for (std::size_t at = 0;;) {
+      const std::string tail(relative_path.substr(at));
+      if (::fnmatch(wanted.c_str(), tail.c_str(), 0) == 0) return true;
+      at = relative_path.find('/', at);
+      if (at == std::string_view::npos) return false;
+      ++at;
+    }
   });
 }
 

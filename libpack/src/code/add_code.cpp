@@ -282,8 +282,9 @@ Result<std::vector<SourceFile>> archive_code(const Artifact& artifact, const fs:
     out.close();
     fs::permissions(dest, static_cast<fs::perms>(m.mode & 0777), ec);
   }
-  SourceSpec there;
+  SourceSpec there;  // kept whole, as the SDK keeps it
   there.code_dir = scratch / "code";
+  there.default_excludes = false;
   return collect_code_sources(there);
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "smpack/archive_writer.h"
+#include "smpack/human_bytes.h"
 #include "util/json_text.h"
 
 namespace smpack {
@@ -68,10 +69,6 @@ std::string default_version(FrameworkClass framework) {
     default:
       return "";
   }
-}
-
-std::string human(std::uint64_t bytes) {
-  return std::to_string(bytes / (1024 * 1024)) + " MiB";
 }
 
 }  // namespace
@@ -193,7 +190,7 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
   }
   p.effects.push_back(
       "downloads the whole archive, extracts it to local disk (/tmp by default" +
-      (archive ? ", about " + human(2 * bytes) + " at peak" : std::string()) +
+      (archive ? ", about " + human_bytes(2 * bytes) + " at peak" : std::string()) +
       "), re-gzips everything at level 9 on one thread and uploads it again, on every deploy");
   if (!query.source_dir.empty()) {
     std::string lost;

@@ -73,8 +73,10 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
   std::set<std::string> given;
   for (const auto& s : *sources) given.insert(s.archive_path);
   if (!code.replaces_code() && fs::exists(target, ec)) {
-    SourceSpec there;
+    SourceSpec there;  // kept whole, as the SDK keeps it
     there.code_dir = target;
+    there.symlinks = code.symlinks;
+    there.default_excludes = false;
     auto kept = collect_code_sources(there);
     if (!kept) return std::move(kept).error();
     sources = apply_code(std::move(*kept), std::move(*sources), code);

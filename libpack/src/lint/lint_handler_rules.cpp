@@ -132,6 +132,42 @@ void check_transform_with_io(LintContext& context) {
                      "implementation");
 }
 
+// A handler whose signature the toolkit sees differently from its def: what
+// inspect.signature counts decides how many arguments it passes, and whether the
+// context is one of them.
+void report_unknown_signature(LintContext& context, const HandlerContract& contract,
+                              const HandlerBinding& binding) {
+  const std::string name(contract.name);
+  const std::string takes = "which takes " + plural(contract.arguments, "argument");
+  std::string message;
+  if (binding.note.starts_with("functools.partial")) {
+    message = name +
+              " is a functools.partial: inspect.signature counts only the parameters "
+              "it leaves unbound, keyword ones included, and the toolkit passes that many "
+              "positional arguments (one more being the context); a partial that binds a "
+              "parameter by keyword then also gets it positionally, which raises "
+              "TypeError " +
+              std::string(when_text(contract.when)) + "; define " + name +
+              " with a def that calls the function instead";
+  } else if (!binding.decorators.empty()) {
+    message = name + " is wrapped by @" + binding.decorators.front() +
+              ", which smpack cannot see through: the toolkit counts the parameters "
+              "inspect.signature shows; a wrapper without functools.wraps shows its own "
+              "(*args, **kwargs), which counts 2, so the toolkit passes the context as well, "
+              "and the wrapped " +
+              name + ", " + takes + ", raises TypeError " + std::string(when_text(contract.when)) +
+              " (decorate the wrapper with @functools.wraps)";
+  } else if (binding.note.starts_with("value of an expression")) {
+    message = name + " is the " + binding.note +
+              ": smpack cannot tell its signature, and the toolkit passes as many arguments as "
+              "inspect.signature counts (one more being the context); check that " +
+              name + ", " + takes + ", accepts them";
+  } else {
+    return;
+  }
+  context.report(rule("handler-signature-unknown"), binding.file, binding.line, 0, message);
+}
+
 void check_signature(LintContext& context, const HandlerContract& contract,
                      const HandlerBinding& binding) {
   if (binding.is_async()) {
@@ -143,7 +179,11 @@ void check_signature(LintContext& context, const HandlerContract& contract,
                        " (make it a plain def)");
     return;
   }
-  if (!binding.is_function() || !binding.signature_known || !binding.params) return;
+  if (!binding.signature_known) {
+    report_unknown_signature(context, contract, binding);
+    return;
+  }
+  if (!binding.is_function() || !binding.params) return;
   const int count = *binding.params;
   const int low = contract.arguments;
   const int high = contract.optional_context ? low + 1 : low;
@@ -170,6 +210,21 @@ void check_signature(LintContext& context, const HandlerContract& contract,
     }
     context.report(rule("handler-arity"), binding.file, binding.line, 0, message);
     return;
+  }
+  // The count fits, but the last parameter, meant as an option, receives the context.
+  if (contract.optional_context && count == high && !binding.parameters.empty()) {
+    const Parameter& last = binding.parameters.back();
+    const bool positional = last.kind == Parameter::Kind::positional_or_keyword ||
+                            last.kind == Parameter::Kind::positional_only;
+    if (positional && last.has_default && last.name.find("context") == std::string::npos &&
+        last.name.find("ctx") == std::string::npos) {
+      context.report(rule("handler-context-in-parameter"), binding.file, binding.line, 0,
+                     std::string(contract.name) + " counts " + plural(count, "parameter") +
+                         ", so the toolkit passes the request context as its last one, '" +
+                         last.name +
+                         "', instead of leaving its default; name it context, or "
+                         "give the option another way");
+    }
   }
   // The count fits, but the call passes `count` positional arguments.
   if (auto error = positional_call_error(contract.name, binding.parameters, count);

@@ -1,6 +1,7 @@
 // requirements.txt rules: the container runs `pip install -r /opt/ml/model/code/requirements.txt`
 // once at start (sagemaker_inference/model_server.py); a failure stops the container.
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -85,6 +86,32 @@ std::optional<std::string> local_path_of(const Requirement& req) {
   return std::nullopt;
 }
 
+// pip's own idea of a pin (req_install.py, is_pinned): exactly one specifier, == or ===.
+bool is_pinned(const Requirement& req) {
+  return req.specifiers.size() == 1 &&
+         (req.specifiers.front().op == "==" || req.specifiers.front().op == "===");
+}
+
+// A --hash, or a hash in the URL's fragment (#sha256=...), which pip counts as one.
+bool has_hash(const Requirement& req) {
+  if (!req.hashes.empty()) return true;
+  const auto fragment = req.location.find('#');
+  if (fragment == std::string::npos) return false;
+  for (std::string_view name : {"sha1=", "sha224=", "sha256=", "sha384=", "sha512=", "md5="}) {
+    const auto at = req.location.find(name, fragment);
+    if (at != std::string::npos && (req.location[at - 1] == '#' || req.location[at - 1] == '&'))
+      return true;
+  }
+  return false;
+}
+
+bool is_vcs(std::string_view location) {
+  for (std::string_view scheme : {"git+", "hg+", "svn+", "bzr+"}) {
+    if (location.starts_with(scheme)) return true;
+  }
+  return false;
+}
+
 bool is_exact_pin(const VersionSpecifier& spec) {
   return spec.op == "===" || (spec.op == "==" && !spec.wildcard);
 }
@@ -125,6 +152,44 @@ std::optional<std::pair<int, std::string>> invalid_utf8_at(std::string_view text
   return std::pair{line, std::string("0x") + kHex[byte >> 4] + kHex[byte & 15]};
 }
 
+// The encoding a "coding: X" (or "coding=X") comment in the first two lines declares,
+// lower case with "_" as "-", which pip honours (utils/encoding.py, auto_decode: the
+// regex coding[:=]\s*([-\w.]+) on lines starting with "#"); "" when none.
+std::string declared_encoding(std::string_view text) {
+  for (int line = 0; line < 2 && !text.empty(); ++line) {
+    const auto end = text.find('\n');
+    const std::string_view current = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (!current.starts_with('#')) continue;
+    for (auto at = current.find("coding"); at != std::string_view::npos;
+         at = current.find("coding", at + 1)) {
+      std::size_t i = at + 6;
+      if (i >= current.size() || (current[i] != ':' && current[i] != '=')) continue;
+      ++i;
+      while (i < current.size() && std::isspace(static_cast<unsigned char>(current[i]))) ++i;
+      std::string name;
+      for (; i < current.size(); ++i) {
+        const char c = current[i];
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') break;
+        name += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      if (!name.empty()) return name;
+    }
+  }
+  return {};
+}
+
+// The first byte that is not ASCII, as invalid_utf8_at reports it.
+std::optional<std::pair<int, std::string>> non_ascii_at(std::string_view text) {
+  const auto at = std::find_if(text.begin(), text.end(),
+                               [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  if (at == text.end()) return std::nullopt;
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto byte = static_cast<unsigned char>(*at);
+  return std::pair{1 + static_cast<int>(std::count(text.begin(), at, '\n')),
+                   std::string("0x") + kHex[byte >> 4] + kHex[byte & 15]};
+}
+
 // pip also reads UTF-16 and UTF-32 files that start with their byte-order mark.
 bool has_wide_byte_order_mark(std::string_view text) {
   return text.starts_with("\xff\xfe") || text.starts_with("\xfe\xff") ||
@@ -135,7 +200,11 @@ bool has_wide_byte_order_mark(std::string_view text) {
 bool is_uninstallable_directory(const ModelTree& tree, const std::string& path) {
   const Member* member = tree.find(path);
   if (member && member->type != EntryType::directory) return false;
-  return !tree.find(path + "/setup.py") && !tree.find(path + "/pyproject.toml");
+  const auto is_file = [&](const std::string& name) {
+    const Member* m = tree.find(path + "/" + name);
+    return m && m->type == EntryType::file;
+  };
+  return !is_file("setup.py") && !is_file("pyproject.toml");
 }
 
 class RequirementsLinter {
@@ -163,12 +232,30 @@ class RequirementsLinter {
                       "are not checked");
       return;
     }
-    if (auto bad = invalid_utf8_at(text)) {
-      context_.report(rule("req-bad-encoding"), path, bad->first, 0,
-                      "byte " + bad->second +
-                          " is not UTF-8: pip decodes a file without a byte-order mark with "
-                          "the locale's encoding, UTF-8 in the containers, and stops with "
-                          "UnicodeDecodeError");
+    const std::string declared = declared_encoding(text);
+    static const std::set<std::string> kUtf8 = {"", "utf-8", "utf8"};
+    static const std::set<std::string> kAscii = {"ascii", "us-ascii", "646"};
+    // Every byte is a character in these, as our parser reads the bytes.
+    static const std::set<std::string> kSingleByte = {"latin-1",   "latin1",      "iso-8859-1",
+                                                      "iso8859-1", "l1",          "iso-8859-15",
+                                                      "cp1252",    "windows-1252"};
+    if (kUtf8.count(declared) || kAscii.count(declared)) {
+      const bool ascii = kAscii.count(declared) > 0;
+      if (auto bad = ascii ? non_ascii_at(text) : invalid_utf8_at(text)) {
+        context_.report(
+            rule("req-bad-encoding"), path, bad->first, 0,
+            "byte " + bad->second + " is not " + (ascii ? "ASCII" : "UTF-8") +
+                (declared.empty() ? ": pip decodes a file without a byte-order mark or coding "
+                                    "comment with the locale's encoding, UTF-8 in the containers,"
+                                  : ", which its coding comment declares:") +
+                " and stops with UnicodeDecodeError");
+        return;
+      }
+    } else if (!kSingleByte.count(declared)) {
+      context_.report(rule("req-include-not-read"), path, 1, 0,
+                      "it declares the encoding '" + declared +
+                          "', which pip honours and smpack does not read; its lines are not "
+                          "checked");
       return;
     }
     RequirementsParseOptions parse_options;
@@ -206,7 +293,8 @@ class RequirementsLinter {
     }
     for (auto& req : file.requirements) {
       req.constraint = kind == IncludeKind::constraints;
-      if (!req.constraint && !req.hashes.empty() && !hash_mode_)
+      // A hash anywhere turns the mode on, in a constraints file too (req_command.py).
+      if (has_hash(req) && !hash_mode_)
         hash_mode_ = path + ":" + std::to_string(req.line) + " (--hash)";
       requirements_.push_back({path, std::move(req)});
     }
@@ -222,17 +310,25 @@ class RequirementsLinter {
   // == pin (req_install.py, resolution's `_check_hashes`).
   void check_hash_mode() {
     if (!hash_mode_) return;
+    const auto shipped = framework_packages(context_.profile);
     for (const auto& [file, req] : requirements_) {
-      if (req.constraint) continue;
-      std::string missing;
-      if (req.hashes.empty()) missing = "has no --hash";
-      const bool pinned = std::any_of(req.specifiers.begin(), req.specifiers.end(), is_exact_pin);
-      if (req.form == RequirementForm::named && req.location.empty() && !pinned)
-        missing += std::string(missing.empty() ? "" : " and ") + "is not pinned with ==";
-      if (req.editable) missing = "is editable, which hash-checking mode refuses";
-      if (missing.empty()) continue;
+      if (req.constraint) continue;  // constraints need no hash
+      std::string problem;
+      if (req.editable) {
+        problem = "is editable, which hash-checking mode refuses";
+      } else if (is_vcs(req.location) || is_local_directory(req)) {
+        problem = "is a directory or VCS checkout, whose hash pip cannot verify";
+      } else {
+        if (!has_hash(req)) problem = "has no --hash";
+        if (req.form == RequirementForm::named && req.location.empty() && !is_pinned(req))
+          problem += std::string(problem.empty() ? "" : " and ") + "is not pinned with ==";
+        // pip takes what is installed already without a hash: the framework the
+        // container ships usually is.
+        if (req.location.empty() && shipped.count(req.normalized_name)) continue;
+      }
+      if (problem.empty()) continue;
       context_.report(rule("req-hash-missing"), file, req.line, 0,
-                      "'" + req.text + "' " + missing + ", but " + *hash_mode_ +
+                      "'" + req.text + "' " + problem + ", but " + *hash_mode_ +
                           " puts pip in hash-checking mode, where pip install then fails");
     }
   }
@@ -271,6 +367,21 @@ class RequirementsLinter {
       return;
     }
     read_file(*resolved, *text, include.kind, depth + 1);
+  }
+
+  // A local path requirement naming a directory of the model (a member, or a folder
+  // that only its files imply).
+  bool is_local_directory(const Requirement& req) const {
+    const auto local = local_path_of(req);
+    if (!local) return false;
+    // A relative path is pip's working directory's: code/ or the model root.
+    for (std::string_view base : {"code", ""}) {
+      const auto in_model = resolve_in_model(local->starts_with('/') ? "" : base, *local);
+      if (!in_model || !exists_in(context_.tree, *in_model)) continue;
+      const Member* member = context_.tree.find(*in_model);
+      return !member || member->type == EntryType::directory;
+    }
+    return false;
   }
 
   void check_local_paths() {

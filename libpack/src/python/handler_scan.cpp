@@ -748,7 +748,14 @@ HandlerBinding ModuleScanner::classify_value(TokenRange value, std::string name,
   }
   binding.callable_known = false;
   binding.signature_known = false;
-  binding.note = "value of an expression at line " + std::to_string(line);
+  // functools.partial(f, ...): inspect.signature drops what the partial binds, so the
+  // count the toolkit sees is not f's.
+  const bool partial =
+      (view().is_name(value.begin, "partial") && view().is_op(value.begin + 1, "(")) ||
+      (view().is_name(value.begin, "functools") && view().is_op(value.begin + 1, ".") &&
+       view().is_name(value.begin + 2, "partial") && view().is_op(value.begin + 3, "("));
+  binding.note = (partial ? "functools.partial(...) at line " : "value of an expression at line ") +
+                 std::to_string(line);
   return binding;
 }
 

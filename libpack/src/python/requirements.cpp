@@ -1023,9 +1023,9 @@ class LineParser {
         req.hashes.push_back(option.value);
       } else if (option.spec->long_name == "--global-option") {
         problem(options_column,
-                "--global-option is deprecated since pip 23.1 and pip 25.3 removed it (no such "
-                "option): the install fails where the container's pip is 25.3 or newer; use "
-                "--config-settings",
+                "--global-option makes pip 23.1 to 25.2 build every package from source (it "
+                "implies --no-binary=:all:), which fails for packages published only as wheels, "
+                "torch among them, and pip 25.3 refuses the option; use --config-settings",
                 Kind::deprecated);
       }
     }
