@@ -32,7 +32,7 @@ def test_handlers_from_an_smpack_archive_a_foreign_one_and_a_directory(tmp_path)
     for path in (archive, foreign, model):
         doc = info_json(path)
         assert doc["module"] == "code/inference.py"
-        assert doc["handlers"]["model_fn"] == {"line": 4, "file": "code/inference.py", "params": 2, "async": False}
+        assert doc["handlers"]["model_fn"] == {"line": 4, "file": "code/inference.py", "defined": True, "params": 2, "async": False}
         assert doc["handlers"]["predict_fn"]["async"] is True
         assert doc["profile"] == "huggingface"  # config.json names an architecture
 

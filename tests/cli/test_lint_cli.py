@@ -486,3 +486,34 @@ except TypeError as error:
     assert outcome == "TypeError" or detail == "'CONTEXT'", (outcome, detail)
     got = findings(smpack("lint", model, "--format", "json"))
     assert (rule, "code/inference.py", line) in got, got
+
+
+def test_an_unsure_binding_is_said_to_be_unsure_never_judged_wrongly(tmp_path):
+    corpus = SOURCE_DIR / "tests" / "handler_corpus"
+    # Constant conditions: the branches that run on every Python 3.8+ are the ones judged.
+    constant = make_dir(tmp_path / "c", {
+        "model.pt": "x", "code/inference.py": (corpus / "constant_conditions.py").read_text()})
+    assert not [f for f in findings(smpack("lint", constant, "--format", "json"))
+                if f[0].startswith("handler-")]
+    # A condition decided at run time: both candidates are reported, as a warning.
+    runtime = make_dir(tmp_path / "r", {"model.pt": "x", "code/inference.py": (
+        "import os\n\n"
+        "if os.environ.get('FAST'):\n    def input_fn(data, content_type):\n        return data\n"
+        "else:\n    def input_fn(data):\n        return data\n\n\n"
+        "def model_fn(model_dir):\n    return None\n\n\n"
+        "def output_fn(prediction, accept):\n    return prediction\n\n\n"
+        "del output_fn\n")})
+    got = findings(smpack("lint", runtime, "--format", "json"))
+    assert ("handler-depends-on-condition", "code/inference.py", 7) in got, got
+    assert not [f for f in got if f[0] == "handler-arity"]
+    handlers = json.loads(smpack("info", runtime, "--json").stdout)["handlers"]
+    assert handlers["input_fn"]["alternatives"] == [{"line": 4, "params": 2}]
+    assert handlers["output_fn"]["defined"] is False and handlers["model_fn"]["defined"] is True
+    # try/except ImportError: the try body's import is what runs when it succeeds.
+    fallback = make_dir(tmp_path / "f", {
+        "model.pt": "x", "code/inference.py": (corpus / "try_import_fallback_def.py").read_text(),
+        "code/helper_basic.py": (corpus / "helper_basic.py").read_text()})
+    got = findings(smpack("lint", fallback, "--format", "json"))
+    assert not [f for f in got if f[0] == "handler-arity"], got
+    note = json.loads(smpack("info", fallback, "--json").stdout)["handlers"]["predict_fn"]["note"]
+    assert "the except clause binds it at line 5" in note

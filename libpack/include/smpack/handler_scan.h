@@ -67,6 +67,9 @@ struct HandlerBinding {
                                 // may change it
   bool callable_known = true;   // false when we cannot tell whether the value is callable
   bool conditional = false;     // bound inside an if/try/for/while/with body at module level
+  // Earlier bindings of the name under a condition decided at run time, any of which may
+  // be the one that runs instead: (line, parameter count when known).
+  std::vector<std::pair<int, std::optional<int>>> alternatives;
   std::string note;  // e.g. "alias of _predict", "imported from .helpers", "decorated by ..."
   // For a binding of a module object (`import x`, `from . import x`): its dotted name
   // relative to the import root ("helpers", "torch"), and its file when it is in the

@@ -36,8 +36,16 @@ Json handlers_json(const LintReport& lint) {
   for (const auto& [name, binding] : lint.handler_scan.bindings) {
     if (!is_handler_name(name, lint.profile)) continue;
     Json h = {{"line", binding.line}, {"file", binding.file}};
+    h["defined"] = binding.kind != BindingKind::deleted;
     h["params"] = binding.params ? Json(*binding.params) : Json(nullptr);
     h["async"] = binding.is_async();
+    if (!binding.alternatives.empty()) {
+      // Bindings a condition decided at run time may pick instead of this one.
+      Json candidates = Json::array();
+      for (const auto& [line, params] : binding.alternatives)
+        candidates.push_back({{"line", line}, {"params", params ? Json(*params) : Json(nullptr)}});
+      h["alternatives"] = std::move(candidates);
+    }
     if (!binding.note.empty()) h["note"] = binding.note;
     out[name] = h;
   }

@@ -187,6 +187,29 @@ void check_signature(LintContext& context, const HandlerContract& contract,
   const int count = *binding.params;
   const int low = contract.arguments;
   const int high = contract.optional_context ? low + 1 : low;
+  // Bound under conditions decided at run time: say which candidates fail, as a warning,
+  // rather than judge the last one alone.
+  if (!binding.alternatives.empty()) {
+    std::string failing;
+    auto judge = [&](int line, std::optional<int> params) {
+      if (params && (*params < low || *params > high))
+        failing += (failing.empty() ? "" : ", ") + std::string("line ") + std::to_string(line) +
+                   " (" + plural(*params, "parameter") + ")";
+    };
+    for (const auto& [line, params] : binding.alternatives) judge(line, params);
+    judge(binding.line, binding.params);
+    if (!failing.empty()) {
+      context.report(
+          rule("handler-depends-on-condition"), binding.file, binding.line, 0,
+          std::string(contract.name) +
+              " is bound more than once under conditions decided at run time; if the "
+              "one at " +
+              failing + " runs, the toolkit raises TypeError " +
+              std::string(when_text(contract.when)) + " (it takes " + std::to_string(low) +
+              (high > low ? " or " + std::to_string(high) : std::string()) + " parameters)");
+    }
+    return;
+  }
   if (count < low || count > high) {
     // transformer.py's own message, including its "1 arguments" grammar.
     std::string message;

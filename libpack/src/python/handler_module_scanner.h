@@ -58,6 +58,18 @@ struct Scope {
   std::string branch;          // non-empty at module level inside if/try/for/while: "if at line 3"
   std::string container;       // for nested scopes: "def main", "class Handler"
   FunctionBody* function = nullptr;  // the innermost function being walked, if any
+  bool dead = false;  // a branch that never runs (if False, if TYPE_CHECKING, ...): binds nothing
+  // In an except clause: the names its try body bound, which it only falls back to.
+  const std::set<std::string>* fallback_for = nullptr;
+};
+
+// What the compound statements before this one in the same block leave for an
+// elif/else or an except clause to know.
+struct BranchChain {
+  // The if/elif chain so far: none (not in one), open (every condition so far constant
+  // false), taken (a constant-true branch ran), runtime (decided at run time).
+  enum class State { none, open, taken, runtime } state = State::none;
+  std::set<std::string> try_bound;  // names the preceding try body bound
 };
 
 class ModuleScanner {
@@ -79,7 +91,7 @@ class ModuleScanner {
 
   void walk(const std::vector<PyStatement>& statements, const Scope& scope);
   void walk_compound(const PyStatement& statement, const Scope& scope,
-                     std::vector<Decorator>& decorators, bool& skip_else_of_main_guard);
+                     std::vector<Decorator>& decorators, BranchChain& chain);
   void walk_simple(const PyStatement& statement, const Scope& scope);
   void walk_def(const PyStatement& statement, const Scope& scope,
                 const std::vector<Decorator>& decorators);

@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "python/constant_condition.h"
 #include "python/handler_module_scanner.h"
 #include "python/handler_signature.h"
 
@@ -139,7 +140,7 @@ ModuleResult ModuleScanner::run() {
 
 void ModuleScanner::walk(const std::vector<PyStatement>& statements, const Scope& scope) {
   std::vector<Decorator> decorators;
-  bool after_main_guard = false;  // the previous statement was `if __name__ == "__main__":`
+  BranchChain chain;
   for (const PyStatement& statement : statements) {
     if (statement.tokens.empty()) continue;
     if (!statement.compound) {
@@ -148,11 +149,11 @@ void ModuleScanner::walk(const std::vector<PyStatement>& statements, const Scope
         continue;
       }
       decorators.clear();
-      after_main_guard = false;
+      chain = BranchChain{};
       walk_simple(statement, scope);
       continue;
     }
-    walk_compound(statement, scope, decorators, after_main_guard);
+    walk_compound(statement, scope, decorators, chain);
     decorators.clear();
   }
 }
@@ -175,14 +176,18 @@ bool is_main_guard(const TokenView& view, TokenRange header) {
 }  // namespace
 
 void ModuleScanner::walk_compound(const PyStatement& statement, const Scope& scope,
-                                  std::vector<Decorator>& decorators, bool& after_main_guard) {
+                                  std::vector<Decorator>& decorators, BranchChain& chain) {
   const TokenRange header = statement.tokens;
   const Token& keyword = token(header.begin);
   const bool is_async = keyword.text == "async";
   const std::string_view word = is_async && header.size() > 1
                                     ? std::string_view(token(header.begin + 1).text)
                                     : std::string_view(keyword.text);
-  after_main_guard = false;
+  const bool continues_if =
+      (word == "elif" || word == "else") && chain.state != BranchChain::State::none;
+  const bool continues_try = word == "except" || word == "else" || word == "finally";
+  if (!continues_if) chain.state = BranchChain::State::none;
+  if (!continues_try) chain.try_bound.clear();
   if (word == "def") {
     walk_def(statement, scope, decorators);
     return;
@@ -196,18 +201,40 @@ void ModuleScanner::walk_compound(const PyStatement& statement, const Scope& sco
                ScanProblem::Kind::syntax_error);
   }
   Scope body_scope = scope;
+  const std::string branch = "'" + std::string(word) + "' at line " + std::to_string(keyword.line);
+  using State = BranchChain::State;
   if (word == "if" && is_main_guard(view(), header)) {
-    after_main_guard = true;
+    chain.state = State::runtime;  // its elif/else run on import
     if (scope.module_level) {
       body_scope.module_level = false;
       body_scope.runs_on_import = false;
       body_scope.container = "if __name__ == \"__main__\"";
     }
+  } else if (word == "if" || (word == "elif" && continues_if)) {
+    // A condition the same on every Python 3.8+ decides the branch: the others never run.
+    if (word == "if") chain.state = State::open;
+    const auto value = chain.state == State::taken
+                           ? std::optional<bool>(false)
+                           : constant_condition(view(), {header.begin + 1, header.end});
+    if (value == false) {
+      body_scope.dead = true;
+    } else {
+      if (!(value == true && chain.state == State::open) && scope.module_level)
+        body_scope.branch = branch;
+      chain.state = value == true ? State::taken : State::runtime;
+    }
+  } else if (word == "else" && continues_if) {
+    if (chain.state == State::taken) {
+      body_scope.dead = true;
+    } else if (chain.state == State::runtime && scope.module_level) {
+      body_scope.branch = branch;
+    }
+    chain.state = State::none;
   } else if (word == "finally" || word == "with") {
     // Both bodies run whenever the statement does.
   } else if (scope.module_level) {
-    // Includes the elif/else of a main guard: those run on import.
-    body_scope.branch = "'" + std::string(word) + "' at line " + std::to_string(keyword.line);
+    body_scope.branch = branch;
+    if (word == "except") body_scope.fallback_for = &chain.try_bound;
   }
 
   const std::size_t first = header.begin + (is_async ? 2 : 1);
@@ -255,7 +282,18 @@ void ModuleScanner::walk_compound(const PyStatement& statement, const Scope& sco
                  ScanProblem::Kind::python2_syntax);
     }
   }
+  // What a try body binds, its except clauses only fall back to.
+  std::map<std::string, int> before;
+  if (word == "try") {
+    for (const auto& [name, binding] : result_.scan.bindings) before[name] = binding.line;
+  }
   walk(statement.body, body_scope);
+  if (word == "try") {
+    for (const auto& [name, binding] : result_.scan.bindings) {
+      auto it = before.find(name);
+      if (it == before.end() || it->second != binding.line) chain.try_bound.insert(name);
+    }
+  }
 }
 
 Decorator ModuleScanner::parse_decorator(TokenRange range) const {
@@ -456,10 +494,19 @@ void ModuleScanner::walk_class(const PyStatement& statement, const Scope& scope,
 }
 
 void ModuleScanner::bind(const Scope& scope, HandlerBinding binding) {
-  if (!scope.module_level) return;
-  traits_.erase(binding.name);
+  if (!scope.module_level || scope.dead) return;
   auto& bindings = result_.scan.bindings;
   auto previous = bindings.find(binding.name);
+  if (scope.fallback_for && scope.fallback_for->count(binding.name) && previous != bindings.end()) {
+    // The try body's binding is what runs when its imports succeed; this one only then.
+    previous->second.note +=
+        "; if the try at line " + std::to_string(previous->second.line) +
+        " fails, the except clause binds it at line " + std::to_string(binding.line) +
+        (binding.params ? " (" + std::to_string(*binding.params) + " parameter(s))"
+                        : std::string());
+    return;
+  }
+  traits_.erase(binding.name);
   if (!scope.branch.empty()) {
     binding.conditional = true;
     binding.note += std::string(binding.note.empty() ? "" : "; ") + "bound inside " + scope.branch +
@@ -468,8 +515,15 @@ void ModuleScanner::bind(const Scope& scope, HandlerBinding binding) {
              previous->second.kind != BindingKind::deleted) {
     binding.conditional = false;  // an unconditional binding settles it
   }
-  if (previous != bindings.end() && previous->second.conditional && !scope.branch.empty()) {
-    binding.note += "; also bound at line " + std::to_string(previous->second.line);
+  if (previous != bindings.end() && previous->second.conditional && !scope.branch.empty() &&
+      previous->second.kind != BindingKind::deleted) {
+    const HandlerBinding& earlier = previous->second;
+    binding.note += "; also bound at line " + std::to_string(earlier.line) +
+                    (earlier.params ? " (" + std::to_string(*earlier.params) + " parameter(s))"
+                                    : std::string()) +
+                    ": which one runs depends on a condition decided at run time";
+    binding.alternatives = earlier.alternatives;
+    binding.alternatives.emplace_back(earlier.line, earlier.params);
   }
   bindings.insert_or_assign(binding.name, std::move(binding));
 }
