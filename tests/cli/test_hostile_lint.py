@@ -292,6 +292,9 @@ def test_default_pytorch_loader_needs_torchscript_by_content(tmp_path):
     result, findings = lint_json(model, "--profile", "pytorch")
     [found] = with_rule(findings, "pytorch-default-not-torchscript")
     assert found["member"] == "model.pth" and "torch.jit.load" in found["message"]
+    # Said in words, not with the JSON token of the format.
+    assert "a PyTorch zip checkpoint (torch.save)" in found["message"]
+    assert "pytorch_zip" not in found["message"]
     assert result.returncode == EXIT_FINDINGS
     (model / "model.pth").unlink()
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), model / "model.pth")

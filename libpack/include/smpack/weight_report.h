@@ -56,7 +56,9 @@ enum class WeightProblemKind {
   numpy_malformed,
 };
 
-std::string_view name_of(WeightFormat format);
+std::string_view name_of(WeightFormat format);  // the JSON token: "pytorch_legacy"
+// For people: "legacy PyTorch checkpoint (torch.save before 1.6)".
+std::string_view describe(WeightFormat format);
 std::string_view name_of(PickleVerdict verdict);
 std::string_view name_of(WeightProblemKind kind);
 // A defect of the file itself (broken, inconsistent or hiding bytes), as opposed to what

@@ -30,8 +30,8 @@ void check_default_model_is_torchscript(LintContext& context, const std::string&
   const WeightFileReport* report = weight_report(context.tree, model);
   if (report && report->format == WeightFormat::torchscript_zip) return;
   const std::string what =
-      report ? "a " + std::string(name_of(report->format)) +
-                   (report->format == WeightFormat::pytorch_zip ? " checkpoint (torch.save)" : "")
+      report ? "a " + std::string(describe(report->format)) +
+                   (report->format == WeightFormat::pytorch_zip ? " (torch.save)" : "")
              : "no weight format smpack knows";
   context.report(rule("pytorch-default-not-torchscript"), model, 0, 0,
                  "no model_fn, so the PyTorch container loads '" + model +

@@ -60,7 +60,7 @@ void check_pickle_verdict(LintContext& context, const WeightFileReport& report) 
   // loader needs exactly that; `info` lists it as code. Only dangerous imports count.
   if (report.format == WeightFormat::torchscript_zip && *report.verdict != PickleVerdict::dangerous)
     return;
-  const std::string format(name_of(report.format));
+  const std::string format(describe(report.format));
   if (*report.verdict == PickleVerdict::dangerous) {
     context.report(rule("weights-dangerous-pickle"), report.member, 0, 0,
                    problem_list(report,

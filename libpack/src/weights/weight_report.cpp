@@ -26,6 +26,30 @@ std::string_view name_of(WeightFormat format) {
   return "unknown";
 }
 
+std::string_view describe(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::safetensors:
+      return "safetensors file";
+    case WeightFormat::pytorch_zip:
+      return "PyTorch zip checkpoint";
+    case WeightFormat::torchscript_zip:
+      return "TorchScript archive";
+    case WeightFormat::pytorch_legacy:
+      return "legacy PyTorch checkpoint (torch.save before 1.6)";
+    case WeightFormat::pickle:
+      return "pickle";
+    case WeightFormat::numpy_npy:
+      return "NumPy .npy array";
+    case WeightFormat::numpy_npz:
+      return "NumPy .npz archive";
+    case WeightFormat::other_zip:
+      return "zip archive";
+    case WeightFormat::unknown:
+      return "file of unknown format";
+  }
+  return "file of unknown format";
+}
+
 std::string_view name_of(PickleVerdict verdict) {
   switch (verdict) {
     case PickleVerdict::weights_only:
