@@ -517,3 +517,18 @@ def test_an_unsure_binding_is_said_to_be_unsure_never_judged_wrongly(tmp_path):
     assert not [f for f in got if f[0] == "handler-arity"], got
     note = json.loads(smpack("info", fallback, "--json").stdout)["handlers"]["predict_fn"]["note"]
     assert "the except clause binds it at line 5" in note
+
+
+def test_a_module_getattr_makes_handlers_dynamic(tmp_path):
+    source = ("def model_fn(model_dir):\n    return 1\n\n\n"
+              "def __getattr__(name):\n    if name == 'input_fn':\n"
+              "        return lambda data: data\n    raise AttributeError(name)\n")
+    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    # CPython: the module's __getattr__ answers the toolkit's getattr for input_fn.
+    script = (f"import importlib.util\nspec = importlib.util.spec_from_file_location('m', "
+              f"{str(model / 'code/inference.py')!r})\nm = importlib.util.module_from_spec(spec)\n"
+              "spec.loader.exec_module(m)\nprint(getattr(m, 'input_fn', None) is not None)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "True", done.stderr
+    assert ("handler-module-getattr", "code/inference.py", 5) in findings(
+        smpack("lint", model, "--format", "json"))

@@ -389,6 +389,17 @@ void check_model_fn_needed(LintContext& context) {
   }
 }
 
+// A module-level __getattr__ (PEP 562) answers the toolkit's getattr for any name the
+// module does not bind, handlers included: which ones it supplies is decided at run time.
+void check_module_getattr(LintContext& context) {
+  const HandlerBinding* getattr = context.module->find("__getattr__");
+  if (!getattr || !getattr->is_function()) return;
+  context.report(rule("handler-module-getattr"), getattr->file, getattr->line, 0,
+                 "the module defines __getattr__, which the toolkit's lookup of every handler "
+                 "the module does not define goes through: the handlers it returns, and their "
+                 "signatures, are decided at run time, so smpack cannot check them");
+}
+
 }  // namespace
 
 void run_handler_rules(LintContext& context) {
@@ -397,6 +408,7 @@ void run_handler_rules(LintContext& context) {
   check_syntax(context);
   check_transform_with_io(context);
   check_signatures(context);
+  check_module_getattr(context);
   check_near_misses(context);
   check_nested(context);
 }

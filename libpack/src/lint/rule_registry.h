@@ -70,6 +70,8 @@ inline constexpr std::array kRules = {
              "An async def handler; the toolkit calls handlers synchronously"},
     RuleInfo{"handler-signature-unknown", warning,
              "A handler whose signature the toolkit sees differently: a decorator, a partial"},
+    RuleInfo{"handler-module-getattr", warning,
+             "A module-level __getattr__ that may supply handlers at run time"},
     RuleInfo{"handler-depends-on-condition", warning,
              "A handler bound several times under run-time conditions, one with a wrong signature"},
     RuleInfo{"handler-context-in-parameter", warning,
