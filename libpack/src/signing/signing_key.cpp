@@ -86,20 +86,28 @@ Result<Pkey> parse_key(const std::filesystem::path& path, bool private_key) {
   return key;
 }
 
-Result<std::string> checked_public_pem(EVP_PKEY* key, const std::filesystem::path& path) {
-  std::string pem = public_pem(key);
-  if (pem.empty())
-    return Error::internal(path.string() + ": OpenSSL could not write its public key");
-  return pem;
-}
-
-}  // namespace
-
-struct SigningKey::Impl {
+// A key read from a PEM file, with its public PEM and the hint model signing uses.
+struct KeyMaterial {
   Pkey key;
   std::string pem;
   std::string hint;
 };
+
+Result<KeyMaterial> load_key(const std::filesystem::path& path, bool private_key) {
+  auto key = parse_key(path, private_key);
+  if (!key) return std::move(key).error();
+  KeyMaterial material;
+  material.pem = public_pem(key->get());
+  if (material.pem.empty())
+    return Error::internal(path.string() + ": OpenSSL could not write its public key");
+  material.hint = sha256_hex(material.pem);
+  material.key = std::move(*key);
+  return material;
+}
+
+}  // namespace
+
+struct SigningKey::Impl : KeyMaterial {};
 
 SigningKey::SigningKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SigningKey::SigningKey(SigningKey&&) noexcept = default;
@@ -107,15 +115,9 @@ SigningKey& SigningKey::operator=(SigningKey&&) noexcept = default;
 SigningKey::~SigningKey() = default;
 
 Result<SigningKey> SigningKey::from_pem_file(const std::filesystem::path& path) {
-  auto key = parse_key(path, true);
-  if (!key) return std::move(key).error();
-  auto pem = checked_public_pem(key->get(), path);
-  if (!pem) return std::move(pem).error();
-  auto impl = std::make_unique<Impl>();
-  impl->hint = sha256_hex(*pem);
-  impl->pem = std::move(*pem);
-  impl->key = std::move(*key);
-  return SigningKey(std::move(impl));
+  auto material = load_key(path, true);
+  if (!material) return std::move(material).error();
+  return SigningKey(std::make_unique<Impl>(Impl{std::move(*material)}));
 }
 
 Result<std::string> SigningKey::sign(std::string_view message) const {
@@ -123,6 +125,7 @@ Result<std::string> SigningKey::sign(std::string_view message) const {
   std::size_t length = 0;
   std::string signature;
   bool ok =
+      context &&
       EVP_DigestSignInit(context, nullptr, digest_for(impl_->key.get()), nullptr,
                          impl_->key.get()) == 1 &&
       EVP_DigestSign(context, nullptr, &length,
@@ -147,10 +150,7 @@ const std::string& SigningKey::public_key_hint() const {
   return impl_->hint;
 }
 
-struct PublicKey::Impl {
-  Pkey key;
-  std::string hint;
-};
+struct PublicKey::Impl : KeyMaterial {};
 
 PublicKey::PublicKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 PublicKey::PublicKey(PublicKey&&) noexcept = default;
@@ -158,14 +158,9 @@ PublicKey& PublicKey::operator=(PublicKey&&) noexcept = default;
 PublicKey::~PublicKey() = default;
 
 Result<PublicKey> PublicKey::from_pem_file(const std::filesystem::path& path) {
-  auto key = parse_key(path, false);
-  if (!key) return std::move(key).error();
-  auto pem = checked_public_pem(key->get(), path);
-  if (!pem) return std::move(pem).error();
-  auto impl = std::make_unique<Impl>();
-  impl->hint = sha256_hex(*pem);
-  impl->key = std::move(*key);
-  return PublicKey(std::move(impl));
+  auto material = load_key(path, false);
+  if (!material) return std::move(material).error();
+  return PublicKey(std::make_unique<Impl>(Impl{std::move(*material)}));
 }
 
 bool PublicKey::verify(std::string_view message, std::string_view der_signature) const {
