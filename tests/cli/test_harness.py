@@ -57,6 +57,13 @@ FIXTURE_SCRIPT = textwrap.dedent(
     with torch.no_grad():
         torch.save(list(net(view)), f"{out}/view_expected.pt")
     torch.save((view,), f"{out}/view_inputs.pt")
+    import os, pickle
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, ("true",))
+    torch.save({"w": torch.zeros(2), "hook": Exploit()}, f"{out}/exploit.pth")
+    with open(f"{out}/bare.pkl", "wb") as f:
+        pickle.dump({"w": [1.0, 2.0]}, f, protocol=2)
     """
 )
 
@@ -177,6 +184,46 @@ def test_state_dict_reports_its_inventory(fixtures, tmp_path):
     assert "torch.jit.save" in checks["runnable without Python"]["detail"]
 
 
+@pytest.mark.parametrize("member, content, why", [
+    ("model.pth", "bare.pkl", "a bare pickle"),
+    ("model.pt", b"import torch\nprint('hello')\n", "not a zip file"),
+])
+def test_what_is_not_torch_is_not_called_torchscript(fixtures, tmp_path, member, content, why):
+    data = (fixtures / content).read_bytes() if isinstance(content, str) else content
+    archive = pack(tmp_path, "notorch", {member: data})
+    result, report = harness_json(tmp_path, archive, "--device", "cpu")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert report["model_kind"] == "unrecognised", report
+    assert "torchscript" not in result.stdout.splitlines()[0], result.stdout
+    assert why in checks_by_name(report)["load"]["detail"], report["checks"]
+
+
+def test_dangerous_globals_are_called_dangerous(fixtures, tmp_path):
+    """torch.load(weights_only=False) of this file runs os.system (posix.system on Linux);
+    the harness names that as dangerous, not as a class the model needs."""
+    archive = pack(tmp_path, "exploit", {"model.pth": fixtures / "exploit.pth"})
+    result, report = harness_json(tmp_path, archive, "--device", "cpu")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert report["dangerous_globals"] == ["posix.system"], report
+    assert "posix.system" not in report["python_classes"], report
+    assert "dangerous" in result.stdout and "classes needed to unpickle: posix" not in result.stdout
+    assert report["model_kind"] == "pickled_object"
+
+
+def test_float16_on_the_cpu_says_to_use_bfloat16(fixtures, tmp_path):
+    archive = pack(tmp_path, "good", {"model.pt": fixtures / "model.pt"})
+    result, report = harness_json(tmp_path, archive, "--device", "cpu", "--input",
+                                  "2x3x8x8:float32", "--iters", 0, "--dtype", "float16")
+    half = checks_by_name(report)["float16 vs cpu float64 reference"]
+    if half["passed"]:
+        pytest.skip("this LibTorch runs the model in float16 on the CPU")
+    assert result.returncode == 1
+    assert "not supported on the CPU" in half["detail"] and "bfloat16" in half["detail"], half
+    bf16 = harness_json(tmp_path, archive, "--device", "cpu", "--input", "2x3x8x8:float32",
+                        "--iters", 0, "--dtype", "bfloat16")[1]
+    assert checks_by_name(bf16)["bfloat16 vs cpu float64 reference"]["passed"], bf16["checks"]
+
+
 def test_nan_output_fails(fixtures, tmp_path):
     archive = pack(tmp_path, "broken", {"model.pt": fixtures / "broken.pt"})
     result, report = harness_json(tmp_path, archive, "--device", "cpu", "--input", "4x4:float32")
@@ -207,6 +254,22 @@ def test_directory_random_inputs_and_batch_sweep(fixtures, tmp_path):
     assert all(point["fits"] for point in report["batch_sweep"])
     assert report["largest_batch"] == 8
     assert report["inputs"][0]["shape"] == [2, 3, 8, 8]
+
+
+def test_batch_sweep_reuses_the_base_batch(fixtures, tmp_path):
+    """The base batch (2, from --input) is timed once: its sweep point is the same
+    measurement as the report's latency, and the table shows it once."""
+    archive = pack(tmp_path, "good", {"model.pt": fixtures / "model.pt"})
+    result, report = harness_json(tmp_path, archive, "--device", "cpu", "--input",
+                                  "2x3x8x8:float32", "--iters", 5, "--warmup", 0,
+                                  "--batch-sweep", "1,2,4")
+    assert result.returncode == 0, result.stdout + result.stderr
+    points = {point["batch"]: point for point in report["batch_sweep"]}
+    assert sorted(points) == [1, 2, 4]
+    assert points[2]["latency"] == report["latency"], (points[2], report["latency"])
+    rows = [line.split()[0] for line in result.stdout.split("latency (", 1)[1].splitlines()[2:]
+            if line.strip() and line.split()[0].isdigit()]
+    assert rows == ["1", "2", "4"], result.stdout
 
 
 def test_random_inputs_are_repeatable(fixtures, tmp_path):

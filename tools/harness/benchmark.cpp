@@ -49,10 +49,15 @@ Result<TimedRuns> time_forward(torch::jit::Module& module, const std::vector<at:
 Result<std::vector<BatchPoint>> sweep_batches(torch::jit::Module& module,
                                               const std::vector<at::Tensor>& cpu_inputs,
                                               const std::vector<std::int64_t>& batches,
+                                              const std::optional<BatchPoint>& measured,
                                               const c10::Device& device, const TimingPlan& plan,
                                               const CancelToken& cancel) {
   std::vector<BatchPoint> points;
   for (const auto batch : batches) {
+    if (measured && measured->batch == batch) {
+      points.push_back(*measured);
+      continue;
+    }
     BatchPoint point;
     point.batch = batch;
     Result<TimedRuns> runs = Error::internal("not run");

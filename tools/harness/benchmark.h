@@ -38,9 +38,11 @@ Result<TimedRuns> time_forward(torch::jit::Module& module, const std::vector<at:
 
 // Times each batch size in turn (inputs resized with with_batch, on the device);
 // the point that runs out of memory is recorded as not fitting and ends the sweep.
+// `measured`, a batch already timed with the same plan, is reused rather than timed again.
 Result<std::vector<BatchPoint>> sweep_batches(torch::jit::Module& module,
                                               const std::vector<at::Tensor>& cpu_inputs,
                                               const std::vector<std::int64_t>& batches,
+                                              const std::optional<BatchPoint>& measured,
                                               const c10::Device& device, const TimingPlan& plan,
                                               const CancelToken& cancel);
 

@@ -97,6 +97,8 @@ bool HarnessReport::passed() const {
 
 std::string model_kind_name(ModelKind kind) {
   switch (kind) {
+    case ModelKind::unrecognised:
+      return "unrecognised";
     case ModelKind::torchscript:
       return "torchscript";
     case ModelKind::state_dict:
@@ -131,6 +133,11 @@ std::string render_text(const HarnessReport& report) {
     text += "tensors (" + std::to_string(report.saved_tensors.size()) + "):\n" +
             tensors_text(report.saved_tensors);
   }
+  if (!report.dangerous_globals.empty()) {
+    text += "dangerous: unpickling runs code or commands through:";
+    for (const auto& name : report.dangerous_globals) text += " " + name;
+    text += "\n";
+  }
   if (!report.python_classes.empty()) {
     text += "python classes needed to unpickle:";
     for (const auto& name : report.python_classes) text += " " + name;
@@ -149,7 +156,11 @@ std::string render_text(const HarnessReport& report) {
   if (report.latency || !report.batch_sweep.empty()) {
     std::vector<std::vector<std::string>> rows{
         {"batch", "p50 ms", "p90 ms", "p99 ms", "samples/s", "peak mem"}};
-    if (report.latency) {
+    // A sweep that includes the base batch reuses its measurement: show that row once.
+    const bool base_in_sweep =
+        std::any_of(report.batch_sweep.begin(), report.batch_sweep.end(),
+                    [&](const BatchPoint& point) { return point.batch == report.batch; });
+    if (report.latency && !base_in_sweep) {
       auto cells = latency_cells(*report.latency);
       cells.insert(cells.begin(), std::to_string(report.batch));
       cells.push_back(report.peak_memory_bytes ? bytes_text(*report.peak_memory_bytes) : "-");
@@ -211,6 +222,7 @@ std::string render_json(const HarnessReport& report) {
   json["largest_batch"] = optional_json(largest_fitting_batch(report));
   json["saved_tensors"] = tensors_json(report.saved_tensors);
   json["python_classes"] = report.python_classes;
+  json["dangerous_globals"] = report.dangerous_globals;
   json["notes"] = report.notes;
   json["passed"] = report.passed();
   // Model and tensor names come from the archive: replace invalid UTF-8 rather than throw.

@@ -35,12 +35,13 @@ struct BatchPoint {
   std::optional<std::uint64_t> peak_memory_bytes;
 };
 
-enum class ModelKind { torchscript, state_dict, pickled_object };
+// `unrecognised`: neither TorchScript nor torch.save (a bare pickle, a script, damage).
+enum class ModelKind { unrecognised, torchscript, state_dict, pickled_object };
 
 struct HarnessReport {
   std::string source;
   std::string model_member;
-  ModelKind model_kind = ModelKind::torchscript;
+  ModelKind model_kind = ModelKind::unrecognised;
   std::uint64_t model_bytes = 0;
   std::string device;
   std::string device_name;
@@ -54,8 +55,9 @@ struct HarnessReport {
   std::int64_t batch = 0;
   std::optional<std::uint64_t> peak_memory_bytes;
   std::vector<BatchPoint> batch_sweep;
-  std::vector<TensorSummary> saved_tensors;  // state-dict inventory
-  std::vector<std::string> python_classes;   // what a pickled object needs to be rebuilt
+  std::vector<TensorSummary> saved_tensors;    // state-dict inventory
+  std::vector<std::string> python_classes;     // what a pickled object needs to be rebuilt
+  std::vector<std::string> dangerous_globals;  // ... of which these run code or commands
   std::vector<std::string> notes;
 
   bool passed() const;  // every check passed

@@ -110,6 +110,12 @@ void check_half_precision(const std::string& model_bytes, const std::vector<at::
   if (!module) return report.checks.push_back(failed(name, module.error().message));
   module->to(half);
   auto outputs = run_forward(*module, to_device(cast_floating(cpu_inputs, half), device));
+  if (!outputs && half == at::kHalf && !device.is_cuda()) {
+    // LibTorch's CPU kernels mostly lack float16 ("... not implemented for 'Half'").
+    return report.checks.push_back(
+        failed(name, "float16 is not supported on the CPU (" + outputs.error().message +
+                         "); use --dtype bfloat16 on the CPU, or float16 on a GPU"));
+  }
   if (!outputs) return report.checks.push_back(failed(name, outputs.error().message));
   report.checks.push_back(check_finite(dtype_name(half) + " finite", *outputs));
   report.checks.push_back(
@@ -121,6 +127,7 @@ void inventory_saved_tensors(const std::string& bytes, const c10::Device& device
   auto saved = load_saved_tensors(bytes);
   if (!saved) return report.checks.push_back(failed("read tensors", saved.error().message));
   report.python_classes = saved->python_classes;
+  report.dangerous_globals = saved->dangerous_globals;
   for (const auto& [name, tensor] : saved->tensors) {
     report.saved_tensors.push_back(summarize_tensor(name, tensor.to(device)));
   }
@@ -136,11 +143,11 @@ void inventory_saved_tensors(const std::string& bytes, const c10::Device& device
     }
   }
   report.checks.push_back(finite);
-  report.model_kind =
-      report.python_classes.empty() ? ModelKind::state_dict : ModelKind::pickled_object;
+  const bool pickled_object = !report.python_classes.empty() || !report.dangerous_globals.empty();
+  report.model_kind = pickled_object ? ModelKind::pickled_object : ModelKind::state_dict;
   report.checks.push_back(failed(
       "runnable without Python",
-      report.python_classes.empty()
+      !pickled_object
           ? "a state dict (torch.save of tensors): it needs its model's Python class to run; "
             "save the model with torch.jit.save to run it here"
           : "a pickled Python object: it needs its Python classes to load; save it with "
@@ -241,7 +248,11 @@ Result<void> run_timing(const HarnessOptions& options, const c10::Device& device
     report.peak_memory_bytes = runs->peak_memory_bytes;
   }
   if (!options.batch_sweep.empty()) {
-    auto points = sweep_batches(module, *cpu_inputs, options.batch_sweep, device, plan, cancel);
+    std::optional<BatchPoint> base;
+    if (report.latency)
+      base = BatchPoint{report.batch, true, *report.latency, report.peak_memory_bytes};
+    auto points =
+        sweep_batches(module, *cpu_inputs, options.batch_sweep, base, device, plan, cancel);
     if (!points) {
       if (points.error().kind == ErrorKind::interrupted) return std::move(points).error();
       report.checks.push_back(failed("batch sweep", points.error().message));
@@ -294,6 +305,7 @@ Result<HarnessReport> run_harness(const HarnessOptions& options, const CancelTok
     inventory_saved_tensors(*bytes, *device, report);
     return report;
   }
+  report.model_kind = ModelKind::torchscript;
   auto module = load_torchscript(*bytes, *device);
   if (!module) {
     report.checks.push_back(failed("load", *member + ": " + module.error().message));

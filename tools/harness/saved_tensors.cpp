@@ -132,19 +132,18 @@ Result<OpenedSave> open_torch_save(const std::string& bytes) {
   return opened;
 }
 
-// Globals outside torch's weights_only allowlist: what rebuilding the object in Python
-// would import ("module.name", split at the last dot).
-std::vector<std::string> python_classes(const PickleAnalysis& analysis) {
-  std::vector<std::string> classes;
+// The globals ("module.name", split at the last dot) that classify_global judges `verdict`.
+std::vector<std::string> globals_judged(const PickleAnalysis& analysis, PickleVerdict verdict) {
+  std::vector<std::string> judged;
   for (const auto& global : analysis.globals) {
     const auto dot = global.rfind('.');
     if (dot == std::string::npos) continue;
     if (classify_global(std::string_view(global).substr(0, dot),
-                        std::string_view(global).substr(dot + 1)) != PickleVerdict::weights_only) {
-      classes.push_back(global);
+                        std::string_view(global).substr(dot + 1)) == verdict) {
+      judged.push_back(global);
     }
   }
-  return classes;
+  return judged;
 }
 
 // Torch's zip reader reports damage by throwing; make that an Error like any other.
@@ -174,6 +173,10 @@ Result<SavedFileKind> classify_saved_file(const std::string& bytes) {
       return Error::bad_input(
           "torch.save's legacy (pre-1.6, non-zip) format; re-save it with a current torch.save");
     }
+    if (bytes.starts_with("\x80")) {
+      return Error::bad_input(
+          "a bare pickle (pickle.dump), neither TorchScript (torch.jit.save) nor torch.save");
+    }
     return Error::bad_input("not a zip file: neither TorchScript (torch.jit.save) nor torch.save");
   }
   return catching_torch([&]() -> Result<SavedFileKind> {
@@ -192,7 +195,8 @@ Result<SavedTensors> load_saved_tensors(const std::string& bytes) {
     const PickleAnalysis& analysis = opened->analysis;
     StorageCache storages(*opened->reader);
     SavedTensors saved;
-    saved.python_classes = python_classes(analysis);
+    saved.python_classes = globals_judged(analysis, PickleVerdict::unknown_code);
+    saved.dangerous_globals = globals_judged(analysis, PickleVerdict::dangerous);
     for (std::size_t i = 0; i < analysis.tensors.size(); ++i) {
       auto tensor = storages.view({analysis.tensors[i], analysis.layouts[i]});
       if (!tensor) return std::move(tensor).error().with_context(analysis.tensors[i].name);
@@ -216,9 +220,11 @@ Result<std::vector<at::Tensor>> load_tensor_list(const std::string& bytes) {
       }
     }
     if (analysis.tensors.empty()) return Error::bad_input("holds no tensor");
-    if (!python_classes(analysis).empty()) {
-      return Error::bad_input("not a tensor or a list/tuple of tensors (it pickles " +
-                              python_classes(analysis).front() + ")");
+    for (const auto verdict : {PickleVerdict::dangerous, PickleVerdict::unknown_code}) {
+      if (const auto globals = globals_judged(analysis, verdict); !globals.empty()) {
+        return Error::bad_input("not a tensor or a list/tuple of tensors (it pickles " +
+                                globals.front() + ")");
+      }
     }
     StorageCache storages(*opened->reader);
     std::vector<at::Tensor> tensors;

@@ -38,7 +38,8 @@ Result<SavedFileKind> classify_saved_file(const std::string& bytes);
 
 struct SavedTensors {
   std::vector<std::pair<std::string, at::Tensor>> tensors;  // name, CPU tensor
-  std::vector<std::string> python_classes;  // non-torch globals: a pickled Python object
+  std::vector<std::string> python_classes;                  // globals outside torch's allowlist
+  std::vector<std::string> dangerous_globals;               // globals known to run code or commands
 };
 
 // Every tensor of a torch.save file with its name. Error::bad_input for a corrupt zip or

@@ -93,23 +93,26 @@ void check_huggingface(LintContext& context) {
   auto architectures = config_architectures(context.tree);
   std::string member = "config.json";
   std::string problem;
+  std::string config_fix = "name the model's class in config.json's \"architectures\"";
   if (!context.tree.find("config.json")) {
     member = context.module_path;
     problem = "there is no config.json or model_index.json at the root";
+    config_fix = "add the model's config.json";
   } else if (!architectures) {
     problem = "config.json is not a JSON object";
   } else if (architectures->empty()) {
     problem = "config.json has no \"architectures\"";
   } else if (!architecture_has_task(architectures->front())) {
     problem = "the toolkit cannot infer a task from the architecture " + architectures->front();
+    config_fix.clear();
   } else {
     return;
   }
   context.report(rule("huggingface-no-task"), member, 0, 0,
                  "no model_fn and no HF_TASK: " + problem +
                      ", so the Hugging Face container fails at model load; set HF_TASK in the "
-                     "endpoint's environment (e.g. HF_TASK=text-classification) or add the "
-                     "model's config.json");
+                     "endpoint's environment (e.g. HF_TASK=text-classification)" +
+                     (config_fix.empty() ? "" : " or " + config_fix));
 }
 
 // sagemaker-tensorflow-serving-container: a SavedModel in <version>/ or <name>/<version>/.
