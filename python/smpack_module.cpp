@@ -147,12 +147,14 @@ SourceSpec code_spec(const std::filesystem::path& model_dir,
 py::dict stage(const std::filesystem::path& model_dir,
                std::optional<std::filesystem::path> code_dir,
                std::optional<std::filesystem::path> entry_point,
-               std::optional<std::filesystem::path> requirements, bool force, bool lint) {
+               std::optional<std::filesystem::path> requirements, bool force, bool lint,
+               const std::string& sdk) {
   const SourceSpec spec = code_spec(model_dir, std::move(code_dir), std::move(entry_point),
                                     std::move(requirements), false);
   StageOptions options;
   options.existing = force ? ExistingCode::replace : ExistingCode::refuse_if_different;
   options.lint = lint;
+  options.sdk = value_or_raise(parse_sdk_version(sdk));
   Result<StageResult> staged = run_cancellable([&](const CancelToken* cancel) {
     options.cancel = cancel;
     return stage_code(model_dir, spec, options);
@@ -219,8 +221,9 @@ Result<Artifact> open_location(const std::filesystem::path& path) {
 
 LintOptions lint_options(const std::optional<std::string>& profile,
                          const std::map<std::string, std::string>& env,
-                         const std::vector<std::string>& disable) {
+                         const std::vector<std::string>& disable, const std::string& sdk) {
   LintOptions options;
+  options.sdk = value_or_raise(parse_sdk_version(sdk));
   if (profile) {
     options.profile = parse_profile(*profile);
     if (!options.profile) raise(Error::usage("profile: unknown profile '" + *profile + "'"));
@@ -233,8 +236,8 @@ LintOptions lint_options(const std::optional<std::string>& profile,
 
 LintReport lint(const std::filesystem::path& path, const std::optional<std::string>& profile,
                 const std::map<std::string, std::string>& env,
-                const std::vector<std::string>& disable) {
-  const LintOptions options = lint_options(profile, env, disable);
+                const std::vector<std::string>& disable, const std::string& sdk) {
+  const LintOptions options = lint_options(profile, env, disable, sdk);
   Result<LintReport> report = run_cancellable([&](const CancelToken* cancel) -> Result<LintReport> {
     auto artifact = open_location(path);
     if (!artifact && artifact.error().kind == ErrorKind::bad_input)
@@ -264,10 +267,11 @@ Artifact open_artifact(const std::filesystem::path& path) {
   return value_or_raise(open_location(path));
 }
 
-py::dict info(const std::filesystem::path& path) {
+py::dict info(const std::filesystem::path& path, const std::string& sdk) {
+  const SdkVersion version = value_or_raise(parse_sdk_version(sdk));
   const Artifact artifact = open_artifact(path);
   Result<ArtifactDescription> described = run_cancellable(
-      [&](const CancelToken* cancel) { return describe_artifact(artifact, cancel); });
+      [&](const CancelToken* cancel) { return describe_artifact(artifact, version, cancel); });
   return json_to_dict(describe_json(value_or_raise(std::move(described))));
 }
 
@@ -412,8 +416,9 @@ py::dict init(const std::filesystem::path& directory, const std::string& profile
 py::dict repack_check(const std::filesystem::path& path, const std::string& framework,
                       const std::string& framework_version, const std::string& entry_point,
                       const std::string& source_dir, const std::vector<std::string>& dependencies,
-                      bool network_isolation) {
+                      bool network_isolation, const std::string& sdk) {
   RepackQuery query;
+  query.sdk = value_or_raise(parse_sdk_version(sdk));
   query.framework = value_or_raise(parse_framework(framework));
   query.framework_version = framework_version;
   query.entry_point = entry_point;
@@ -502,6 +507,7 @@ PYBIND11_MODULE(smpack, module) {
       .def_readonly("profile_reason", &LintReport::profile_reason)
       .def_readonly("findings", &LintReport::findings)
       .def_readonly("deploy_ready", &LintReport::deploy_ready)
+      .def_readonly("deploy_call", &LintReport::deploy_call)
       .def_readonly("unsafe_input", &LintReport::unsafe_input)
       .def(
           "has_findings_at",
@@ -523,7 +529,7 @@ PYBIND11_MODULE(smpack, module) {
              "code_dir as code/. Same as `smpack build`; LintError when the lint gate refuses.");
   module.def("stage", &stage, arg("model_dir"), py::kw_only(), arg("code_dir") = py::none(),
              arg("entry_point") = py::none(), arg("requirements") = py::none(),
-             arg("force") = false, arg("lint") = true,
+             arg("force") = false, arg("lint") = true, arg("sdk") = "v3",
              "Put the code into model_dir/code (e.g. /opt/ml/model), as `smpack stage` does; an "
              "existing, different code/ is a UsageError unless force; LintError when the lint gate "
              "refuses.");
@@ -534,12 +540,12 @@ PYBIND11_MODULE(smpack, module) {
              "Add or replace code/ in an archive, as `smpack add-code` does.");
   module.def("lint", &lint, arg("path"), py::kw_only(), arg("profile") = py::none(),
              arg("env") = std::map<std::string, std::string>{},
-             arg("disable") = std::vector<std::string>{},
+             arg("disable") = std::vector<std::string>{}, arg("sdk") = "v3",
              "Check a model.tar.gz or a model directory against the SageMaker contract. Same "
              "as `smpack lint`; returns a LintReport whose findings are Finding objects.");
   module.def("format_lint", &format_reports, arg("reports"), arg("format") = "text",
              "The text, json or sarif that `smpack lint --format FORMAT` prints for reports.");
-  module.def("info", &info, arg("path"),
+  module.def("info", &info, arg("path"), py::kw_only(), arg("sdk") = "v3",
              "Describe an archive or model directory, as `smpack info --json` does.");
   module.def("ls", &ls, arg("path"), "The members, as `smpack ls --json` lists them.");
   module.def("digest", &digest, arg("path"), py::kw_only(), arg("s3_part_size") = 0,
@@ -566,7 +572,7 @@ PYBIND11_MODULE(smpack, module) {
   module.def("repack_check", &repack_check, arg("archive"), py::kw_only(),
              arg("framework") = "pytorch", arg("framework_version") = "", arg("entry_point") = "",
              arg("source_dir") = "", arg("dependencies") = std::vector<std::string>{},
-             arg("network_isolation") = false,
+             arg("network_isolation") = false, arg("sdk") = "v3",
              "Whether the SDK's deploy call would repack the archive, as `smpack repack-check`.");
   module.def("templates", &templates, "The templates init() can write (a list of dicts).");
 }

@@ -42,7 +42,7 @@ fi
 
 # Oracles that nobody here wrote: the SageMaker toolkit's own handler rules, the
 # SDK's repack, pickle scanners, the safetensors reference, a SARIF validator, an S3
-# server, OpenSSF model signing. The main venv sees the system's site packages, so that
+# server, OpenSSF model signing, the SDK v3. The main venv sees the system's site packages, so that
 # python3-torch is visible in it; an oracle that conflicts with them gets its own.
 # make_venv DIR REQUIREMENTS [VENV_OPTION]: (re)made when its requirements changed.
 make_venv() {
@@ -56,4 +56,5 @@ make_venv() {
 if [ "${SMPACK_SKIP_VENV:-0}" != 1 ]; then
   make_venv .venv scripts/requirements-test.txt --system-site-packages
   make_venv .venv-signing scripts/requirements-signing.txt
+  make_venv .venv-sdk-v3 scripts/requirements-sdk-v3.txt
 fi

@@ -181,8 +181,10 @@ def test_stage_puts_code_in_place_and_prints_the_deploy_call(tmp_path):
     result = run_smpack("stage", model, "--code", make_code_dir(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (model / "code/inference.py").is_file()
-    assert 'env={"SAGEMAKER_PROGRAM": "inference.py"}' in result.stdout
-    assert "no entry_point" in result.stdout
+    assert 'env_vars={"SAGEMAKER_PROGRAM": "inference.py"}' in result.stdout
+    assert "ModelBuilder(" in result.stdout and "no source_code" in result.stdout
+    v2 = run_smpack("stage", model, "--code", make_code_dir(tmp_path, "same2"), "--sdk", "v2")
+    assert 'env={"SAGEMAKER_PROGRAM": "inference.py"}' in v2.stdout and "no entry_point" in v2.stdout
     again = run_smpack("stage", model, "--code", make_code_dir(tmp_path, "same"))
     assert again.returncode == 0 and "already holds this code" in again.stdout
 
@@ -228,7 +230,7 @@ def test_stage_refuses_code_that_fails_lint(tmp_path):
     ],
 )
 def test_repack_check_table(smpack_archive, args, repacks):
-    result = run_smpack("repack-check", smpack_archive, *args, "--json")
+    result = run_smpack("repack-check", smpack_archive, "--sdk", "v2", *args, "--json")
     assert result.returncode == (1 if repacks else 0), result.stderr
     report = json.loads(result.stdout)
     assert report["repacks"] is repacks
@@ -301,12 +303,12 @@ def test_what_repack_check_says_about_the_environment_is_what_the_sdk_sets(tmp_p
     env = json.loads(done.stdout.strip().splitlines()[-1])
     archive = build_archive(make_model_dir(tmp_path, weights_bytes=4096), tmp_path / "m.tar.gz")
     for framework in ("tensorflow", "pytorch"):
-        result = run_smpack("repack-check", archive, "--framework", framework,
+        result = run_smpack("repack-check", archive, "--sdk", "v2", "--framework", framework,
                             "--entry-point", "inference.py", "--json")
         effects = " ".join(json.loads(result.stdout)["effects"])
         claims_program = "sets SAGEMAKER_PROGRAM=" in effects
         assert claims_program == ("SAGEMAKER_PROGRAM" in env[framework]), (framework, env, effects)
-    avoid = json.loads(run_smpack("repack-check", archive, "--framework", "tensorflow",
+    avoid = json.loads(run_smpack("repack-check", archive, "--sdk", "v2", "--framework", "tensorflow",
                                   "--entry-point", "inference.py", "--json").stdout)["avoid"]
     assert not any('"SAGEMAKER_PROGRAM"' in a for a in avoid), avoid
 
@@ -319,8 +321,8 @@ def test_repack_check_uses_the_model_classs_default_version(tmp_path):
 
     assert inspect.signature(sdk.PyTorchModel.__init__).parameters["framework_version"].default == "1.3"
     archive = build_archive(make_model_dir(tmp_path, weights_bytes=4096), tmp_path / "m.tar.gz")
-    doc = json.loads(run_smpack("repack-check", archive, "--entry-point", "inference.py",
-                                "--json").stdout)
+    doc = json.loads(run_smpack("repack-check", archive, "--sdk", "v2", "--entry-point",
+                                "inference.py", "--json").stdout)
     assert "framework_version 1.3 (the class's default)" in doc["rule"], doc
     assert "newest" not in run_smpack("repack-check", "--help").stdout
 
@@ -386,7 +388,7 @@ def test_an_entry_point_alone_keeps_code_as_the_sdk_does(tmp_path):
 
 
 def test_repack_check_sizes_the_extraction_of_a_small_archive(smpack_archive):
-    result = run_smpack("repack-check", smpack_archive, "--entry-point", "inference.py")
+    result = run_smpack("repack-check", smpack_archive, "--sdk", "v2", "--entry-point", "inference.py")
     assert result.returncode == 1
     peak = re.search(r"about ([0-9.]+ [KMG]?i?B) at peak", result.stdout)
     assert peak and peak.group(1) not in ("0 MiB", "0.0 MiB"), result.stdout

@@ -45,7 +45,8 @@ def test_ready_archive_prints_the_call_that_avoids_the_repack(tmp_path):
     assert "SAGEMAKER_PROGRAM" in doc["deploy_call"]
     text = run_smpack("info", archive).stdout
     assert "deploy-ready    yes, without a repack" in text
-    assert "no entry_point, no source_dir" in text
+    assert "SDK v3" in text and "no source_code: nothing to repack" in text
+    assert "no entry_point, no source_dir" in run_smpack("info", archive, "--sdk", "v2").stdout
 
 
 def lint_json(path):

@@ -23,6 +23,7 @@ from conftest import build_archive, make_code_dir, make_model_dir, run_smpack, t
 from s3_credential_fakes import ContainerCredentialsServer, InstanceMetadataServer
 from s3_proxy import S3Proxy, nth
 from s3_server import s3_server  # noqa: F401  (the session's moto server)
+from sdk_oracles import BINDINGS, PROFILE_FRAMEWORKS, sdk_oracle
 from test_terminal import run_on_terminal
 
 MiB = 1 << 20
@@ -119,9 +120,13 @@ def test_ls_and_lint_say_what_they_say_locally(s3_server, models, key):
             assert remote.stdout == local.stdout
         else:
             r, l = json.loads(remote.stdout), json.loads(local.stdout)
+            # The deploy call names where the archive is: the object, or a placeholder.
+            assert url(models, key) in r["reports"][0]["deploy_call"]
+            assert "s3://BUCKET/model.tar.gz" in l["reports"][0]["deploy_call"]
             for doc in (r, l):
                 for report in doc["reports"]:
                     report.pop("target")
+                    report.pop("deploy_call")
             assert r == l
 
 
@@ -238,7 +243,7 @@ def test_an_overwrite_while_reading_is_an_error(s3_server, models):
 # ---- uncompressed layouts (S3ModelDataSource) --------------------------------------------
 
 
-def test_a_prefix_is_linted_like_the_directory(s3_server, models):
+def test_a_prefix_is_linted_like_the_directory(s3_server, models, tmp_path):
     remote = smpack_s3(s3_server, "lint", "--format", "json", url(models, "layout/"))
     local = run_smpack("lint", "--format", "json", "--layout", "prefix", models["model"])
     assert remote.returncode == local.returncode == 0, remote.stderr + remote.stdout
@@ -251,7 +256,15 @@ def test_a_prefix_is_linted_like_the_directory(s3_server, models):
     assert doc["kind"] == "S3 prefix"
     assert doc["model_data_source"] == {"S3DataSource": {
         "S3Uri": url(models, "layout/"), "S3DataType": "S3Prefix", "CompressionType": "None"}}
-    assert '"S3DataType": "S3Prefix"' in doc["deploy_call"]
+    # v3's ModelBuilder cannot take a prefix: sagemaker-core's Model.create does, with the
+    # ModelDataSource in its own spelling; v2's model classes take the dict as model_data.
+    assert '"s3_data_type": "S3Prefix"' in doc["deploy_call"], doc["deploy_call"]
+    v2 = json.loads(smpack_s3(s3_server, "info", "--json", "--sdk", "v2", url(models, "layout/")).stdout)
+    assert '"S3DataType": "S3Prefix"' in v2["deploy_call"]
+    for sdk, call in (("v3", doc["deploy_call"]), ("v2", v2["deploy_call"])):
+        answer = sdk_oracle(sdk, [{"snippet": call,
+                                     "bindings": BINDINGS[PROFILE_FRAMEWORKS[doc["profile"]]]}], tmp_path)[0]
+        assert answer["error"] is None and answer["created"] and not answer["repacked"], answer
     listed = s3_server.client().list_objects_v2(Bucket=models["bucket"], Prefix="layout/")
     assert doc["s3_objects"] == [{"key": o["Key"], "size": o["Size"], "etag": o["ETag"].strip('"')}
                                  for o in listed["Contents"]]

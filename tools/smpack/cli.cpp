@@ -89,6 +89,15 @@ void add_format_flag(CLI::App& command, FormatFlag& flag, bool with_sarif) {
   command.add_flag("--json", flag.json_flag, "Same as --format json");
 }
 
+void add_sdk_flag(CLI::App& command, SdkFlag& flag) {
+  command
+      .add_option("--sdk", flag.text,
+                  "SageMaker Python SDK of the deploy calls: v3 (ModelBuilder, what pip installs "
+                  "now) or v2 (the framework model classes)")
+      ->check(CLI::IsMember({"v2", "v3"}))
+      ->capture_default_str();
+}
+
 int run(int argc, char** argv) {
   Context context;
   context.stdout_is_terminal = ::isatty(STDOUT_FILENO) == 1;

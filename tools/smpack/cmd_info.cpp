@@ -11,6 +11,7 @@ namespace {
 
 struct InfoArgs {
   std::string archive;
+  SdkFlag sdk;
   FormatFlag format;
 };
 
@@ -82,7 +83,7 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
   auto artifact = open_artifact(context, args.archive);
   if (!artifact) return std::move(artifact).error();
   TerminalProgress progress(context, "reading");
-  auto described = describe_artifact(*artifact, &context.cancel, progress.sink());
+  auto described = describe_artifact(*artifact, args.sdk.value(), &context.cancel, progress.sink());
   progress.finish();
   if (!described) return std::move(described).error();
   find_signature(context, *artifact, *described);
@@ -160,7 +161,8 @@ Result<int> run_info(const InfoArgs& args, Context& context) {
     std::printf("\nModelDataSource (CreateModel):\n%s\n", d.model_data_source.c_str());
   }
   if (d.lint.deploy_ready && !context.quiet)
-    std::printf("\nDeploy with no entry_point/source_dir:\n%s\n", d.deploy_call.c_str());
+    std::printf("\nDeploy with no repack (SDK %s):\n%s\n",
+                std::string(name_of(args.sdk.value())).c_str(), d.deploy_call.c_str());
   if (d.read_error) {
     std::printf("unreadable      %s\n", escape_for_terminal(*d.read_error).c_str());
     print_error(context, *d.read_error);
@@ -176,6 +178,7 @@ void add_info_command(CLI::App& app, Context& context) {
                                  "Summarise an archive or model directory: sizes, writer, digests, "
                                  "handlers, deploy readiness");
   cmd->add_option("ARCHIVE", args->archive, "model.tar.gz or model directory")->required();
+  add_sdk_flag(*cmd, args->sdk);
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_info(*args, context)); });
 }

@@ -16,11 +16,13 @@ struct LintArgs {
   std::vector<std::string> env;
   std::string layout = "archive";
   bool list_rules = false;
+  SdkFlag sdk;
   FormatFlag format;
 };
 
 Result<LintOptions> make_options(const LintArgs& args) {
   LintOptions options;
+  options.sdk = args.sdk.value();
   if (!args.profile.empty()) {
     options.profile = parse_profile(args.profile);
     if (!options.profile) {
@@ -126,6 +128,7 @@ void add_lint_command(CLI::App& app, Context& context) {
       ->check(CLI::IsMember({"archive", "prefix"}))
       ->capture_default_str();
   cmd->add_flag("--list-rules", args->list_rules, "List the rules and exit");
+  add_sdk_flag(*cmd, args->sdk);
   add_format_flag(*cmd, args->format, /*with_sarif=*/true);
   cmd->callback([args, &context] { context.finish(run_lint(*args, context)); });
 }

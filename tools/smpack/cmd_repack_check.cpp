@@ -15,11 +15,13 @@ struct RepackCheckArgs {
   std::string entry_point, source_dir;
   std::vector<std::string> dependencies;
   bool network_isolation = false;
+  SdkFlag sdk;
   FormatFlag format;
 };
 
 Result<int> run_repack_check(const RepackCheckArgs& args, Context& context) {
   RepackQuery query;
+  query.sdk = args.sdk.value();
   auto framework = parse_framework(args.framework);
   if (!framework) return std::move(framework).error().with_context("--framework");
   query.framework = *framework;
@@ -61,12 +63,13 @@ void add_repack_check_command(CLI::App& app, Context& context) {
                   "pytorch, huggingface, tensorflow, mxnet, sklearn, xgboost or model")
       ->capture_default_str();
   cmd->add_option("--framework-version", args->framework_version,
-                  "The model class's framework_version (default: the class's own, e.g. "
-                  "PyTorchModel 1.3, MXNetModel 1.4)");
+                  "The model class's framework_version (--sdk v2; default: the class's own, "
+                  "e.g. PyTorchModel 1.3, MXNetModel 1.4), or the image's version (v3)");
   cmd->add_option("--entry-point", args->entry_point, "entry_point passed to the model class");
   cmd->add_option("--source-dir", args->source_dir, "source_dir passed to the model class");
   cmd->add_option("--dependencies", args->dependencies, "dependencies passed to the model class");
   cmd->add_flag("--network-isolation", args->network_isolation, "enable_network_isolation=True");
+  add_sdk_flag(*cmd, args->sdk);
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_repack_check(*args, context)); });
 }

@@ -16,6 +16,7 @@ struct StageArgs {
   bool force = false;
   bool no_lint = false;
   SignFlag sign;
+  SdkFlag sdk;
   FormatFlag format;
 };
 
@@ -23,6 +24,7 @@ Result<int> run_stage(const StageArgs& args, Context& context) {
   StageOptions options;
   options.existing = args.force ? ExistingCode::replace : ExistingCode::refuse_if_different;
   options.lint = !args.no_lint;
+  options.sdk = args.sdk.value();
   auto key = args.sign.load();
   if (!key) return std::move(key).error();
   auto staged = stage_code(args.model_dir, args.code.spec(args.model_dir), options);
@@ -52,7 +54,7 @@ Result<int> run_stage(const StageArgs& args, Context& context) {
     }
   }
   if (!context.quiet) {
-    std::cout << "\nDeploy without a repack (no entry_point, no source_dir), e.g.:\n"
+    std::cout << "\nDeploy without a repack (SDK " << name_of(args.sdk.value()) << "), e.g.:\n"
               << staged->deploy_call << "\n";
   }
   return kExitOk;
@@ -69,6 +71,7 @@ void add_stage_command(CLI::App& app, Context& context) {
   cmd->add_flag("--force", args->force, "Replace an existing, different code/");
   cmd->add_flag("--no-lint", args->no_lint, "Stage even when lint finds errors");
   args->sign.add_to(*cmd, "the model directory (MODEL_DIR.sig, beside it, not in it)");
+  add_sdk_flag(*cmd, args->sdk);
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_stage(*args, context)); });
 }

@@ -12,6 +12,7 @@
 #include "smpack/cancel.h"
 #include "smpack/result.h"
 #include "smpack/s3.h"
+#include "smpack/sdk_version.h"
 
 namespace smpack::cli {
 
@@ -67,5 +68,11 @@ struct FormatFlag {
   bool json() const { return json_flag || format == "json"; }
 };
 void add_format_flag(CLI::App& command, FormatFlag& flag, bool with_sarif = false);
+// Adds `--sdk v2|v3`: the SDK version of the deploy calls printed (default v3).
+struct SdkFlag {
+  std::string text = "v3";
+  SdkVersion value() const { return text == "v2" ? SdkVersion::v2 : SdkVersion::v3; }
+};
+void add_sdk_flag(CLI::App& command, SdkFlag& flag);
 
 }  // namespace smpack::cli

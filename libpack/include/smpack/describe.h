@@ -52,7 +52,8 @@ struct ArtifactDescription {
 
 // Reads an smpack archive through its index (no weight data but the files' heads
 // and tails), any other archive in one pass.
-Result<ArtifactDescription> describe_artifact(const Artifact& artifact,
+// `sdk` is the SDK version the deploy call is written for.
+Result<ArtifactDescription> describe_artifact(const Artifact& artifact, SdkVersion sdk,
                                               const CancelToken* cancel = nullptr,
                                               ProgressSink* progress = nullptr);
 

@@ -20,6 +20,7 @@
 #include "smpack/handler_scan.h"
 #include "smpack/model_tree.h"
 #include "smpack/result.h"
+#include "smpack/sdk_version.h"
 
 namespace smpack {
 
@@ -69,6 +70,7 @@ struct LintOptions {
   // Judge a directory as the files of an S3 prefix (S3ModelDataSource, CompressionType
   // None) rather than the contents of an archive; an S3 prefix always is.
   bool prefix_layout = false;
+  SdkVersion sdk = SdkVersion::v3;  // of LintReport::deploy_call
 };
 
 struct LintReport {
@@ -86,6 +88,8 @@ struct LintReport {
   // handlers run) and what it binds at import.
   std::string handler_module;
   ModuleScan handler_scan;
+  // lint_artifact of a deploy-ready artifact: the call that deploys it without a repack.
+  std::string deploy_call;
 
   // Whether any finding is at or above `threshold`.
   bool has_findings_at(Severity threshold) const;

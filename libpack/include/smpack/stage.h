@@ -28,7 +28,8 @@ struct StageResult {
 
 struct StageOptions {
   ExistingCode existing = ExistingCode::refuse_if_different;
-  bool lint = true;  // the lint gate (lint_gate)
+  bool lint = true;                 // the lint gate (lint_gate)
+  SdkVersion sdk = SdkVersion::v3;  // of StageResult::deploy_call
   const CancelToken* cancel = nullptr;
 };
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "smpack/archive_writer.h"
+#include "smpack/deploy_call.h"
 #include "smpack/repack.h"
 #include "smpack/s3.h"
 #include "util/json_text.h"
@@ -52,14 +53,6 @@ Json handlers_json(const LintReport& lint) {
   return out;
 }
 
-std::string program_of(const std::string& module) {
-  // "code/inference.py" -> "inference.py"; "code/pkg/__init__.py" -> "pkg".
-  std::string program = module.substr(std::min<std::size_t>(module.size(), 5));
-  if (const auto init = program.find("/__init__.py"); init != std::string::npos)
-    program.resize(init);
-  return program.empty() ? "inference.py" : program;
-}
-
 }  // namespace
 
 bool is_handler_name(std::string_view name, Profile profile) {
@@ -69,8 +62,8 @@ bool is_handler_name(std::string_view name, Profile profile) {
   return in(kHandlerNames) || (profile == Profile::tensorflow && in(kTfServingHandlerNames));
 }
 
-Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const CancelToken* cancel,
-                                              ProgressSink* progress) {
+Result<ArtifactDescription> describe_artifact(const Artifact& artifact, SdkVersion sdk,
+                                              const CancelToken* cancel, ProgressSink* progress) {
   // Weight files are listed by structure: the tensor data's CRCs are `verify`'s business.
   VisitOptions options = lint_load_options(/*check_tensor_crcs=*/false);
   options.cancel = cancel;
@@ -121,17 +114,9 @@ Result<ArtifactDescription> describe_artifact(const Artifact& artifact, const Ca
   d.read_error = tree->read_error;
   d.lint = lint_tree(*tree, LintOptions{});
   if (d.read_error) d.lint.deploy_ready = false;
-  std::string model_data(kPlaceholderModelData);
   d.s3_objects = artifact.s3_objects();
-  if (d.kind == ArtifactKind::s3_prefix) {
-    d.model_data_source = model_data_source(d.artifact);
-    model_data = d.model_data_source;
-  } else if (!d.s3_objects.empty()) {
-    d.model_data_source = model_data_source(d.artifact, d.s3_objects.front().etag);
-    model_data = Json(d.artifact).dump();
-  }
-  d.deploy_call = no_repack_deploy_call(framework_for(d.lint.profile),
-                                        program_of(d.lint.handler_module), model_data);
+  d.model_data_source = model_data_source_of(artifact);
+  d.deploy_call = deploy_call_for(artifact, d.lint, sdk);
   return d;
 }
 

@@ -98,34 +98,137 @@ std::string model_data_source(std::string_view s3_uri, std::string_view etag) {
   return "{\"S3DataSource\": {" + fields + "}}";
 }
 
-std::string no_repack_deploy_call(FrameworkClass framework, const std::string& program,
-                                  std::string_view model_data) {
-  const std::string data(model_data);
+Result<SdkVersion> parse_sdk_version(std::string_view text) {
+  if (text == "v2") return SdkVersion::v2;
+  if (text == "v3") return SdkVersion::v3;
+  return Error::usage("SDK version '" + std::string(text) + "' is not v2 or v3");
+}
+
+std::string_view name_of(SdkVersion sdk) {
+  return sdk == SdkVersion::v2 ? "v2" : "v3";
+}
+
+namespace {
+
+// The env argument of a no-repack call: the toolkits read SAGEMAKER_PROGRAM from it (and
+// default it to inference.py); TF Serving ignores it and imports code/inference.py.
+std::string program_env(FrameworkClass framework, const std::string& program) {
+  if (framework == FrameworkClass::tensorflow) return "{}";
+  return "{\"SAGEMAKER_PROGRAM\": \"" + program + "\"}";
+}
+
+// The comment that ends the line creating the model.
+std::string no_repack_note(FrameworkClass framework, std::string_view what) {
+  return "  # " + std::string(what) + ": nothing to repack" +
+         (framework == FrameworkClass::tensorflow ? "; TF Serving runs code/inference.py" : "") +
+         "\n";
+}
+
+std::string v2_deploy_call(FrameworkClass framework, const std::string& program,
+                           const std::string& data) {
   const auto& f = facts(framework);
-  std::string env = "env={\"SAGEMAKER_PROGRAM\": \"" + program + "\"}";
-  // TF Serving ignores SAGEMAKER_PROGRAM: it imports code/inference.py by that name.
-  if (framework == FrameworkClass::tensorflow) env = "env={}  # TF Serving runs code/inference.py";
+  const std::string env = "env=" + program_env(framework, program);
   if (framework == FrameworkClass::generic_model) {
     return "from sagemaker.model import Model\n"
            "model = Model(image_uri=IMAGE_URI, model_data=" +
-           data +
-           ", role=ROLE,\n"
-           "              " +
-           env +
-           ")  # no entry_point, no source_dir\n"
+           data + ", role=ROLE,\n              " + env + ")" +
+           no_repack_note(framework, "no entry_point, no source_dir") +
            "model.deploy(initial_instance_count=1, instance_type=INSTANCE_TYPE)";
   }
-  std::string versions = framework == FrameworkClass::huggingface
-                             ? "transformers_version=..., pytorch_version=..., py_version=..."
-                             : "framework_version=..., py_version=...";
-  if (framework == FrameworkClass::tensorflow) versions = "framework_version=...";
+  std::string versions = "framework_version=FRAMEWORK_VERSION, py_version=PY_VERSION";
+  if (framework == FrameworkClass::huggingface) {
+    versions =
+        "transformers_version=TRANSFORMERS_VERSION, pytorch_version=PYTORCH_VERSION, "
+        "py_version=PY_VERSION";
+  } else if (framework == FrameworkClass::tensorflow || framework == FrameworkClass::xgboost) {
+    versions = "framework_version=FRAMEWORK_VERSION";
+  }
   return "from " + std::string(f.module) + " import " + std::string(f.python_class) + "\n" +
-         "model = " + std::string(f.python_class) + "(model_data=" + data + ", role=ROLE, " +
-         versions + ",\n    " + env + ")  # no entry_point, no source_dir: nothing to repack\n" +
+         "model = " + std::string(f.python_class) + "(model_data=" + data + ", role=ROLE,\n    " +
+         versions + ",\n    " + env + ")" +
+         no_repack_note(framework, "no entry_point, no source_dir") +
          "model.deploy(initial_instance_count=1, instance_type=INSTANCE_TYPE)";
 }
 
-Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTree* archive) {
+// v3 has no framework classes: the framework is the image, found as the v2 classes find it.
+std::string v3_image_lookup(FrameworkClass framework) {
+  if (framework == FrameworkClass::generic_model) return "";
+  std::string versions = "version=FRAMEWORK_VERSION, py_version=PY_VERSION";
+  if (framework == FrameworkClass::huggingface) {
+    versions =
+        "version=TRANSFORMERS_VERSION, py_version=PY_VERSION,\n"
+        "    base_framework_version=\"pytorch\" + PYTORCH_VERSION";
+  } else if (framework == FrameworkClass::tensorflow || framework == FrameworkClass::xgboost) {
+    versions = "version=FRAMEWORK_VERSION";
+  }
+  return "from sagemaker.core import image_uris\n"
+         "IMAGE_URI = image_uris.retrieve(\"" +
+         std::string(facts(framework).name) + "\", region=REGION, " + versions +
+         ",\n    instance_type=INSTANCE_TYPE, image_scope=\"inference\")\n";
+}
+
+// sagemaker-core's spelling of a ModelDataSource dict (its shapes are snake_case).
+std::string snake_case_model_data_source(const nlohmann::json& source) {
+  static constexpr std::pair<std::string_view, std::string_view> kFields[] = {
+      {"S3Uri", "s3_uri"},
+      {"S3DataType", "s3_data_type"},
+      {"CompressionType", "compression_type"},
+      {"ETag", "e_tag"}};
+  std::string fields;
+  const auto& s3 = source.at("S3DataSource");
+  for (const auto& [from, to] : kFields) {
+    if (!s3.contains(from)) continue;
+    fields += (fields.empty() ? "" : ", ") + nlohmann::json(std::string(to)).dump() + ": " +
+              s3.at(std::string(from)).dump();
+  }
+  return "{\"s3_data_source\": {" + fields + "}}";
+}
+
+std::string v3_deploy_call(FrameworkClass framework, const std::string& program,
+                           const std::string& data) {
+  const std::string image = v3_image_lookup(framework);
+  const std::string env = program_env(framework, program);
+  const auto source = nlohmann::json::parse(data, nullptr, false);
+  if (source.is_object() && source.contains("S3DataSource")) {
+    return image +
+           "from sagemaker.core.resources import Endpoint, EndpointConfig, Model\n"
+           "from sagemaker.core.shapes import ContainerDefinition, ProductionVariant\n"
+           "# ModelBuilder passes model_path on as one ModelDataUrl (a tar.gz); an uncompressed\n"
+           "# prefix needs CreateModel's ModelDataSource, which sagemaker-core takes as it is.\n"
+           "Model.create(model_name=MODEL_NAME, execution_role_arn=ROLE,\n"
+           "    primary_container=ContainerDefinition(image=IMAGE_URI,\n"
+           "        model_data_source=" +
+           snake_case_model_data_source(source) + ",\n        environment=" + env +
+           "))\n"
+           "EndpointConfig.create(endpoint_config_name=MODEL_NAME, production_variants=[\n"
+           "    ProductionVariant(variant_name=\"AllTraffic\", model_name=MODEL_NAME,\n"
+           "                      initial_instance_count=1, instance_type=INSTANCE_TYPE)])\n"
+           "Endpoint.create(endpoint_name=MODEL_NAME, endpoint_config_name=MODEL_NAME)";
+  }
+  return image +
+         "from sagemaker.serve.model_builder import ModelBuilder\n"
+         "builder = ModelBuilder(model_path=" +
+         data +
+         ", image_uri=IMAGE_URI, role_arn=ROLE,\n"
+         "    instance_type=INSTANCE_TYPE, env_vars=" +
+         env + ")" + no_repack_note(framework, "no source_code") +
+         "builder.build()\n"
+         "builder.deploy(initial_instance_count=1, instance_type=INSTANCE_TYPE)";
+}
+
+}  // namespace
+
+std::string no_repack_deploy_call(SdkVersion sdk, FrameworkClass framework,
+                                  const std::string& program, std::string_view model_data) {
+  const std::string data(model_data);
+  return sdk == SdkVersion::v2 ? v2_deploy_call(framework, program, data)
+                               : v3_deploy_call(framework, program, data);
+}
+
+namespace {
+
+// SDK v2: each framework class's own condition (see the header).
+Result<RepackPrediction> decide_v2(const RepackQuery& query) {
   const bool defaulted = query.framework_version.empty();
   const std::string version_text =
       defaulted ? default_version(query.framework) : query.framework_version;
@@ -177,6 +280,53 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
         break;
     }
   }
+  return p;
+}
+
+// SDK v3: ModelBuilder with an image and an S3 model_path takes `_build_for_passthrough`,
+// which repacks when source_code has both an entry_script and a source_dir, whatever
+// the image, framework version or network isolation (is_repack; the framework-specific
+// checks of _prepare_container_def are not reached without a framework, and
+// passthrough has none).
+Result<RepackPrediction> decide_v3(const RepackQuery& query) {
+  if (auto version = parse_version(query.framework_version); !version)
+    return std::move(version).error();
+  if (query.dependencies.size() > 1) {
+    return Error::usage(
+        "SDK v3's SourceCode takes one requirements file; --dependencies was "
+        "given " +
+        std::to_string(query.dependencies.size()) + " times");
+  }
+  RepackPrediction p;
+  const bool entry = !query.entry_point.empty();
+  const bool source = !query.source_dir.empty();
+  p.repacks = entry && source;
+  if (p.repacks) {
+    p.rule =
+        "ModelBuilder with SourceCode(entry_script=..., source_dir=...) repacks model_path, "
+        "whatever the image";
+    if (query.uncompressed_model_data) {
+      p.effects.push_back(
+          "repack_model reads model_path as one tar.gz object, which an S3 prefix is not: the "
+          "build fails");
+    }
+  } else if (entry) {
+    p.rule = "ModelBuilder drops a SourceCode with an entry_script but no source_dir (no repack)";
+    p.effects.push_back("deploys no code of its own: " + query.entry_point +
+                        " is not added, and SAGEMAKER_PROGRAM is not set");
+  } else {
+    p.rule = source ? "ModelBuilder drops a SourceCode without an entry_script (no repack)"
+                    : "ModelBuilder without source_code does not repack";
+  }
+  return p;
+}
+
+}  // namespace
+
+Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTree* archive) {
+  auto decided = query.sdk == SdkVersion::v2 ? decide_v2(query) : decide_v3(query);
+  if (!decided) return std::move(decided).error();
+  RepackPrediction p = std::move(*decided);
   if (!p.repacks) return p;
 
   std::uint64_t bytes = 0;
@@ -221,7 +371,7 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
                           " is never installed: only code/requirements.txt is");
     }
   }
-  if (query.framework == FrameworkClass::tensorflow) {
+  if (query.sdk == SdkVersion::v2 && query.framework == FrameworkClass::tensorflow) {
     // TensorFlowModel.prepare_container_def passes self.env through unchanged; the TF
     // Serving container imports code/inference.py by that name.
     p.effects.push_back(
@@ -238,8 +388,9 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
                     " -o model.tar.gz` at training time, or `smpack add-code model.tar.gz --code "
                     "DIR --in-place`");
   p.avoid.push_back(
-      "then deploy without entry_point and source_dir:\n" +
-      no_repack_deploy_call(query.framework,
+      std::string(query.sdk == SdkVersion::v2 ? "then deploy without entry_point and source_dir:\n"
+                                              : "then deploy without source_code:\n") +
+      no_repack_deploy_call(query.sdk, query.framework,
                             fs::path(query.entry_point.empty() ? "inference.py" : query.entry_point)
                                 .filename()
                                 .string()));
@@ -267,6 +418,7 @@ FrameworkClass framework_for(Profile profile) {
 std::string repack_json(const std::string& archive, const RepackQuery& query,
                         const RepackPrediction& prediction) {
   nlohmann::ordered_json doc = {{"archive", archive},
+                                {"sdk", name_of(query.sdk)},
                                 {"framework_class", python_class_of(query.framework)},
                                 {"repacks", prediction.repacks},
                                 {"rule", prediction.rule},

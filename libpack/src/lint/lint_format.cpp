@@ -57,6 +57,15 @@ std::string format_lint_text(std::span<const LintReport> reports) {
       out += " " + std::string(name_of(finding.severity)) + ": " +
              escape_for_terminal(finding.message) + " [" + finding.rule_id + "]\n";
     }
+    if (!report.deploy_call.empty()) {
+      out += escape_for_terminal(report.target) + ": deploy it with no repack:\n";
+      std::size_t at = 0;
+      while (at < report.deploy_call.size()) {
+        const auto end = std::min(report.deploy_call.find('\n', at), report.deploy_call.size());
+        out += "    " + escape_for_terminal(report.deploy_call.substr(at, end - at)) + "\n";
+        at = end + 1;
+      }
+    }
     out += escape_for_terminal(report.target) + ": profile " +
            std::string(name_of(report.profile)) + " (" +
            escape_for_terminal(report.profile_reason) + "); " + count_text(counts[2], "error") +
@@ -78,12 +87,14 @@ std::string format_lint_json(std::span<const LintReport> reports) {
                           {"column", f.column},
                           {"message", f.message}});
     }
-    list.push_back({{"target", report.target},
-                    {"profile", name_of(report.profile)},
-                    {"profile_given", report.profile_given},
-                    {"profile_reason", report.profile_reason},
-                    {"deploy_ready", report.deploy_ready},
-                    {"findings", std::move(findings)}});
+    list.push_back(
+        {{"target", report.target},
+         {"profile", name_of(report.profile)},
+         {"profile_given", report.profile_given},
+         {"profile_reason", report.profile_reason},
+         {"deploy_ready", report.deploy_ready},
+         {"deploy_call", report.deploy_call.empty() ? Json(nullptr) : Json(report.deploy_call)},
+         {"findings", std::move(findings)}});
   }
   return json_text(Json{{"reports", std::move(list)}});
 }

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "lint/lint_rules.h"
+#include "smpack/deploy_call.h"
 
 namespace smpack {
 namespace lint_internal {
@@ -169,6 +170,7 @@ Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& op
     report.deploy_ready = false;
     report.unsafe_input = true;
   }
+  if (report.deploy_ready) report.deploy_call = deploy_call_for(artifact, report, options.sdk);
   return report;
 }
 
