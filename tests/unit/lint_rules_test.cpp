@@ -542,5 +542,117 @@ TEST(LintFormat, TextEscapesControlCharactersInNames) {
   EXPECT_NE(text.find("x\\x1b[2J.pyc"), std::string::npos);
 }
 
+// ---- the LLM servers: LMI, TGI, TEI -------------------------------------------------------
+
+Tree hugging_face_llm() {
+  Tree tree;
+  tree.file("config.json", R"({"architectures": ["LlamaForCausalLM"]})")
+      .file("tokenizer.json", "{}")
+      .file("model.safetensors");
+  return tree;
+}
+
+TEST(LintLlmServers, ServingPropertiesDecidesLmiAndItsValuesAreTyped) {
+  Tree tree = hugging_face_llm();
+  tree.file("serving.properties",
+            "# LMI\nengine = Python\noption.rolling_batch=vlm\n"
+            "option.tensor_parallel_degree : max\noption.max_rolling_batch_size=abc\n"
+            "option.trust_remote_code=TRUE\noption.dtype=fp\\\n  16\n! comment\n"
+            "option.custom_backend_arg=anything\n");
+  const auto report = lint(tree);
+  EXPECT_EQ(report.profile, Profile::djl_lmi);
+  EXPECT_NE(report.profile_reason.find("serving.properties"), std::string::npos);
+  const auto invalid = with_rule(report, "djl-option-invalid");
+  ASSERT_EQ(invalid.size(), 2u) << all_rules(report);
+  EXPECT_EQ(invalid[0]->line, 3);  // option.rolling_batch=vlm
+  EXPECT_NE(invalid[0]->message.find("vllm"), std::string::npos);
+  EXPECT_EQ(invalid[1]->line, 5);  // the count; fp\ + 16 continues into fp16, which is valid
+  EXPECT_TRUE(with_rule(report, "llm-config-missing").empty());
+}
+
+TEST(LintLlmServers, LmiNeedsConfigJsonUnlessTheModelIsElsewhere) {
+  Tree local;
+  local.file("serving.properties", "engine=Python\n").file("model.safetensors");
+  EXPECT_EQ(with_rule(lint(local), "llm-config-missing").size(), 1u);
+  Tree hub;
+  hub.file("serving.properties", "engine=Python\noption.model_id=meta-llama/Llama-3-8B\n");
+  EXPECT_TRUE(with_rule(lint(hub), "llm-config-missing").empty());
+  EXPECT_TRUE(with_rule(lint(local, std::nullopt, {{"OPTION_MODEL_ID", "s3://b/llama/"}}),
+                        "llm-config-missing")
+                  .empty());
+}
+
+TEST(LintLlmServers, SettingsInTheEnvironmentPickTgiOrTei) {
+  const Tree tree = hugging_face_llm();
+  const auto tgi = lint(tree, std::nullopt, {{"MAX_TOTAL_TOKENS", "4096"}});
+  EXPECT_EQ(tgi.profile, Profile::tgi);
+  EXPECT_NE(tgi.profile_reason.find("MAX_TOTAL_TOKENS"), std::string::npos);
+  const auto tei = lint(tree, std::nullopt, {{"POOLING", "cls"}});
+  EXPECT_EQ(tei.profile, Profile::tei);
+  EXPECT_EQ(lint(tree, std::nullopt, {{"OPTION_ROLLING_BATCH", "vllm"}}).profile, Profile::djl_lmi);
+  EXPECT_EQ(lint(tree).profile, Profile::huggingface);  // files alone: the HF toolkit
+}
+
+TEST(LintLlmServers, TeiNeedsTokenizerJsonTgiWarnsWithoutAnyTokenizer) {
+  Tree tree;
+  tree.file("config.json", R"({"architectures": ["BertModel"]})")
+      .file("tokenizer_config.json", "{}")
+      .file("model.safetensors");
+  const auto tei_report = lint(tree, Profile::tei);
+  const auto tei = with_rule(tei_report, "llm-tokenizer-missing");
+  ASSERT_EQ(tei.size(), 1u);
+  EXPECT_EQ(tei[0]->severity, Severity::error);
+  EXPECT_TRUE(with_rule(lint(tree, Profile::tgi), "llm-tokenizer-missing").empty());
+  Tree bare;
+  bare.file("config.json", "{}").file("model.safetensors");
+  const auto tgi_report = lint(bare, Profile::tgi);
+  const auto tgi = with_rule(tgi_report, "llm-tokenizer-missing");
+  ASSERT_EQ(tgi.size(), 1u);
+  EXPECT_EQ(tgi[0]->severity, Severity::warning);
+}
+
+TEST(LintLlmServers, TgiWarnsAboutBinWeightsAndIgnoresCode) {
+  Tree tree;
+  tree.file("config.json", "{}")
+      .file("tokenizer.json", "{}")
+      .file("pytorch_model.bin")
+      .file("code/inference.py", "def model_fn(a, b, c, d):\n    pass\n");
+  const auto report = lint(tree, Profile::tgi);
+  EXPECT_EQ(with_rule(report, "llm-weights-not-safetensors").size(), 1u);
+  EXPECT_EQ(with_rule(report, "llm-code-ignored").size(), 1u);
+  // code/ is never imported: no handler finding about it.
+  EXPECT_TRUE(with_rule(report, "handler-arity").empty()) << all_rules(report);
+  EXPECT_TRUE(report.handler_module.empty());
+}
+
+TEST(LintLlmServers, ShardIndexNamesOnlyShardsThatExistAndTensorsTheyHold) {
+  Tree tree = hugging_face_llm();
+  tree.file("model-00001-of-00002.safetensors")
+      .file("model.safetensors.index.json",
+            R"({"metadata": {}, "weight_map": {"a": "model-00001-of-00002.safetensors",
+                "b": "model-00001-of-00002.safetensors",
+                "c": "model-00002-of-00002.safetensors"}})");
+  WeightFileReport shard;
+  shard.member = "model-00001-of-00002.safetensors";
+  shard.format = WeightFormat::safetensors;
+  TensorInfo tensor;
+  tensor.name = "a";
+  shard.tensors.push_back(tensor);
+  tree.weights(shard);
+  const auto report = lint(tree, Profile::tgi);
+  const auto findings = with_rule(report, "hf-shard-index-invalid");
+  ASSERT_EQ(findings.size(), 2u) << all_rules(report);
+  EXPECT_EQ(findings[0]->severity, Severity::warning);  // TGI never reads the index
+  EXPECT_NE(findings[0]->message.find("puts b in model-00001"), std::string::npos);
+  EXPECT_NE(findings[1]->message.find("model-00002-of-00002.safetensors (for c)"),
+            std::string::npos);
+  Tree broken = hugging_face_llm();
+  broken.file("model.safetensors.index.json", R"({"weight_map": []})");
+  const auto huggingface = lint(broken);
+  const auto broken_findings = with_rule(huggingface, "hf-shard-index-invalid");
+  ASSERT_EQ(broken_findings.size(), 1u);
+  EXPECT_EQ(broken_findings[0]->severity, Severity::error);
+}
+
 }  // namespace
 }  // namespace smpack

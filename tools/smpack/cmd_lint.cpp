@@ -114,8 +114,8 @@ void add_lint_command(CLI::App& app, Context& context) {
                   "model.tar.gz files or model directories, local or s3:// (an object, or a "
                   "prefix/ with a trailing slash)");
   cmd->add_option("--profile", args->profile,
-                  "Serving container: pytorch, huggingface, tensorflow, sklearn, xgboost, generic "
-                  "(default: detected from the contents)");
+                  "Serving container: pytorch, huggingface, tensorflow, sklearn, xgboost, "
+                  "djl-lmi, tgi, tei, generic (default: detected from the contents)");
   cmd->add_option("--fail-on", args->fail_on, "Exit 1 on findings at or above this severity")
       ->check(CLI::IsMember({"error", "warning", "info"}))
       ->capture_default_str();

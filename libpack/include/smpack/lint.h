@@ -30,7 +30,20 @@ std::string_view name_of(Severity severity);
 std::optional<Severity> parse_severity(std::string_view name);
 
 // What serves the model; the rules differ per container (sagemaker-contract.md).
-enum class Profile { pytorch, huggingface, tensorflow, sklearn, xgboost, generic };
+// The serving containers lint knows: the framework toolkits (which import code/inference.py),
+// and the LLM servers that load a Hugging Face layout themselves: DJL Serving's LMI
+// (serving.properties), text-generation-inference and text-embeddings-inference.
+enum class Profile {
+  pytorch,
+  huggingface,
+  tensorflow,
+  sklearn,
+  xgboost,
+  djl_lmi,
+  tgi,
+  tei,
+  generic
+};
 
 std::string_view name_of(Profile profile);
 std::optional<Profile> parse_profile(std::string_view name);

@@ -57,7 +57,9 @@ bool keep_content_by_default(std::string_view path, std::uint64_t) {
   const auto slash = path.rfind('/');
   const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
   if (name.substr(0, 12) == "requirements" && ends_with(name, ".txt")) return true;
-  return slash == std::string_view::npos && ends_with(path, ".json");
+  // config.json, shard indexes, tokenizer configs; and LMI's serving.properties.
+  return slash == std::string_view::npos &&
+         (ends_with(path, ".json") || path == "serving.properties");
 }
 
 std::string members_json(const std::vector<Member>& members) {

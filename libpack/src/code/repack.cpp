@@ -409,6 +409,9 @@ FrameworkClass framework_for(Profile profile) {
       return FrameworkClass::sklearn;
     case Profile::xgboost:
       return FrameworkClass::xgboost;
+    case Profile::djl_lmi:  // deployed as a Model of the server's own image
+    case Profile::tgi:
+    case Profile::tei:
     case Profile::generic:
       break;
   }

@@ -183,6 +183,7 @@ void run_container_rules(LintContext& context) {
       break;
     case Profile::huggingface:
       check_huggingface(context);
+      check_shard_index(context);
       break;
     case Profile::tensorflow:
       check_tensorflow_model(context);
@@ -191,6 +192,15 @@ void run_container_rules(LintContext& context) {
       break;
     case Profile::sklearn:
       check_sklearn(context);
+      break;
+    case Profile::djl_lmi:
+      check_djl_lmi(context);
+      check_shard_index(context);
+      break;
+    case Profile::tgi:
+    case Profile::tei:
+      check_text_server(context);
+      check_shard_index(context);
       break;
     case Profile::xgboost:
     case Profile::generic:

@@ -204,7 +204,7 @@ void run_layout_rules(LintContext& context) {
   check_container(context);
   check_empty(context);
   const bool wrapped = check_wrapped(context);
-  if (!wrapped) {
+  if (!wrapped && imports_code_handlers(context.profile)) {
     check_handler_module_location(context);
     check_requirements_location(context);
   }

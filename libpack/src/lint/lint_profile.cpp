@@ -86,8 +86,32 @@ std::optional<std::vector<std::string>> config_architectures(const ModelTree& tr
   return architectures;
 }
 
+// Settings that only one LLM server reads, from the endpoint's environment: LMI takes
+// every serving.properties key as OPTION_<KEY>; TGI's launcher and TEI's router read
+// their arguments from variables of these names.
+constexpr std::array<std::string_view, 7> kTgiSettings = {
+    "MAX_INPUT_TOKENS", "MAX_INPUT_LENGTH",       "MAX_TOTAL_TOKENS", "MAX_BATCH_PREFILL_TOKENS",
+    "SM_NUM_GPUS",      "MAX_BATCH_TOTAL_TOKENS", "HF_MODEL_QUANTIZE"};
+constexpr std::array<std::string_view, 5> kTeiSettings = {
+    "MAX_CLIENT_BATCH_SIZE", "POOLING", "AUTO_TRUNCATE", "MAX_BATCH_TOKENS", "MAX_BATCH_REQUESTS"};
+
 ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options) {
-  Evidence tensorflow, huggingface, pytorch, xgboost, sklearn;
+  Evidence djl, tgi, tei, tensorflow, huggingface, pytorch, xgboost, sklearn;
+  // A server's own file or setting decides alone, as a SavedModel does.
+  constexpr int kServerWeight = kFileWeight * 2;
+  if (const Member* properties = tree.find("serving.properties");
+      properties && is_regular_file(*properties)) {
+    djl.add(kServerWeight, "serving.properties at the root (DJL Serving's LMI)");
+  }
+  for (const auto& [key, value] : options.env) {
+    if (key.starts_with("OPTION_") && djl.score < kServerWeight * 2) {
+      djl.add(kServerWeight, key + " is set (an LMI setting)");
+    }
+    if (std::find(kTgiSettings.begin(), kTgiSettings.end(), key) != kTgiSettings.end())
+      tgi.add(kServerWeight, key + " is set (a text-generation-inference setting)");
+    if (std::find(kTeiSettings.begin(), kTeiSettings.end(), key) != kTeiSettings.end())
+      tei.add(kServerWeight, key + " is set (a text-embeddings-inference setting)");
+  }
 
   std::vector<std::string> torch_files;
   std::string hf_layout_file;  // a file of the Hugging Face layout, beside config.json
@@ -141,9 +165,12 @@ ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options) 
     note(sklearn, "joblib");
   }
 
-  // Ties go to the first: a SavedModel decides alone, and a Hugging Face model also holds
-  // PyTorch weights and imports torch.
-  const std::array<std::pair<Profile, Evidence*>, 5> candidates = {{
+  // Ties go to the first: a server's file or setting, then a SavedModel, decide alone, and a
+  // Hugging Face model also holds PyTorch weights and imports torch.
+  const std::array<std::pair<Profile, Evidence*>, 8> candidates = {{
+      {Profile::djl_lmi, &djl},
+      {Profile::tgi, &tgi},
+      {Profile::tei, &tei},
       {Profile::tensorflow, &tensorflow},
       {Profile::huggingface, &huggingface},
       {Profile::pytorch, &pytorch},

@@ -13,7 +13,8 @@ namespace {
 using lint_internal::kRules;
 
 constexpr std::array kProfiles = {Profile::pytorch, Profile::huggingface, Profile::tensorflow,
-                                  Profile::sklearn, Profile::xgboost,     Profile::generic};
+                                  Profile::sklearn, Profile::xgboost,     Profile::djl_lmi,
+                                  Profile::tgi,     Profile::tei,         Profile::generic};
 
 }  // namespace
 
@@ -48,6 +49,12 @@ std::string_view name_of(Profile profile) {
       return "sklearn";
     case Profile::xgboost:
       return "xgboost";
+    case Profile::djl_lmi:
+      return "djl-lmi";
+    case Profile::tgi:
+      return "tgi";
+    case Profile::tei:
+      return "tei";
     case Profile::generic:
       return "generic";
   }

@@ -119,7 +119,9 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options) {
   }
 
   LintContext context(tree, options, report.profile);
-  for (const auto& candidate : handler_module_candidates(report.profile, options)) {
+  const bool handlers = imports_code_handlers(report.profile);
+  for (const auto& candidate :
+       handlers ? handler_module_candidates(report.profile, options) : std::vector<std::string>{}) {
     const std::string* source = tree.content(candidate);
     if (!source) continue;
     context.module_path = candidate;
@@ -132,9 +134,9 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options) {
   if (tree.source != ArtifactKind::s3_prefix) run_archive_rules(context);
   if (tree.source == ArtifactKind::s3_prefix || options.prefix_layout) run_prefix_rules(context);
   run_layout_rules(context);
-  run_handler_rules(context);
+  if (handlers) run_handler_rules(context);
   run_container_rules(context);
-  run_requirements_rules(context);
+  if (handlers) run_requirements_rules(context);
   run_weight_rules(context);
 
   report.findings = context.take_findings();

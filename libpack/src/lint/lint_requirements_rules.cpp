@@ -136,6 +136,9 @@ std::set<std::string> framework_packages(Profile profile) {
       return {"scikit-learn"};
     case Profile::xgboost:
       return {"xgboost"};
+    case Profile::djl_lmi:
+    case Profile::tgi:
+    case Profile::tei:
     case Profile::generic:
       return {};
   }

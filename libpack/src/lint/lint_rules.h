@@ -67,6 +67,15 @@ void run_container_rules(LintContext& context);
 void run_requirements_rules(LintContext& context);
 void run_weight_rules(LintContext& context);
 
+// The LLM servers (lint_llm_server_rules.cpp): LMI's serving.properties and model files,
+// TGI's and TEI's model files, and the shard index every Hugging Face loader reads.
+void check_djl_lmi(LintContext& context);
+void check_text_server(LintContext& context);  // tgi, tei
+void check_shard_index(LintContext& context);
+// Whether the profile's container imports code/ (the toolkits) or ignores it (the LLM
+// servers, which run no handler module of code/).
+bool imports_code_handlers(Profile profile);
+
 // The weight report of `member`, nullptr when it is no weight file or was not scanned.
 const WeightFileReport* weight_report(const ModelTree& tree, std::string_view member);
 

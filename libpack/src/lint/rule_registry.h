@@ -98,6 +98,19 @@ inline constexpr std::array kRules = {
              "TF Serving ignores code/requirements.txt when code/lib/ exists"},
     RuleInfo{"sklearn-transform-fn-ignored", warning,
              "The scikit-learn container ignores transform_fn"},
+    // The LLM servers: LMI (djl-lmi), TGI and TEI; and the Hugging Face shard index.
+    RuleInfo{"djl-option-invalid", error,
+             "A serving.properties value LMI refuses: unknown engine, rolling_batch or dtype, "
+             "a count or boolean that is not one"},
+    RuleInfo{"llm-config-missing", error,
+             "No config.json for a server that loads /opt/ml/model as a Hugging Face model"},
+    RuleInfo{"llm-tokenizer-missing", warning,
+             "No tokenizer files beside the model (an error for TEI, which needs tokenizer.json)"},
+    RuleInfo{"llm-weights-not-safetensors", warning,
+             "Only .bin weights, which TGI converts to safetensors at every start"},
+    RuleInfo{"llm-code-ignored", warning, "code/ in a model for a server that never imports it"},
+    RuleInfo{"hf-shard-index-invalid", error,
+             "A shard index whose weight_map names missing shards or tensors a shard lacks"},
     // requirements.txt.
     RuleInfo{"req-invalid-line", error, "A requirements line that pip refuses"},
     RuleInfo{"req-ignored-option", warning,
