@@ -430,6 +430,7 @@ py::dict repack_check(const std::filesystem::path& path, const std::string& fram
   VisitOptions options;
   options.keep_content = nullptr;
   const ModelTree tree = value_or_raise(artifact.visit(options));
+  query.uncompressed_model_data = artifact.kind() == ArtifactKind::s3_prefix;
   return json_to_dict(
       repack_json(path.string(), query, value_or_raise(predict_repack(query, &tree))));
 }

@@ -7,7 +7,7 @@ both major versions, each from its own venv (they pin conflicting sagemaker-core
 
 CASES is a JSON list; each item is one of
   {"repack": {"framework", "framework_version", "entry_point", "source_dir",
-              "dependencies", "network_isolation", "model_data"}}
+              "dependencies", "network_isolation", "model_data", "bindings"}}
       builds the model the way docs/cli.md maps repack-check's flags onto this SDK
       version and prepares its container; answers {"repacked", "environment", "error"}.
   {"snippet": PYTHON, "bindings": {NAME: VALUE}}
@@ -201,27 +201,20 @@ def v3_patches(recorder):
 
 def v3_image(case):
     """docs/cli.md: --framework and --framework-version name the container image, which is
-    all v3's ModelBuilder takes of a framework (its passthrough path never reads it)."""
+    all v3's ModelBuilder takes of a framework (its passthrough path never reads it). The
+    versions are the case's "bindings", the placeholders of smpack's printed calls."""
     if case["framework"] == "model":
         return IMAGE
     from sagemaker.core import image_uris
-    framework = case["framework"]
-    version = case.get("framework_version") or V3_IMAGE_VERSIONS[framework]["version"]
-    extra = {k: v for k, v in V3_IMAGE_VERSIONS[framework].items() if k != "version"}
-    return image_uris.retrieve(framework=framework, region=REGION, version=version,
+    bindings = case["bindings"]
+    extra = {}
+    if "PY_VERSION" in bindings:
+        extra["py_version"] = bindings["PY_VERSION"]
+    if "PYTORCH_VERSION" in bindings:
+        extra["base_framework_version"] = "pytorch" + bindings["PYTORCH_VERSION"]
+    version = bindings.get("FRAMEWORK_VERSION") or bindings["TRANSFORMERS_VERSION"]
+    return image_uris.retrieve(framework=case["framework"], region=REGION, version=version,
                                instance_type="ml.m5.xlarge", image_scope="inference", **extra)
-
-
-# Versions that image_uris.retrieve knows, per framework.
-V3_IMAGE_VERSIONS = {
-    "pytorch": {"version": "2.1", "py_version": "py310"},
-    "huggingface": {"version": "4.26", "py_version": "py39",
-                    "base_framework_version": "pytorch1.13"},
-    "tensorflow": {"version": "2.11"},
-    "mxnet": {"version": "1.9", "py_version": "py38"},
-    "sklearn": {"version": "1.2-1", "py_version": "py3"},
-    "xgboost": {"version": "1.7-1"},
-}
 
 
 def v3_repack(case, recorder):

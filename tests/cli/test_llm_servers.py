@@ -9,6 +9,7 @@ import json
 import pytest
 
 from conftest import build_archive, run_smpack, write_files
+from sdk_oracles import sdk_oracle
 
 numpy = pytest.importorskip("numpy")
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
@@ -105,3 +106,39 @@ def test_the_new_rules_are_listed_and_documented():
                  "llm-weights-not-safetensors", "llm-code-ignored", "hf-shard-index-invalid"):
         assert rule in listed
     assert "djl-lmi, tgi, tei" in run_smpack("lint", "--help").stdout
+
+
+def test_the_servers_deploy_calls_set_what_the_server_reads_and_run(tmp_path):
+    """TGI's and TEI's SageMaker entrypoints require HF_MODEL_ID; none of the servers reads
+    SAGEMAKER_PROGRAM. The printed calls run under both SDKs without a repack."""
+    model = sharded_model(tmp_path / "m")
+    calls = []
+    for sdk in ("v2", "v3"):
+        for profile, extra in (("tgi", []), ("tei", []), ("djl-lmi", [])):
+            report = lint_report(model, "--profile", profile, "--sdk", sdk, *extra)
+            call = report["deploy_call"]
+            assert call and "SAGEMAKER_PROGRAM" not in call, (profile, call)
+            assert ('"HF_MODEL_ID": "/opt/ml/model"' in call) == (profile != "djl-lmi"), call
+            calls.append((sdk, call))
+    for sdk in ("v2", "v3"):
+        answers = sdk_oracle(sdk, [{"snippet": c} for s, c in calls if s == sdk], tmp_path)
+        for answer in answers:
+            assert answer["error"] is None and answer["created"] and not answer["repacked"], answer
+
+
+def test_a_directory_linted_as_a_prefix_gets_the_prefix_call(tmp_path):
+    model = sharded_model(tmp_path / "m")
+    report = lint_report(model, "--layout", "prefix", "--env", "HF_TASK=text-generation")
+    assert report["deploy_ready"], report["findings"]
+    assert '"s3_data_type": "S3Prefix"' in report["deploy_call"], report["deploy_call"]
+
+
+def test_a_program_name_with_quotes_is_still_python(tmp_path):
+    model = tmp_path / "m"
+    write_files(model, {'code/we"ird.py': "def model_fn(model_dir):\n    return 1\n",
+                        "model.bin": "x"})
+    for sdk in ("v2", "v3"):
+        report = lint_report(model, "--sdk", sdk, "--env", 'SAGEMAKER_PROGRAM=we"ird.py')
+        call = report["deploy_call"]
+        assert call and 'we\\"ird.py' in call, (report["findings"], call)
+        compile(call, "<deploy call>", "exec")  # a SyntaxError fails the test

@@ -45,7 +45,7 @@ def matrix(sdk: str, source_dir: Path) -> list[dict]:
             cases.append({"framework": framework, "framework_version": version,
                           "entry_point": entry, "source_dir": source,
                           "dependencies": [dependency] if dependency else [],
-                          "network_isolation": isolation})
+                          "network_isolation": isolation, "bindings": BINDINGS[framework]})
     return cases
 
 
@@ -102,7 +102,8 @@ def test_v3_drops_an_entry_point_without_a_source_dir_and_says_so(archive, tmp_p
     a source_dir; an entry_script alone is dropped with a warning, so nothing sets
     SAGEMAKER_PROGRAM. repack-check says what the container will run instead."""
     case = {"framework": "pytorch", "framework_version": "", "entry_point": "inference.py",
-            "source_dir": None, "dependencies": [], "network_isolation": False}
+            "source_dir": None, "dependencies": [], "network_isolation": False,
+            "bindings": BINDINGS["pytorch"]}
     answer = oracle("v3", [{"repack": case}], tmp_path)[0]
     assert not answer["repacked"] and "SAGEMAKER_PROGRAM" not in answer["environment"], answer
     report = smpack_says("v3", archive, case)
@@ -165,3 +166,14 @@ def test_the_default_is_v3(archive):
     assert default == v3 and "ModelBuilder" in default
     result = run_smpack("lint", archive, "--sdk", "v4")
     assert result.returncode == 2 and "v4" in result.stderr
+
+
+@pytest.mark.parametrize("sdk, version", [("v2", "1.2-1"), ("v3", "1.2-1"), ("v3", "2024.1")])
+def test_image_versions_with_a_build_suffix_are_accepted(archive, sdk, version):
+    """SKLearnModel and XGBoostModel versions carry the image build ("1.2-1"); v3 passes the
+    version to image_uris only, so it is not compared, but what is no version is refused."""
+    result = run_smpack("repack-check", archive, "--json", "--sdk", sdk, "--framework", "sklearn",
+                        "--framework-version", version, "--entry-point", "inference.py")
+    assert result.returncode in (0, 1), result.stderr
+    assert run_smpack("repack-check", archive, "--sdk", sdk, "--framework-version",
+                      "2.x").returncode == 2

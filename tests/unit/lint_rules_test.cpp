@@ -570,6 +570,16 @@ TEST(LintLlmServers, ServingPropertiesDecidesLmiAndItsValuesAreTyped) {
   EXPECT_TRUE(with_rule(report, "llm-config-missing").empty());
 }
 
+TEST(LintLlmServers, PropertiesEscapesAndZeroCountsReadAsLmiReadsThem) {
+  Tree tree = hugging_face_llm();
+  tree.file("serving.properties",
+            "option.rolling_batch=vll\\u006d\nmax_batch_delay=0\nminWorkers=0\nbatch_size=0\n");
+  const auto report = lint(tree);
+  const auto invalid = with_rule(report, "djl-option-invalid");
+  ASSERT_EQ(invalid.size(), 1u) << all_rules(report);  // only batch_size must be above 0
+  EXPECT_EQ(invalid[0]->line, 4);
+}
+
 TEST(LintLlmServers, LmiNeedsConfigJsonUnlessTheModelIsElsewhere) {
   Tree local;
   local.file("serving.properties", "engine=Python\n").file("model.safetensors");
@@ -578,6 +588,9 @@ TEST(LintLlmServers, LmiNeedsConfigJsonUnlessTheModelIsElsewhere) {
   hub.file("serving.properties", "engine=Python\noption.model_id=meta-llama/Llama-3-8B\n");
   EXPECT_TRUE(with_rule(lint(hub), "llm-config-missing").empty());
   EXPECT_TRUE(with_rule(lint(local, std::nullopt, {{"OPTION_MODEL_ID", "s3://b/llama/"}}),
+                        "llm-config-missing")
+                  .empty());
+  EXPECT_TRUE(with_rule(lint(local, std::nullopt, {{"HF_MODEL_ID", "meta-llama/Llama-3-8B"}}),
                         "llm-config-missing")
                   .empty());
 }
@@ -591,6 +604,18 @@ TEST(LintLlmServers, SettingsInTheEnvironmentPickTgiOrTei) {
   EXPECT_EQ(tei.profile, Profile::tei);
   EXPECT_EQ(lint(tree, std::nullopt, {{"OPTION_ROLLING_BATCH", "vllm"}}).profile, Profile::djl_lmi);
   EXPECT_EQ(lint(tree).profile, Profile::huggingface);  // files alone: the HF toolkit
+  // A server's setting decides however much the files say Hugging Face.
+  EXPECT_EQ(lint(tree, std::nullopt,
+                 {{"MAX_TOTAL_TOKENS", "4096"},
+                  {"HF_MODEL_ID", "/opt/ml/model"},
+                  {"HF_TASK", "text-generation"}})
+                .profile,
+            Profile::tgi);
+  Tree with_code = hugging_face_llm();
+  with_code.file("serving.properties", "engine=Python\n")
+      .file("code/a.py", "import transformers\n")
+      .file("code/b.py", "import transformers\n");
+  EXPECT_EQ(lint(with_code).profile, Profile::djl_lmi);
 }
 
 TEST(LintLlmServers, TeiNeedsTokenizerJsonTgiWarnsWithoutAnyTokenizer) {

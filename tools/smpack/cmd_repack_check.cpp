@@ -38,6 +38,7 @@ Result<int> run_repack_check(const RepackCheckArgs& args, Context& context) {
   options.keep_content = nullptr;
   auto tree = artifact->visit(options);
   if (!tree) return std::move(tree).error();
+  query.uncompressed_model_data = artifact->kind() == ArtifactKind::s3_prefix;
   auto prediction = predict_repack(query, &*tree);
   if (!prediction) return std::move(prediction).error();
   if (args.format.json()) {

@@ -71,7 +71,8 @@ void add_format_flag(CLI::App& command, FormatFlag& flag, bool with_sarif = fals
 // Adds `--sdk v2|v3`: the SDK version of the deploy calls printed (default v3).
 struct SdkFlag {
   std::string text = "v3";
-  SdkVersion value() const { return text == "v2" ? SdkVersion::v2 : SdkVersion::v3; }
+  // The option's check admits only what parse_sdk_version takes.
+  SdkVersion value() const { return parse_sdk_version(text).value_or(SdkVersion::v3); }
 };
 void add_sdk_flag(CLI::App& command, SdkFlag& flag);
 

@@ -78,8 +78,12 @@ std::string repack_json(const std::string& archive, const RepackQuery& query,
 // a model_data argument.
 std::string model_data_source(std::string_view s3_uri, std::string_view etag = {});
 inline constexpr std::string_view kPlaceholderModelData = "\"s3://BUCKET/model.tar.gz\"";
+// The container's environment in the call, in order (values are quoted as Python strings).
+using DeployEnvironment = std::vector<std::pair<std::string, std::string>>;
+// {"SAGEMAKER_PROGRAM": program}: what the toolkits import from code/.
+DeployEnvironment program_environment(const std::string& program = "inference.py");
 std::string no_repack_deploy_call(SdkVersion sdk, FrameworkClass framework,
-                                  const std::string& program = "inference.py",
+                                  const DeployEnvironment& env = program_environment(),
                                   std::string_view model_data = kPlaceholderModelData);
 
 }  // namespace smpack

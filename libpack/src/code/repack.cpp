@@ -12,6 +12,12 @@ namespace smpack {
 namespace fs = std::filesystem;
 namespace {
 
+// A Python string literal (JSON's escapes are Python's; names from an archive may hold
+// anything, invalid UTF-8 included).
+std::string python_string(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 struct FrameworkFacts {
   FrameworkClass framework;
   std::string_view name;
@@ -37,7 +43,14 @@ const FrameworkFacts& facts(FrameworkClass framework) {
 }
 
 // "1.13.1" -> {1, 13, 1}; empty for "" (the class's own default, see default_version).
-Result<std::vector<int>> parse_version(const std::string& text) {
+// A container build suffix ("1.2-1", the scikit-learn and XGBoost images) is not compared.
+Result<std::vector<int>> parse_version(const std::string& full_text) {
+  std::string text = full_text;
+  if (const auto dash = text.find('-');
+      dash != std::string::npos && dash + 1 < text.size() &&
+      text.find_first_not_of("0123456789", dash + 1) == std::string::npos) {
+    text.resize(dash);
+  }
   std::vector<int> parts;
   std::size_t at = 0;
   while (at < text.size()) {
@@ -45,7 +58,8 @@ Result<std::vector<int>> parse_version(const std::string& text) {
     std::string part = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
     if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
         part.size() > 6) {
-      return Error::usage("framework version '" + text + "' is not a version like 2.1 or 1.13.1");
+      return Error::usage("framework version '" + full_text +
+                          "' is not a version like 2.1, 1.13.1 or 1.2-1");
     }
     parts.push_back(std::stoi(part));
     if (end == std::string::npos) break;
@@ -91,30 +105,63 @@ std::string_view python_class_of(FrameworkClass framework) {
 
 std::string model_data_source(std::string_view s3_uri, std::string_view etag) {
   const bool prefix = s3_uri.ends_with('/');
-  std::string fields = "\"S3Uri\": " + nlohmann::json(std::string(s3_uri)).dump() +
+  std::string fields = "\"S3Uri\": " + python_string(std::string(s3_uri)) +
                        (prefix ? ", \"S3DataType\": \"S3Prefix\", \"CompressionType\": \"None\""
                                : ", \"S3DataType\": \"S3Object\", \"CompressionType\": \"Gzip\"");
-  if (!etag.empty()) fields += ", \"ETag\": " + nlohmann::json(std::string(etag)).dump();
+  if (!etag.empty()) fields += ", \"ETag\": " + python_string(std::string(etag));
   return "{\"S3DataSource\": {" + fields + "}}";
 }
 
-Result<SdkVersion> parse_sdk_version(std::string_view text) {
-  if (text == "v2") return SdkVersion::v2;
-  if (text == "v3") return SdkVersion::v3;
-  return Error::usage("SDK version '" + std::string(text) + "' is not v2 or v3");
-}
-
-std::string_view name_of(SdkVersion sdk) {
-  return sdk == SdkVersion::v2 ? "v2" : "v3";
+DeployEnvironment program_environment(const std::string& program) {
+  return {{"SAGEMAKER_PROGRAM", program}};
 }
 
 namespace {
 
-// The env argument of a no-repack call: the toolkits read SAGEMAKER_PROGRAM from it (and
-// default it to inference.py); TF Serving ignores it and imports code/inference.py.
-std::string program_env(FrameworkClass framework, const std::string& program) {
-  if (framework == FrameworkClass::tensorflow) return "{}";
-  return "{\"SAGEMAKER_PROGRAM\": \"" + program + "\"}";
+// The env argument of a no-repack call. TF Serving ignores SAGEMAKER_PROGRAM (it imports
+// code/inference.py by that name), so it is left out there.
+std::string program_env(FrameworkClass framework, const DeployEnvironment& env) {
+  std::string fields;
+  for (const auto& [key, value] : env) {
+    if (framework == FrameworkClass::tensorflow && key == "SAGEMAKER_PROGRAM") continue;
+    fields += (fields.empty() ? "" : ", ") + python_string(key) + ": " + python_string(value);
+  }
+  return "{" + fields + "}";
+}
+
+// The framework-version arguments, as v2's model classes name them and as v3's
+// image_uris.retrieve does: {v2 argument, v3 argument, placeholder}.
+struct VersionArgument {
+  std::string_view v2, v3, placeholder;
+  std::string_view v3_prefix = {};  // v3 passes "pytorch" + the version
+};
+std::vector<VersionArgument> version_arguments(FrameworkClass framework) {
+  switch (framework) {
+    case FrameworkClass::huggingface:
+      return {{"transformers_version", "version", "TRANSFORMERS_VERSION"},
+              {"pytorch_version", "base_framework_version", "PYTORCH_VERSION", "pytorch"},
+              {"py_version", "py_version", "PY_VERSION"}};
+    case FrameworkClass::tensorflow:
+    case FrameworkClass::xgboost:
+      return {{"framework_version", "version", "FRAMEWORK_VERSION"}};
+    case FrameworkClass::generic_model:
+      return {};
+    default:
+      return {{"framework_version", "version", "FRAMEWORK_VERSION"},
+              {"py_version", "py_version", "PY_VERSION"}};
+  }
+}
+
+std::string version_argument_list(FrameworkClass framework, SdkVersion sdk) {
+  std::string list;
+  for (const auto& argument : version_arguments(framework)) {
+    std::string value(argument.placeholder);
+    if (sdk == SdkVersion::v3 && !argument.v3_prefix.empty())
+      value = "\"" + std::string(argument.v3_prefix) + "\" + " + value;
+    list += (list.empty() ? "" : ", ") +
+            std::string(sdk == SdkVersion::v2 ? argument.v2 : argument.v3) + "=" + value;
+  }
+  return list;
 }
 
 // The comment that ends the line creating the model.
@@ -124,10 +171,10 @@ std::string no_repack_note(FrameworkClass framework, std::string_view what) {
          "\n";
 }
 
-std::string v2_deploy_call(FrameworkClass framework, const std::string& program,
+std::string v2_deploy_call(FrameworkClass framework, const DeployEnvironment& environment,
                            const std::string& data) {
   const auto& f = facts(framework);
-  const std::string env = "env=" + program_env(framework, program);
+  const std::string env = "env=" + program_env(framework, environment);
   if (framework == FrameworkClass::generic_model) {
     return "from sagemaker.model import Model\n"
            "model = Model(image_uri=IMAGE_URI, model_data=" +
@@ -135,14 +182,7 @@ std::string v2_deploy_call(FrameworkClass framework, const std::string& program,
            no_repack_note(framework, "no entry_point, no source_dir") +
            "model.deploy(initial_instance_count=1, instance_type=INSTANCE_TYPE)";
   }
-  std::string versions = "framework_version=FRAMEWORK_VERSION, py_version=PY_VERSION";
-  if (framework == FrameworkClass::huggingface) {
-    versions =
-        "transformers_version=TRANSFORMERS_VERSION, pytorch_version=PYTORCH_VERSION, "
-        "py_version=PY_VERSION";
-  } else if (framework == FrameworkClass::tensorflow || framework == FrameworkClass::xgboost) {
-    versions = "framework_version=FRAMEWORK_VERSION";
-  }
+  const std::string versions = version_argument_list(framework, SdkVersion::v2);
   return "from " + std::string(f.module) + " import " + std::string(f.python_class) + "\n" +
          "model = " + std::string(f.python_class) + "(model_data=" + data + ", role=ROLE,\n    " +
          versions + ",\n    " + env + ")" +
@@ -153,14 +193,7 @@ std::string v2_deploy_call(FrameworkClass framework, const std::string& program,
 // v3 has no framework classes: the framework is the image, found as the v2 classes find it.
 std::string v3_image_lookup(FrameworkClass framework) {
   if (framework == FrameworkClass::generic_model) return "";
-  std::string versions = "version=FRAMEWORK_VERSION, py_version=PY_VERSION";
-  if (framework == FrameworkClass::huggingface) {
-    versions =
-        "version=TRANSFORMERS_VERSION, py_version=PY_VERSION,\n"
-        "    base_framework_version=\"pytorch\" + PYTORCH_VERSION";
-  } else if (framework == FrameworkClass::tensorflow || framework == FrameworkClass::xgboost) {
-    versions = "version=FRAMEWORK_VERSION";
-  }
+  const std::string versions = version_argument_list(framework, SdkVersion::v3);
   return "from sagemaker.core import image_uris\n"
          "IMAGE_URI = image_uris.retrieve(\"" +
          std::string(facts(framework).name) + "\", region=REGION, " + versions +
@@ -184,10 +217,10 @@ std::string snake_case_model_data_source(const nlohmann::json& source) {
   return "{\"s3_data_source\": {" + fields + "}}";
 }
 
-std::string v3_deploy_call(FrameworkClass framework, const std::string& program,
+std::string v3_deploy_call(FrameworkClass framework, const DeployEnvironment& environment,
                            const std::string& data) {
   const std::string image = v3_image_lookup(framework);
-  const std::string env = program_env(framework, program);
+  const std::string env = program_env(framework, environment);
   const auto source = nlohmann::json::parse(data, nullptr, false);
   if (source.is_object() && source.contains("S3DataSource")) {
     return image +
@@ -219,10 +252,10 @@ std::string v3_deploy_call(FrameworkClass framework, const std::string& program,
 }  // namespace
 
 std::string no_repack_deploy_call(SdkVersion sdk, FrameworkClass framework,
-                                  const std::string& program, std::string_view model_data) {
+                                  const DeployEnvironment& env, std::string_view model_data) {
   const std::string data(model_data);
-  return sdk == SdkVersion::v2 ? v2_deploy_call(framework, program, data)
-                               : v3_deploy_call(framework, program, data);
+  return sdk == SdkVersion::v2 ? v2_deploy_call(framework, env, data)
+                               : v3_deploy_call(framework, env, data);
 }
 
 namespace {
@@ -289,6 +322,8 @@ Result<RepackPrediction> decide_v2(const RepackQuery& query) {
 // checks of _prepare_container_def are not reached without a framework, and
 // passthrough has none).
 Result<RepackPrediction> decide_v3(const RepackQuery& query) {
+  // The version names only the image (v3 never compares it), but one that is no version
+  // would fail image_uris.retrieve at deploy: refuse it here too.
   if (auto version = parse_version(query.framework_version); !version)
     return std::move(version).error();
   if (query.dependencies.size() > 1) {
@@ -308,15 +343,16 @@ Result<RepackPrediction> decide_v3(const RepackQuery& query) {
     if (query.uncompressed_model_data) {
       p.effects.push_back(
           "repack_model reads model_path as one tar.gz object, which an S3 prefix is not: the "
-          "build fails");
+          "build fails before anything is deployed");
     }
   } else if (entry) {
     p.rule = "ModelBuilder drops a SourceCode with an entry_script but no source_dir (no repack)";
     p.effects.push_back("deploys no code of its own: " + query.entry_point +
                         " is not added, and SAGEMAKER_PROGRAM is not set");
   } else {
-    p.rule = source ? "ModelBuilder drops a SourceCode without an entry_script (no repack)"
-                    : "ModelBuilder without source_code does not repack";
+    p.rule = source || !query.dependencies.empty()
+                 ? "ModelBuilder drops a SourceCode without an entry_script (no repack)"
+                 : "ModelBuilder without source_code does not repack";
   }
   return p;
 }
@@ -328,6 +364,17 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
   if (!decided) return std::move(decided).error();
   RepackPrediction p = std::move(*decided);
   if (!p.repacks) return p;
+  const std::string program =
+      fs::path(query.entry_point.empty() ? "inference.py" : query.entry_point).filename().string();
+  // v3 on a prefix fails in repack_model (decide_v3 says so): there is nothing to repack.
+  if (query.sdk == SdkVersion::v3 && query.uncompressed_model_data) {
+    p.avoid.push_back(
+        "put the code under the prefix once: `smpack build MODEL_DIR --code DIR -o "
+        "s3://BUCKET/PREFIX/ --layout prefix`, then create the model without source_code:\n" +
+        no_repack_deploy_call(query.sdk, query.framework, program_environment(program),
+                              model_data_source("s3://BUCKET/PREFIX/")));
+    return p;
+  }
 
   std::uint64_t bytes = 0;
   std::set<std::string> old_code;
@@ -390,10 +437,9 @@ Result<RepackPrediction> predict_repack(const RepackQuery& query, const ModelTre
   p.avoid.push_back(
       std::string(query.sdk == SdkVersion::v2 ? "then deploy without entry_point and source_dir:\n"
                                               : "then deploy without source_code:\n") +
-      no_repack_deploy_call(query.sdk, query.framework,
-                            fs::path(query.entry_point.empty() ? "inference.py" : query.entry_point)
-                                .filename()
-                                .string()));
+      no_repack_deploy_call(query.sdk, query.framework, program_environment(program),
+                            query.uncompressed_model_data ? model_data_source("s3://BUCKET/PREFIX/")
+                                                          : std::string(kPlaceholderModelData)));
   return p;
 }
 

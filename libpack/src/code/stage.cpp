@@ -59,8 +59,8 @@ Result<StageResult> stage_code(const fs::path& model_dir, const SourceSpec& code
     if (!artifact) return std::move(artifact).error();
     auto report = lint_gate(*artifact, code, options.cancel);
     if (!report) return std::move(report).error();
-    result.deploy_call =
-        no_repack_deploy_call(options.sdk, framework_for(report->profile), program);
+    result.deploy_call = no_repack_deploy_call(options.sdk, framework_for(report->profile),
+                                               program_environment(program));
     if (options.lint && !report->deploy_ready) {
       result.refused = std::move(*report);
       return result;

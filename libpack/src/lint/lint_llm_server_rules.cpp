@@ -19,7 +19,7 @@ constexpr std::size_t kMaxIndexBytes = 4u << 20;
 
 // What LMI accepts for a key (djl_python/properties_manager/properties.py and the LMI
 // configuration guide); keys not listed are passed on to the backend unchecked.
-enum class ValueKind { count, count_or_max, boolean, one_of };
+enum class ValueKind { count, count_or_zero, count_or_max, boolean, one_of };
 struct OptionRule {
   std::string_view key;
   ValueKind kind;
@@ -44,10 +44,10 @@ const std::array<OptionRule, 17>& option_rules() {
       {"option.max_model_len", ValueKind::count},
       {"option.cluster_size", ValueKind::count},
       {"batch_size", ValueKind::count},
-      {"max_batch_delay", ValueKind::count},
-      {"job_queue_size", ValueKind::count},
-      {"minWorkers", ValueKind::count},
-      {"maxWorkers", ValueKind::count},
+      {"max_batch_delay", ValueKind::count_or_zero},
+      {"job_queue_size", ValueKind::count_or_zero},
+      {"minWorkers", ValueKind::count_or_zero},
+      {"maxWorkers", ValueKind::count_or_zero},
       {"option.trust_remote_code", ValueKind::boolean},
       {"option.mpi_mode", ValueKind::boolean},
       {"option.enable_lora", ValueKind::boolean},
@@ -68,10 +68,13 @@ std::string trimmed(std::string_view text) {
   return std::string(text);
 }
 
-bool is_count(std::string_view text) {
-  unsigned long long value = 0;
+// A whole number that fits 63 bits (what Java's and pydantic's ints read), above 0 unless
+// zero is allowed.
+bool is_count(std::string_view text, bool zero_allowed = false) {
+  long long value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return error == std::errc() && end == text.data() + text.size() && value > 0;
+  return error == std::errc() && end == text.data() + text.size() &&
+         (value > 0 || (zero_allowed && value == 0));
 }
 
 // Why LMI refuses `value` for `rule`, or "" when it accepts it.
@@ -79,6 +82,8 @@ std::string refusal(const OptionRule& rule, const std::string& value) {
   switch (rule.kind) {
     case ValueKind::count:
       return is_count(value) ? "" : "is not a positive whole number";
+    case ValueKind::count_or_zero:
+      return is_count(value, /*zero_allowed=*/true) ? "" : "is not a whole number of 0 or more";
     case ValueKind::count_or_max:
       return is_count(value) || value == "max" ? "" : "is not a positive whole number or max";
     case ValueKind::boolean: {
@@ -163,8 +168,8 @@ void check_model_files(LintContext& context) {
     context.report(rule("llm-tokenizer-missing"), "tokenizer.json", 0, 0,
                    server +
                        " finds no tokenizer at the root (tokenizer.json, "
-                       "tokenizer_config.json, tokenizer.model): prompts cannot be "
-                       "tokenized; save the tokenizer beside the model");
+                       "tokenizer_config.json, tokenizer.model, vocab.json, vocab.txt): "
+                       "prompts cannot be tokenized; save the tokenizer beside the model");
   }
 }
 
@@ -176,7 +181,9 @@ bool imports_code_handlers(Profile profile) {
 
 void check_djl_lmi(LintContext& context) {
   check_code_ignored(context);
+  // LMI takes the model's location from option.model_id, OPTION_MODEL_ID or HF_MODEL_ID.
   std::string model_id = context.env("OPTION_MODEL_ID");
+  if (model_id.empty()) model_id = context.env("HF_MODEL_ID");
   if (const std::string* text = context.tree.content("serving.properties")) {
     std::map<std::string, const OptionRule*, std::less<>> rules;
     for (const auto& option : option_rules()) rules.emplace(std::string(option.key), &option);
@@ -191,13 +198,16 @@ void check_djl_lmi(LintContext& context) {
       }
     }
   }
-  if (!loads_elsewhere(model_id)) check_model_files(context);
+  if (loads_elsewhere(model_id)) return;
+  check_model_files(context);
+  check_shard_index(context);
 }
 
 void check_text_server(LintContext& context) {
   check_code_ignored(context);
   if (loads_elsewhere(context.env("HF_MODEL_ID"))) return;
   check_model_files(context);
+  check_shard_index(context);
   if (context.profile != Profile::tgi) return;
   bool safetensors = false, bin = false;
   for (const auto& member : context.tree.members) {

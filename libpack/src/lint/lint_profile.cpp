@@ -97,16 +97,13 @@ constexpr std::array<std::string_view, 5> kTeiSettings = {
 
 ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options) {
   Evidence djl, tgi, tei, tensorflow, huggingface, pytorch, xgboost, sklearn;
-  // A server's own file or setting decides alone, as a SavedModel does.
   constexpr int kServerWeight = kFileWeight * 2;
   if (const Member* properties = tree.find("serving.properties");
       properties && is_regular_file(*properties)) {
     djl.add(kServerWeight, "serving.properties at the root (DJL Serving's LMI)");
   }
   for (const auto& [key, value] : options.env) {
-    if (key.starts_with("OPTION_") && djl.score < kServerWeight * 2) {
-      djl.add(kServerWeight, key + " is set (an LMI setting)");
-    }
+    if (key.starts_with("OPTION_")) djl.add(kServerWeight, key + " is set (an LMI setting)");
     if (std::find(kTgiSettings.begin(), kTgiSettings.end(), key) != kTgiSettings.end())
       tgi.add(kServerWeight, key + " is set (a text-generation-inference setting)");
     if (std::find(kTeiSettings.begin(), kTeiSettings.end(), key) != kTeiSettings.end())
@@ -165,7 +162,7 @@ ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options) 
     note(sklearn, "joblib");
   }
 
-  // Ties go to the first: a server's file or setting, then a SavedModel, decide alone, and a
+  // Ties go to the first: a SavedModel decides alone, and a
   // Hugging Face model also holds PyTorch weights and imports torch.
   const std::array<std::pair<Profile, Evidence*>, 8> candidates = {{
       {Profile::djl_lmi, &djl},
@@ -177,9 +174,13 @@ ProfileChoice detect_profile(const ModelTree& tree, const LintOptions& options) 
       {Profile::xgboost, &xgboost},
       {Profile::sklearn, &sklearn},
   }};
+  // A server's own file or setting decides among the servers alone: a Hugging Face
+  // model's files and imports are what every one of them loads.
+  const bool server = djl.score > 0 || tgi.score > 0 || tei.score > 0;
+  const std::size_t considered = server ? 3 : candidates.size();
   const auto* best = &candidates.front();
-  for (const auto& candidate : candidates) {
-    if (candidate.second->score > best->second->score) best = &candidate;
+  for (std::size_t i = 0; i < considered; ++i) {
+    if (candidates[i].second->score > best->second->score) best = &candidates[i];
   }
   if (best->second->score == 0) {
     return {Profile::generic, "no framework-specific files or imports found"};

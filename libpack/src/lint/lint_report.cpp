@@ -172,7 +172,8 @@ Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& op
     report.deploy_ready = false;
     report.unsafe_input = true;
   }
-  if (report.deploy_ready) report.deploy_call = deploy_call_for(artifact, report, options.sdk);
+  if (report.deploy_ready)
+    report.deploy_call = deploy_call_for(artifact, report, options.sdk, options.prefix_layout);
   return report;
 }
 

@@ -1,5 +1,7 @@
 #include "lint/serving_properties.h"
 
+#include <charconv>
+
 namespace smpack::lint_internal {
 namespace {
 
@@ -7,14 +9,39 @@ bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\f';
 }
 
-// Java's escapes that matter for keys and values: "\=", "\:", "\ ", "\\", \t \n \r \f.
-// (\uXXXX is kept as written: DJL's keys and values are ASCII.)
+// UTF-8 of a code unit from \uXXXX (a lone surrogate becomes U+FFFD, as Java would print).
+void append_utf8(std::string& out, unsigned code) {
+  if (code >= 0xD800 && code <= 0xDFFF) code = 0xFFFD;
+  if (code < 0x80) {
+    out += static_cast<char>(code);
+  } else if (code < 0x800) {
+    out += static_cast<char>(0xC0 | (code >> 6));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  } else {
+    out += static_cast<char>(0xE0 | (code >> 12));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  }
+}
+
+// Java's escapes: "\=", "\:", "\ ", "\\", \t \n \r \f, and \uXXXX (Properties.load
+// refuses a malformed one; it is kept as written here, and the value then fails its check).
 std::string unescape(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '\\' || i + 1 == text.size()) {
       out += text[i];
       continue;
+    }
+    if (text[i + 1] == 'u' && i + 6 <= text.size()) {
+      unsigned code = 0;
+      const auto hex = text.substr(i + 2, 4);
+      const auto [end, error] = std::from_chars(hex.data(), hex.data() + hex.size(), code, 16);
+      if (error == std::errc() && end == hex.data() + hex.size()) {
+        append_utf8(out, code);
+        i += 5;
+        continue;
+      }
     }
     const char next = text[++i];
     out += next == 't' ? '\t' : next == 'n' ? '\n' : next == 'r' ? '\r' : next == 'f' ? '\f' : next;
@@ -48,12 +75,8 @@ std::vector<PropertyLine> parse_serving_properties(std::string_view text) {
       at = end;
       if (at < text.size() && text[at] == '\r') ++at;
       if (at < text.size() && text[at] == '\n') ++at;
-      if (!first) {
-        while (!physical.empty() && is_blank(physical.front())) physical.remove_prefix(1);
-      } else {
-        while (!physical.empty() && is_blank(physical.front())) physical.remove_prefix(1);
-        if (physical.empty() || physical.front() == '#' || physical.front() == '!') break;
-      }
+      while (!physical.empty() && is_blank(physical.front())) physical.remove_prefix(1);
+      if (first && (physical.empty() || physical.front() == '#' || physical.front() == '!')) break;
       first = false;
       const bool continued = ends_in_odd_backslashes(physical);
       if (continued) physical.remove_suffix(1);
