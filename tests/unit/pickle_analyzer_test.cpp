@@ -62,6 +62,19 @@ TEST(PickleAnalyzer, DottedNameWalkingIntoOsIsDangerous) {
       has_problem(a, WeightProblemKind::pickle_dangerous_global, "serialization.os.system"));
 }
 
+TEST(PickleAnalyzer, ANameTooLongToKeepIsNotJudgedByItsHead) {
+  // The head ("OrderedDict.aaaa...") is an allowed-looking class; the tail walks anywhere.
+  PickleBuilder p;
+  p.proto(4)
+      .short_unicode("collections")
+      .unicode("OrderedDict." + std::string(5000, 'a') + ".os.system")
+      .stack_global()
+      .stop();
+  PickleAnalysis a = analyze_pickle(p.bytes());
+  EXPECT_EQ(a.verdict, PickleVerdict::dangerous);
+  EXPECT_TRUE(has_problem(a, WeightProblemKind::pickle_dynamic_global, "longer than 4096"));
+}
+
 TEST(PickleAnalyzer, DunderAttributeChainIsDangerous) {
   PickleBuilder p;
   p.proto(4).global("collections", "OrderedDict.__init__.__globals__").stop();

@@ -48,6 +48,7 @@ struct Value {
   ValueKind kind = ValueKind::none;
   std::int64_t integer = 0;
   std::string text;            // text; "module.name" for globals
+  bool text_cut = false;       // text was longer than kMaxKeptText and is kept cut
   ValueId callee = kNoValue;   // object: what was called
   ValueId state = kNoValue;    // object: BUILD state
   std::vector<ValueId> items;  // list/tuple/set elements, object args, APPENDs
@@ -442,6 +443,7 @@ class Simulator {
     value.kind = kind;
     value.integer = integer;
     value.text.assign(text.substr(0, kMaxKeptText));
+    value.text_cut = text.size() > kMaxKeptText;
     values_.push_back(std::move(value));
     return static_cast<ValueId>(values_.size() - 1);
   }
@@ -917,6 +919,16 @@ class Simulator {
               {WeightProblemKind::pickle_dynamic_global,
                where() + " imports a global whose module or name is computed while loading, "
                          "so it can be anything"});
+          return push_new(ValueKind::global, 0, "?.?");
+        }
+        if (values_[*module].text_cut || values_[*name].text_cut) {
+          // Only the first kMaxKeptText bytes are kept: the rest of a dotted name
+          // ("...os.system") would go unjudged, so the import cannot be judged at all.
+          raise_verdict(PickleVerdict::dangerous);
+          out_.problems.push_back(
+              {WeightProblemKind::pickle_dynamic_global,
+               where() + " imports a global whose module or name is longer than " +
+                   std::to_string(kMaxKeptText) + " bytes, which cannot be judged"});
           return push_new(ValueKind::global, 0, "?.?");
         }
         // Copies: import_global may grow values_ and move the strings.
