@@ -390,3 +390,36 @@ def test_numpy_arrays_are_listed(tmp_path: Path) -> None:
         "weights": ("float32", [3, 2]), "ids": ("int64", [5])}
     assert reports["plain.npy"]["tensors"] == [
         {"name": str(tmp_path / "plain.npy"), "dtype": "float16", "shape": [4], "bytes": 8}]
+
+
+OBJECT_DESCRS = ["|O", "object", "object_", "=O", "O8", "(2,)O", "2O", "(2, 3)|O"]
+
+
+def test_every_object_dtype_spelling_numpy_unpickles_is_analysed(tmp_path: Path) -> None:
+    """numpy.load(allow_pickle=True) unpickles the data of any header whose descr
+    numpy.dtype reads as the object type, however it is spelled; Debian's numpy is the
+    oracle (in a subprocess, the payload touches a marker file). smpack analyses each."""
+    paths = []
+    for i, descr in enumerate(OBJECT_DESCRS):
+        marker = tmp_path / f"ran-{i}"
+
+        class Touch:
+            def __reduce__(self, marker=marker):
+                return (os.system, (f"touch {marker}",))
+
+        header = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': (1,), }}"
+        header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+        path = tmp_path / f"spelled-{i}.npy"
+        path.write_bytes(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) +
+                         header.encode() + pickle.dumps(Touch(), protocol=2))
+        paths.append((descr, path, marker))
+    script = ("import sys, numpy\n"
+              "for p in sys.argv[1:]:\n"
+              "    try:\n        numpy.load(p, allow_pickle=True)\n"
+              "    except Exception:\n        pass\n")
+    subprocess.run(["/usr/bin/python3", "-c", script, *[str(p) for _, p, _ in paths]],
+                   check=True, timeout=120, cwd=tmp_path)
+    reports = smpack_reports([p for _, p, _ in paths])
+    for descr, path, marker in paths:
+        assert marker.exists(), f"numpy did not unpickle descr {descr!r}: not an oracle case"
+        assert reports[path.name]["verdict"] == "dangerous", (descr, reports[path.name])

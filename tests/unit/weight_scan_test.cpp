@@ -185,6 +185,13 @@ TEST(WeightScan, NumpyArraysAndObjectArrays) {
   EXPECT_TRUE(
       find_problem(object, WeightProblemKind::pickle_dangerous_global, "object array pickle"));
 
+  // Every spelling numpy.dtype reads as the object type, or an array of it.
+  for (std::string_view descr : {"object", "object_", "=O", "O8", "(2,)O", "2O", "(2, 3)|O"}) {
+    const std::string header =
+        "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': (1,), }";
+    EXPECT_EQ(inspect("s.npy", npy(header, evil.str())).verdict, PickleVerdict::dangerous) << descr;
+  }
+
   std::string npz = build_zip(
       {ZipMember("a.npy",
                  npy("{'descr': '<i2', 'fortran_order': False, 'shape': (3,), }", "123456")),

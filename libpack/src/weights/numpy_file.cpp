@@ -132,7 +132,26 @@ struct NumpyDtype {
   bool object = false;
 };
 
+// Whether numpy.dtype(descr), which numpy.load calls on the header's text, is the object
+// type or an array of it: "O", "|O8", "object", "object_", and subarrays ("(2,)O", "2O").
+bool names_object(std::string_view descr) {
+  auto drop_byte_order = [&] {
+    while (!descr.empty() &&
+           std::string_view("<>|= ").find(descr.front()) != std::string_view::npos)
+      descr.remove_prefix(1);
+  };
+  drop_byte_order();
+  if (descr.starts_with('(')) {
+    const auto close = descr.find(')');
+    descr.remove_prefix(close == std::string_view::npos ? descr.size() : close + 1);
+  }
+  while (!descr.empty() && descr.front() >= '0' && descr.front() <= '9') descr.remove_prefix(1);
+  drop_byte_order();
+  return descr.starts_with('O') || descr == "object" || descr == "object_";
+}
+
 NumpyDtype dtype_from_descr(std::string_view descr) {
+  if (names_object(descr)) return {"object", 8, true};
   if (!descr.empty() && std::string_view("<>|=").find(descr.front()) != std::string_view::npos) {
     descr.remove_prefix(1);
   }
@@ -146,8 +165,6 @@ NumpyDtype dtype_from_descr(std::string_view descr) {
     size = size * 10 + static_cast<std::uint64_t>(d - '0');
   }
   switch (kind) {
-    case 'O':
-      return {"object", 8, true};
     case 'b':
       return {"bool", size, false};
     case 'i':
