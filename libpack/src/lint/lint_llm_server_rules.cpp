@@ -11,6 +11,7 @@
 
 #include "lint/lint_rules.h"
 #include "lint/serving_properties.h"
+#include "util/ascii_text.h"
 
 namespace smpack::lint_internal {
 namespace {
@@ -56,18 +57,6 @@ const std::array<OptionRule, 17>& option_rules() {
   return kRules;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string trimmed(std::string_view text) {
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return std::string(text);
-}
-
 // A whole number that fits 63 bits (what Java's and pydantic's ints read), above 0 unless
 // zero is allowed.
 bool is_count(std::string_view text, bool zero_allowed = false) {
@@ -89,7 +78,7 @@ std::string refusal(const OptionRule& rule, const std::string& value) {
     case ValueKind::boolean: {
       static const std::set<std::string> kBooleans = {"true", "false", "1",  "0",
                                                       "yes",  "no",    "on", "off"};
-      return kBooleans.count(lower(value)) ? "" : "is not true or false";
+      return kBooleans.count(ascii_lower(value)) ? "" : "is not true or false";
     }
     case ValueKind::one_of: {
       const bool known = std::any_of(rule.allowed.begin(), rule.allowed.end(),
@@ -188,10 +177,11 @@ void check_djl_lmi(LintContext& context) {
     std::map<std::string, const OptionRule*, std::less<>> rules;
     for (const auto& option : option_rules()) rules.emplace(std::string(option.key), &option);
     for (const auto& entry : parse_serving_properties(*text)) {
-      if (entry.key == "option.model_id") model_id = trimmed(entry.value);
+      // Trailing blanks, which Properties.load keeps, are not part of the value here.
+      const std::string value(trim_space(entry.value));
+      if (entry.key == "option.model_id") model_id = value;
       const auto found = rules.find(entry.key);
       if (found == rules.end()) continue;
-      const std::string value = trimmed(entry.value);
       if (const std::string why = refusal(*found->second, value); !why.empty()) {
         context.report(rule("djl-option-invalid"), "serving.properties", entry.line, 0,
                        entry.key + "=" + value + " " + why + ", so LMI fails at model load");

@@ -3,11 +3,11 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <ctime>
 
 #include "s3/sigv4.h"
+#include "util/ascii_text.h"
 
 namespace smpack {
 namespace {
@@ -18,20 +18,6 @@ constexpr std::size_t kKeptErrorBody = 64 << 10;
 void init_curl_once() {
   static const bool done = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
   (void)done;
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-std::string trimmed(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return std::string(text);
 }
 
 }  // namespace
@@ -81,7 +67,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   if (line.starts_with("HTTP/")) {
     t.response.headers.clear();  // a new response (after 100 Continue or a redirect)
   } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
-    t.response.headers[lower(std::string(line.substr(0, colon)))] = trimmed(line.substr(colon + 1));
+    t.response.headers[ascii_lower(line.substr(0, colon))] =
+        std::string(trim_space(line.substr(colon + 1)));
   }
   return size * count;
 }
@@ -185,9 +172,10 @@ HttpResponse HttpClient::perform(const HttpRequest& request) {
   // A body gets a stated type, or curl would send form-encoding's. No header is removed
   // ("Expect:"): curl 7.88's SigV4 signs such a removal as an empty header it never sends.
   if (request.method == "PUT" || request.method == "POST") {
-    const bool typed = std::any_of(
-        request.headers.begin(), request.headers.end(),
-        [](const std::string& h) { return lower(h.substr(0, h.find(':'))) == "content-type"; });
+    const bool typed =
+        std::any_of(request.headers.begin(), request.headers.end(), [](const std::string& h) {
+          return ascii_lower(h.substr(0, h.find(':'))) == "content-type";
+        });
     if (!typed) headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

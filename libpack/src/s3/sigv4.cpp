@@ -3,9 +3,9 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "smpack/digest.h"
+#include "util/ascii_text.h"
 
 namespace smpack {
 namespace {
@@ -18,9 +18,7 @@ struct Header {
 Header canonical(const std::string& line) {
   const auto colon = line.find(':');
   Header header;
-  header.name = line.substr(0, colon);
-  std::transform(header.name.begin(), header.name.end(), header.name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  header.name = ascii_lower(line.substr(0, colon));
   bool space = false;
   for (char c : line.substr(colon == std::string::npos ? line.size() : colon + 1)) {
     if (c == ' ' || c == '\t') {
