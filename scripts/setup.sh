@@ -20,7 +20,7 @@ debian_packages=(
   # Python bindings
   pybind11-dev python3-dev
   # interoperability oracles and benchmark competitors
-  python3 python3-venv tar gzip libarchive-tools pigz isal time
+  python3 python3-venv tar gzip libarchive-tools pigz isal time xz-utils zstd bzip2
   # counting the opens and reads of a command (tests/cli/test_open_once.py)
   strace
   # fuzzing and sanitizers

@@ -223,20 +223,33 @@ def test_the_lint_gate_applies_in_s3(s3_server, model, tmp_path):
     assert uploads_in_progress(s3_server, bucket) == []
 
 
-def test_add_code_of_a_foreign_archive_in_s3_streams_it_into_another_key(s3_server, model):
+def test_add_code_of_a_foreign_archive_in_s3_uploads_only_the_spliced_tail(s3_server, model,
+                                                                           tmp_path):
+    """The kept prefix of a foreign gzip tar is copied server-side (UploadPartCopy); only
+    the re-encoded end of its last block, the code and the index go up."""
     bucket = s3_server.new_bucket()
-    tar = subprocess.run(["tar", "czf", "-", "-C", str(model["dir"]), "."], capture_output=True,
-                         check=True).stdout
-    s3_server.client().put_object(Bucket=bucket, Key="gnu.tar.gz", Body=tar)
-    result = run_smpack("add-code", f"s3://{bucket}/gnu.tar.gz", "--code", model["code"], "-o",
-                        f"s3://{bucket}/smpack.tar.gz", env=s3_env(s3_server))
-    assert result.returncode == 0, result.stderr
+    foreign = tmp_path / "gnu.tar.gz"
+    subprocess.run(["tar", "czf", foreign, "-C", str(model["dir"]), "."], check=True)
+    s3_server.client().upload_file(str(foreign), bucket, "gnu.tar.gz")
+    expected = tmp_path / "expected.tar.gz"
+    local = run_smpack("add-code", foreign, "--code", model["code"], "-o", expected)
+    assert local.returncode == 0, local.stderr
+    with S3Proxy(s3_server.endpoint) as proxy:
+        result = run_smpack("add-code", f"s3://{bucket}/gnu.tar.gz", "--code", model["code"], "-o",
+                            f"s3://{bucket}/smpack.tar.gz", env=s3_env(s3_server, proxy))
+        assert result.returncode == 0, result.stderr
+        uploaded = proxy.bytes_from_client
+        copies = [r for r in proxy.requests if "x-amz-copy-source" in r.headers]
+    code_bytes = sum(p.stat().st_size for p in model["code"].iterdir())
+    assert uploaded < 2 * MiB + code_bytes, uploaded
+    assert copies and all("x-amz-copy-source-if-match" in r.headers for r in copies)
     data = fetch(s3_server, bucket, "smpack.tar.gz")
+    assert data == expected.read_bytes()
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
         assert archive.extractfile("code/inference.py").read() == \
             (model["code"] / "inference.py").read_bytes()
-        assert archive.extractfile("model.bin").read() == (model["dir"] / "model.bin").read_bytes()
-    assert fetch(s3_server, bucket, "gnu.tar.gz") == tar
+        assert archive.extractfile("./model.bin").read() == (model["dir"] / "model.bin").read_bytes()
+    assert fetch(s3_server, bucket, "gnu.tar.gz") == foreign.read_bytes()
 
 
 def test_build_an_uncompressed_layout_into_a_prefix(s3_server, model):

@@ -32,7 +32,8 @@ def main() -> int:
     out = Path(sys.argv[1])
     targets = {name: out / name for name in ("fuzz_pickle", "fuzz_zip_reader", "fuzz_safetensors",
                                              "fuzz_archive_reader", "fuzz_handler_scan",
-                                             "fuzz_requirements", "fuzz_weight_stream")}
+                                             "fuzz_requirements", "fuzz_weight_stream",
+                                             "fuzz_gzip_splice")}
     for directory in targets.values():
         directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,6 +56,7 @@ def main() -> int:
     for name, (data, _) in cases.SAFETENSORS_CASES.items():
         (targets["fuzz_safetensors"] / name).write_bytes(data)
     write_archive_seeds(targets["fuzz_archive_reader"])
+    write_splice_seeds(targets["fuzz_gzip_splice"])
     for source in [*(ROOT / "tests/handler_corpus").glob("*.py"), *(ROOT / "templates").rglob("*.py")]:
         shutil.copy(source, targets["fuzz_handler_scan"] / f"{source.parent.name}_{source.name}")
     for source in (ROOT / "templates").rglob("requirements*.txt"):
@@ -66,6 +68,31 @@ def main() -> int:
     for name, directory in targets.items():
         print(f"{name}: {sum(1 for _ in directory.iterdir())} seeds in {directory}")
     return 0
+
+
+def write_splice_seeds(directory: Path) -> None:
+    """Gzip members of every block kind; the last byte of a seed chooses the cut."""
+    import gzip
+    import random
+    import zlib
+
+    text = b"".join(b'{"layer_%d": [%d]},\n' % (i % 97, i * 7 % 101) for i in range(3000))
+
+    def deflated(level: int, data: bytes, strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
+        c = zlib.compressobj(level, zlib.DEFLATED, 31, 8, strategy)
+        return c.compress(data) + c.flush()
+
+    noise = random.Random(0).randbytes(70000)
+    flushed = zlib.compressobj(6, zlib.DEFLATED, 31)
+    many_blocks = b"".join(flushed.compress(text[i:i + 100]) + flushed.flush(zlib.Z_SYNC_FLUSH)
+                           for i in range(0, len(text), 100)) + flushed.flush()
+    seeds = {"text-level6": deflated(6, text) + b"\x80", "text-level1": deflated(1, text) + b"\x40",
+             "stored": gzip.compress(text, 0, mtime=0) + b"\xc0",
+             "huffman-only": deflated(6, noise, zlib.Z_HUFFMAN_ONLY) + b"\x7f",
+             "fixed": deflated(9, b"abc" * 100, zlib.Z_FIXED) + b"\xff",
+             "empty": gzip.compress(b"", mtime=0) + b"\x10", "sync-flushed": many_blocks + b"\x99"}
+    for name, data in seeds.items():
+        (directory / name).write_bytes(data)
 
 
 def tar_bytes(fmt: int, members: list[tarfile.TarInfo]) -> bytes:

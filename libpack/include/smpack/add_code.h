@@ -9,10 +9,16 @@
 //   any error or interrupt.
 // - smpack archive, to another file: the unchanged members are copied as
 //   compressed bytes (copy_file_range), then the new tail is written.
-// - any other gzip or plain tar: one streaming pass, nothing extracted to disk;
-//   members keep their order (code/ last), metadata is normalised as in `build`;
-//   the output is an smpack archive. Symlinks, hardlinks, special files, unsafe
-//   names and duplicate members are refused. Written atomically (temp + rename).
+// - any other gzip tar (one pass, nothing extracted to disk): spliced. Every compressed
+//   byte before the old code/ (or the end of the tar stream) is kept; the gzip member
+//   holding that point is ended there; the members after it (normalised as in `build`),
+//   the new code/ and an index follow, so a later add-code rewrites only that tail. In
+//   place, the file is truncated at the splice point and the old tail saved until the
+//   new one is fsynced, as above.
+// - a plain, xz, zstd or bzip2 tar: one streaming pass; members keep their order (code/
+//   last), metadata is normalised as in `build`; the output is an smpack archive.
+// Foreign archives holding symlinks, hardlinks, special files, unsafe names or duplicate
+// members are refused. Outputs to another file are written atomically (temp + rename).
 #pragma once
 
 #include <filesystem>
@@ -28,7 +34,7 @@
 
 namespace smpack {
 
-enum class AddCodeMethod { tail_rewrite, copy_and_tail, stream_rewrite };
+enum class AddCodeMethod { tail_rewrite, copy_and_tail, stream_rewrite, splice };
 std::string_view describe(AddCodeMethod method);
 
 struct AddCodeResult {
@@ -38,6 +44,8 @@ struct AddCodeResult {
   std::vector<std::string> added;     // only in the new code/
   std::uint64_t bytes_written = 0;    // bytes this call wrote (copies included)
   std::uint64_t archive_bytes = 0;
+  std::uint64_t kept_bytes = 0;           // bytes of the old file kept as they were, at its start
+  std::uint64_t rewritten_tar_bytes = 0;  // old tar bytes decoded and compressed again
   std::string content_digest;
   std::optional<LintReport> refused;  // the lint gate's report when it refused: nothing written
   std::string etag;                   // an S3 output's ETag
@@ -58,9 +66,9 @@ Result<AddCodeResult> add_code(const std::filesystem::path& archive, const Sourc
                                const std::optional<std::filesystem::path>& output,
                                const AddCodeOptions& options);
 
-// {"archive", "method", "added", "replaced", "removed", "bytes_written", "archive_bytes",
-// "content_digest", "etag" (null for a local file)} (docs/cli.md); `archive` is the file
-// written.
+// {"archive", "method", "added", "replaced", "removed", "bytes_written", "kept_bytes",
+// "rewritten_tar_bytes", "archive_bytes", "content_digest", "etag" (null for a local
+// file)} (docs/cli.md); `archive` is the file written.
 std::string add_code_json(const std::string& archive, const AddCodeResult& result);
 
 }  // namespace smpack

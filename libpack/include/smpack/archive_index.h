@@ -49,10 +49,17 @@ struct ArchiveIndex {
   std::uint64_t index_offset = 0;        // file offset where the index members start
   std::uint64_t file_bytes = 0;          // archive size the index describes
   std::uint32_t index_gzip_members = 0;  // the gzip members holding the index and trailer
+  // A spliced archive (version 2): the first foreign_members members were written by
+  // another tool (any gzip header, any size: the last one ends where smpack's tail
+  // begins) and are read in order only; their entries keep the metadata stored.
+  std::uint32_t foreign_members = 0;
 
   std::vector<ManifestEntry> manifest_entries() const;
   const IndexedEntry* find(std::string_view path) const;
 };
+
+// The format version `index` is written as: 2 with a foreign prefix, else 1.
+std::uint32_t index_version(const ArchiveIndex& index);
 
 // nullopt when the file carries no smpack index (any other gzip tar). bad_input
 // when it carries one that is damaged or does not match the file. `name` is used in

@@ -33,6 +33,10 @@ struct Entry {
   std::string uname;
   std::string gname;
   bool sparse = false;  // GNU or pax sparse member
+  // Tar stream offsets (archives only): the member's first header block (extension
+  // headers included) and its data.
+  std::uint64_t header_offset = 0;
+  std::uint64_t data_offset = 0;
 };
 
 }  // namespace smpack

@@ -58,6 +58,8 @@ struct ArchiveFacts {
   std::uint64_t tar_bytes = 0;
   std::uint64_t gzip_members = 0;  // every gzip member of the file, the index's own included
   std::optional<std::uint32_t> index_version;  // smpack archives
+  // A spliced archive's kept foreign prefix: its gzip members, read in order only.
+  std::uint64_t foreign_prefix_bytes = 0;
   std::string writer;  // "smpack", "SageMaker SDK repack", "Python tarfile", "GNU tar", "unknown"
   std::string writer_evidence;  // why we think so
   // Disagreements between the smpack index and the bytes (only with check_index).

@@ -28,7 +28,8 @@ constexpr std::uint64_t kMaxIndexJson = 256ull << 20;
 std::string index_json(const ArchiveIndex& index) {
   nlohmann::json doc;
   doc["format"] = "smpack-index";
-  doc["version"] = index.version;
+  doc["version"] = index_version(index);
+  if (index.foreign_members > 0) doc["foreign_members"] = index.foreign_members;
   doc["level"] = index.level;
   doc["chunk_bytes"] = index.chunk_bytes;
   doc["mtime"] = index.mtime;
@@ -68,6 +69,8 @@ Result<void> validate(const ArchiveIndex& index) {
   }
   if (file_at != index.index_offset) return bad("the members do not end where the index starts");
   if (index.code_member > index.members.size()) return bad("code_member is out of range");
+  if (index.version != index_version(index) || index.foreign_members > index.code_member)
+    return bad("foreign_members does not fit the version or the code part");
   std::uint64_t previous_end = 0;
   for (const auto& e : index.entries) {
     if (e.first_member >= index.members.size())
@@ -98,7 +101,8 @@ Result<ArchiveIndex> parse_index_json(std::string_view json) {
     }
     ArchiveIndex index;
     index.version = doc.at("version").get<std::uint32_t>();
-    if (index.version != 1) {
+    index.foreign_members = doc.value("foreign_members", 0u);
+    if (index.version != 1 && index.version != 2) {
       return Error::bad_input("smpack index: version " + std::to_string(index.version) +
                               " is newer than this smpack understands");
     }
@@ -154,6 +158,10 @@ std::optional<std::span<const std::byte>> take_extra_member(std::span<const std:
 
 }  // namespace
 
+std::uint32_t index_version(const ArchiveIndex& index) {
+  return index.foreign_members > 0 ? 2 : 1;
+}
+
 std::vector<ManifestEntry> ArchiveIndex::manifest_entries() const {
   std::vector<ManifestEntry> out;
   out.reserve(entries.size());
@@ -179,7 +187,7 @@ EncodedIndex encode_index(const ArchiveIndex& index) {
   }
   std::array<std::byte, kTrailerPayload> trailer{};
   std::memcpy(trailer.data(), kMagic, 8);
-  store_le(trailer.data() + 8, index.version, 4);
+  store_le(trailer.data() + 8, index_version(index), 4);
   store_le(trailer.data() + 12, crc32_of(json_bytes), 4);
   store_le(trailer.data() + 16, index.index_offset, 8);
   store_le(trailer.data() + 24, out.size(), 8);
@@ -240,6 +248,9 @@ Result<std::vector<std::byte>> decode_indexed_member(const ByteSource& file,
                                                      const std::string& where) {
   const GzipMemberSpan& span = index.members[i];
   const std::string member = where + ": gzip member " + std::to_string(i);
+  if (i < index.foreign_members) {  // read in order only (an Artifact streams those)
+    return Error::internal(member + " was written by another tool and is not read at random");
+  }
   if (span.tar_bytes > kMaxMemberTarBytes) {  // more than the writer ever puts in one: hostile
     return Error::bad_input(member + " claims " + std::to_string(span.tar_bytes) +
                             " bytes, more than any smpack archive holds in one member");

@@ -55,6 +55,8 @@ struct ArchiveReader::Impl {
 
   std::unique_ptr<ByteSource> owned;  // open_file and open_memory own their source
   const ByteSource* source = nullptr;
+  std::function<Result<std::size_t>(std::span<std::byte>)> pull;  // open_tar_stream
+  DeflateBoundaryObserver boundary_observer;
   std::uint64_t raw_consumed = 0;
 
   std::optional<GzipDecoder> gzip;
@@ -70,6 +72,11 @@ struct ArchiveReader::Impl {
   bool finished = false;
 
   Result<std::size_t> raw_read(std::span<std::byte> out) {
+    if (pull) {
+      auto got = pull(out);
+      if (got) raw_consumed += *got;
+      return got;
+    }
     const auto got = static_cast<std::size_t>(
         std::min<std::uint64_t>(out.size(), source->size() - raw_consumed));
     if (auto r = source->read_at(raw_consumed, out.first(got)); !r) return std::move(r).error();
@@ -157,6 +164,7 @@ struct ArchiveReader::Impl {
     switch (kind) {
       case ContainerKind::gzip:
         gzip.emplace([this](std::span<std::byte> out) { return raw_read(out); }, name);
+        if (boundary_observer) gzip->set_boundary_observer(std::move(boundary_observer));
         guard.emplace(name, limits.max_pax_bytes);
         break;
       case ContainerKind::plain_tar:
@@ -204,6 +212,8 @@ struct ArchiveReader::Impl {
     entry.uname = or_empty(archive_entry_uname(e));
     entry.gname = or_empty(archive_entry_gname(e));
     entry.sparse = archive_entry_sparse_count(e) > 0;
+    entry.header_offset = static_cast<std::uint64_t>(archive_read_header_position(handle.get()));
+    entry.data_offset = static_cast<std::uint64_t>(archive_filter_bytes(handle.get(), 0));
     if (entry.path.size() > limits.max_name_bytes ||
         entry.link_target.size() > limits.max_name_bytes) {
       return Error::bad_input(name + ": member " + std::to_string(entries) +
@@ -261,10 +271,31 @@ Result<ArchiveReader> ArchiveReader::open_owned(std::unique_ptr<ByteSource> sour
 
 Result<ArchiveReader> ArchiveReader::open_source(const ByteSource& source, std::string display_name,
                                                  const ReadLimits& limits) {
+  return open_source_with_boundaries(source, std::move(display_name), limits, nullptr);
+}
+
+Result<ArchiveReader> ArchiveReader::open_tar_stream(
+    std::function<Result<std::size_t>(std::span<std::byte>)> pull, std::string display_name,
+    const ReadLimits& limits) {
+  auto impl = std::make_unique<Impl>();
+  impl->name = std::move(display_name);
+  impl->limits = limits;
+  impl->pull = std::move(pull);
+  impl->kind = ContainerKind::plain_tar;
+  impl->guard.emplace(impl->name, limits.max_pax_bytes);
+  if (auto r = impl->open_libarchive(); !r) return std::move(r).error();
+  return ArchiveReader(std::move(impl));
+}
+
+Result<ArchiveReader> ArchiveReader::open_source_with_boundaries(const ByteSource& source,
+                                                                 std::string display_name,
+                                                                 const ReadLimits& limits,
+                                                                 DeflateBoundaryObserver observer) {
   auto impl = std::make_unique<Impl>();
   impl->name = std::move(display_name);
   impl->limits = limits;
   impl->source = &source;
+  impl->boundary_observer = std::move(observer);
   std::vector<std::byte> head(std::min<std::uint64_t>(kSniffBytes, source.size()));
   if (auto r = source.read_at(0, head); !r) return std::move(r).error();
   if (auto r = impl->start(head); !r) return std::move(r).error();

@@ -2,6 +2,7 @@
 
 #include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
@@ -17,6 +18,8 @@ constexpr std::uint8_t kFlagHcrc = 0x02, kFlagExtra = 0x04, kFlagName = 0x08, kF
                        kReservedFlags = 0xe0;
 constexpr std::size_t kMaxHeaderStringBytes = 1 << 16;
 constexpr std::size_t kReadAheadBytes = 16;
+constexpr std::size_t kWindowBytes = 32768;
+constexpr int kRawDeflate = -15;
 
 }  // namespace
 
@@ -32,6 +35,13 @@ struct GzipDecoder::Impl {
 
   State state = State::header;
   inflate_state inflater{};
+  // zlib's inflate, used instead of ISA-L's when boundaries are reported or decoding
+  // resumes mid-member.
+  bool use_zlib = false;
+  z_stream zlib{};
+  bool zlib_ready = false;
+  int prime_bits = 0;  // of a resumed start: bits of the first byte that belong to the block
+  DeflateBoundaryObserver boundary_observer;
   std::uint32_t member_crc = 0;
   std::uint32_t member_size = 0;  // mod 2^32, as ISIZE
   std::uint64_t member_start = 0;
@@ -43,7 +53,40 @@ struct GzipDecoder::Impl {
   std::uint64_t decoded = 0;
   GzipHeaderInfo first;
 
+  ~Impl() {
+    if (zlib_ready) inflateEnd(&zlib);
+  }
+
   std::uint64_t offset() const { return consumed_before_buffer + begin; }
+
+  Result<void> start_zlib() {
+    if (!zlib_ready) {
+      if (inflateInit2(&zlib, kRawDeflate) != Z_OK) return Error::internal("zlib: out of memory");
+      zlib_ready = true;
+      return {};
+    }
+    if (inflateReset(&zlib) != Z_OK) return Error::internal("zlib: cannot reset inflate");
+    return {};
+  }
+
+  void report_boundary(std::uint64_t bit_offset, bool at_member_start) {
+    const DeflateBoundary at{current_member,
+                             member_start,
+                             decoded - member_decoded,
+                             bit_offset,
+                             decoded,
+                             member_crc,
+                             {}};
+    boundary_observer(at, [this, at_member_start] {
+      std::vector<std::byte> window;
+      if (at_member_start) return window;
+      window.resize(kWindowBytes);
+      uInt held = 0;
+      inflateGetDictionary(&zlib, reinterpret_cast<Bytef*>(window.data()), &held);
+      window.resize(held);
+      return window;
+    });
+  }
 
   Error corrupt(const std::string& what) const {
     return Error::bad_input(name + ": corrupt gzip data: " + what + " (gzip member " +
@@ -140,11 +183,16 @@ struct GzipDecoder::Impl {
     }
     if (member_count == 1) first = info;
     begin += cursor;
-    isal_inflate_init(&inflater);
-    inflater.crc_flag = ISAL_DEFLATE;
     member_crc = 0;
     member_size = 0;
     member_decoded = 0;
+    if (use_zlib) {
+      if (auto r = start_zlib(); !r) return std::move(r).error();
+      if (boundary_observer) report_boundary(offset() * 8, true);
+    } else {
+      isal_inflate_init(&inflater);
+      inflater.crc_flag = ISAL_DEFLATE;
+    }
     return true;
   }
 
@@ -160,7 +208,56 @@ struct GzipDecoder::Impl {
     return {};
   }
 
+  void count(std::span<const std::byte> produced) {
+    member_crc = crc32_gzip_refl(
+        member_crc, reinterpret_cast<const unsigned char*>(produced.data()), produced.size());
+    member_size += static_cast<std::uint32_t>(produced.size());
+    decoded += produced.size();
+    member_decoded += produced.size();
+  }
+
+  Result<std::size_t> inflate_zlib(std::span<std::byte> out) {
+    if (!zlib_ready) return Error::internal("zlib: cannot start inflate (out of memory)");
+    for (;;) {
+      if (begin == end) {
+        auto have = fill(1);
+        if (!have) return std::move(have).error();
+        if (*have == 0) return corrupt("the file ends inside compressed data (truncated)");
+      }
+      if (prime_bits > 0) {  // the first byte's high bits start the block
+        const auto shared = static_cast<int>(buffer[begin++]);
+        if (inflatePrime(&zlib, prime_bits, shared >> (8 - prime_bits)) != Z_OK)
+          return Error::internal("zlib: cannot prime inflate");
+        prime_bits = 0;
+        continue;
+      }
+      zlib.next_in = reinterpret_cast<Bytef*>(buffer.data() + begin);
+      zlib.avail_in = static_cast<uInt>(end - begin);
+      zlib.next_out = reinterpret_cast<Bytef*>(out.data());
+      zlib.avail_out = static_cast<uInt>(out.size());
+      const int rc = inflate(&zlib, boundary_observer ? Z_BLOCK : Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        return corrupt(std::string("invalid deflate data (") +
+                       (zlib.msg ? zlib.msg : "zlib error " + std::to_string(rc)) + ")");
+      }
+      begin += (end - begin) - zlib.avail_in;
+      const std::size_t produced = out.size() - zlib.avail_out;
+      count(out.first(produced));
+      if (rc == Z_STREAM_END) {
+        state = State::trailer;
+        return produced;
+      }
+      // Just after a block's end-of-block code: bits 0-2 of data_type are the bits of
+      // the last byte taken that the next block uses. 64 marks the final block's end,
+      // where no block follows (Z_BLOCK stops there before reporting the stream's end).
+      if (boundary_observer && (zlib.data_type & 128) != 0 && (zlib.data_type & 64) == 0)
+        report_boundary(offset() * 8 - static_cast<std::uint64_t>(zlib.data_type & 7), false);
+      if (produced > 0) return produced;
+    }
+  }
+
   Result<std::size_t> inflate_some(std::span<std::byte> out) {
+    if (use_zlib) return inflate_zlib(out);
     for (;;) {
       if (begin == end) {
         auto have = fill(1);
@@ -176,11 +273,7 @@ struct GzipDecoder::Impl {
       std::size_t used = (end - begin) - inflater.avail_in;
       begin += used;
       std::size_t produced = out.size() - inflater.avail_out;
-      member_crc =
-          crc32_gzip_refl(member_crc, reinterpret_cast<unsigned char*>(out.data()), produced);
-      member_size += static_cast<std::uint32_t>(produced);
-      decoded += produced;
-      member_decoded += produced;
+      count(out.first(produced));
       if (inflater.block_state == ISAL_BLOCK_FINISH) {
         // ISA-L reads ahead into its bit buffer; whole bytes there belong to the trailer.
         std::size_t unread = inflater.read_in_length / 8;
@@ -197,6 +290,29 @@ GzipDecoder::GzipDecoder(Source source, std::string display_name)
     : impl_(std::make_unique<Impl>()) {
   impl_->source = std::move(source);
   impl_->name = std::move(display_name);
+}
+GzipDecoder::GzipDecoder(Source source, std::string display_name, const DeflateBoundary& from)
+    : GzipDecoder(std::move(source), std::move(display_name)) {
+  auto& s = *impl_;
+  s.use_zlib = true;
+  s.consumed_before_buffer = from.bit_offset / 8;
+  s.prime_bits = static_cast<int>((8 - from.bit_offset % 8) % 8);
+  s.member_count = from.member + 1;
+  s.current_member = from.member;
+  s.member_start = from.member_file_offset;
+  s.member_crc = from.crc;
+  s.member_decoded = from.tar_offset - from.member_tar_offset;
+  s.member_size = static_cast<std::uint32_t>(s.member_decoded);
+  s.decoded = from.tar_offset;
+  s.state = Impl::State::body;
+  s.first.present = true;
+  if (inflateInit2(&s.zlib, kRawDeflate) == Z_OK) {
+    s.zlib_ready = true;
+    if (!from.window.empty()) {
+      inflateSetDictionary(&s.zlib, reinterpret_cast<const Bytef*>(from.window.data()),
+                           static_cast<uInt>(from.window.size()));
+    }
+  }
 }
 GzipDecoder::GzipDecoder(GzipDecoder&&) noexcept = default;
 GzipDecoder& GzipDecoder::operator=(GzipDecoder&&) noexcept = default;
@@ -233,6 +349,10 @@ Result<std::size_t> GzipDecoder::read(std::span<std::byte> out) {
 
 void GzipDecoder::set_member_observer(MemberObserver observer) {
   impl_->observer = std::move(observer);
+}
+void GzipDecoder::set_boundary_observer(DeflateBoundaryObserver observer) {
+  impl_->boundary_observer = std::move(observer);
+  impl_->use_zlib = true;
 }
 const GzipHeaderInfo& GzipDecoder::first_header() const {
   return impl_->first;

@@ -25,6 +25,10 @@ class GzipDecoder {
   using Source = std::function<Result<std::size_t>(std::span<std::byte> out)>;
 
   GzipDecoder(Source source, std::string display_name);
+  // Decoding that resumes at `from` (a boundary reported by an earlier decoder of the
+  // same file): `source` yields the file from byte from.bit_offset / 8 on. The rest of
+  // that member is checked against its trailer as usual.
+  GzipDecoder(Source source, std::string display_name, const DeflateBoundary& from);
   GzipDecoder(GzipDecoder&&) noexcept;
   GzipDecoder& operator=(GzipDecoder&&) noexcept;
   ~GzipDecoder();
@@ -33,6 +37,9 @@ class GzipDecoder {
   Result<std::size_t> read(std::span<std::byte> out);
 
   void set_member_observer(MemberObserver observer);
+  // Before the first read: reports each member's start and every block boundary after
+  // it, and decodes with zlib, whose inflate can stop there (ISA-L's cannot).
+  void set_boundary_observer(DeflateBoundaryObserver observer);
   const GzipHeaderInfo& first_header() const;
   std::uint64_t members() const;            // members started so far
   std::uint64_t compressed_offset() const;  // input bytes consumed so far

@@ -57,6 +57,9 @@ struct Artifact::Impl {
   Result<ModelTree> visit_stream(const VisitOptions& options,
                                  const ParallelTarSource* tar_stream = nullptr) const;
   Result<const IndexedEntry*> indexed_file(std::string_view normalized) const;
+  bool in_foreign_prefix(const IndexedEntry& entry) const {
+    return entry.first_member < index->foreign_members;
+  }
   Result<void> stream_streamed(std::string_view wanted, const ByteSink& sink,
                                const CancelToken* cancel) const;
 };
@@ -99,7 +102,7 @@ void check_against_index(const ByteSource& bytes, const ArchiveIndex& index,
   }
   for (std::size_t i = 0; i < members.size() && i < content_members; ++i) {
     const auto& seen = members[i];
-    if (seen.fixed_header != kSmpackMemberHeader) {
+    if (i >= index.foreign_members && seen.fixed_header != kSmpackMemberHeader) {
       problem("gzip member " + std::to_string(i) + " at offset " +
               std::to_string(seen.file_offset) + " does not have smpack's fixed header");
     }
@@ -116,19 +119,30 @@ void check_against_index(const ByteSource& bytes, const ArchiveIndex& index,
       stored != expected) {
     problem("the index members are not byte-for-byte what the index encodes (damaged)");
   }
-  if (tree.members.size() != index.entries.size()) {
-    problem("the tar stream has " + std::to_string(tree.members.size()) +
-            " members, the index lists " + std::to_string(index.entries.size()));
+  // A kept foreign prefix may hold the root member ("./"), which the index leaves out.
+  std::vector<const Member*> listable;
+  for (const Member& m : tree.members) {
+    if (m.path_problem != PathProblem::root_member) listable.push_back(&m);
   }
-  for (std::size_t i = 0; i < std::min(tree.members.size(), index.entries.size()); ++i) {
+  if (listable.size() != index.entries.size()) {
+    problem("the tar stream has " + std::to_string(listable.size()) + " members, the index lists " +
+            std::to_string(index.entries.size()));
+  }
+  for (std::size_t i = 0; i < std::min(listable.size(), index.entries.size()); ++i) {
     const auto& listed = index.entries[i];
-    const auto& seen = tree.members[i];
+    const auto& seen = *listable[i];
     if (seen.path != listed.path || seen.size != listed.size || seen.mode != listed.mode ||
         seen.type != listed.type ||
         (listed.type == EntryType::file && seen.sha256 != listed.sha256)) {
       problem("member '" + listed.path + "' does not match the index");
     }
   }
+}
+
+std::uint64_t foreign_prefix_bytes(const ArchiveIndex& index) {
+  if (index.foreign_members == 0) return 0;
+  const GzipMemberSpan& last = index.members[index.foreign_members - 1];
+  return last.file_offset + last.file_bytes;
 }
 
 // smpack's index members without a readable trailer: the trailer is damaged.
@@ -242,6 +256,7 @@ Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const
   facts.tar_bytes = index->members.back().tar_offset + index->members.back().tar_bytes;
   facts.gzip_members = index->members.size() + index->index_gzip_members;
   facts.index_version = index->version;
+  facts.foreign_prefix_bytes = foreign_prefix_bytes(*index);
   identify_writer(facts, "");
   tree.archive = std::move(facts);
   for (const IndexedEntry& e : index->entries) {
@@ -357,7 +372,10 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
   facts.tar_bytes = reader->uncompressed_bytes();
   facts.gzip_members =
       tar_stream ? index->members.size() + index->index_gzip_members : reader->gzip_members();
-  if (index) facts.index_version = index->version;
+  if (index) {
+    facts.index_version = index->version;
+    facts.foreign_prefix_bytes = foreign_prefix_bytes(*index);
+  }
   identify_writer(facts, tree.members.empty() ? "" : tree.members.front().stored_path);
   tree.archive = std::move(facts);
   if (options.check_index) {
@@ -511,7 +529,9 @@ Result<ModelTree> Artifact::visit(const VisitOptions& options) const {
     case ArtifactKind::s3_prefix:
       return impl_->visit_layout(options);
     case ArtifactKind::smpack_archive:
-      if (options.check_index) return impl_->visit_stream(options);
+      // A spliced archive's foreign prefix is read in order, as any foreign archive.
+      if (options.check_index || impl_->index->foreign_members > 0)
+        return impl_->visit_stream(options);
       if (options.hash_members && options.hash_from_data) {
         ParallelTarSource tar_stream(*impl_->bytes, *impl_->index, impl_->workers(), impl_->name);
         return impl_->visit_stream(options, &tar_stream);
@@ -537,6 +557,7 @@ Result<void> Artifact::stream_member(std::string_view member_path, const ByteSin
     case ArtifactKind::smpack_archive: {
       auto entry = impl_->indexed_file(*wanted);
       if (!entry) return std::move(entry).error();
+      if (impl_->in_foreign_prefix(**entry)) return impl_->stream_streamed(*wanted, sink, cancel);
       return stream_indexed_entry(*impl_->bytes, impl_->name, *impl_->index, **entry,
                                   impl_->workers(), sink, cancel);
     }
@@ -573,6 +594,11 @@ Result<std::unique_ptr<ByteSource>> Artifact::open_member(std::string_view membe
     case ArtifactKind::smpack_archive: {
       auto entry = impl_->indexed_file(*wanted);
       if (!entry) return std::move(entry).error();
+      if (impl_->in_foreign_prefix(**entry)) {
+        auto data = read_member(*wanted, max_bytes);
+        if (!data) return std::move(data).error();
+        return std::unique_ptr<ByteSource>(std::make_unique<OwnedBytes>(std::move(*data)));
+      }
       return std::unique_ptr<ByteSource>(std::make_unique<IndexedEntryByteSource>(
           *impl_->bytes, impl_->name, *impl_->index, **entry));
     }

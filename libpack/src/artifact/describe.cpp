@@ -150,6 +150,7 @@ std::string describe_json(const ArtifactDescription& d) {
               {"tar_bytes", facts.tar_bytes},
               {"gzip_members", facts.gzip_members},
               {"smpack_index", facts.index_version.has_value()},
+              {"foreign_prefix_bytes", facts.foreign_prefix_bytes},
               {"members", d.files + d.directories + d.other_members},
               {"files", d.files},
               {"directories", d.directories},

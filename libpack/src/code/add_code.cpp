@@ -10,12 +10,15 @@
 #include <optional>
 #include <set>
 
+#include "archive/gzip_splice.h"
 #include "archive/member_appender.h"
+#include "archive/tar_header.h"
 #include "io/file_io.h"
 #include "io/temp_dir.h"
 #include "smpack/archive_index.h"
 #include "smpack/archive_reader.h"
 #include "smpack/artifact.h"
+#include "smpack/container_kind.h"
 #include "smpack/digest.h"
 #include "smpack/lint_gate.h"
 #include "smpack/member_path.h"
@@ -87,32 +90,57 @@ Result<AddCodeResult> commit_output(ArchiveOutput& out, const OldCode& old_code,
   return result;
 }
 
+bool is_gzip(const ByteSource& bytes) {
+  std::array<std::byte, 2> head{};
+  return bytes.size() >= head.size() && bytes.read_at(0, head) &&
+         sniff_container(head) == ContainerKind::gzip;
+}
+
 WriteOptions options_for(const ArchiveIndex& index, const WriteOptions& options) {
   WriteOptions adjusted = options;
   adjusted.chunk_bytes = index.chunk_bytes;  // the kept part's chunking stays the archive's
   return adjusted;
 }
 
-Result<AddCodeResult> rewrite_tail(const fs::path& archive, ArchiveIndex index,
-                                   const std::vector<SourceFile>& code,
-                                   const WriteOptions& options) {
-  const std::uint64_t tail_offset = index.members[index.code_member].file_offset;
-  auto old_tail = read_file_from(archive, tail_offset);
-  if (!old_tail) return std::move(old_tail).error();
+using TailWriter =
+    std::function<Result<void>(const ByteSource& old_tail, const MemberAppender::Write& write)>;
+
+// Rewrites `archive` from `tail_offset` on, in place. The old tail is saved first, to
+// ARCHIVE.smpack-tail (fsynced); `write_tail` reads it from there (its byte 0 is file
+// offset tail_offset) and writes the new one. Any error or interrupt puts the old tail back.
+Result<void> rewrite_in_place(const fs::path& archive, std::uint64_t tail_offset,
+                              const CancelToken* cancel, const TailWriter& write_tail) {
   fs::path backup = archive;
   backup += ".smpack-tail";
   {
-    auto saved = AtomicOutputFile::create(backup);
+    auto original = FileByteSource::open(archive);
+    if (!original) return std::move(original).error();
+    auto saved = open_archive_output(backup.string(), nullptr, {0, cancel});
     if (!saved) return std::move(saved).error();
-    if (auto r = saved->write(*old_tail); !r) return std::move(r).error();
-    if (auto r = saved->commit(); !r) return std::move(r).error();
+    if (auto r =
+            (*saved)->copy_from(*original, tail_offset, original->size() - tail_offset, cancel);
+        !r)
+      return r;
+    if (auto r = (*saved)->commit(); !r) return r;
   }
+  auto old_tail = FileByteSource::open(backup);
+  if (!old_tail) return std::move(old_tail).error();
   int fd = ::open(archive.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return io_error(archive, "open for writing", errno);
-  auto restore = [&](Error error) -> Result<AddCodeResult> {
-    bool restored = ::ftruncate(fd, static_cast<off_t>(tail_offset)) == 0 &&
-                    ::lseek(fd, static_cast<off_t>(tail_offset), SEEK_SET) >= 0 &&
-                    write_all(fd, *old_tail, archive.string()) && ::fsync(fd) == 0;
+  auto put_back = [&]() -> bool {
+    if (::ftruncate(fd, static_cast<off_t>(tail_offset)) != 0 ||
+        ::lseek(fd, static_cast<off_t>(tail_offset), SEEK_SET) < 0)
+      return false;
+    std::vector<std::byte> piece(1 << 20);
+    for (std::uint64_t at = 0; at < old_tail->size(); at += piece.size()) {
+      auto part = std::span(piece).first(
+          static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), old_tail->size() - at)));
+      if (!old_tail->read_at(at, part) || !write_all(fd, part, archive.string())) return false;
+    }
+    return ::fsync(fd) == 0;
+  };
+  auto restore = [&](Error error) -> Result<void> {
+    const bool restored = put_back();
     ::close(fd);
     if (restored) {
       ::unlink(backup.c_str());
@@ -122,27 +150,42 @@ Result<AddCodeResult> rewrite_tail(const fs::path& archive, ArchiveIndex index,
     }
     return error;
   };
-  OldCode old_code = cut_code(index);
-  AddCodeResult result;
-  result.method = AddCodeMethod::tail_rewrite;
   if (::ftruncate(fd, static_cast<off_t>(tail_offset)) != 0 ||
       ::lseek(fd, static_cast<off_t>(tail_offset), SEEK_SET) < 0) {
     return restore(io_error(archive, "truncate", errno));
   }
-  WriteOptions adjusted = options_for(index, options);
-  {
-    MemberAppender appender(
-        [&](std::span<const std::byte> bytes) -> Result<void> {
-          result.bytes_written += bytes.size();
-          return write_all(fd, bytes, archive.string());
-        },
-        index, adjusted);
-    if (auto r = append_code_and_finish(appender, code); !r) return restore(std::move(r).error());
-  }
-  if (options.cancel && options.cancel->cancelled()) return restore(Error::interrupted());
+  auto written = write_tail(*old_tail, [&](std::span<const std::byte> bytes) {
+    return write_all(fd, bytes, archive.string());
+  });
+  if (!written) return restore(std::move(written).error());
+  if (cancel && cancel->cancelled()) return restore(Error::interrupted());
   if (::fsync(fd) != 0) return restore(io_error(archive, "fsync", errno));
   ::close(fd);
   ::unlink(backup.c_str());
+  return {};
+}
+
+Result<AddCodeResult> rewrite_tail(const fs::path& archive, ArchiveIndex index,
+                                   const std::vector<SourceFile>& code,
+                                   const WriteOptions& options) {
+  const std::uint64_t tail_offset = index.members[index.code_member].file_offset;
+  OldCode old_code = cut_code(index);
+  AddCodeResult result;
+  result.method = AddCodeMethod::tail_rewrite;
+  result.kept_bytes = tail_offset;
+  WriteOptions adjusted = options_for(index, options);
+  auto rewritten =
+      rewrite_in_place(archive, tail_offset, options.cancel,
+                       [&](const ByteSource&, const MemberAppender::Write& write) -> Result<void> {
+                         MemberAppender appender(
+                             [&](std::span<const std::byte> bytes) -> Result<void> {
+                               result.bytes_written += bytes.size();
+                               return write(bytes);
+                             },
+                             index, adjusted);
+                         return append_code_and_finish(appender, code);
+                       });
+  if (!rewritten) return std::move(rewritten).error();
   compare_code(old_code, index, result);
   finish_result(index, result);
   return result;
@@ -160,6 +203,7 @@ Result<AddCodeResult> copy_with_new_tail(const Artifact& artifact, ArchiveIndex 
   AddCodeResult result;
   result.method = AddCodeMethod::copy_and_tail;
   result.bytes_written = tail_offset;
+  result.kept_bytes = tail_offset;
   WriteOptions adjusted = options_for(index, options);
   {
     MemberAppender appender(
@@ -173,16 +217,77 @@ Result<AddCodeResult> copy_with_new_tail(const Artifact& artifact, ArchiveIndex 
   return commit_output(out, old_code, index, std::move(result), options);
 }
 
+// A member of a foreign archive as add-code keeps it: its normalised path, or nullopt
+// for the root member ("./"), which needs no member of its own; bad_input for what an
+// smpack archive does not hold (links, special files, unsafe names, a second copy).
+Result<std::optional<std::string>> kept_member_path(const Entry& entry, const std::string& name,
+                                                    const ReadLimits& limits,
+                                                    std::set<std::string>& seen) {
+  auto path = check_member_path(entry.path, limits.max_name_bytes);
+  if (path.problem == PathProblem::root_member) return std::optional<std::string>();
+  auto refuse = [&](std::string why) {
+    return Error::bad_input(name + ": member '" + entry.path + "' " + why);
+  };
+  if (path.problem != PathProblem::none) return refuse(std::string(describe(path.problem)));
+  if (entry.type != EntryType::file && entry.type != EntryType::directory) {
+    return refuse("is a " + std::string(name_of(entry.type)) +
+                  "; smpack archives hold regular files and directories only");
+  }
+  if (!seen.insert(path.normalized).second) {
+    return refuse("appears twice; remove the duplicate first (extractors keep the last one)");
+  }
+  return std::optional<std::string>(std::move(path.normalized));
+}
+
+// The SHA-256 of the current member's data, read to its end.
+Result<std::string> hash_member_data(ArchiveReader& reader, std::span<std::byte> buffer) {
+  Hasher sha;
+  for (;;) {
+    auto got = reader.read(buffer);
+    if (!got) return std::move(got).error();
+    if (*got == 0) return sha.finish_hex();
+    sha.update(buffer.first(*got));
+  }
+}
+
+// Reads a foreign archive's members after `reader`'s position into `appender`, with
+// normalised metadata; the old code/ is hashed into `old_code`, not copied.
+Result<void> append_foreign_members(ArchiveReader& reader, MemberAppender& appender,
+                                    OldCode& old_code, const std::string& name,
+                                    const ReadLimits& limits) {
+  std::set<std::string> seen;
+  std::vector<std::byte> buffer(1 << 20);
+  for (;;) {
+    auto next = reader.next();
+    if (!next) return std::move(next).error();
+    if (!*next) return {};
+    const Entry& entry = **next;
+    auto path = kept_member_path(entry, name, limits, seen);
+    if (!path) return std::move(path).error();
+    if (!*path) continue;
+    if (is_code_path(**path)) {
+      if (entry.type == EntryType::file) {
+        auto sha = hash_member_data(reader, buffer);
+        if (!sha) return std::move(sha).error();
+        old_code.files[**path] = {std::move(*sha), normalised_mode(entry.type, entry.mode)};
+      }
+      continue;
+    }
+    MemberSpec spec{**path, entry.type, normalised_mode(entry.type, entry.mode), entry.size,
+                    name + ": " + entry.path};
+    auto read = [&](std::span<std::byte> bytes) { return reader.read(bytes); };
+    if (auto r = appender.append(spec, read); !r) return r;
+  }
+}
+
 Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector<SourceFile>& code,
                                      ArchiveOutput& out, const WriteOptions& options) {
-  const ReadLimits& limits = artifact.limits();
-  auto reader = ArchiveReader::open_source(*artifact.bytes(), artifact.name(), limits);
+  auto reader = ArchiveReader::open_source(*artifact.bytes(), artifact.name(), artifact.limits());
   if (!reader) return std::move(reader).error();
   ArchiveIndex index;
   AddCodeResult result;
   result.method = AddCodeMethod::stream_rewrite;
   OldCode old_code;
-  std::set<std::string> seen;
   {
     MemberAppender appender(
         [&](std::span<const std::byte> bytes) -> Result<void> {
@@ -190,48 +295,176 @@ Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector
           return out.write(bytes);
         },
         index, options);
-    const std::string& name = artifact.name();
-    std::vector<std::byte> buffer(1 << 20);
-    for (;;) {
-      auto next = reader->next();
-      if (!next) return std::move(next).error();
-      if (!*next) break;
-      const Entry& entry = **next;
-      auto path = check_member_path(entry.path, limits.max_name_bytes);
-      if (path.problem == PathProblem::root_member) continue;
-      auto refuse = [&](std::string why) {
-        return Error::bad_input(name + ": member '" + entry.path + "' " + why);
-      };
-      if (path.problem != PathProblem::none) return refuse(std::string(describe(path.problem)));
-      if (entry.type != EntryType::file && entry.type != EntryType::directory) {
-        return refuse("is a " + std::string(name_of(entry.type)) +
-                      "; smpack archives hold regular files and directories only");
-      }
-      if (!seen.insert(path.normalized).second) {
-        return refuse("appears twice; remove the duplicate first (extractors keep the last one)");
-      }
-      if (is_code_path(path.normalized)) {
-        if (entry.type == EntryType::file) {
-          Hasher sha;
-          for (;;) {
-            auto got = reader->read(buffer);
-            if (!got) return std::move(got).error();
-            if (*got == 0) break;
-            sha.update(std::span<const std::byte>(buffer.data(), *got));
-          }
-          old_code.files[path.normalized] = {sha.finish_hex(),
-                                             normalised_mode(entry.type, entry.mode)};
-        }
-        continue;
-      }
-      MemberSpec spec{path.normalized, entry.type, normalised_mode(entry.type, entry.mode),
-                      entry.size, name + ": " + entry.path};
-      auto read = [&](std::span<std::byte> bytes) { return reader->read(bytes); };
-      if (auto r = appender.append(spec, read); !r) return std::move(r).error();
-    }
+    if (auto r =
+            append_foreign_members(*reader, appender, old_code, artifact.name(), artifact.limits());
+        !r)
+      return std::move(r).error();
     if (auto r = append_code_and_finish(appender, code); !r) return std::move(r).error();
   }
+  result.rewritten_tar_bytes = index.members.back().tar_offset;
   return commit_output(out, old_code, index, std::move(result), options);
+}
+
+// What one pass over a foreign gzip tar finds for a splice: the members kept before the
+// cut (checked as stream_rewrite checks them, with their stored metadata and SHA-256),
+// the old code/, the cut (the first code/ member's header, else the end of the tar
+// stream), and the deflate block boundary to re-encode from.
+struct ForeignScan {
+  ArchiveIndex index;
+  OldCode old_code;
+  std::uint64_t cut = 0;
+  bool members_after_cut = false;  // outside code/, after the cut: copied into the tail
+  std::uint64_t bytes_after_cut = 0;
+  std::vector<GzipMemberInfo> gzip_members;
+  std::optional<DeflateBoundary> from;
+};
+
+Result<ForeignScan> scan_foreign(const Artifact& artifact, const CancelToken* cancel) {
+  const std::string& name = artifact.name();
+  ForeignScan scan;
+  SplicePointFinder finder;
+  bool cut_known = false;
+  auto reader = ArchiveReader::open_source_with_boundaries(
+      *artifact.bytes(), name, artifact.limits(),
+      [&](const DeflateBoundary& at, const std::function<std::vector<std::byte>()>& window) {
+        if (!cut_known) finder.on_boundary(at, window);
+      });
+  if (!reader) return std::move(reader).error();
+  reader->set_gzip_member_observer(
+      [&](const GzipMemberInfo& member) { scan.gzip_members.push_back(member); });
+  std::set<std::string> seen;
+  std::vector<std::byte> buffer(1 << 20);
+  std::uint64_t tar_end = 0;
+  for (;;) {
+    if (cancel && cancel->cancelled()) return Error::interrupted();
+    auto next = reader->next();
+    if (!next) return std::move(next).error();
+    if (!*next) break;
+    const Entry& entry = **next;
+    auto path = kept_member_path(entry, name, artifact.limits(), seen);
+    if (!path) return std::move(path).error();
+    tar_end = entry.data_offset + entry.size + tar_padding(entry.size);
+    const bool code = *path && is_code_path(**path);
+    if (code && !cut_known) {
+      scan.cut = entry.header_offset;
+      cut_known = true;
+    }
+    if (code && entry.type == EntryType::file) {
+      auto sha = hash_member_data(*reader, buffer);
+      if (!sha) return std::move(sha).error();
+      scan.old_code.files[**path] = {std::move(*sha), normalised_mode(entry.type, entry.mode)};
+    }
+    if (code || !*path) continue;
+    if (cut_known) {
+      scan.members_after_cut = true;
+      scan.bytes_after_cut += entry.size;
+      continue;
+    }
+    finder.cut_not_before(tar_end);
+    IndexedEntry kept{**path, entry.type,          entry.mode,        entry.size,
+                      "",     entry.header_offset, entry.data_offset, 0};
+    if (entry.type == EntryType::file) {
+      auto sha = hash_member_data(*reader, buffer);
+      if (!sha) return std::move(sha).error();
+      kept.sha256 = std::move(*sha);
+    }
+    scan.index.entries.push_back(std::move(kept));
+  }
+  if (!cut_known) scan.cut = tar_end;
+  scan.from = finder.choose(scan.cut);
+  if (!scan.from) return Error::internal(name + ": no deflate block boundary before the cut");
+  return scan;
+}
+
+// The index of the kept part: the gzip members before the cut member whole, then the cut
+// member ended at the cut (when any of it is kept).
+void index_kept_prefix(ForeignScan& scan, std::uint64_t cut_member_bytes) {
+  ArchiveIndex& index = scan.index;
+  std::uint64_t tar_at = 0;
+  for (std::uint64_t i = 0; i < scan.from->member; ++i) {
+    const GzipMemberInfo& m = scan.gzip_members[i];
+    index.members.push_back({m.file_offset, m.file_bytes, tar_at, m.decoded_bytes});
+    tar_at += m.decoded_bytes;
+  }
+  if (cut_member_bytes > 0) {
+    index.members.push_back({scan.from->member_file_offset, cut_member_bytes,
+                             scan.from->member_tar_offset,
+                             scan.cut - scan.from->member_tar_offset});
+  }
+  index.foreign_members = static_cast<std::uint32_t>(index.members.size());
+  index.version = index_version(index);
+  std::uint32_t member = 0;
+  for (IndexedEntry& e : index.entries) {
+    while (member + 1 < index.members.size() &&
+           e.header_offset >= index.members[member + 1].tar_offset)
+      ++member;
+    e.first_member = member;
+  }
+}
+
+// add-code on a foreign gzip tar without recompressing what precedes the old code/ (or
+// the end of the tar stream): that part is kept byte for byte, the gzip member that holds
+// the cut is ended there (gzip_splice.h), and the members after the cut, the new code/
+// and the index follow as smpack's own members. `output` null: in place.
+Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& archive,
+                                     ArchiveOutput* output, const std::vector<SourceFile>& code,
+                                     const WriteOptions& options) {
+  auto scan = scan_foreign(artifact, options.cancel);
+  if (!scan) return std::move(scan).error();
+  const DeflateBoundary& from = *scan->from;
+  // A cut at a gzip member's start keeps the members before it whole and none of it.
+  const bool cut_inside_member = from.tar_offset > from.member_tar_offset;
+  const std::uint64_t keep_bytes =
+      cut_inside_member ? from.bit_offset / 8 : from.member_file_offset;
+  AddCodeResult result;
+  result.method = AddCodeMethod::splice;
+  result.kept_bytes = keep_bytes;
+  result.rewritten_tar_bytes = scan->cut - from.tar_offset + scan->bytes_after_cut;
+  auto write_tail = [&](const ByteSource& tail_source, std::uint64_t origin,
+                        const MemberAppender::Write& write) -> Result<void> {
+    auto end = end_member_at(tail_source, origin, artifact.name(), from, scan->cut, options.level);
+    if (!end) return std::move(end).error();
+    index_kept_prefix(
+        *scan, cut_inside_member ? keep_bytes - from.member_file_offset + end->bytes.size() : 0);
+    auto counted = [&](std::span<const std::byte> bytes) -> Result<void> {
+      result.bytes_written += bytes.size();
+      return write(bytes);
+    };
+    if (cut_inside_member) {
+      if (auto r = counted(end->bytes); !r) return r;
+    }
+    MemberAppender appender(counted, scan->index, options);
+    if (scan->members_after_cut) {
+      auto rest = ArchiveReader::open_tar_stream(
+          [&](std::span<std::byte> out) { return end->rest.read(out); }, artifact.name(),
+          artifact.limits());
+      if (!rest) return std::move(rest).error();
+      if (auto r = append_foreign_members(*rest, appender, scan->old_code, artifact.name(),
+                                          artifact.limits());
+          !r)
+        return r;
+    }
+    return append_code_and_finish(appender, code);
+  };
+  if (!output) {
+    auto rewritten =
+        rewrite_in_place(archive, keep_bytes, options.cancel,
+                         [&](const ByteSource& old_tail, const MemberAppender::Write& write) {
+                           return write_tail(old_tail, keep_bytes, write);
+                         });
+    if (!rewritten) return std::move(rewritten).error();
+    compare_code(scan->old_code, scan->index, result);
+    finish_result(scan->index, result);
+    return result;
+  }
+  if (auto r = output->copy_from(*artifact.bytes(), 0, keep_bytes, options.cancel); !r)
+    return std::move(r).error();
+  result.bytes_written = keep_bytes;
+  if (auto r = write_tail(*artifact.bytes(), 0,
+                          [&](std::span<const std::byte> bytes) { return output->write(bytes); });
+      !r)
+    return std::move(r).error();
+  return commit_output(*output, scan->old_code, scan->index, std::move(result), options);
 }
 
 }  // namespace
@@ -244,6 +477,9 @@ std::string_view describe(AddCodeMethod method) {
       return "copied the unchanged members as compressed bytes, wrote a new tail";
     case AddCodeMethod::stream_rewrite:
       return "rewrote the archive in one streaming pass";
+    case AddCodeMethod::splice:
+      return "kept the other writer's compressed bytes before the old code/ (or the end), "
+             "re-encoded from there";
   }
   return "";
 }
@@ -324,13 +560,17 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
   const ArchiveIndex* index = artifact->index();
   // A local archive changed in place keeps its file: only the tail is rewritten. An S3
   // object is replaced, when the upload completes, by one made of its own kept bytes.
-  if (index && !output && !is_s3_url(archive.native()))
-    return rewrite_tail(archive, *index, *sources, options.write);
+  const bool local_in_place = !output && !is_s3_url(archive.native());
+  if (index && local_in_place) return rewrite_tail(archive, *index, *sources, options.write);
+  const bool splice = !index && is_gzip(*artifact->bytes());
+  if (splice && local_in_place)
+    return splice_foreign(*artifact, archive, nullptr, *sources, options.write);
   const fs::path target = output.value_or(archive);
   const std::uint64_t expected = artifact->bytes()->size() + expected_archive_bytes(*sources);
   auto out = open_archive_output(target.string(), options.s3, {expected, options.write.cancel});
   if (!out) return std::move(out).error();
   if (index) return copy_with_new_tail(*artifact, *index, *sources, **out, options.write);
+  if (splice) return splice_foreign(*artifact, archive, out->get(), *sources, options.write);
   return stream_rewrite(*artifact, *sources, **out, options.write);
 }
 
@@ -342,6 +582,8 @@ std::string add_code_json(const std::string& archive, const AddCodeResult& resul
       {"replaced", result.replaced},
       {"removed", result.removed},
       {"bytes_written", result.bytes_written},
+      {"kept_bytes", result.kept_bytes},
+      {"rewritten_tar_bytes", result.rewritten_tar_bytes},
       {"archive_bytes", result.archive_bytes},
       {"content_digest", result.content_digest},
       {"etag", result.etag.empty() ? nlohmann::ordered_json(nullptr)

@@ -1,0 +1,173 @@
+"""add-code on archives other tools wrote: the compressed bytes before the old code/ (or
+the end of the tar stream) are kept, the gzip member holding that point is ended there,
+and smpack's members follow (docs/format.md, "Spliced archives"). Every result is read
+back by gzip -t, GNU tar, bsdtar and Python tarfile, and compared with a full rewrite."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import tarfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from conftest import generate_weights, run_smpack, tree_contents, write_files
+
+NEW_HANDLER = "def model_fn(model_dir):\n    return 'v2'\n"
+
+
+def new_code(tmp_path: Path, files: dict | None = None) -> Path:
+    root = tmp_path / "newcode"
+    write_files(root, files or {"inference.py": NEW_HANDLER, "requirements.txt": "numpy\n"})
+    return root
+
+
+def model_files(code_at: str) -> list[tuple[str, bytes]]:
+    """Members in tar order; the old code/ at the end, in the middle, or absent."""
+    weights = [("model.bin", generate_weights(3 << 20)),
+               # Text compresses with long back-references, across deflate blocks.
+               ("config.json", b"".join(b'{"layer_%d": [%d, %d]},\n' % (i, i, i * 7) for i in range(40000))),
+               ("tokenizer/vocab.txt", b"".join(b"token%d\n" % i for i in range(5000)))]
+    old_code = [("code/inference.py", b"def model_fn(d):\n    return 'v1'\n"),
+                ("code/requirements.txt", b"torch\n"),
+                ("code/util.py", b"X = 1\n")]
+    if code_at == "none":
+        return weights
+    if code_at == "end":
+        return weights + old_code
+    return weights[:1] + old_code + weights[1:]
+
+
+def plain_tar(files: list[tuple[str, bytes]], prefix: str = "") -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name, data in files:
+            info = tarfile.TarInfo(prefix + name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 1700000000
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def gzip_with(tool: str, data: bytes) -> bytes:
+    if tool in ("gzip-6", "gzip-9", "gzip-1", "pigz"):
+        cmd = ["pigz", "-c"] if tool == "pigz" else ["gzip", "-c", "-" + tool[-1]]
+        return subprocess.run(cmd, input=data, capture_output=True, check=True).stdout
+    if tool == "tarfile":  # gzip.GzipFile as tarfile's w:gz uses it: FNAME and MTIME set
+        buf = io.BytesIO()
+        with gzip.GzipFile("model.tar", "wb", 9, buf, mtime=1700000000) as out:
+            out.write(data)
+        return buf.getvalue()
+    if tool == "stored":  # stored deflate blocks only
+        return gzip.compress(data, compresslevel=0)
+    if tool == "two-members":  # concatenated gzip files, cut inside the weights
+        cut = len(data) // 3
+        return gzip.compress(data[:cut], 6) + gzip.compress(data[cut:], 6)
+    raise ValueError(tool)
+
+
+WRITERS = ["gzip-6", "gzip-9", "gzip-1", "pigz", "tarfile", "stored", "two-members"]
+
+
+def listing(tool: str, archive: Path) -> list[str]:
+    if tool == "tarfile":
+        with tarfile.open(archive) as tar:
+            return [m.name.removeprefix("./") for m in tar if m.name not in (".", "./")]
+    cmd = ["tar", "tzf"] if tool == "gnu" else ["bsdtar", "tf"]
+    out = subprocess.run([*cmd, str(archive)], capture_output=True, text=True, check=True).stdout
+    return [n.removeprefix("./").rstrip("/") for n in out.split() if n not in ("./", ".")]
+
+
+def extracted(archive: Path, dest: Path) -> dict:
+    with tarfile.open(archive) as tar:
+        tar.extractall(dest, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    return tree_contents(dest)
+
+
+def add_code(archive: Path, code: Path, *destination) -> dict:
+    result = run_smpack("add-code", archive, "--code", code, *destination, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def full_rewrite(tmp_path: Path, tar_bytes: bytes, code: Path) -> tuple[dict, Path]:
+    """The reference: the same tar, uncompressed, which add-code rewrites member by member."""
+    plain = tmp_path / "reference.tar"
+    plain.write_bytes(tar_bytes)
+    out = tmp_path / "reference.tar.gz"
+    report = add_code(plain, code, "-o", out, "--no-lint")  # lint judges the input's container
+    assert report["method"] == "rewrote the archive in one streaming pass"
+    return report, out
+
+
+@pytest.mark.parametrize("code_at", ["none", "end", "middle"])
+@pytest.mark.parametrize("writer", WRITERS)
+def test_spliced_archive_reads_as_a_full_rewrite_does(tmp_path, writer, code_at):
+    files = model_files(code_at)
+    tar_bytes = plain_tar(files, prefix="./" if writer == "gzip-6" else "")
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(gzip_with(writer, tar_bytes))
+    code = new_code(tmp_path)
+    out = tmp_path / "out.tar.gz"
+    report = add_code(foreign, code, "-o", out)
+    assert report["method"].startswith("kept the other writer's compressed bytes")
+    original, spliced = foreign.read_bytes(), out.read_bytes()
+    assert spliced[: report["kept_bytes"]] == original[: report["kept_bytes"]]
+    weights_end = sum(len(d) for _, d in files[:1]) if code_at == "middle" else len(tar_bytes)
+    # Kept: everything up to the block before the cut (the cut member's last block is
+    # re-encoded, so allow a little under what precedes the cut).
+    assert report["kept_bytes"] > 0.6 * len(zlib.compress(tar_bytes[:weights_end], 1)) or writer == "stored"
+    if code_at == "middle":  # what follows the old code/ is compressed again, and said so
+        assert report["rewritten_tar_bytes"] >= len(files[-1][1]) + len(files[-2][1])
+    reference_report, reference = full_rewrite(tmp_path, tar_bytes, code)
+    assert report["removed"] == reference_report["removed"]
+    assert report["content_digest"] == reference_report["content_digest"]
+    assert subprocess.run(["gzip", "-t", str(out)]).returncode == 0
+    expected = listing("gnu", reference)
+    for tool in ("gnu", "bsdtar", "tarfile"):
+        assert sorted(listing(tool, out)) == sorted(expected), tool
+    assert extracted(out, tmp_path / "a") == extracted(reference, tmp_path / "b")
+    verify = run_smpack("verify", out)
+    assert verify.returncode == 0, verify.stderr
+    info = json.loads(run_smpack("info", out, "--json").stdout)
+    assert info["writer"].startswith("smpack, spliced") and info["foreign_prefix_bytes"] > 0
+    assert run_smpack("cat", out, "code/inference.py").stdout == NEW_HANDLER
+    # The next change rewrites only smpack's tail.
+    again = add_code(out, new_code(tmp_path / "again", {"inference.py": "X = 3\n"}), "--in-place")
+    assert again["method"].startswith("rewrote only the tail")
+    assert again["kept_bytes"] >= info["foreign_prefix_bytes"]
+    assert run_smpack("verify", out).returncode == 0
+
+
+def test_in_place_keeps_every_byte_before_the_splice_point(tmp_path):
+    tar_bytes = plain_tar(model_files("end"))
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(gzip_with("gzip-6", tar_bytes))
+    before = foreign.read_bytes()
+    code = new_code(tmp_path)
+    report = add_code(foreign, code, "--in-place")
+    after = foreign.read_bytes()
+    assert after[: report["kept_bytes"]] == before[: report["kept_bytes"]]
+    assert report["bytes_written"] == len(after) - report["kept_bytes"]
+    assert report["bytes_written"] < (1 << 20)
+    assert not Path(str(foreign) + ".smpack-tail").exists()
+    copied = tmp_path / "copied.tar.gz"
+    (tmp_path / "again.tar.gz").write_bytes(before)
+    add_code(tmp_path / "again.tar.gz", code, "-o", copied)
+    assert copied.read_bytes() == after  # in place and to another file give the same bytes
+    assert run_smpack("verify", foreign).returncode == 0
+
+
+def test_damaged_foreign_archive_is_refused_and_kept(tmp_path):
+    data = bytearray(gzip_with("gzip-6", plain_tar(model_files("end"))))
+    data[-6] ^= 0xFF  # the trailer's CRC-32
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(bytes(data))
+    result = run_smpack("add-code", foreign, "--code", new_code(tmp_path), "--in-place", "--no-lint")
+    assert result.returncode == 3, result.stderr
+    assert "model.tar.gz" in result.stderr and "CRC-32" in result.stderr
+    assert foreign.read_bytes() == bytes(data)
+    assert not Path(str(foreign) + ".smpack-tail").exists()
