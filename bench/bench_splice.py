@@ -61,13 +61,19 @@ def make_inputs(root: Path, size_mib: int) -> dict[str, Path]:
     (code / "requirements.txt").write_text("numpy==1.26.4\n")
     foreign = root / "foreign.tar.gz"
     subprocess.run(["tar", "czf", foreign, "-C", model, "."], check=True)
-    # The old code/ first, then the weights: what a training script that saved its code
-    # before the checkpoint leaves.
-    shutil.copytree(code, model / "code")
+    # Two shards with the old code/ between them: the second shard is what a splice
+    # compresses again.
+    halves = root / "halves"
+    halves.mkdir()
+    weights = (model / "model.bin").read_bytes()
+    (halves / "model-00001.bin").write_bytes(weights[: len(weights) // 2])
+    (halves / "model-00002.bin").write_bytes(weights[len(weights) // 2:])
+    del weights
+    shutil.copytree(code, halves / "code")
     middle = root / "middle.tar.gz"
-    subprocess.run(["tar", "czf", middle, "-C", model, "code", "config.json", "model.bin"],
-                   check=True)
-    shutil.rmtree(model / "code")
+    subprocess.run(["tar", "czf", middle, "-C", halves, "model-00001.bin", "code",
+                    "model-00002.bin"], check=True)
+    shutil.rmtree(halves)
     return {"model": model, "code": code, "foreign": foreign, "middle": middle}
 
 
@@ -118,7 +124,7 @@ def main() -> int:
         runs("smpack add-code -o --no-lint",
              [smpack, "add-code", str(foreign), "--code", str(code), "-o", str(out), "--json",
               "--no-lint"], args.repeat, json_out=True)
-        runs("smpack add-code -o, old code/ in the middle",
+        runs("smpack add-code -o, old code/ between two halves",
              [smpack, "add-code", str(middle), "--code", str(code), "-o", str(out), "--json"],
              args.repeat, json_out=True)
         work = root / "in-place.tar.gz"

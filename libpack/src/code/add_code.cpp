@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -250,6 +251,20 @@ Result<std::string> hash_member_data(ArchiveReader& reader, std::span<std::byte>
   }
 }
 
+// The lint gate's verdict: the refusal to return (nothing written), or nullopt to go on.
+using LintGateVerdict = Result<std::optional<AddCodeResult>>;
+using LintGateRun = std::future<LintGateVerdict>;
+
+LintGateVerdict run_lint_gate(const Artifact& artifact, const SourceSpec& code,
+                              const CancelToken* cancel) {
+  auto report = lint_gate(artifact, code, cancel);
+  if (!report) return std::move(report).error();
+  if (report->deploy_ready) return std::optional<AddCodeResult>();
+  AddCodeResult refused;
+  refused.refused = std::move(*report);
+  return std::optional<AddCodeResult>(std::move(refused));
+}
+
 // Reads a foreign archive's members after `reader`'s position into `appender`, with
 // normalised metadata; the old code/ is hashed into `old_code`, not copied.
 Result<void> append_foreign_members(ArchiveReader& reader, MemberAppender& appender,
@@ -408,8 +423,14 @@ void index_kept_prefix(ForeignScan& scan, std::uint64_t cut_member_bytes) {
 // and the index follow as smpack's own members. `output` null: in place.
 Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& archive,
                                      ArchiveOutput* output, const std::vector<SourceFile>& code,
-                                     const WriteOptions& options) {
+                                     const WriteOptions& options, LintGateRun* gate) {
   auto scan = scan_foreign(artifact, options.cancel);
+  // The gate's verdict comes first, as when it runs before the scan.
+  if (gate) {
+    auto refused = gate->get();
+    if (!refused) return std::move(refused).error();
+    if (*refused) return std::move(**refused);
+  }
   if (!scan) return std::move(scan).error();
   const DeflateBoundary& from = *scan->from;
   // A cut at a gzip member's start keeps the members before it whole and none of it.
@@ -538,15 +559,22 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
         archive.string() +
         " is a directory or S3 prefix; add-code changes archives (stage changes directories)");
   }
-  if (options.lint) {
-    auto report = lint_gate(*artifact, code, options.write.cancel);
-    if (!report) return std::move(report).error();
-    if (!report->deploy_ready) {
-      AddCodeResult refused;
-      refused.refused = std::move(*report);
-      return refused;
-    }
+  const bool splice = !artifact->index() && is_gzip(*artifact->bytes());
+  // A local foreign gzip tar is read twice, by the gate and by the splice's scan: the two
+  // passes run side by side on two cores (both only read it, through pread). Nothing is
+  // written before both are done.
+  const bool gate_beside_scan = options.lint && splice && code.replaces_code() &&
+                                dynamic_cast<const FileByteSource*>(artifact->bytes());
+  LintGateRun gate;
+  if (gate_beside_scan) {
+    gate = std::async(std::launch::async, run_lint_gate, std::cref(*artifact), std::cref(code),
+                      options.write.cancel);
+  } else if (options.lint) {
+    auto refused = run_lint_gate(*artifact, code, options.write.cancel);
+    if (!refused) return std::move(refused).error();
+    if (*refused) return std::move(**refused);
   }
+  LintGateRun* pending_gate = gate.valid() ? &gate : nullptr;
   // An entry point or requirements file alone goes over the archive's own code/.
   std::optional<TempDir> scratch;
   if (!code.replaces_code()) {
@@ -562,15 +590,15 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
   // object is replaced, when the upload completes, by one made of its own kept bytes.
   const bool local_in_place = !output && !is_s3_url(archive.native());
   if (index && local_in_place) return rewrite_tail(archive, *index, *sources, options.write);
-  const bool splice = !index && is_gzip(*artifact->bytes());
   if (splice && local_in_place)
-    return splice_foreign(*artifact, archive, nullptr, *sources, options.write);
+    return splice_foreign(*artifact, archive, nullptr, *sources, options.write, pending_gate);
   const fs::path target = output.value_or(archive);
   const std::uint64_t expected = artifact->bytes()->size() + expected_archive_bytes(*sources);
   auto out = open_archive_output(target.string(), options.s3, {expected, options.write.cancel});
   if (!out) return std::move(out).error();
   if (index) return copy_with_new_tail(*artifact, *index, *sources, **out, options.write);
-  if (splice) return splice_foreign(*artifact, archive, out->get(), *sources, options.write);
+  if (splice)
+    return splice_foreign(*artifact, archive, out->get(), *sources, options.write, pending_gate);
   return stream_rewrite(*artifact, *sources, **out, options.write);
 }
 
