@@ -241,7 +241,7 @@ LintReport lint(const std::filesystem::path& path, const std::optional<std::stri
   Result<LintReport> report = run_cancellable([&](const CancelToken* cancel) -> Result<LintReport> {
     auto artifact = open_location(path);
     if (!artifact && artifact.error().kind == ErrorKind::bad_input)
-      return unreadable_input_report(path.string(), artifact.error().message);
+      return unreadable_input_report(path.string(), artifact.error());
     if (!artifact) return std::move(artifact).error();
     return lint_artifact(*artifact, options, cancel);
   });

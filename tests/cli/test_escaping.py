@@ -17,7 +17,6 @@ HOSTILE = [
     "title\x1b]0;owned\x07.txt",          # retitles an xterm, rings the bell
     "clear\x1b[2J\rforged: OK.txt",      # clears the screen, overwrites the line
     "csi\u009b31m.txt",                   # C1 CSI (U+009B) in UTF-8
-    "back\\slash.txt",                    # read as "back/slash.txt" by libarchive, as it stands
     "bad-utf8-\udcff\udcfe.txt",         # bytes 0xff 0xfe: not UTF-8
 ]
 
@@ -75,6 +74,17 @@ def test_json_carries_the_names_as_valid_json(archive):
     names = [m["path"] for m in json.loads(run_smpack("ls", archive, "--json").stdout)]
     assert "title\x1b]0;owned\x07.txt" in names
     assert "bad-utf8-\ufffd\ufffd.txt" in names
+
+
+def test_a_backslash_name_refused_as_ambiguous_is_named_safely(tmp_path):
+    """A backslash is one file to GNU tar and a folder separator to smpack's names: the
+    archive is refused (archive-ambiguous), and the name in the message is escaped."""
+    archive = hostile_tar(tmp_path / "backslash.tar.gz", extra=["back\\slash\x1b[2J.txt"])
+    for command in (["ls", archive], ["lint", archive]):
+        result = run_smpack(*command, binary=True)
+        assert result.returncode == 3
+        assert_terminal_safe(result.stderr, "stderr")
+        assert b"back\\x5cslash\\x1b[2J.txt" in result.stderr and b"archive-ambiguous" in result.stderr
 
 
 def test_an_unsafe_member_refused_by_extract_is_named_safely(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import subprocess
 import tarfile
 import zlib
@@ -171,3 +172,101 @@ def test_damaged_foreign_archive_is_refused_and_kept(tmp_path):
     assert "model.tar.gz" in result.stderr and "CRC-32" in result.stderr
     assert foreign.read_bytes() == bytes(data)
     assert not Path(str(foreign) + ".smpack-tail").exists()
+
+
+def test_text_output_says_what_was_kept_and_compressed_again(tmp_path):
+    tar_bytes = plain_tar(model_files("middle"))
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(gzip_with("gzip-6", tar_bytes))
+    result = run_smpack("add-code", foreign, "--code", new_code(tmp_path), "-o", tmp_path / "o.tar.gz")
+    assert result.returncode == 0, result.stderr
+    kept = re.search(r"kept the first ([\d.]+) MiB as they were; compressed again: ([\d.]+) (KiB|MiB) of tar",
+                     result.stdout)
+    assert kept, result.stdout
+    assert 2.0 < float(kept.group(1)) < 3.0  # model.bin, 3 MiB of float32 before the old code/
+    assert "- code/util.py" in result.stdout
+
+
+def tar_of(members: list[tuple[str, bytes]], fmt=tarfile.GNU_FORMAT, root: bool = False) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
+        if root:
+            info = tarfile.TarInfo("./")
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        for name, content in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(content), 0o644
+            tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
+
+
+def header_offset(tar_bytes: bytes, name: str) -> int:
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        return next(m.offset for m in tar if m.name == name)
+
+
+SMALL = [("serving.properties", b"engine=Python\n"), ("code/inference.py", b"X = 1\n")]
+LONG = "weights/" + "w" * 120 + ".bin"
+
+
+def odd_shape(shape: str) -> bytes:
+    if shape == "tiny-single-member":  # less than one 32 KiB window before the cut
+        return gzip.compress(tar_of(SMALL), mtime=0)
+    if shape == "tiny-without-code":
+        return gzip.compress(tar_of(SMALL[:1]), mtime=0)
+    if shape == "cut-just-after-a-member-start":
+        tar = tar_of([("a.bin", generate_weights(1 << 16)), ("b.txt", b"b" * 3000), *SMALL[1:]])
+        at = header_offset(tar, "b.txt")
+        return gzip.compress(tar[:at], mtime=0) + gzip.compress(tar[at:], mtime=0)
+    if shape == "cut-at-a-member-start":
+        tar = tar_of([("a.bin", generate_weights(1 << 16)), *SMALL[1:]])
+        at = header_offset(tar, "code/inference.py")
+        return gzip.compress(tar[:at], mtime=0) + gzip.compress(tar[at:], mtime=0)
+    if shape == "empty-members-first":
+        tar = tar_of(SMALL)
+        return gzip.compress(b"", mtime=0) * 3 + gzip.compress(tar[:100], mtime=0) + gzip.compress(tar[100:], mtime=0)
+    if shape == "root-member-and-pax-names":
+        return gzip.compress(tar_of([(LONG, generate_weights(1 << 17)), ("./config.json", b"{}"),
+                                     ("./code/inference.py", b"X = 1\n")],
+                                    fmt=tarfile.PAX_FORMAT, root=True), mtime=0)
+    raise ValueError(shape)
+
+
+@pytest.mark.parametrize("shape", ["tiny-single-member", "tiny-without-code",
+                                   "cut-just-after-a-member-start", "cut-at-a-member-start",
+                                   "empty-members-first", "root-member-and-pax-names"])
+def test_small_and_odd_shapes_keep_every_member(tmp_path, shape):
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(odd_shape(shape))
+    with tarfile.open(foreign) as tar:
+        before = {m.name.removeprefix("./"): tar.extractfile(m).read() for m in tar
+                  if m.isfile() and not m.name.removeprefix("./").startswith("code/")}
+    code = new_code(tmp_path)
+    for destination in (["-o", tmp_path / "out.tar.gz"], ["--in-place"]):
+        source = foreign if destination[0] == "-o" else tmp_path / "in-place.tar.gz"
+        if destination[0] == "--in-place":
+            source.write_bytes(foreign.read_bytes())
+        result = run_smpack("add-code", source, "--code", code, *destination, "--json", "--no-lint")
+        assert result.returncode == 0, result.stderr
+        out = destination[1] if destination[0] == "-o" else source
+        assert subprocess.run(["gzip", "-t", str(out)]).returncode == 0
+        with tarfile.open(out) as tar:
+            after = {m.name.removeprefix("./"): tar.extractfile(m).read() for m in tar if m.isfile()}
+        assert {k: v for k, v in after.items() if not k.startswith("code/")} == before
+        assert after["code/inference.py"] == NEW_HANDLER.encode()
+        verify = run_smpack("verify", out)
+        assert verify.returncode == 0, verify.stderr
+        listed = run_smpack("ls", out).stdout.split()  # the kept root member "./" is listed
+        assert {p for p in listed if not p.startswith("code") and p != "./"} == set(before)
+
+
+def test_an_interrupted_run_left_a_backup_that_is_never_overwritten(tmp_path):
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(odd_shape("tiny-single-member"))
+    backup = Path(str(foreign) + ".smpack-tail")
+    backup.write_bytes(b"the only copy of an old tail")
+    result = run_smpack("add-code", foreign, "--code", new_code(tmp_path), "--in-place", "--no-lint")
+    assert result.returncode == 3, result.stderr
+    assert ".smpack-tail exists" in result.stderr
+    assert backup.read_bytes() == b"the only copy of an old tail"

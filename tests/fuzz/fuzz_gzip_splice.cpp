@@ -52,13 +52,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto from = finder.choose(cut);
   if (!from) __builtin_trap();  // the member's start is always kept
   smpack::MemoryByteSource source(input);
-  auto end = smpack::end_member_at(source, 0, "fuzz.gz", *from, cut, 1);
-  if (!end) __builtin_trap();  // the data decoded once; resuming must too
-  std::vector<std::byte> spliced(input.begin(),
-                                 input.begin() + static_cast<std::ptrdiff_t>(end->file_offset));
-  spliced.insert(spliced.end(), end->bytes.begin(), end->bytes.end());
-  smpack::GzipDecoder check(reader_of(spliced), "spliced.gz");
-  std::string kept;
-  if (!decode(check, kept) || kept != decoded.substr(0, cut)) __builtin_trap();
+  smpack::GzipDecoder rest = smpack::resume_at(source, 0, "fuzz.gz", *from);
+  if (cut > 0) {
+    std::vector<std::byte> spliced(
+        input.begin(), input.begin() + static_cast<std::ptrdiff_t>(from->bit_offset / 8));
+    auto wrote =
+        smpack::end_member_at(source, 0, "fuzz.gz", rest, *from, cut, 1,
+                              [&](std::span<const std::byte> piece) -> smpack::Result<void> {
+                                spliced.insert(spliced.end(), piece.begin(), piece.end());
+                                return {};
+                              });
+    if (!wrote) __builtin_trap();  // the data decoded once; resuming must too
+    smpack::GzipDecoder check(reader_of(spliced), "spliced.gz");
+    std::string kept;
+    if (!decode(check, kept) || kept != decoded.substr(0, cut)) __builtin_trap();
+  }
+  std::string after;  // the resumed decoder is left at the cut
+  if (!decode(rest, after) || after != decoded.substr(cut)) __builtin_trap();
   return 0;
 }

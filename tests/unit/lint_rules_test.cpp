@@ -211,7 +211,8 @@ TEST(LintArchive, SetuidIsAWarningNotUnsafe) {
 }
 
 TEST(LintArchive, UnreadableInputIsOneFinding) {
-  auto report = unreadable_input_report("m.tar.gz", "m.tar.gz: member 'w.bin': truncated");
+  auto report =
+      unreadable_input_report("m.tar.gz", Error::bad_input("m.tar.gz: member 'w.bin': truncated"));
   ASSERT_EQ(report.findings.size(), 1u);
   EXPECT_EQ(report.findings[0].rule_id, "archive-unreadable");
   EXPECT_TRUE(report.unsafe_input);

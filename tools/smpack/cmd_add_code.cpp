@@ -61,6 +61,12 @@ Result<int> run_add_code(const AddCodeArgs& args, Context& context) {
   }
   std::cout << escape_for_terminal(written_to) << ": " << describe(result->method) << ", wrote "
             << human_bytes(result->bytes_written) << "\n";
+  if (result->method == AddCodeMethod::splice) {
+    std::cout << "kept the first " << human_bytes(result->kept_bytes)
+              << " as they were; compressed again: " << human_bytes(result->rewritten_tar_bytes)
+              << " of tar (the rest of the deflate block before the old code/, and any members "
+                 "after it); the next add-code rewrites only code/\n";
+  }
   if (!result->etag.empty()) std::cout << "etag " << result->etag << "  (checked)\n";
   for (const auto& p : result->added) std::cout << "+ " << escape_for_terminal(p) << "\n";
   for (const auto& p : result->replaced) std::cout << "M " << escape_for_terminal(p) << "\n";

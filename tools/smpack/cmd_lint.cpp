@@ -69,7 +69,7 @@ Result<int> run_lint(const LintArgs& args, Context& context) {
     auto artifact = open_artifact(context, path);
     if (!artifact && artifact.error().kind == ErrorKind::bad_input) {
       // A damaged index: still a report, so that CI's SARIF or JSON carries the reason.
-      reports.push_back(unreadable_input_report(path, artifact.error().message));
+      reports.push_back(unreadable_input_report(path, artifact.error()));
       continue;
     }
     if (!artifact) return std::move(artifact).error();
@@ -92,7 +92,8 @@ Result<int> run_lint(const LintArgs& args, Context& context) {
     const Finding& first =
         *std::find_if(report.findings.begin(), report.findings.end(),
                       [](const Finding& f) { return is_unsafe_input_rule(f.rule_id); });
-    print_error(context, first.rule_id == "archive-unreadable"
+    // A finding with no member stopped the reading (archive-unreadable, -ambiguous).
+    print_error(context, first.member.empty()
                              ? first.message
                              : report.target + ": member '" + first.member +
                                    "' is unsafe to extract [" + first.rule_id + "]");

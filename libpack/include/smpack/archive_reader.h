@@ -68,12 +68,17 @@ class ArchiveReader {
   // Reads `source` from its start, sequentially; it must outlive the reader.
   static Result<ArchiveReader> open_source(const ByteSource& source, std::string display_name,
                                            const ReadLimits& limits = {});
-  // open_source for a gzip tar, reporting every deflate block boundary as it is decoded
-  // (zlib's inflate instead of ISA-L's, about half the speed).
-  static Result<ArchiveReader> open_source_with_boundaries(const ByteSource& source,
-                                                           std::string display_name,
-                                                           const ReadLimits& limits,
-                                                           DeflateBoundaryObserver observer);
+  // open_source with observers of a gzip input, set before libarchive's first read:
+  // every gzip member as it completes, and (when given) every deflate block boundary as
+  // it is decoded (zlib's inflate instead of ISA-L's, about half the speed).
+  struct GzipObservers {
+    std::function<void(const GzipMemberInfo&)> member;
+    DeflateBoundaryObserver boundary;
+  };
+  static Result<ArchiveReader> open_source_observed(const ByteSource& source,
+                                                    std::string display_name,
+                                                    const ReadLimits& limits,
+                                                    GzipObservers observers);
   // A plain tar stream that `pull` yields (0 at its end).
   static Result<ArchiveReader> open_tar_stream(
       std::function<Result<std::size_t>(std::span<std::byte>)> pull, std::string display_name,
@@ -92,9 +97,6 @@ class ArchiveReader {
 
   // All data of the current member; bad_input when it is larger than max_bytes.
   Result<std::string> read_all(std::uint64_t max_bytes);
-
-  // Called for every gzip member as it completes (gzip input only).
-  void set_gzip_member_observer(std::function<void(const GzipMemberInfo&)> observer);
 
   ContainerKind container() const;
   const GzipHeaderInfo& gzip_header() const;

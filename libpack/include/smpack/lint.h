@@ -117,9 +117,10 @@ Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& op
                                  const CancelToken* cancel = nullptr,
                                  ProgressSink* progress = nullptr);
 
-// The report for an archive that could not be read at all (`reason` from the reader,
-// naming the member): one archive-unreadable finding, unsafe_input set.
-LintReport unreadable_input_report(std::string target, std::string reason);
+// The report for an archive that could not be read at all (`why` from the reader,
+// naming the member): one archive-unreadable finding (archive-ambiguous when the readers
+// users have would read it differently), unsafe_input set.
+LintReport unreadable_input_report(std::string target, const Error& why);
 
 // What lint reads of a model: the default small files and every weight file.
 // Without tensor CRCs only the structure and code of weight files is checked (pickles,

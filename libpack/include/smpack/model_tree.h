@@ -81,6 +81,7 @@ struct ModelTree {
   // What stopped the reading (VisitOptions::keep_partial): the members read before it
   // are kept, as bsdtar keeps what it extracted before a bad member.
   std::optional<std::string> read_error;
+  bool read_error_ambiguous = false;  // the readers users have would read on differently
 
   const std::string* content(std::string_view path) const;
   const Member* find(std::string_view path) const;  // the last member with that path

@@ -49,14 +49,26 @@ struct Error {
   ErrorKind kind = ErrorKind::internal;
   std::string message;
   std::optional<Hint> hint;
+  // bad_input that is not damage: the readers users have would read these bytes
+  // differently (lint's archive-ambiguous), so no reading goes past it.
+  bool ambiguous = false;
 
-  static Error usage(std::string m) { return {ErrorKind::usage, std::move(m), std::nullopt}; }
-  static Error bad_input(std::string m) {
-    return {ErrorKind::bad_input, std::move(m), std::nullopt};
+  static Error usage(std::string m) {
+    return {ErrorKind::usage, std::move(m), std::nullopt, false};
   }
-  static Error io(std::string m) { return {ErrorKind::io, std::move(m), std::nullopt}; }
-  static Error interrupted() { return {ErrorKind::interrupted, "interrupted", std::nullopt}; }
-  static Error internal(std::string m) { return {ErrorKind::internal, std::move(m), std::nullopt}; }
+  static Error bad_input(std::string m) {
+    return {ErrorKind::bad_input, std::move(m), std::nullopt, false};
+  }
+  static Error ambiguous_input(std::string m) {
+    return {ErrorKind::bad_input, std::move(m), std::nullopt, true};
+  }
+  static Error io(std::string m) { return {ErrorKind::io, std::move(m), std::nullopt, false}; }
+  static Error interrupted() {
+    return {ErrorKind::interrupted, "interrupted", std::nullopt, false};
+  }
+  static Error internal(std::string m) {
+    return {ErrorKind::internal, std::move(m), std::nullopt, false};
+  }
 
   Error with_hint(std::string option, std::string action) && {
     hint = Hint{std::move(option), std::move(action)};

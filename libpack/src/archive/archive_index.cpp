@@ -68,7 +68,7 @@ Result<void> validate(const ArchiveIndex& index) {
     tar_at += m.tar_bytes;
   }
   if (file_at != index.index_offset) return bad("the members do not end where the index starts");
-  if (index.code_member > index.members.size()) return bad("code_member is out of range");
+  if (index.code_member >= index.members.size()) return bad("code_member is out of range");
   if (index.version != index_version(index) || index.foreign_members > index.code_member)
     return bad("foreign_members does not fit the version or the code part");
   std::uint64_t previous_end = 0;
@@ -249,7 +249,7 @@ Result<std::vector<std::byte>> decode_indexed_member(const ByteSource& file,
   const GzipMemberSpan& span = index.members[i];
   const std::string member = where + ": gzip member " + std::to_string(i);
   if (i < index.foreign_members) {  // read in order only (an Artifact streams those)
-    return Error::internal(member + " was written by another tool and is not read at random");
+    return Error::bad_input(member + " was written by another tool and is not read at random");
   }
   if (span.tar_bytes > kMaxMemberTarBytes) {  // more than the writer ever puts in one: hostile
     return Error::bad_input(member + " claims " + std::to_string(span.tar_bytes) +

@@ -56,7 +56,7 @@ struct ArchiveReader::Impl {
   std::unique_ptr<ByteSource> owned;  // open_file and open_memory own their source
   const ByteSource* source = nullptr;
   std::function<Result<std::size_t>(std::span<std::byte>)> pull;  // open_tar_stream
-  DeflateBoundaryObserver boundary_observer;
+  ArchiveReader::GzipObservers observers;
   std::uint64_t raw_consumed = 0;
 
   std::optional<GzipDecoder> gzip;
@@ -164,7 +164,8 @@ struct ArchiveReader::Impl {
     switch (kind) {
       case ContainerKind::gzip:
         gzip.emplace([this](std::span<std::byte> out) { return raw_read(out); }, name);
-        if (boundary_observer) gzip->set_boundary_observer(std::move(boundary_observer));
+        if (observers.member) gzip->set_member_observer(std::move(observers.member));
+        if (observers.boundary) gzip->set_boundary_observer(std::move(observers.boundary));
         guard.emplace(name, limits.max_pax_bytes);
         break;
       case ContainerKind::plain_tar:
@@ -271,7 +272,7 @@ Result<ArchiveReader> ArchiveReader::open_owned(std::unique_ptr<ByteSource> sour
 
 Result<ArchiveReader> ArchiveReader::open_source(const ByteSource& source, std::string display_name,
                                                  const ReadLimits& limits) {
-  return open_source_with_boundaries(source, std::move(display_name), limits, nullptr);
+  return open_source_observed(source, std::move(display_name), limits, {});
 }
 
 Result<ArchiveReader> ArchiveReader::open_tar_stream(
@@ -287,15 +288,15 @@ Result<ArchiveReader> ArchiveReader::open_tar_stream(
   return ArchiveReader(std::move(impl));
 }
 
-Result<ArchiveReader> ArchiveReader::open_source_with_boundaries(const ByteSource& source,
-                                                                 std::string display_name,
-                                                                 const ReadLimits& limits,
-                                                                 DeflateBoundaryObserver observer) {
+Result<ArchiveReader> ArchiveReader::open_source_observed(const ByteSource& source,
+                                                          std::string display_name,
+                                                          const ReadLimits& limits,
+                                                          GzipObservers observers) {
   auto impl = std::make_unique<Impl>();
   impl->name = std::move(display_name);
   impl->limits = limits;
   impl->source = &source;
-  impl->boundary_observer = std::move(observer);
+  impl->observers = std::move(observers);
   std::vector<std::byte> head(std::min<std::uint64_t>(kSniffBytes, source.size()));
   if (auto r = source.read_at(0, head); !r) return std::move(r).error();
   if (auto r = impl->start(head); !r) return std::move(r).error();
@@ -327,10 +328,6 @@ Result<std::string> ArchiveReader::read_all(std::uint64_t max_bytes) {
     return Error::bad_input(impl_->name + ": member '" + impl_->current.path + "' is truncated");
   }
   return data;
-}
-
-void ArchiveReader::set_gzip_member_observer(std::function<void(const GzipMemberInfo&)> observer) {
-  if (impl_->gzip) impl_->gzip->set_member_observer(std::move(observer));
 }
 
 ContainerKind ArchiveReader::container() const {

@@ -308,9 +308,12 @@ GzipDecoder::GzipDecoder(Source source, std::string display_name, const DeflateB
   s.first.present = true;
   if (inflateInit2(&s.zlib, kRawDeflate) == Z_OK) {
     s.zlib_ready = true;
-    if (!from.window.empty()) {
-      inflateSetDictionary(&s.zlib, reinterpret_cast<const Bytef*>(from.window.data()),
-                           static_cast<uInt>(from.window.size()));
+    // A window that zlib refuses leaves the stream unready: reading says so.
+    if (!from.window.empty() &&
+        inflateSetDictionary(&s.zlib, reinterpret_cast<const Bytef*>(from.window.data()),
+                             static_cast<uInt>(from.window.size())) != Z_OK) {
+      inflateEnd(&s.zlib);
+      s.zlib_ready = false;
     }
   }
 }

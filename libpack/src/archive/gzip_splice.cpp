@@ -19,20 +19,23 @@ struct DeflateStream {
   }
 };
 
+using Write = std::function<Result<void>(std::span<const std::byte>)>;
+
+// Deflates `input` (all of it; with Z_FINISH, to the stream's end) and writes the output.
 Result<void> deflate_into(z_stream& z, std::span<const std::byte> input, int flush,
-                          std::vector<std::byte>& out) {
+                          const Write& write) {
+  std::array<std::byte, 1 << 16> out{};
   z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(input.data()));
   z.avail_in = static_cast<uInt>(input.size());
   for (;;) {
-    const std::size_t at = out.size();
-    out.resize(at + kPieceBytes / 4);
-    z.next_out = reinterpret_cast<Bytef*>(out.data() + at);
-    z.avail_out = static_cast<uInt>(kPieceBytes / 4);
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
     const int rc = deflate(&z, flush);
-    out.resize(out.size() - z.avail_out);
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+      return Error::internal("zlib: deflate failed");
+    if (auto r = write(std::span(out).first(out.size() - z.avail_out)); !r) return r;
     if (rc == Z_STREAM_END) return {};
-    if (rc != Z_OK && rc != Z_BUF_ERROR) return Error::internal("zlib: deflate failed");
-    if (z.avail_in == 0 && flush == Z_NO_FLUSH && z.avail_out != 0) return {};
+    if (flush == Z_NO_FLUSH && z.avail_in == 0 && z.avail_out != 0) return {};
   }
 }
 
@@ -69,12 +72,27 @@ std::optional<DeflateBoundary> SplicePointFinder::choose(std::uint64_t cut) cons
   return std::nullopt;
 }
 
-Result<SplicedMemberEnd> end_member_at(const ByteSource& bytes, std::uint64_t origin,
-                                       std::string name, const DeflateBoundary& from,
-                                       std::uint64_t cut, int level) {
+GzipDecoder resume_at(const ByteSource& bytes, std::uint64_t origin, std::string name,
+                      const DeflateBoundary& from) {
+  return GzipDecoder(
+      [&bytes, position = from.bit_offset / 8 -
+                          origin](std::span<std::byte> out) mutable -> Result<std::size_t> {
+        const auto n = static_cast<std::size_t>(
+            std::min<std::uint64_t>(out.size(), bytes.size() - std::min(bytes.size(), position)));
+        if (auto r = bytes.read_at(position, out.first(n)); !r) return std::move(r).error();
+        position += n;
+        return n;
+      },
+      std::move(name), from);
+}
+
+Result<std::uint64_t> end_member_at(const ByteSource& bytes, std::uint64_t origin,
+                                    const std::string& name, GzipDecoder& rest,
+                                    const DeflateBoundary& from, std::uint64_t cut, int level,
+                                    const Write& write) {
   const std::uint64_t first_byte = from.bit_offset / 8;
   const int used_bits = static_cast<int>(from.bit_offset % 8);
-  if (first_byte < origin || cut < from.tar_offset)
+  if (first_byte < origin || cut < from.tar_offset || cut <= from.member_tar_offset)
     return Error::internal("splice: the boundary lies outside the bytes given");
   // The kept blocks' last bits share this byte with the block being replaced.
   std::byte shared{0};
@@ -82,55 +100,47 @@ Result<SplicedMemberEnd> end_member_at(const ByteSource& bytes, std::uint64_t or
     if (auto r = bytes.read_at(first_byte - origin, std::span(&shared, 1)); !r)
       return std::move(r).error();
   }
-  std::uint64_t position = first_byte - origin;
-  GzipDecoder rest(
-      [&bytes, position](std::span<std::byte> out) mutable -> Result<std::size_t> {
-        const auto n = static_cast<std::size_t>(
-            std::min<std::uint64_t>(out.size(), bytes.size() - std::min(bytes.size(), position)));
-        if (auto r = bytes.read_at(position, out.first(n)); !r) return std::move(r).error();
-        position += n;
-        return n;
-      },
-      name, from);
-
   DeflateStream deflater;
   if (deflateInit2(&deflater.z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     return Error::internal("zlib: out of memory");
   deflater.ready = true;
-  if (!from.window.empty()) {
-    deflateSetDictionary(&deflater.z, reinterpret_cast<const Bytef*>(from.window.data()),
-                         static_cast<uInt>(from.window.size()));
-  }
-  if (used_bits > 0) {
-    deflatePrime(&deflater.z, used_bits,
-                 static_cast<int>(std::to_integer<unsigned>(shared) & ((1u << used_bits) - 1)));
-  }
-  SplicedMemberEnd end{{}, first_byte, std::move(rest)};
+  if (!from.window.empty() &&
+      deflateSetDictionary(&deflater.z, reinterpret_cast<const Bytef*>(from.window.data()),
+                           static_cast<uInt>(from.window.size())) != Z_OK)
+    return Error::internal("zlib: cannot set the dictionary");
+  if (used_bits > 0 && deflatePrime(&deflater.z, used_bits,
+                                    static_cast<int>(std::to_integer<unsigned>(shared) &
+                                                     ((1u << used_bits) - 1))) != Z_OK)
+    return Error::internal("zlib: cannot prime deflate");
+  std::uint64_t written = 0;
+  const Write counted = [&](std::span<const std::byte> piece) -> Result<void> {
+    written += piece.size();
+    return write(piece);
+  };
   std::vector<std::byte> piece(kPieceBytes);
   std::uint32_t crc = 0;
-  std::uint64_t left = cut - from.tar_offset;
-  while (left > 0) {
-    auto got = end.rest.read(std::span(piece).first(
+  for (std::uint64_t left = cut - from.tar_offset; left > 0;) {
+    auto got = rest.read(std::span(piece).first(
         static_cast<std::size_t>(std::min<std::uint64_t>(left, piece.size()))));
     if (!got) return std::move(got).error();
-    if (*got == 0 || end.rest.members() != from.member + 1) {
+    if (*got == 0 || rest.members() != from.member + 1) {
       return Error::bad_input(name + ": cannot splice at tar offset " + std::to_string(cut) +
                               ": the gzip member that holds it ends first");
     }
     const auto decoded = std::span<const std::byte>(piece).first(*got);
     crc = crc32_of(decoded, crc);
-    if (auto r = deflate_into(deflater.z, decoded, Z_NO_FLUSH, end.bytes); !r)
+    if (auto r = deflate_into(deflater.z, decoded, Z_NO_FLUSH, counted); !r)
       return std::move(r).error();
     left -= *got;
   }
-  if (auto r = deflate_into(deflater.z, {}, Z_FINISH, end.bytes); !r) return std::move(r).error();
+  if (auto r = deflate_into(deflater.z, {}, Z_FINISH, counted); !r) return std::move(r).error();
   const auto member_crc = static_cast<std::uint32_t>(
       crc32_combine(from.crc, crc, static_cast<z_off_t>(cut - from.tar_offset)));
   std::array<std::byte, 8> trailer{};
   store_le(trailer.data(), member_crc, 4);
   store_le(trailer.data() + 4, (cut - from.member_tar_offset) & 0xffffffffu, 4);
-  end.bytes.insert(end.bytes.end(), trailer.begin(), trailer.end());
-  return end;
+  if (auto r = counted(trailer); !r) return std::move(r).error();
+  return written;
 }
 
 }  // namespace smpack

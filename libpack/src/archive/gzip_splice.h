@@ -42,19 +42,19 @@ class SplicePointFinder {
   bool kept_any_ = false;
 };
 
-struct SplicedMemberEnd {
-  // What goes at file offset from.bit_offset / 8: the merged byte, the new final block,
-  // the member's trailer.
-  std::vector<std::byte> bytes;
-  std::uint64_t file_offset = 0;
-  // Resumed at `from` and read up to the cut: the tar stream after it comes next.
-  GzipDecoder rest;
-};
+// A decoder resumed at `from`; `bytes` holds the archive's bytes from file offset `origin`
+// (at most from.bit_offset / 8) on.
+GzipDecoder resume_at(const ByteSource& bytes, std::uint64_t origin, std::string name,
+                      const DeflateBoundary& from);
 
-// `bytes` holds the archive's bytes from file offset `origin` (at most from.bit_offset / 8)
-// on; `from` lies in the member that holds `cut`. `level` 0-9 as zlib's.
-Result<SplicedMemberEnd> end_member_at(const ByteSource& bytes, std::uint64_t origin,
-                                       std::string name, const DeflateBoundary& from,
-                                       std::uint64_t cut, int level);
+// Ends the gzip member that holds `cut` (after from.tar_offset, in from's member) at the
+// cut: writes what goes at file offset from.bit_offset / 8 (the shared byte's kept bits
+// merged with a new final block of the data from the boundary to the cut, at zlib `level`,
+// then the member's trailer) and returns how many bytes that is. `rest`, resumed at
+// `from` over the same bytes, is read up to the cut, so the tar stream after it comes next.
+Result<std::uint64_t> end_member_at(
+    const ByteSource& bytes, std::uint64_t origin, const std::string& name, GzipDecoder& rest,
+    const DeflateBoundary& from, std::uint64_t cut, int level,
+    const std::function<Result<void>(std::span<const std::byte>)>& write);
 
 }  // namespace smpack

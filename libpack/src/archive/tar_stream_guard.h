@@ -1,8 +1,18 @@
-// Watches the raw tar stream on its way to libarchive for what libarchive resolves
-// silently but other readers resolve differently: one member named both by a GNU
-// long-name record ('L'/'K') and by a pax record (path/linkpath) that disagree.
-// libarchive, bsdtar and Python's tarfile take the GNU name, GNU tar the pax one, so a
-// scanner and an extractor would see different files.
+// Watches the raw tar stream on its way to libarchive and refuses, as ambiguous
+// (Error::ambiguous, lint's archive-ambiguous), every construct that GNU tar, bsdtar
+// (libarchive) and Python's tarfile do not read alike, so that what smpack checks is
+// what any extractor writes. What passes is a strict subset of ustar, pax and GNU
+// long names:
+// - a member named by a GNU long-name record ('L'/'K') and a pax path/linkpath that
+//   disagree (libarchive and tarfile take the GNU name, GNU tar the pax one);
+// - two GNU long-name (or long-link) records for one member;
+// - a pax size that is not a plain decimal; pax GNU.sparse.* records; a global pax
+//   header ('g') that sets path, linkpath or size (GNU tar applies it, libarchive not);
+// - typeflags outside 0-7, x, g, L, K (Solaris ACLs, GNU dumpdirs, sparse files, ...);
+// - a non-regular member (link, directory, device) that declares data bytes;
+// - a regular-file typeflag on a name ending in '/'; a backslash in a name;
+// - a v7 or old-GNU header with bytes in the ustar prefix field.
+// Damaged headers are left to libarchive (the guard stops watching).
 #pragma once
 
 #include <array>
@@ -25,15 +35,19 @@ class TarStreamGuard {
   Result<void> feed(std::span<const std::byte> bytes);
 
  private:
-  enum class Record { none, gnu_name, gnu_link, pax };
+  enum class Record { none, gnu_name, gnu_link, pax, global_pax };
 
   Result<void> on_header();
-  void on_record_end();
+  Result<void> on_record_end();
+  Result<void> check_member_header(std::uint64_t at, char type, std::uint64_t size) const;
+  Error ambiguous(std::uint64_t at, const std::string& what) const;
 
   std::string archive_;
   std::uint64_t max_record_bytes_;
   std::array<std::byte, 512> header_{};
   std::size_t header_fill_ = 0;
+  std::uint64_t position_ = 0;     // tar stream bytes fed so far
+  std::uint64_t record_at_ = 0;    // where the current extension record's header starts
   std::uint64_t data_left_ = 0;    // bytes (with padding) of the current member's data
   std::uint64_t record_left_ = 0;  // of those, bytes of an extension record still to keep
   Record record_ = Record::none;

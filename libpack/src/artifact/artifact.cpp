@@ -122,7 +122,8 @@ void check_against_index(const ByteSource& bytes, const ArchiveIndex& index,
   // A kept foreign prefix may hold the root member ("./"), which the index leaves out.
   std::vector<const Member*> listable;
   for (const Member& m : tree.members) {
-    if (m.path_problem != PathProblem::root_member) listable.push_back(&m);
+    if (index.foreign_members == 0 || m.path_problem != PathProblem::root_member)
+      listable.push_back(&m);
   }
   if (listable.size() != index.entries.size()) {
     problem("the tar stream has " + std::to_string(listable.size()) + " members, the index lists " +
@@ -285,7 +286,10 @@ Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const
     if (!read) {
       if (!options.keep_partial || read.error().kind != ErrorKind::bad_input)
         return std::move(read).error();
-      if (!tree.read_error) tree.read_error = std::move(read).error().message;
+      if (!tree.read_error) {
+        tree.read_error_ambiguous = read.error().ambiguous;
+        tree.read_error = std::move(read).error().message;
+      }
     }
     tree.members.push_back(std::move(member));
   }
@@ -296,12 +300,12 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
                                                const ParallelTarSource* tar_stream) const {
   ModelTree tree = empty_tree(options);
   const ByteSource& source = tar_stream ? static_cast<const ByteSource&>(*tar_stream) : *bytes;
-  auto reader = ArchiveReader::open_source(source, name, limits);
-  if (!reader) return std::move(reader).error();
   std::vector<GzipMemberInfo> gzip_members;
-  if (options.check_index) {
-    reader->set_gzip_member_observer([&](const GzipMemberInfo& m) { gzip_members.push_back(m); });
-  }
+  ArchiveReader::GzipObservers observers;
+  if (options.check_index)
+    observers.member = [&](const GzipMemberInfo& m) { gzip_members.push_back(m); };
+  auto reader = ArchiveReader::open_source_observed(source, name, limits, std::move(observers));
+  if (!reader) return std::move(reader).error();
   // Comparing with the index needs every member's SHA-256.
   const bool hash_all = options.hash_members || (options.check_index && index);
   std::vector<std::byte> buffer(1 << 20);
@@ -361,6 +365,7 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
   if (auto read = read_members(); !read) {
     if (!options.keep_partial || read.error().kind != ErrorKind::bad_input)
       return std::move(read).error();
+    tree.read_error_ambiguous = read.error().ambiguous;
     tree.read_error = std::move(read).error().message;
   }
   if (weights) tree.weights = weights->take_reports();

@@ -16,6 +16,7 @@
 #include "archive/tar_header.h"
 #include "io/file_io.h"
 #include "io/temp_dir.h"
+#include "python/python_utf8.h"
 #include "smpack/archive_index.h"
 #include "smpack/archive_reader.h"
 #include "smpack/artifact.h"
@@ -113,6 +114,11 @@ Result<void> rewrite_in_place(const fs::path& archive, std::uint64_t tail_offset
                               const CancelToken* cancel, const TailWriter& write_tail) {
   fs::path backup = archive;
   backup += ".smpack-tail";
+  if (std::error_code ec; fs::exists(backup, ec)) {
+    return Error::io(backup.string() +
+                     " exists: an earlier add-code --in-place was cut short and this may be "
+                     "the only copy of the archive's old tail; put it back or remove it first");
+  }
   {
     auto original = FileByteSource::open(archive);
     if (!original) return std::move(original).error();
@@ -155,9 +161,14 @@ Result<void> rewrite_in_place(const fs::path& archive, std::uint64_t tail_offset
       ::lseek(fd, static_cast<off_t>(tail_offset), SEEK_SET) < 0) {
     return restore(io_error(archive, "truncate", errno));
   }
-  auto written = write_tail(*old_tail, [&](std::span<const std::byte> bytes) {
-    return write_all(fd, bytes, archive.string());
-  });
+  Result<void> written;
+  try {
+    written = write_tail(*old_tail, [&](std::span<const std::byte> bytes) {
+      return write_all(fd, bytes, archive.string());
+    });
+  } catch (const std::exception& e) {  // the file is cut short: put the tail back first
+    written = Error::internal(std::string("while writing the new tail: ") + e.what());
+  }
   if (!written) return restore(std::move(written).error());
   if (cancel && cancel->cancelled()) return restore(Error::interrupted());
   if (::fsync(fd) != 0) return restore(io_error(archive, "fsync", errno));
@@ -234,6 +245,9 @@ Result<std::optional<std::string>> kept_member_path(const Entry& entry, const st
     return refuse("is a " + std::string(name_of(entry.type)) +
                   "; smpack archives hold regular files and directories only");
   }
+  if (entry.sparse) return refuse("is a sparse file; smpack archives hold plain files only");
+  if (first_invalid_utf8(entry.path) != std::string::npos)
+    return refuse("has a name that is not UTF-8; smpack's index holds UTF-8 names");
   if (!seen.insert(path.normalized).second) {
     return refuse("appears twice; remove the duplicate first (extractors keep the last one)");
   }
@@ -241,9 +255,11 @@ Result<std::optional<std::string>> kept_member_path(const Entry& entry, const st
 }
 
 // The SHA-256 of the current member's data, read to its end.
-Result<std::string> hash_member_data(ArchiveReader& reader, std::span<std::byte> buffer) {
+Result<std::string> hash_member_data(ArchiveReader& reader, std::span<std::byte> buffer,
+                                     const CancelToken* cancel) {
   Hasher sha;
   for (;;) {
+    if (cancel && cancel->cancelled()) return Error::interrupted();
     auto got = reader.read(buffer);
     if (!got) return std::move(got).error();
     if (*got == 0) return sha.finish_hex();
@@ -269,7 +285,7 @@ LintGateVerdict run_lint_gate(const Artifact& artifact, const SourceSpec& code,
 // normalised metadata; the old code/ is hashed into `old_code`, not copied.
 Result<void> append_foreign_members(ArchiveReader& reader, MemberAppender& appender,
                                     OldCode& old_code, const std::string& name,
-                                    const ReadLimits& limits) {
+                                    const ReadLimits& limits, const CancelToken* cancel) {
   std::set<std::string> seen;
   std::vector<std::byte> buffer(1 << 20);
   for (;;) {
@@ -282,7 +298,7 @@ Result<void> append_foreign_members(ArchiveReader& reader, MemberAppender& appen
     if (!*path) continue;
     if (is_code_path(**path)) {
       if (entry.type == EntryType::file) {
-        auto sha = hash_member_data(reader, buffer);
+        auto sha = hash_member_data(reader, buffer, cancel);
         if (!sha) return std::move(sha).error();
         old_code.files[**path] = {std::move(*sha), normalised_mode(entry.type, entry.mode)};
       }
@@ -310,8 +326,8 @@ Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector
           return out.write(bytes);
         },
         index, options);
-    if (auto r =
-            append_foreign_members(*reader, appender, old_code, artifact.name(), artifact.limits());
+    if (auto r = append_foreign_members(*reader, appender, old_code, artifact.name(),
+                                        artifact.limits(), options.cancel);
         !r)
       return std::move(r).error();
     if (auto r = append_code_and_finish(appender, code); !r) return std::move(r).error();
@@ -339,14 +355,15 @@ Result<ForeignScan> scan_foreign(const Artifact& artifact, const CancelToken* ca
   ForeignScan scan;
   SplicePointFinder finder;
   bool cut_known = false;
-  auto reader = ArchiveReader::open_source_with_boundaries(
-      *artifact.bytes(), name, artifact.limits(),
-      [&](const DeflateBoundary& at, const std::function<std::vector<std::byte>()>& window) {
-        if (!cut_known) finder.on_boundary(at, window);
-      });
+  ArchiveReader::GzipObservers observers;
+  observers.member = [&](const GzipMemberInfo& member) { scan.gzip_members.push_back(member); };
+  observers.boundary = [&](const DeflateBoundary& at,
+                           const std::function<std::vector<std::byte>()>& window) {
+    if (!cut_known) finder.on_boundary(at, window);
+  };
+  auto reader = ArchiveReader::open_source_observed(*artifact.bytes(), name, artifact.limits(),
+                                                    std::move(observers));
   if (!reader) return std::move(reader).error();
-  reader->set_gzip_member_observer(
-      [&](const GzipMemberInfo& member) { scan.gzip_members.push_back(member); });
   std::set<std::string> seen;
   std::vector<std::byte> buffer(1 << 20);
   std::uint64_t tar_end = 0;
@@ -365,7 +382,7 @@ Result<ForeignScan> scan_foreign(const Artifact& artifact, const CancelToken* ca
       cut_known = true;
     }
     if (code && entry.type == EntryType::file) {
-      auto sha = hash_member_data(*reader, buffer);
+      auto sha = hash_member_data(*reader, buffer, cancel);
       if (!sha) return std::move(sha).error();
       scan.old_code.files[**path] = {std::move(*sha), normalised_mode(entry.type, entry.mode)};
     }
@@ -379,7 +396,7 @@ Result<ForeignScan> scan_foreign(const Artifact& artifact, const CancelToken* ca
     IndexedEntry kept{**path, entry.type,          entry.mode,        entry.size,
                       "",     entry.header_offset, entry.data_offset, 0};
     if (entry.type == EntryType::file) {
-      auto sha = hash_member_data(*reader, buffer);
+      auto sha = hash_member_data(*reader, buffer, cancel);
       if (!sha) return std::move(sha).error();
       kept.sha256 = std::move(*sha);
     }
@@ -393,6 +410,26 @@ Result<ForeignScan> scan_foreign(const Artifact& artifact, const CancelToken* ca
 
 // The index of the kept part: the gzip members before the cut member whole, then the cut
 // member ended at the cut (when any of it is kept).
+// The scan's gzip members reach the member that holds the cut (an observer saw every one),
+// and are few enough for an index.
+Result<void> check_cut_member(const ForeignScan& scan, const std::string& name) {
+  constexpr std::size_t kMaxKeptMembers = 100000;
+  if (scan.from->member > kMaxKeptMembers) {
+    return Error::bad_input(name + ": " + std::to_string(scan.from->member) +
+                            " gzip members before the old code/; add-code keeps at most " +
+                            std::to_string(kMaxKeptMembers) + " (rebuild it with smpack build)");
+  }
+  std::uint64_t tar_at = 0;
+  for (std::uint64_t i = 0; i < scan.from->member; ++i) {
+    if (i >= scan.gzip_members.size())
+      return Error::internal(name + ": a gzip member before the cut was not seen");
+    tar_at += scan.gzip_members[i].decoded_bytes;
+  }
+  if (tar_at != scan.from->member_tar_offset || scan.cut < scan.from->tar_offset)
+    return Error::internal(name + ": the splice point is not in the member that holds the cut");
+  return {};
+}
+
 void index_kept_prefix(ForeignScan& scan, std::uint64_t cut_member_bytes) {
   ArchiveIndex& index = scan.index;
   std::uint64_t tar_at = 0;
@@ -433,40 +470,51 @@ Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& a
   }
   if (!scan) return std::move(scan).error();
   const DeflateBoundary& from = *scan->from;
+  if (auto r = check_cut_member(*scan, artifact.name()); !r) return std::move(r).error();
   // A cut at a gzip member's start keeps the members before it whole and none of it.
-  const bool cut_inside_member = from.tar_offset > from.member_tar_offset;
-  const std::uint64_t keep_bytes =
-      cut_inside_member ? from.bit_offset / 8 : from.member_file_offset;
+  const bool keep_part = scan->cut > from.member_tar_offset;
+  const std::uint64_t keep_bytes = keep_part ? from.bit_offset / 8 : from.member_file_offset;
   AddCodeResult result;
   result.method = AddCodeMethod::splice;
   result.kept_bytes = keep_bytes;
   result.rewritten_tar_bytes = scan->cut - from.tar_offset + scan->bytes_after_cut;
   auto write_tail = [&](const ByteSource& tail_source, std::uint64_t origin,
                         const MemberAppender::Write& write) -> Result<void> {
-    auto end = end_member_at(tail_source, origin, artifact.name(), from, scan->cut, options.level);
-    if (!end) return std::move(end).error();
-    index_kept_prefix(
-        *scan, cut_inside_member ? keep_bytes - from.member_file_offset + end->bytes.size() : 0);
     auto counted = [&](std::span<const std::byte> bytes) -> Result<void> {
       result.bytes_written += bytes.size();
       return write(bytes);
     };
-    if (cut_inside_member) {
-      if (auto r = counted(end->bytes); !r) return r;
+    GzipDecoder rest = resume_at(tail_source, origin, artifact.name(), from);
+    std::uint64_t member_end_bytes = 0;
+    if (keep_part) {
+      auto ended = end_member_at(tail_source, origin, artifact.name(), rest, from, scan->cut,
+                                 options.level, counted);
+      if (!ended) return std::move(ended).error();
+      member_end_bytes = *ended;
     }
+    index_kept_prefix(*scan,
+                      keep_part ? keep_bytes - from.member_file_offset + member_end_bytes : 0);
     MemberAppender appender(counted, scan->index, options);
     if (scan->members_after_cut) {
-      auto rest = ArchiveReader::open_tar_stream(
-          [&](std::span<std::byte> out) { return end->rest.read(out); }, artifact.name(),
-          artifact.limits());
-      if (!rest) return std::move(rest).error();
-      if (auto r = append_foreign_members(*rest, appender, scan->old_code, artifact.name(),
-                                          artifact.limits());
+      auto after =
+          ArchiveReader::open_tar_stream([&](std::span<std::byte> out) { return rest.read(out); },
+                                         artifact.name(), artifact.limits());
+      if (!after) return std::move(after).error();
+      if (auto r = append_foreign_members(*after, appender, scan->old_code, artifact.name(),
+                                          artifact.limits(), options.cancel);
           !r)
         return r;
     }
     return append_code_and_finish(appender, code);
   };
+  // Nothing kept: a whole new file, written beside the old one and renamed over it.
+  std::unique_ptr<ArchiveOutput> replacement;
+  if (!output && keep_bytes == 0) {
+    auto opened = open_archive_output(archive.string(), nullptr, {0, options.cancel});
+    if (!opened) return std::move(opened).error();
+    replacement = std::move(*opened);
+    output = replacement.get();
+  }
   if (!output) {
     auto rewritten =
         rewrite_in_place(archive, keep_bytes, options.cancel,
@@ -562,7 +610,7 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
   const bool splice = !artifact->index() && is_gzip(*artifact->bytes());
   // A local foreign gzip tar is read twice, by the gate and by the splice's scan: the two
   // passes run side by side on two cores (both only read it, through pread). Nothing is
-  // written before both are done.
+  // committed, and the archive is not touched in place, before both are done.
   const bool gate_beside_scan = options.lint && splice && code.replaces_code() &&
                                 dynamic_cast<const FileByteSource*>(artifact->bytes());
   LintGateRun gate;

@@ -30,12 +30,7 @@ RuleId rule_for(UnsafeMember kind) {
 }
 
 bool is_utf8(std::string_view text) {
-  for (std::size_t at = 0; at < text.size();) {
-    const Utf8Char c = decode_utf8(text, at);
-    if (!c.valid) return false;
-    at += c.length;
-  }
-  return true;
+  return first_invalid_utf8(text) == std::string_view::npos;
 }
 
 constexpr std::string_view kRefused =

@@ -154,6 +154,15 @@ LintReport lint_tree(const ModelTree& tree, const LintOptions& options) {
   return report;
 }
 
+namespace {
+
+// The finding for input that stopped the reading.
+std::string_view reading_rule(bool ambiguous) {
+  return ambiguous ? rule("archive-ambiguous").id() : rule("archive-unreadable").id();
+}
+
+}  // namespace
+
 Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& options,
                                  const CancelToken* cancel, ProgressSink* progress) {
   VisitOptions visit = lint_load_options();
@@ -162,13 +171,13 @@ Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& op
   visit.keep_partial = true;
   auto tree = artifact.visit(visit);
   if (!tree && tree.error().kind == ErrorKind::bad_input)  // not even a first member
-    return unreadable_input_report(artifact.name(), tree.error().message);
+    return unreadable_input_report(artifact.name(), tree.error());
   if (!tree) return std::move(tree).error();
   LintReport report = lint_tree(*tree, options);
   if (tree->read_error) {
     // What could be read is linted; the problem that stopped the reading comes last.
-    report.findings.push_back({std::string(rule("archive-unreadable").id()), Severity::error, "", 0,
-                               0, *tree->read_error});
+    report.findings.push_back({std::string(reading_rule(tree->read_error_ambiguous)),
+                               Severity::error, "", 0, 0, *tree->read_error});
     report.deploy_ready = false;
     report.unsafe_input = true;
   }
@@ -177,13 +186,13 @@ Result<LintReport> lint_artifact(const Artifact& artifact, const LintOptions& op
   return report;
 }
 
-LintReport unreadable_input_report(std::string target, std::string reason) {
+LintReport unreadable_input_report(std::string target, const Error& why) {
   LintReport report;
   report.target = std::move(target);
   report.source = ArtifactKind::streamed_archive;
   report.profile_reason = "the archive could not be read";
   report.findings.push_back(
-      {std::string(rule("archive-unreadable").id()), Severity::error, "", 0, 0, std::move(reason)});
+      {std::string(reading_rule(why.ambiguous)), Severity::error, "", 0, 0, why.message});
   report.deploy_ready = false;
   report.unsafe_input = true;
   return report;

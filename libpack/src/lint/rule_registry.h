@@ -17,6 +17,8 @@ inline constexpr std::array kRules = {
     // Archive safety: what a safe extractor refuses or changes (exit code 3 for errors).
     RuleInfo{"archive-unreadable", error,
              "The archive cannot be read to the end: corrupt, truncated, or past a safety cap"},
+    RuleInfo{"archive-ambiguous", error,
+             "A tar construct that GNU tar, bsdtar and Python tarfile do not read alike"},
     RuleInfo{"archive-path-traversal", error, "A member path with a '..' component"},
     RuleInfo{"archive-absolute-path", error, "A member with an absolute path"},
     RuleInfo{"archive-bad-name", error,
