@@ -203,6 +203,18 @@ def hostile_member_cases(outside: Path) -> dict[str, tuple[list[TarEntry], str, 
                               escape),
         "hardlink-relative": ([TarEntry("h", type=hard, linkname="../outside/secret")], "h", "outside",
                               escape),
+        # By name `e` stays inside (s/s/s/../../.. is the root); on disk s/s/s is the root
+        # itself, so the three '..' climb above it.
+        "symlink-through-symlink": (
+            [TarEntry("s", type=link, linkname="."),
+             TarEntry("e", type=link, linkname="s/s/s/../../../outside/secret")], "e",
+            "walks through the symlink 's'", escape),
+        # A symlink replaces the folder `d`; a hard link through it reaches the file beside
+        # the target that its name says is inside.
+        "hardlink-through-replacing-symlink": (
+            [TarEntry("d", type=tarfile.DIRTYPE, mode=0o755), TarEntry("d", type=link, linkname="."),
+             TarEntry("h", type=hard, linkname="d/../outside/secret")], "h",
+            "walks through the symlink 'd'", escape),
         "char-device": ([TarEntry("null", type=tarfile.CHRTYPE)], "null", "never extracted",
                         "archive-special-file"),
         "block-device": ([TarEntry("sda", type=tarfile.BLKTYPE)], "sda", "never extracted",

@@ -1,9 +1,10 @@
-// What a safe extractor decides from a tar header alone: the member's name, type and
-// link target. `extract` and the lint rules share it, so the two never disagree; the
-// checks that need the disk (writing through a symlink already there, a hard link to a
-// file that was not extracted) are extract's own.
+// What a safe extractor decides from the tar headers: the member's name, type and link
+// target, and (MemberJudge) what the symlinks of earlier members make of them. `extract`
+// and the lint rules share it, so the two never disagree; the checks that need the disk
+// (a symlink already there, a hard link to a file that was not extracted) are extract's.
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -14,11 +15,13 @@ namespace smpack {
 
 enum class UnsafeMember {
   none,
-  bad_name,       // empty, a NUL byte, longer than the name cap
-  absolute_path,  // also Windows drive and UNC paths
-  parent_ref,     // a ".." component
-  link_escape,    // a symlink or hard link that resolves outside the root
-  special_file,   // a device, FIFO, socket or unknown type
+  bad_name,            // empty, a NUL byte, longer than the name cap
+  absolute_path,       // also Windows drive and UNC paths
+  parent_ref,          // a ".." component
+  link_escape,         // a symlink or hard link that resolves outside the root, or may: its
+                       // target walks through a symlink an earlier member made
+  write_through_link,  // below a symlink an earlier member made
+  special_file,        // a device, FIFO, socket or unknown type
 };
 
 struct MemberSafety {
@@ -28,6 +31,22 @@ struct MemberSafety {
 
 // `path` is check_member_path(stored name); the archive-root member is safe.
 MemberSafety judge_member(const MemberPath& path, EntryType type, std::string_view link_target);
+
+// judge_member for each member of one archive, in order, with the symlinks the members
+// before it made: a member below one is written through it, and a link whose target walks
+// through one lands wherever that link points (`s -> .` then `e -> s/s/../../x` stays
+// inside by its name and leaves the root on disk), so both are unsafe.
+class MemberJudge {
+ public:
+  MemberSafety judge(const MemberPath& path, EntryType type, std::string_view link_target);
+
+ private:
+  // The symlink member that `walk` (root-relative components) passes through before its
+  // last component, or "".
+  std::string symlink_on(std::string_view base, std::string_view target) const;
+
+  std::set<std::string, std::less<>> symlinks_;
+};
 
 // setuid, setgid or sticky: extractors drop them (extract, tarfile's data filter).
 inline bool has_special_mode_bits(std::uint32_t mode) {

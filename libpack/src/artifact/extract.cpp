@@ -94,7 +94,7 @@ class Extractor {
   Result<std::string> place(ArchiveReader& reader, const Entry& entry) {
     auto path = check_member_path(entry.path, limits_.max_name_bytes);
     if (path.problem == PathProblem::root_member) return std::string();
-    auto safety = judge_member(path, entry.type, entry.link_target);
+    auto safety = judge_.judge(path, entry.type, entry.link_target);
     if (safety.kind != UnsafeMember::none) return std::move(safety.reason);
     auto parents = make_parents(path.normalized);
     if (!parents) return parents;
@@ -174,6 +174,7 @@ class Extractor {
   std::uint64_t total_bytes_;
   ExtractReport report_;
   std::set<std::string> extracted_files_;
+  MemberJudge judge_;             // with the symlinks of the members before
   std::set<std::string> placed_;  // every member this extraction has put on disk
 };
 

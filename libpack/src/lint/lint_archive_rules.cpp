@@ -21,6 +21,8 @@ RuleId rule_for(UnsafeMember kind) {
       return rule("archive-path-traversal");
     case UnsafeMember::link_escape:
       return rule("archive-link-escape");
+    case UnsafeMember::write_through_link:
+      return rule("archive-write-through-link");
     case UnsafeMember::special_file:
       return rule("archive-special-file");
     case UnsafeMember::none:
@@ -38,27 +40,14 @@ constexpr std::string_view kRefused =
     "repack of this archive fails";
 
 void check_members(LintContext& context) {
-  std::set<std::string, std::less<>> symlinks;  // symlink members seen so far
+  MemberJudge judge;  // extract's judgement, with the symlinks of the members before
   for (const auto& member : context.tree.members) {
     const std::string& named = member.path.empty() ? member.stored_path : member.path;
-    auto safety = judge_member({member.path, member.path_problem}, member.type, member.link_target);
+    auto safety = judge.judge({member.path, member.path_problem}, member.type, member.link_target);
     if (safety.kind != UnsafeMember::none) {
       context.report(rule_for(safety.kind), named, 0, 0,
                      "'" + member.stored_path + "': " + safety.reason + std::string(kRefused));
-    } else {
-      // A later member below a symlink member is written through the link.
-      for (auto slash = member.path.find('/'); slash != std::string::npos;
-           slash = member.path.find('/', slash + 1)) {
-        auto parent = std::string_view(member.path).substr(0, slash);
-        if (!symlinks.contains(parent)) continue;
-        context.report(rule("archive-write-through-link"), named, 0, 0,
-                       "'" + member.stored_path + "' would be written through the symlink '" +
-                           std::string(parent) + "' an earlier member created" +
-                           std::string(kRefused));
-        break;
-      }
     }
-    if (member.type == EntryType::symlink) symlinks.insert(member.path);
     if (!is_utf8(member.stored_path) || !is_utf8(member.link_target)) {
       context.report(rule("archive-name-encoding"), named, 0, 0,
                      "'" + member.stored_path +
