@@ -187,3 +187,17 @@ def test_the_disagreements_are_real():
                  "oldgnu-header-with-prefix", "sparse-name-before-path",
                  "gnu-long-name-pax-path-conflict"):
         assert case in disagreeing, disagreeing
+
+
+@pytest.mark.parametrize("case", ["record-length-past-the-header", "record-without-equals"])
+def test_a_libarchive_warning_is_a_finding(tmp_path, case):
+    """libarchive skips a malformed pax record with a warning and reads on; lint says so."""
+    bad = {"record-length-past-the-header": (20, b"99 path=abc.txt\n\n\n\n"),
+           "record-without-equals": (11, b"11 pathabc\n")}[case]
+    archive = tmp_path / "model.tar"
+    archive.write_bytes(header("././@PaxHeader", b"x", bad[0]) + data(bad[1]) + member("a.txt") + END)
+    lint = run_smpack("lint", archive, "--json")
+    [report] = json.loads(lint.stdout)["reports"]
+    [found] = [f for f in report["findings"] if f["rule"] == "archive-reader-warning"]
+    assert found["member"] == "a.txt" and "libarchive warned" in found["message"], found
+    assert run_smpack("ls", archive).stdout.split() == ["a.txt"]

@@ -37,6 +37,9 @@ struct Entry {
   // headers included) and its data.
   std::uint64_t header_offset = 0;
   std::uint64_t data_offset = 0;
+  // What libarchive warned about while reading this member's headers ("" when nothing):
+  // it read on where another reader may not have.
+  std::string reader_warning;
 };
 
 }  // namespace smpack

@@ -47,6 +47,7 @@ struct Member {
   std::uint64_t size = 0;
   std::string link_target;
   std::string sha256;  // hex; known from the index, for kept members, and when hashing was asked
+  std::string reader_warning;  // libarchive's warning on this member's headers (Entry)
 };
 
 // The container facts of an archive (absent for a directory).

@@ -213,6 +213,10 @@ struct ArchiveReader::Impl {
     entry.uname = or_empty(archive_entry_uname(e));
     entry.gname = or_empty(archive_entry_gname(e));
     entry.sparse = archive_entry_sparse_count(e) > 0;
+    if (rc == ARCHIVE_WARN) {
+      const char* text = archive_error_string(handle.get());
+      entry.reader_warning = text ? text : "a warning without text";
+    }
     entry.header_offset = static_cast<std::uint64_t>(archive_read_header_position(handle.get()));
     entry.data_offset = static_cast<std::uint64_t>(archive_filter_bytes(handle.get(), 0));
     if (entry.path.size() > limits.max_name_bytes ||

@@ -329,6 +329,7 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
       member.mode = entry.mode;
       member.size = entry.size;
       member.link_target = entry.link_target;
+      member.reader_warning = entry.reader_warning;
       const bool is_file = member.type == EntryType::file;
       const bool keep = keeps(options, member);
       std::string kept;

@@ -48,6 +48,12 @@ void check_members(LintContext& context) {
       context.report(rule_for(safety.kind), named, 0, 0,
                      "'" + member.stored_path + "': " + safety.reason + std::string(kRefused));
     }
+    if (!member.reader_warning.empty()) {
+      context.report(rule("archive-reader-warning"), named, 0, 0,
+                     "'" + member.stored_path + "': libarchive warned (\"" + member.reader_warning +
+                         "\") and read on; GNU tar or Python tarfile may read this header "
+                         "differently");
+    }
     if (!is_utf8(member.stored_path) || !is_utf8(member.link_target)) {
       context.report(rule("archive-name-encoding"), named, 0, 0,
                      "'" + member.stored_path +

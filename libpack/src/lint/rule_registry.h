@@ -32,6 +32,8 @@ inline constexpr std::array kRules = {
              "A member name or link target that is not valid UTF-8"},
     RuleInfo{"archive-setuid", warning,
              "A member with setuid, setgid or sticky bits, which extractors drop"},
+    RuleInfo{"archive-reader-warning", warning,
+             "libarchive warned while reading a member's headers and read on"},
     RuleInfo{"archive-duplicate-member", warning,
              "The same path is stored twice; extractors keep the last copy"},
     // Layout of the archive or directory.
