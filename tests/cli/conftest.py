@@ -215,6 +215,15 @@ def hostile_member_cases(outside: Path) -> dict[str, tuple[list[TarEntry], str, 
             [TarEntry("d", type=tarfile.DIRTYPE, mode=0o755), TarEntry("d", type=link, linkname="."),
              TarEntry("h", type=hard, linkname="d/../outside/secret")], "h",
             "walks through the symlink 'd'", escape),
+        # `e` is judged before `s` is a link: the symlink made later where e's target walks
+        # is what moves it outside.
+        "symlink-made-where-a-target-walked": (
+            [TarEntry("e", type=link, linkname="s/s/../../outside/secret"),
+             TarEntry("s", type=link, linkname=".")], "s", "walks", escape),
+        # GNU tar makes a hard link to a symlink a second symlink.
+        "hardlink-to-a-symlink": (
+            [TarEntry("s", type=link, linkname="ok.txt"), TarEntry("h", type=hard, linkname="s")],
+            "h", "hard link to the symlink", escape),
         "char-device": ([TarEntry("null", type=tarfile.CHRTYPE)], "null", "never extracted",
                         "archive-special-file"),
         "block-device": ([TarEntry("sda", type=tarfile.BLKTYPE)], "sda", "never extracted",

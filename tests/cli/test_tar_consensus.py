@@ -41,11 +41,29 @@ def header(name: str | bytes, type_: bytes = b"0", size: int = 0, link: str = ""
     return bytes(h)
 
 
+def refield(block: bytes, offset: int, value: bytes) -> bytes:
+    """The header with one field replaced and its checksum made right again."""
+    h = bytearray(block[:BLOCK])
+    h[offset:offset + len(value)] = value
+    h[148:156] = b" " * 8
+    h[148:156] = b"%06o\x00 " % sum(h)
+    return bytes(h) + block[BLOCK:]
+
+
+def signed_checksum(block: bytes) -> bytes:
+    """The header with its checksum written as the signed sum (old BSD and Solaris tars)."""
+    h = bytearray(block[:BLOCK])
+    h[148:156] = b" " * 8
+    total = sum(b - 256 if b >= 128 else b for b in h)
+    h[148:156] = b"%06o\x00 " % (total & 0o777777)
+    return bytes(h) + block[BLOCK:]
+
+
 def data(content: bytes) -> bytes:
     return content + b"\0" * (-len(content) % BLOCK)
 
 
-def member(name: str, content: bytes = b"x\n", **kw) -> bytes:
+def member(name: str | bytes, content: bytes = b"x\n", **kw) -> bytes:
     return header(name, size=len(content), **kw) + data(content)
 
 
@@ -90,6 +108,15 @@ CASES = {
     + member("short.txt"),
     "backslash-in-name": member("code\\inference.py"),
     "directory-declaring-data": header("d/", b"5", size=len(EVIL)) + EVIL,
+    # A header readers accept by its signed checksum must not blind the checks after it.
+    "signed-checksum-then-hardlink-data": signed_checksum(member("caf\xe9.txt".encode("latin-1")))
+    + member("a.txt") + header("b.txt", b"1", size=len(EVIL), link="a.txt") + EVIL,
+    "two-pax-headers": pax({"size": "0"}) + pax({"comment": "x"}) + member("w.bin", b"w" * 600)
+    + EVIL,
+    "nul-in-pax-record": pax({"size\0x": "600"}) + member("w.bin", b"w" * 600),
+    "size-field-nul-first": member("a.txt") + refield(member("b.txt", b"x" * 512), 124,
+                                                       b"\x0000000001000"),
+
     # Controls: every reader extracts these alike, and smpack reads them.
     "control-ustar": member("model.bin", b"w" * 700) + member("code/inference.py"),
     "control-pax-long-name": pax({"path": "p" * 150 + ".bin"}) + member("short.bin"),
@@ -155,6 +182,7 @@ def test_smpack_reads_only_what_every_reader_extracts_alike(tmp_path, case):
                     ["extract", archive, "-C", tmp_path / "out"], ["digest", archive]):
         result = run_smpack(*command)
         assert result.returncode == EXIT_BAD_INPUT, (command, result.stderr)
+        assert "archive-ambiguous" in result.stderr, (command, result.stderr)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     lint = run_smpack("lint", archive, "--json")
     assert lint.returncode == EXIT_BAD_INPUT
@@ -192,12 +220,63 @@ def test_the_disagreements_are_real():
 @pytest.mark.parametrize("case", ["record-length-past-the-header", "record-without-equals"])
 def test_a_libarchive_warning_is_a_finding(tmp_path, case):
     """libarchive skips a malformed pax record with a warning and reads on; lint says so."""
-    bad = {"record-length-past-the-header": (20, b"99 path=abc.txt\n\n\n\n"),
-           "record-without-equals": (11, b"11 pathabc\n")}[case]
+    body = {"record-length-past-the-header": b"99 path=abc.txt\n\n\n\n",
+            "record-without-equals": b"11 pathabc\n"}[case]
     archive = tmp_path / "model.tar"
-    archive.write_bytes(header("././@PaxHeader", b"x", bad[0]) + data(bad[1]) + member("a.txt") + END)
+    archive.write_bytes(header("././@PaxHeader", b"x", len(body)) + data(body) + member("a.txt") + END)
     lint = run_smpack("lint", archive, "--json")
     [report] = json.loads(lint.stdout)["reports"]
     [found] = [f for f in report["findings"] if f["rule"] == "archive-reader-warning"]
     assert found["member"] == "a.txt" and "libarchive warned" in found["message"], found
     assert run_smpack("ls", archive).stdout.split() == ["a.txt"]
+
+
+def real_writer_archives(root: Path) -> dict[str, Path]:
+    """What the tools people use write, with long, non-ASCII and linked names."""
+    src = root / "src"
+    (src / "snapshots" / "abc").mkdir(parents=True)
+    (src / "blobs").mkdir()
+    (src / "blobs" / "f00d").write_bytes(b"weights")
+    (src / "snapshots" / "abc" / "model.bin").symlink_to("../../blobs/f00d")
+    (src / ("d" * 60) / ("e" * 60)).mkdir(parents=True)
+    (src / ("d" * 60) / ("e" * 60) / "long-name-weights.bin").write_bytes(b"w" * 1000)
+    (src / "modèle-日本.bin").write_bytes(b"abc")
+    out = {}
+    for fmt in ("gnu", "posix", "ustar", "oldgnu"):
+        out[f"GNU tar --format={fmt}"] = root / f"gnu-{fmt}.tar"
+        subprocess.run(["tar", "-c", f"--format={fmt}", "-f", out[f"GNU tar --format={fmt}"],
+                        "-C", src, "."], check=True, capture_output=True)
+    for fmt in ("pax", "ustar", "gnutar"):
+        out[f"bsdtar --format {fmt}"] = root / f"bsd-{fmt}.tar"
+        subprocess.run(["bsdtar", "-c", "--format", fmt, "-f", out[f"bsdtar --format {fmt}"],
+                        "-C", src, "."], check=True, capture_output=True)
+    for name, fmt in (("GNU", tarfile.GNU_FORMAT), ("PAX", tarfile.PAX_FORMAT),
+                      ("USTAR", tarfile.USTAR_FORMAT)):
+        out[f"tarfile {name}_FORMAT"] = root / f"tarfile-{name}.tar"
+        with tarfile.open(out[f"tarfile {name}_FORMAT"], "w", format=fmt) as tar:
+            tar.add(src, arcname=".")
+    return out
+
+
+def test_what_real_writers_write_is_read_without_ambiguity_or_warning(tmp_path):
+    failures = []
+    for writer, archive in real_writer_archives(tmp_path).items():
+        listed = run_smpack("ls", archive)
+        lint = run_smpack("lint", archive, "--json")
+        [report] = json.loads(lint.stdout)["reports"]
+        rules = {f["rule"] for f in report["findings"]}
+        if listed.returncode != 0 or rules & {"archive-ambiguous", "archive-reader-warning",
+                                               "archive-unreadable"}:
+            failures.append((writer, listed.stderr, sorted(rules)))
+    assert not failures, failures
+
+
+def test_a_damaged_header_stops_the_reading(tmp_path):
+    """libarchive alone would skip a header whose checksum is wrong and read on (GNU tar
+    warns and goes on, tarfile stops): smpack stops there."""
+    archive = tmp_path / "model.tar"
+    archive.write_bytes(member("a.txt") + member("b.txt")[:148] + b"0000000\x00" + member("b.txt")[156:]
+                        + EVIL + END)
+    listed = run_smpack("ls", archive)
+    assert listed.returncode == EXIT_BAD_INPUT and "Damaged tar archive" in listed.stderr, listed
+    assert "model.pth" not in listed.stdout

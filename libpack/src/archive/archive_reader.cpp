@@ -194,7 +194,8 @@ struct ArchiveReader::Impl {
       if (auto r = drain(); !r) return std::move(r).error();
       return static_cast<const Entry*>(nullptr);
     }
-    if (rc < ARCHIVE_WARN) return archive_error("cannot read a member header");
+    // ARCHIVE_RETRY is a header libarchive skipped: readers recover from it differently.
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return archive_error("cannot read a member header");
     if (++entries > limits.max_entries) {
       return Error::bad_input(name + ": more than " + std::to_string(limits.max_entries) +
                               " members (the entry count cap)");
@@ -214,8 +215,10 @@ struct ArchiveReader::Impl {
     entry.gname = or_empty(archive_entry_gname(e));
     entry.sparse = archive_entry_sparse_count(e) > 0;
     if (rc == ARCHIVE_WARN) {
-      const char* text = archive_error_string(handle.get());
-      entry.reader_warning = text ? text : "a warning without text";
+      // A name in UTF-8 that the C locale cannot show is not a parsing question.
+      const std::string text = or_empty(archive_error_string(handle.get()));
+      if (text.find("can't be converted") == std::string::npos)
+        entry.reader_warning = text.empty() ? "a warning without text" : text;
     }
     entry.header_offset = static_cast<std::uint64_t>(archive_read_header_position(handle.get()));
     entry.data_offset = static_cast<std::uint64_t>(archive_filter_bytes(handle.get(), 0));

@@ -44,8 +44,13 @@ MemberSafety judge_member(const MemberPath& path, EntryType type, std::string_vi
   return {};
 }
 
-std::string MemberJudge::symlink_on(std::string_view base, std::string_view target) const {
+std::string MemberJudge::symlink_on(std::string_view base, std::string_view target, bool record) {
   std::vector<std::string_view> walk;
+  auto joined = [&] {
+    std::string path;
+    for (std::string_view part : walk) path += (path.empty() ? "" : "/") + std::string(part);
+    return path;
+  };
   auto push_parts = [&](std::string_view path, bool check) -> std::string {
     std::size_t start = 0;
     while (start <= path.size()) {
@@ -59,9 +64,9 @@ std::string MemberJudge::symlink_on(std::string_view base, std::string_view targ
       }
       walk.push_back(part);
       if (!check || start > path.size()) continue;  // the last component may be a link
-      std::string joined;
-      for (std::string_view p : walk) joined += (joined.empty() ? "" : "/") + std::string(p);
-      if (symlinks_.contains(joined)) return joined;
+      std::string prefix = joined();
+      if (symlinks_.contains(prefix)) return prefix;
+      if (record) walked_.insert(std::move(prefix));
     }
     return "";
   };
@@ -73,16 +78,27 @@ MemberSafety MemberJudge::judge(const MemberPath& path, EntryType type,
                                 std::string_view link_target) {
   MemberSafety safety = judge_member(path, type, link_target);
   if (safety.kind == UnsafeMember::none && path.problem == PathProblem::none) {
-    if (std::string through = symlink_on("", path.normalized); !through.empty()) {
+    const bool link = type == EntryType::symlink || type == EntryType::hardlink;
+    if (std::string through = symlink_on("", path.normalized, false); !through.empty()) {
       safety = {UnsafeMember::write_through_link,
                 "would be written through the symlink '" + through + "' an earlier member created"};
-    } else if (type == EntryType::symlink || type == EntryType::hardlink) {
+    } else if (type == EntryType::symlink && walked_.contains(path.normalized)) {
+      // An earlier link's target walks through this folder; as a link it would move it.
+      safety = {UnsafeMember::link_escape, "is a symlink where an earlier link's target ('" +
+                                               path.normalized +
+                                               "/...') walks: it would change where that lands"};
+    } else if (type == EntryType::hardlink &&
+               symlinks_.contains(resolve_hardlink_target(link_target).resolved)) {
+      safety = {UnsafeMember::link_escape,
+                "is a hard link to the symlink '" + std::string(link_target) +
+                    "': GNU tar makes it a second symlink, smpack extract refuses it"};
+    } else if (link) {
       // A symlink's target is relative to its folder; a hard link's to the root.
       std::string_view folder;
       if (const auto slash = path.normalized.rfind('/');
           type == EntryType::symlink && slash != std::string::npos)
         folder = std::string_view(path.normalized).substr(0, slash);
-      if (std::string via = symlink_on(folder, link_target); !via.empty()) {
+      if (std::string via = symlink_on(folder, link_target, true); !via.empty()) {
         safety = {UnsafeMember::link_escape,
                   "is a " + std::string(name_of(type)) + " to '" + std::string(link_target) +
                       "', which walks through the symlink '" + via +

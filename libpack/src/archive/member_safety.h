@@ -35,17 +35,19 @@ MemberSafety judge_member(const MemberPath& path, EntryType type, std::string_vi
 // judge_member for each member of one archive, in order, with the symlinks the members
 // before it made: a member below one is written through it, and a link whose target walks
 // through one lands wherever that link points (`s -> .` then `e -> s/s/../../x` stays
-// inside by its name and leaves the root on disk), so both are unsafe.
+// inside by its name and leaves the root on disk), so both are unsafe; so are a symlink
+// made later where an accepted target walked, and a hard link to a symlink member.
 class MemberJudge {
  public:
   MemberSafety judge(const MemberPath& path, EntryType type, std::string_view link_target);
 
  private:
-  // The symlink member that `walk` (root-relative components) passes through before its
-  // last component, or "".
-  std::string symlink_on(std::string_view base, std::string_view target) const;
+  // The symlink member that `target`, walked from the folder `base`, passes through before
+  // its last component, or "". `record`: remember the folders it walks through.
+  std::string symlink_on(std::string_view base, std::string_view target, bool record);
 
   std::set<std::string, std::less<>> symlinks_;
+  std::set<std::string, std::less<>> walked_;  // folders accepted link targets walk through
 };
 
 // setuid, setgid or sticky: extractors drop them (extract, tarfile's data filter).

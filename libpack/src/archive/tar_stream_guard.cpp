@@ -19,15 +19,18 @@ std::optional<std::uint64_t> parse_number(std::span<const std::byte> field) {
     }
     return value;
   }
+  // Readers differ on a field that starts with NUL and has digits after it (libarchive
+  // and tarfile read 0, GNU tar the digits): refused as unreadable alike.
+  const bool nul_first = field[0] == std::byte{0};
   std::uint64_t value = 0;
   bool digits = false;
   for (std::byte b : field) {
     const auto c = static_cast<char>(b);
     if (c >= '0' && c <= '7') {
-      if (value >> 60) return std::nullopt;
+      if (nul_first || value >> 60) return std::nullopt;
       value = value * 8 + static_cast<std::uint64_t>(c - '0');
       digits = true;
-    } else if (c == ' ' || c == '\0') {
+    } else if (c == ' ' || c == '\t' || c == '\0') {
       if (digits) break;
     } else {
       return std::nullopt;
@@ -39,11 +42,15 @@ std::optional<std::uint64_t> parse_number(std::span<const std::byte> field) {
 bool checksum_matches(std::span<const std::byte, kBlock> header) {
   auto stored = parse_number(header.subspan(148, 8));
   if (!stored) return false;
+  // Every reader also takes the signed sum old BSD and Solaris tars wrote.
   std::uint64_t sum = 0;
+  std::int64_t signed_sum = 0;
   for (std::size_t i = 0; i < kBlock; ++i) {
-    sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(header[i]);
+    const bool field = i >= 148 && i < 156;
+    sum += field ? ' ' : static_cast<unsigned char>(header[i]);
+    signed_sum += field ? ' ' : static_cast<signed char>(header[i]);
   }
-  return sum == *stored;
+  return sum == *stored || static_cast<std::uint64_t>(signed_sum) == *stored;
 }
 
 // "LEN key=value\n" records; the value of `key` in the last record naming it.
@@ -58,6 +65,7 @@ std::optional<std::string> pax_value(std::string_view records, std::string_view 
       length = length * 10 + static_cast<std::uint64_t>(c - '0');
     }
     if (length <= space + 1 || length > records.size()) break;
+    if (records[length - 1] != '\n') break;  // libarchive stops at a malformed record
     std::string_view record = records.substr(space + 1, length - space - 2);  // no '\n'
     const auto eq = record.find('=');
     if (eq != std::string_view::npos && record.substr(0, eq) == key) {
@@ -66,6 +74,15 @@ std::optional<std::string> pax_value(std::string_view records, std::string_view 
     records.remove_prefix(length);
   }
   return found;
+}
+
+// Whether a record's key starts with GNU.sparse. (not a value that happens to hold it).
+bool has_sparse_key(std::string_view records) {
+  for (std::size_t at = records.find("GNU.sparse."); at != std::string_view::npos;
+       at = records.find("GNU.sparse.", at + 1)) {
+    if (at > 0 && records[at - 1] == ' ') return true;
+  }
+  return false;
 }
 
 bool plain_decimal(std::string_view text) {
@@ -139,20 +156,28 @@ Result<void> TarStreamGuard::feed(std::span<const std::byte> bytes) {
 
 Result<void> TarStreamGuard::on_header() {
   if (std::all_of(header_.begin(), header_.end(), [](std::byte b) { return b == std::byte{0}; })) {
-    return {};  // end-of-archive blocks
-  }
-  auto size = parse_number(std::span(header_).subspan(124, 12));
-  if (!checksum_matches(header_) || !size) {
-    watching_ = false;  // libarchive reports the damage in its own words
+    watching_ = false;  // the end of the archive: every reader stops at a zero block
     return {};
   }
-  const char type = static_cast<char>(header_[156]);
-  const std::uint64_t padded = (*size + kBlock - 1) / kBlock * kBlock;
-  if (padded < *size) {
+  const std::uint64_t header_at = position_ - kBlock;
+  auto size = parse_number(std::span(header_).subspan(124, 12));
+  // A damaged header is libarchive's to report (ArchiveReader stops there, where libarchive
+  // alone would skip the block); a size field that readers parse differently is not damage.
+  if (!checksum_matches(header_)) {
     watching_ = false;
     return {};
   }
-  const std::uint64_t at = position_ - kBlock;
+  if (!size) return ambiguous(header_at, "a header whose size field is not a plain octal number");
+  const char type = static_cast<char>(header_[156]);
+  const std::uint64_t padded = (*size + kBlock - 1) / kBlock * kBlock;
+  if (padded < *size) return ambiguous(header_at, "a header whose size does not fit 64 bits");
+  const std::uint64_t at = header_at;
+  if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
+    // libarchive gives up after 32 extension headers for one member; others read on.
+    if (++extensions_ > kMaxExtensionHeaders)
+      return ambiguous(at, "more than " + std::to_string(kMaxExtensionHeaders) +
+                               " extension headers for one member");
+  }
   auto extension = [&](Record record) -> Result<void> {
     record_ = record;
     record_at_ = at;
@@ -170,6 +195,9 @@ Result<void> TarStreamGuard::on_header() {
       if (gnu_link_) return ambiguous(at, "a second GNU long-link record for one member");
       return extension(Record::gnu_link);
     case 'x':
+      // libarchive applies only the last of two, tarfile the first.
+      if (pax_seen_) return ambiguous(at, "a second pax header for one member");
+      pax_seen_ = true;
       return extension(Record::pax);
     case 'g':
       return extension(Record::global_pax);
@@ -201,6 +229,8 @@ Result<void> TarStreamGuard::on_header() {
   if (auto r = conflict(gnu_link_, pax_link_, "link target"); !r) return r;
   const bool has_data = type == '0' || type == '\0' || type == '7';
   const std::uint64_t data = pax_size_.value_or(*size);
+  extensions_ = 0;
+  pax_seen_ = false;
   gnu_name_.reset();
   gnu_link_.reset();
   pax_path_.reset();
@@ -210,7 +240,7 @@ Result<void> TarStreamGuard::on_header() {
     record_ = Record::none;
     record_left_ = 0;
     data_left_ = (data + kBlock - 1) / kBlock * kBlock;
-    if (data_left_ < data) watching_ = false;
+    if (data_left_ < data) return ambiguous(at, "a pax size that does not fit 64 bits");
   }
   return {};
 }
@@ -228,7 +258,10 @@ Result<void> TarStreamGuard::on_record_end() {
       gnu_link_ = trimmed();
       break;
     case Record::pax: {
-      if (record_text_.find("GNU.sparse.") != std::string::npos)
+      // C strings to libarchive and GNU tar, bytes to tarfile.
+      if (record_text_.find('\0') != std::string::npos)
+        return ambiguous(at, "a pax header with a NUL byte in its records");
+      if (has_sparse_key(record_text_))
         return ambiguous(at, "a pax header describing a GNU sparse file");
       if (auto path = pax_value(record_text_, "path")) pax_path_ = std::move(*path);
       if (auto link = pax_value(record_text_, "linkpath")) pax_link_ = std::move(*link);
@@ -246,8 +279,8 @@ Result<void> TarStreamGuard::on_record_end() {
         if (pax_value(record_text_, key))
           return ambiguous(at, "a global pax header that sets '" + std::string(key) + "'");
       }
-      if (record_text_.find("GNU.sparse.") != std::string::npos)
-        return ambiguous(at, "a global pax header describing a GNU sparse file");
+      if (record_text_.find('\0') != std::string::npos || has_sparse_key(record_text_))
+        return ambiguous(at, "a global pax header with a NUL byte or a GNU sparse record");
       break;
     case Record::none:
       break;
@@ -270,12 +303,13 @@ Result<void> TarStreamGuard::check_member_header(std::uint64_t at, char type,
   const bool posix = magic == "ustar" && static_cast<char>(header[262]) == '\0';
   std::string name = field_text(header.subspan(0, 100));
   const std::string prefix = field_text(header.subspan(345, 155));
-  if (posix && !prefix.empty()) name = prefix + "/" + name;
+  if (posix && !prefix.empty()) name = prefix + (prefix.back() == '/' ? "" : "/") + name;
   if (!posix && std::any_of(header.begin() + 345, header.begin() + 500,
                             [](std::byte b) { return b != std::byte{0}; })) {
     // A v7 or old-GNU header keeps other fields (or nothing) where ustar has its prefix:
     // some readers join it to the name, others do not.
-    return ambiguous(at, "member '" + name + "': a " + (magic == "ustar" ? "old-GNU" : "v7") +
+    return ambiguous(at, "member '" + name + "': a " +
+                             (magic.rfind("ustar", 0) == 0 ? "old-GNU" : "v7") +
                              " header with bytes where ustar keeps the name prefix");
   }
   const std::string& path = pax_path_ ? *pax_path_ : gnu_name_ ? *gnu_name_ : name;

@@ -12,7 +12,9 @@
 // - a non-regular member (link, directory, device) that declares data bytes;
 // - a regular-file typeflag on a name ending in '/'; a backslash in a name;
 // - a v7 or old-GNU header with bytes in the ustar prefix field.
-// Damaged headers are left to libarchive (the guard stops watching).
+// - a header with a bad checksum or size field, a second pax header, a NUL in pax
+//   records, more than 32 extension headers for one member.
+// It stops watching at the first zero block, where every reader stops.
 #pragma once
 
 #include <array>
@@ -46,7 +48,10 @@ class TarStreamGuard {
   std::uint64_t max_record_bytes_;
   std::array<std::byte, 512> header_{};
   std::size_t header_fill_ = 0;
+  static constexpr int kMaxExtensionHeaders = 32;
   std::uint64_t position_ = 0;     // tar stream bytes fed so far
+  int extensions_ = 0;             // extension headers since the last member header
+  bool pax_seen_ = false;          // a pax header since the last member header
   std::uint64_t record_at_ = 0;    // where the current extension record's header starts
   std::uint64_t data_left_ = 0;    // bytes (with padding) of the current member's data
   std::uint64_t record_left_ = 0;  // of those, bytes of an extension record still to keep

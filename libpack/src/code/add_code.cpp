@@ -114,7 +114,8 @@ Result<void> rewrite_in_place(const fs::path& archive, std::uint64_t tail_offset
                               const CancelToken* cancel, const TailWriter& write_tail) {
   fs::path backup = archive;
   backup += ".smpack-tail";
-  if (std::error_code ec; fs::exists(backup, ec)) {
+  // Anything there, or a name that cannot be checked, may be the only copy of a tail.
+  if (std::error_code ec; fs::symlink_status(backup, ec).type() != fs::file_type::not_found) {
     return Error::io(backup.string() +
                      " exists: an earlier add-code --in-place was cut short and this may be "
                      "the only copy of the archive's old tail; put it back or remove it first");
