@@ -15,12 +15,14 @@ debian_packages=(
   libcurl4-openssl-dev libpugixml-dev
   # CLI, tests, benchmarks
   libcli11-dev libgtest-dev libgmock-dev
-  # harness (CPU LibTorch) and the Python that writes TorchScript fixtures
-  libtorch-dev python3-torch python3-numpy
+  # harness (CPU LibTorch; HTTP for serve) and the Python that writes TorchScript fixtures
+  libtorch-dev libcpp-httplib-dev python3-torch python3-numpy
   # Python bindings
   pybind11-dev python3-dev
   # interoperability oracles and benchmark competitors
   python3 python3-venv tar gzip libarchive-tools pigz isal time xz-utils zstd bzip2
+  # the HTTP load client of the serve tests and benchmark
+  hey
   # counting the opens and reads of a command (tests/cli/test_open_once.py)
   strace
   # fuzzing and sanitizers
@@ -57,4 +59,5 @@ if [ "${SMPACK_SKIP_VENV:-0}" != 1 ]; then
   make_venv .venv scripts/requirements-test.txt --system-site-packages
   make_venv .venv-signing scripts/requirements-signing.txt
   make_venv .venv-sdk-v3 scripts/requirements-sdk-v3.txt
+  make_venv .venv-serving scripts/requirements-serving.txt --system-site-packages
 fi

@@ -3,11 +3,19 @@
 // "unknown" and the reset/release calls do nothing.
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include "smpack/result.h"
+
 namespace smpack::harness {
+
+// --device: "cpu", "cuda" or "cuda:N"; unset: the first GPU when there is one, else the
+// CPU. Error::usage when the GPU asked for is not there.
+Result<c10::Device> choose_device(const std::optional<std::string>& requested);
 
 std::string cuda_device_name(int device_index);  // "" when unknown
 void reset_cuda_peak_memory(int device_index);

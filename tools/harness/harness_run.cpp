@@ -26,22 +26,6 @@ CheckResult failed(std::string name, std::string detail) {
   return {std::move(name), false, std::move(detail), std::nullopt, std::nullopt};
 }
 
-Result<c10::Device> choose_device(const std::optional<std::string>& requested) {
-  if (!requested)
-    return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  if (*requested == "cpu") return c10::Device(c10::kCPU);
-  if (!torch::cuda::is_available()) {
-    return Error::usage("--device " + *requested + ": this LibTorch sees no CUDA device");
-  }
-  const auto count = static_cast<int>(torch::cuda::device_count());
-  const int index = *requested == "cuda" ? 0 : std::stoi(requested->substr(5));
-  if (index >= count) {
-    return Error::usage("--device " + *requested + ": only " + std::to_string(count) +
-                        " CUDA device(s)");
-  }
-  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
-}
-
 Result<std::string> read_local_file(const std::string& path, std::uint64_t max_bytes) {
   std::ifstream file(path, std::ios::binary);
   std::error_code error;

@@ -6,6 +6,7 @@
 
 #include "harness_options.h"
 #include "harness_run.h"
+#include "serving/serving_command.h"
 
 namespace {
 
@@ -33,6 +34,8 @@ int exit_code(const smpack::Error& error) {
 }
 
 int run(int argc, char** argv) {
+  if (smpack::harness::is_serving_command(argc, argv))
+    return smpack::harness::run_serving_command(argc, argv);
   smpack::harness::HarnessOptions options;
   if (auto stop = smpack::harness::parse_command_line(argc, argv, options)) return *stop;
   std::signal(SIGINT, on_interrupt);

@@ -11,14 +11,13 @@
 #include <span>
 
 #include "smpack/byte_source.h"
+#include "smpack/npy_header.h"
 #include "smpack/result.h"
 #include "smpack/weight_report.h"
 #include "smpack/weight_scan.h"
 #include "smpack/zip_reader.h"
 
 namespace smpack {
-
-bool looks_like_npy(std::span<const std::byte> head);
 
 // A zip whose entries all end in ".npy".
 bool is_npz(const ZipDirectory& directory);

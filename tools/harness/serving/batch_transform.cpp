@@ -1,0 +1,133 @@
+#include "serving/batch_transform.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+
+namespace smpack::harness {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Record {
+  std::string body;
+  std::uint64_t first_line = 0;
+  std::uint64_t last_line = 0;
+};
+
+Result<std::vector<fs::path>> input_files(const fs::path& input) {
+  std::error_code error;
+  if (fs::is_regular_file(input, error)) return std::vector<fs::path>{input.filename()};
+  if (!fs::is_directory(input, error))
+    return Error::io(input.string() + ": no such file or folder");
+  std::vector<fs::path> files;
+  for (fs::recursive_directory_iterator it(input, error), end; !error && it != end;
+       it.increment(error)) {
+    if (it->is_regular_file(error)) files.push_back(fs::relative(it->path(), input, error));
+  }
+  if (error) return Error::io(input.string() + ": " + error.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class FileJob {
+ public:
+  FileJob(const InvocationHandler& handler, const BatchOptions& options, std::string name,
+          std::ofstream& out, BatchReport& report)
+      : handler_(handler), options_(options), name_(std::move(name)), out_(out), report_(report) {}
+
+  // Sends one request of records [first_line, last_line].
+  void send(const Record& record) {
+    ++report_.requests;
+    if (record.body.size() > options_.max_payload_bytes) {
+      return fail(record, 413,
+                  "the request is " + std::to_string(record.body.size()) +
+                      " bytes, more than MaxPayloadInMB (" +
+                      std::to_string(options_.max_payload_bytes) + " bytes)");
+    }
+    const auto response = handler_.invoke({record.body, options_.content_type, options_.accept});
+    if (response.status != 200) return fail(record, response.status, response.body);
+    out_ << response.body;
+    if (options_.assemble == AssembleWith::line) out_ << '\n';
+  }
+
+  // Line split: records one by one, or packed into mini-batches under the payload limit.
+  void add_line(std::string line, std::uint64_t number) {
+    ++report_.records;
+    if (options_.strategy == BatchStrategy::single_record) {
+      return send({std::move(line), number, number});
+    }
+    if (!pending_.body.empty() &&
+        pending_.body.size() + 1 + line.size() > options_.max_payload_bytes) {
+      flush();
+    }
+    if (pending_.body.empty()) {
+      pending_ = {std::move(line), number, number};
+      return;
+    }
+    pending_.body += '\n';
+    pending_.body += line;
+    pending_.last_line = number;
+  }
+
+  void flush() {
+    if (pending_.body.empty()) return;
+    send(pending_);
+    pending_ = {};
+  }
+
+ private:
+  void fail(const Record& record, int status, std::string message) {
+    report_.failures.push_back(
+        {name_, record.first_line, record.last_line, status, std::move(message)});
+  }
+
+  const InvocationHandler& handler_;
+  const BatchOptions& options_;
+  std::string name_;
+  std::ofstream& out_;
+  BatchReport& report_;
+  Record pending_;
+};
+
+}  // namespace
+
+Result<BatchReport> run_batch(const InvocationHandler& handler, const BatchOptions& options,
+                              const CancelToken& cancel) {
+  const auto start = std::chrono::steady_clock::now();
+  auto files = input_files(options.input);
+  if (!files) return std::move(files).error();
+  const bool single_file = std::filesystem::is_regular_file(options.input);
+  BatchReport report;
+  for (const auto& relative : *files) {
+    const auto in_path = single_file ? options.input : options.input / relative;
+    const auto out_path = options.output_dir / (relative.string() + ".out");
+    std::error_code error;
+    fs::create_directories(out_path.parent_path(), error);
+    std::ifstream in(in_path, std::ios::binary);
+    if (!in) return Error::io(in_path.string() + ": cannot read");
+    std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+    if (!out) return Error::io(out_path.string() + ": cannot write");
+    ++report.files;
+    FileJob job(handler, options, relative.string(), out, report);
+    if (options.split == SplitType::none) {
+      ++report.records;
+      std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      job.send({std::move(body), 0, 0});
+    } else {
+      std::string line;
+      for (std::uint64_t number = 1; std::getline(in, line); ++number) {
+        if (cancel.cancelled()) return Error::interrupted();
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        job.add_line(std::move(line), number);
+      }
+      job.flush();
+    }
+    if (in.bad()) return Error::io(in_path.string() + ": read failed");
+    if (!out.flush()) return Error::io(out_path.string() + ": write failed");
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace smpack::harness

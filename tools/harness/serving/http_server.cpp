@@ -1,0 +1,130 @@
+// cpp-httplib (Debian's libcpp-httplib, a compiled library) rather than Boost.Beast: the
+// contract is two routes on a thread pool, which httplib gives in a few lines, with its
+// own request parsing, payload limit (413) and keep-alive handling; Beast would have us
+// write the connection loop and the pool ourselves.
+#include "serving/http_server.h"
+
+#include <httplib.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <mutex>
+#include <thread>
+
+namespace smpack::harness {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+thread_local Clock::time_point request_start;
+
+std::optional<std::string> header(const httplib::Request& request, const char* name) {
+  if (!request.has_header(name)) return std::nullopt;
+  return request.get_header_value(name);
+}
+
+}  // namespace
+
+Result<void> serve_http(const ServerOptions& options,
+                        const std::function<void(int port)>& on_listening,
+                        const std::function<Result<std::unique_ptr<InvocationHandler>>()>& load) {
+  // Signals go to the waiting thread below only, so that httplib's threads never see them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  httplib::Server server;
+  std::shared_ptr<const InvocationHandler> handler;
+  std::mutex handler_mutex;
+  std::atomic<bool> loaded = false;
+  auto current = [&] {
+    std::lock_guard lock(handler_mutex);
+    return handler;
+  };
+
+  const int threads = options.threads;
+  server.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
+  server.set_payload_max_length(options.max_payload_bytes);
+  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    request_start = Clock::now();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  std::mutex log_mutex;
+  if (options.access_log != nullptr) {
+    server.set_logger([&](const httplib::Request& request, const httplib::Response& response) {
+      const double ms =
+          std::chrono::duration<double, std::milli>(Clock::now() - request_start).count();
+      char latency[32];
+      std::snprintf(latency, sizeof(latency), "%.3f", ms);
+      std::lock_guard lock(log_mutex);
+      *options.access_log << request.remote_addr << " \"" << request.method << " " << request.path
+                          << "\" " << response.status << " " << response.body.size() << " "
+                          << latency << "ms\n";
+      options.access_log->flush();
+    });
+  }
+  server.Get("/ping", [&](const httplib::Request&, httplib::Response& response) {
+    response.status = loaded ? 200 : 503;
+  });
+  server.Post("/invocations", [&](const httplib::Request& request, httplib::Response& response) {
+    const auto serving = current();
+    if (!serving) {
+      response.status = 503;
+      response.set_content("the model is still loading", "text/plain");
+      return;
+    }
+    auto answer =
+        serving->invoke({request.body, header(request, "Content-Type"), header(request, "Accept")});
+    response.status = answer.status;
+    response.set_content(std::move(answer.body), answer.content_type.c_str());
+  });
+
+  const int port = options.port == 0
+                       ? server.bind_to_any_port(options.host)
+                       : (server.bind_to_port(options.host, options.port) ? options.port : -1);
+  if (port < 0) {
+    return Error::io("cannot listen on " + options.host + ":" + std::to_string(options.port));
+  }
+  std::atomic<bool> listener_done = false;
+  std::thread listener([&] {
+    server.listen_after_bind();
+    listener_done = true;
+  });
+  // stop() does nothing before the listener runs, so wait for it first.
+  auto stop_server = [&] {
+    while (!server.is_running() && !listener_done)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    server.stop();
+  };
+  std::atomic<bool> shutting_down = false;
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    shutting_down = true;
+    stop_server();
+  });
+  on_listening(port);
+
+  Result<void> outcome;
+  if (auto model = load()) {
+    std::lock_guard lock(handler_mutex);
+    handler = std::move(*model);
+    loaded = true;
+  } else {
+    outcome = std::move(model).error();
+    stop_server();
+  }
+  listener.join();
+  // The server stopped without a signal (a failed load): wake the signal thread.
+  if (!shutting_down) pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  return outcome;
+}
+
+}  // namespace smpack::harness
