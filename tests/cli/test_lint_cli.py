@@ -18,9 +18,10 @@ SOURCE_DIR = Path(os.environ.get("SMPACK_SOURCE_DIR", Path(__file__).resolve().p
 SARIF_SCHEMA = SOURCE_DIR / ".." / "shared" / "data" / "sarif-schema-2.1.0.json"
 
 GOOD_HANDLERS = (
-    "import torch\n"
+    "import json, torch\n"
     "def model_fn(model_dir):\n    return torch.jit.load(model_dir + '/model.pt')\n"
     "def predict_fn(data, model, context=None):\n    return model(data)\n"
+    "def input_fn(body, content_type):\n    return torch.tensor(json.loads(body))\n"
 )
 
 

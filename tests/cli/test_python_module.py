@@ -29,7 +29,8 @@ def test_python_module_builds_lints_and_reads_findings(tmp_path):
         assert clean.findings == [] and clean.deploy_ready and clean.profile == "pytorch"
 
         with open("model/code/inference.py", "w") as f:
-            f.write("def model_fn(model_dir):\\n    return None\\n\\n\\nasync def predict_fn(data, model):\\n    return data\\n")
+            f.write("def model_fn(model_dir):\\n    return None\\n\\n\\nasync def predict_fn(data, model):\\n    return data\\n"
+                    "\\n\\ndef input_fn(body, content_type):\\n    return body\\n")
         report = smpack.lint("model")
         finding = report.findings[0]
         print(json.dumps({

@@ -67,9 +67,13 @@ MODELS = textwrap.dedent(
         def forward(self, x):
             return x.argmax(-1)
 
+    class Same(nn.Module):  # any shape and dtype, as decoded
+        def forward(self, x):
+            return x * 1
+
     import os
     for name, module in [("mlp", Mlp()), ("cnn", Cnn()), ("scorer", Scorer()),
-                         ("scale", Scale()), ("argmax", Argmax())]:
+                         ("scale", Scale()), ("argmax", Argmax()), ("same", Same())]:
         os.makedirs(f"{out}/{name}")
         torch.jit.save(torch.jit.script(module.eval()), f"{out}/{name}/model.pt")
     """)
@@ -268,6 +272,74 @@ def test_errors_have_the_toolkits_status(models, serve):
         if b"is not supported by this framework" in want[2]:
             # UnsupportedFormatError: the same message (the toolkit adds a traceback).
             assert want[2].decode().startswith(got[2].decode()), (got, want)
+
+
+def npy_with_header(header, data=b"", version=b"\x01\x00"):
+    """An .npy whose header dict is written by hand: what np.save never writes."""
+    text = header.encode("latin1")
+    pad = 64 - (10 + len(text) + 1) % 64
+    return b"\x93NUMPY" + version + (len(text) + pad + 1).to_bytes(2, "little") + text + \
+        b" " * pad + b"\n" + data
+
+
+FOUR_FLOATS = bytes(16)
+
+
+def edge_requests():
+    """Bodies a decoder reading like numpy (and not like a JSON or CSV library) must answer
+    as the toolkit does, through a model that returns what it is given."""
+    import numpy as np
+    ok = [
+        (b"[9223372036854775808, 1, 2, 3]", JSON, JSON),  # uint64 meets int64: float64
+        (b"[[true, 18446744073709551615, 1.5, 3]]", JSON, JSON),
+        (b"1,2,3,4\n\x1f,2,3,\x1c\n", CSV, JSON),  # str.isspace: missing values
+        (npy(np.zeros((0, 4), "<f4")), NPY, NPY),  # tolist() loses the empty dimensions
+        (npy(np.zeros((0, 4), "<f4")), NPY, JSON),
+        (npy(np.zeros((2, 0, 4), "<f4")), NPY, NPY),
+        (npy(np.zeros((2, 0, 4), "<f4")), NPY, CSV),
+        (npy(np.zeros((3, 0), "<i8")), NPY, NPY),  # ... and their dtype
+        (npy(np.zeros((3, 4), "|u1")), NPY, NPY),
+        (npy_with_header("{'descr': '>u1', 'fortran_order': False, 'shape': (4,), }", bytes(4)), NPY, JSON),
+        (npy_with_header("{'descr': 'f4', 'fortran_order': False, 'shape': (4,), }", FOUR_FLOATS), NPY, JSON),
+        (npy_with_header("{'descr': '<f', 'fortran_order': False, 'shape': (4,), }", FOUR_FLOATS), NPY, JSON),
+        (npy_with_header("{'descr': 'float32', 'fortran_order': True, 'shape': (2, 2), }", FOUR_FLOATS), NPY, JSON),
+    ]
+    refused = [
+        (b"True\n5\n", CSV, JSON),  # True fails int: the column starts over as text
+        (b"1,True\n2,5\n", CSV, JSON),
+        (b"True,True,True,True\n1,2,3,4\n", CSV, JSON),
+        (b"True\n1.5\n", CSV, JSON),
+        (b"[9223372036854775808, true]", JSON, JSON),  # uint64 alone
+        (b"1,2,3,4 #\xff\xfe\n", CSV, JSON),  # not UTF-8
+        (npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", FOUR_FLOATS,
+                         version=b"\x01\x01"), NPY, JSON),
+        (npy_with_header("{'descr': '<f4', 'shape': (4,), }", FOUR_FLOATS), NPY, JSON),
+        (npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'x': 1, }",
+                         FOUR_FLOATS), NPY, JSON),
+        (npy_with_header("{'descr': '<f4', 'fortran_order': 0, 'shape': (4,), }", FOUR_FLOATS), NPY, JSON),
+        (npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': [4], }", FOUR_FLOATS), NPY, JSON),
+        (npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), } x", FOUR_FLOATS), NPY, JSON),
+        (npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % ("1, " * 33), bytes(4)),
+         NPY, JSON),
+        (npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 9223372036854775807), }"),
+         NPY, JSON),
+        (npy_with_header("{'descr': '>f4', 'fortran_order': False, 'shape': (4,), }", FOUR_FLOATS), NPY, JSON),
+    ]
+    return ok, refused
+
+
+def test_edge_cases_match_the_toolkit(models, serve):
+    ok, refused = edge_requests()
+    folder, archive = models["same"]
+    expected = oracle(folder, ok + refused)
+    server = serve(archive)
+    for request, want in zip(ok, expected):
+        assert want[0] == 200, (request, want)
+        assert server.invoke(*request) == want, request
+    for request, want in zip(refused, expected[len(ok):]):
+        assert want[0] == 500, (request, want)
+        assert server.invoke(*request)[0] == 500, request
+    assert server.get("/ping")[0] == 200
 
 
 def test_object_arrays_are_refused_not_unpickled(models, serve, tmp_path):

@@ -16,7 +16,6 @@
 #include "archive/tar_header.h"
 #include "io/file_io.h"
 #include "io/temp_dir.h"
-#include "python/python_utf8.h"
 #include "smpack/archive_index.h"
 #include "smpack/archive_reader.h"
 #include "smpack/artifact.h"
@@ -24,6 +23,7 @@
 #include "smpack/digest.h"
 #include "smpack/lint_gate.h"
 #include "smpack/member_path.h"
+#include "smpack/utf8.h"
 #include "util/json_text.h"
 
 namespace smpack {

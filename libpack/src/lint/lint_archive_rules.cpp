@@ -6,7 +6,7 @@
 
 #include "archive/member_safety.h"
 #include "lint/lint_rules.h"
-#include "python/python_utf8.h"
+#include "smpack/utf8.h"
 
 namespace smpack::lint_internal {
 namespace {

@@ -63,6 +63,19 @@ void check_pytorch(LintContext& context) {
                      " at model load; add model.pt (TorchScript) at the root or define model_fn");
 }
 
+// The PyTorch container's default input_fn decodes application/x-npy with sagemaker-inference's
+// decoder, np.load(BytesIO(body), allow_pickle=True): an object array's pickle runs, so any
+// caller of the endpoint can run code in it. A module's own input_fn or transform_fn takes
+// the body instead.
+void check_default_npy_input(LintContext& context) {
+  if (context.binding("input_fn") || context.binding("transform_fn")) return;
+  context.report(rule("pytorch-default-input-unpickles"), context.module_path, 0, 0,
+                 "no input_fn, so the PyTorch container's default input_fn decodes "
+                 "application/x-npy request bodies with np.load(allow_pickle=True): an object "
+                 "array in a request runs its pickle, so anyone who can invoke the endpoint can "
+                 "run code on it; define input_fn, and load NPY with allow_pickle=False");
+}
+
 // sagemaker-huggingface-inference-toolkit transformers_utils.py: ARCHITECTURES_2_TASK suffixes.
 bool architecture_has_task(std::string_view architecture) {
   static constexpr std::array<std::string_view, 12> kSuffixes = {"TapasForQuestionAnswering",
@@ -180,6 +193,7 @@ void run_container_rules(LintContext& context) {
   switch (context.profile) {
     case Profile::pytorch:
       check_pytorch(context);
+      check_default_npy_input(context);
       break;
     case Profile::huggingface:
       check_huggingface(context);

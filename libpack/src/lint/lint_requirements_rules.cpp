@@ -6,8 +6,8 @@
 #include <set>
 
 #include "lint/lint_rules.h"
-#include "python/python_utf8.h"
 #include "python/requirements.h"
+#include "smpack/utf8.h"
 
 namespace smpack::lint_internal {
 namespace {

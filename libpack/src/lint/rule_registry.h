@@ -89,6 +89,9 @@ inline constexpr std::array kRules = {
     // Per container.
     RuleInfo{"pytorch-default-model", error,
              "Without model_fn, the PyTorch container needs model.pt or exactly one .pt/.pth"},
+    RuleInfo{"pytorch-default-input-unpickles", warning,
+             "Without input_fn, the PyTorch container unpickles NPY request bodies "
+             "(np.load(allow_pickle=True))"},
     RuleInfo{"pytorch-default-not-torchscript", error,
              "Without model_fn, the PyTorch container's torch.jit.load gets a file that is not "
              "TorchScript"},

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <iterator>
 
-#include "python/python_utf8.h"
+#include "smpack/utf8.h"
 
 namespace smpack {
 namespace {

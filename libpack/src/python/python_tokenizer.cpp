@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "python/python_identifier.h"
-#include "python/python_utf8.h"
+#include "smpack/utf8.h"
 
 namespace smpack {
 namespace {

@@ -3,9 +3,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "python/python_utf8.h"
 #include "signing/model_signing_format.h"
 #include "smpack/signing.h"
+#include "smpack/utf8.h"
 #include "util/json_text.h"
 
 namespace smpack {

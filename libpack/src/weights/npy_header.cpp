@@ -23,6 +23,7 @@ struct Literal {
   std::string text;
   std::uint64_t integer = 0;
   std::vector<Literal> items;
+  bool tuple = false;  // a sequence written with ( ), not [ ]
 };
 
 class LiteralParser {
@@ -47,6 +48,11 @@ class LiteralParser {
     return entries;
   }
   const std::string& error() const { return error_; }
+  // Whether only whitespace follows what was parsed (ast.literal_eval reads all of it).
+  bool at_end() {
+    skip_space();
+    return pos_ == text_.size();
+  }
 
  private:
   std::nullopt_t fail(std::string message) {
@@ -86,6 +92,7 @@ class LiteralParser {
       char close = c == '(' ? ')' : ']';
       ++pos_;
       out.kind = Literal::Kind::sequence;
+      out.tuple = c == '(';
       while (!peek(close)) {
         auto item = value(depth + 1);
         if (!item) return std::nullopt;
@@ -209,8 +216,11 @@ Result<std::uint64_t> npy_data_offset(std::span<const std::byte> preamble) {
   if (preamble.size() < 10 || !looks_like_npy(preamble))
     return Error::bad_input("not an .npy file (no \\x93NUMPY preamble)");
   const auto major = static_cast<unsigned>(preamble[6]);
-  if (major < 1 || major > 3)
-    return Error::bad_input("unknown .npy version " + std::to_string(major));
+  const auto minor = static_cast<unsigned>(preamble[7]);
+  if (major < 1 || major > 3 || minor != 0) {
+    return Error::bad_input("unknown .npy version (" + std::to_string(major) + ", " +
+                            std::to_string(minor) + "): numpy reads (1, 0), (2, 0) and (3, 0)");
+  }
   const std::size_t length_width = major == 1 ? 2 : 4;
   if (preamble.size() < 8 + length_width) return Error::bad_input("the header length is cut off");
   const std::uint64_t header_length = load_le(preamble.subspan(8), length_width);
@@ -231,6 +241,7 @@ Result<NpyHeader> parse_npy_header(std::span<const std::byte> bytes) {
   auto entries = parser.dict();
   if (!entries)
     return Error::bad_input("the header is not a Python dict literal: " + parser.error());
+  if (!parser.at_end()) return Error::bad_input("text follows the header's dict");
   const Literal* descr = nullptr;
   const Literal* shape = nullptr;
   const Literal* fortran_order = nullptr;
@@ -239,14 +250,21 @@ Result<NpyHeader> parse_npy_header(std::span<const std::byte> bytes) {
     if (key == "shape") shape = &value;
     if (key == "fortran_order") fortran_order = &value;
   }
-  if (descr == nullptr || shape == nullptr || shape->kind != Literal::Kind::sequence) {
-    return Error::bad_input("the header lacks 'descr' or a 'shape' tuple");
+  // numpy.lib.format._read_array_header: exactly these three keys, a bool, a tuple.
+  if (entries->size() != 3 || descr == nullptr || shape == nullptr || fortran_order == nullptr) {
+    return Error::bad_input(
+        "the header's keys are not exactly 'descr', 'fortran_order' and 'shape'");
+  }
+  if (shape->kind != Literal::Kind::sequence || !shape->tuple) {
+    return Error::bad_input("the header's 'shape' is not a tuple");
+  }
+  if (fortran_order->kind != Literal::Kind::boolean) {
+    return Error::bad_input("the header's 'fortran_order' is not True or False");
   }
   NpyHeader header;
   header.major_version = static_cast<int>(bytes[6]);
   header.data_offset = *data_offset;
-  header.fortran_order = fortran_order != nullptr &&
-                         fortran_order->kind == Literal::Kind::boolean && fortran_order->integer;
+  header.fortran_order = fortran_order->integer != 0;
   if (descr->kind == Literal::Kind::text) {
     const NumpyDtype dtype = dtype_from_descr(descr->text);
     header.descr = descr->text;

@@ -23,7 +23,8 @@ namespace {
 enum class ColumnType { boolean, integer, floating, other };
 
 std::string_view python_strip(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\n\r\v\f";
+  // str.isspace's ASCII members (the file, group, record and unit separators too).
+  constexpr std::string_view kSpace = " \t\n\r\v\f\x1c\x1d\x1e\x1f";
   const auto first = text.find_first_not_of(kSpace);
   if (first == std::string_view::npos) return {};
   return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
@@ -131,22 +132,34 @@ bool converts(ColumnType type, std::string_view field) {
   return false;
 }
 
-// One column's StringConverter after iterupgrade over the column.
+// One column's StringConverter after iterupgrade over the column: every value is tried
+// with the current type, and the first that fails (and is not missing) upgrades the type
+// and starts the column over, so a column of True then 5 ends as text, not int. A missing
+// value met while the type is still bool leaves the column unchecked, as _strict_call does.
 struct Column {
   ColumnType type = ColumnType::boolean;
   bool checked = true;
+};
 
-  void see(std::string_view field) {
-    while (!converts(type, field)) {
+Column infer_column(const std::vector<std::vector<std::string_view>>& rows, std::size_t index) {
+  Column column;
+  for (bool restart = true; restart;) {
+    restart = false;
+    column.checked = true;
+    for (const auto& row : rows) {
+      const auto field = row[index];
+      if (converts(column.type, field)) continue;
       if (python_strip(field).empty()) {
-        if (type == ColumnType::boolean) checked = false;
-        return;
+        if (column.type == ColumnType::boolean) column.checked = false;
+        continue;
       }
-      type = static_cast<ColumnType>(static_cast<int>(type) + 1);
-      checked = true;
+      column.type = static_cast<ColumnType>(static_cast<int>(column.type) + 1);
+      restart = true;
+      break;
     }
   }
-};
+  return column;
+}
 
 const char* type_name(ColumnType type) {
   switch (type) {
@@ -189,13 +202,14 @@ std::vector<std::vector<std::string_view>> csv_rows(std::string_view body) {
 float to_float32(ColumnType type, std::string_view field) {
   const bool missing = python_strip(field).empty();
   switch (type) {
+    // infer_column made every field that is not missing convert with its column's type.
     case ColumnType::boolean:
       return !missing && parse_bool(field).value_or(false) ? 1.0f : 0.0f;
     case ColumnType::integer:
-      return missing ? -1.0f : static_cast<float>(*parse_int(field));
+      return missing ? -1.0f : static_cast<float>(parse_int(field).value_or(-1));
     default:
-      return missing ? std::numeric_limits<float>::quiet_NaN()
-                     : static_cast<float>(*parse_float(field));
+      return static_cast<float>(
+          parse_float(field).value_or(std::numeric_limits<double>::quiet_NaN()));
   }
 }
 
@@ -226,10 +240,8 @@ PayloadResult<NdArray> decode_csv(std::string_view body) {
                                    " columns instead of " + std::to_string(width) + ")"};
     }
   }
-  std::vector<Column> columns(width);
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < width; ++c) columns[c].see(row[c]);
-  }
+  std::vector<Column> columns;
+  for (std::size_t c = 0; c < width; ++c) columns.push_back(infer_column(rows, c));
   std::optional<ColumnType> uniform;
   for (std::size_t c = 0; c < width; ++c) {
     if (!columns[c].checked) continue;

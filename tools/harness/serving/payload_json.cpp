@@ -17,12 +17,15 @@ namespace {
 
 constexpr int kMaxDimensions = 32;  // NPY_MAXDIMS
 
-// One scalar as json.loads gives it: np.array's result type is float64 if any is a
-// float, else int64 if any is an int, else bool; each kind converts to float32 its own way.
+// One scalar as json.loads gives it. np.array gives each Python int int64, or uint64 when
+// only that holds it, and promotes: float64 if any is a float or if int64 meets uint64,
+// else uint64 (which torch.FloatTensor refuses), int64, or bool. Each converts to float32
+// its own way.
 struct Scalar {
-  enum class Kind { boolean, integer, floating } kind;
+  enum class Kind { boolean, integer, unsigned_integer, floating } kind;
   std::int64_t integer = 0;
-  double floating = 0;
+  double floating = 0;  // also a uint64's value
+  std::uint64_t unsigned_integer = 0;
 };
 
 class JsonArrayReader {
@@ -37,9 +40,27 @@ class JsonArrayReader {
     return std::nullopt;
   }
 
-  NdArray to_float32() const {
-    Scalar::Kind widest = Scalar::Kind::boolean;
-    for (const auto& scalar : scalars_) widest = std::max(widest, scalar.kind);
+  std::optional<PayloadError> result_type(Scalar::Kind& widest) const {
+    bool any_int64 = false;
+    bool any_uint64 = false;
+    widest = Scalar::Kind::boolean;
+    for (const auto& scalar : scalars_) {
+      any_int64 |= scalar.kind == Scalar::Kind::integer;
+      any_uint64 |= scalar.kind == Scalar::Kind::unsigned_integer;
+      widest = std::max(widest, scalar.kind);
+    }
+    if (any_int64 && any_uint64) widest = Scalar::Kind::floating;
+    if (widest == Scalar::Kind::unsigned_integer) {
+      return PayloadError{500,
+                          "np.array of this JSON is a uint64 array (an integer of 2**63 or "
+                          "more), which torch.FloatTensor cannot convert"};
+    }
+    return std::nullopt;
+  }
+
+  PayloadResult<NdArray> to_float32() const {
+    Scalar::Kind widest{};
+    if (auto refused = result_type(widest)) return *refused;
     std::vector<float> values;
     values.reserve(scalars_.size());
     for (const auto& scalar : scalars_) {
@@ -51,6 +72,9 @@ class JsonArrayReader {
           values.push_back(widest == Scalar::Kind::floating
                                ? static_cast<float>(static_cast<double>(scalar.integer))
                                : static_cast<float>(scalar.integer));
+          break;
+        case Scalar::Kind::unsigned_integer:
+          values.push_back(static_cast<float>(static_cast<double>(scalar.unsigned_integer)));
           break;
         case Scalar::Kind::floating:
           values.push_back(static_cast<float>(scalar.floating));
@@ -114,8 +138,8 @@ class JsonArrayReader {
     if (c == '"') return not_numeric("strings (numpy.str_)");
     if (take("null")) return not_numeric("None (numpy.object_)");
     if (auto failed = note_scalar(depth)) return failed;
-    if (take("true")) return scalars_.push_back({Scalar::Kind::boolean, 1, 0}), std::nullopt;
-    if (take("false")) return scalars_.push_back({Scalar::Kind::boolean, 0, 0}), std::nullopt;
+    if (take("true")) return scalars_.push_back({Scalar::Kind::boolean, 1, 0, 0}), std::nullopt;
+    if (take("false")) return scalars_.push_back({Scalar::Kind::boolean, 0, 0, 0}), std::nullopt;
     if (take("NaN")) return push_float(std::numeric_limits<double>::quiet_NaN());
     if (take("Infinity")) return push_float(std::numeric_limits<double>::infinity());
     if (take("-Infinity")) return push_float(-std::numeric_limits<double>::infinity());
@@ -123,7 +147,7 @@ class JsonArrayReader {
   }
 
   std::optional<PayloadError> push_float(double value) {
-    scalars_.push_back({Scalar::Kind::floating, 0, value});
+    scalars_.push_back({Scalar::Kind::floating, 0, value, 0});
     return std::nullopt;
   }
 
@@ -168,13 +192,18 @@ class JsonArrayReader {
       return push_float(value);
     }
     std::int64_t value = 0;
-    if (std::from_chars(first, last, value).ec != std::errc()) {
-      return PayloadError{500, "the JSON integer " + std::string(first, last) +
-                                   " does not fit in int64: np.array makes an object array, "
-                                   "which torch.FloatTensor cannot convert"};
+    if (std::from_chars(first, last, value).ec == std::errc()) {
+      scalars_.push_back({Scalar::Kind::integer, value, 0, 0});
+      return std::nullopt;
     }
-    scalars_.push_back({Scalar::Kind::integer, value, 0});
-    return std::nullopt;
+    std::uint64_t unsigned_value = 0;
+    if (std::from_chars(first, last, unsigned_value).ec == std::errc()) {
+      scalars_.push_back({Scalar::Kind::unsigned_integer, 0, 0, unsigned_value});
+      return std::nullopt;
+    }
+    return PayloadError{500, "the JSON integer " + std::string(first, last) +
+                                 " does not fit in 64 bits: np.array makes an object array, "
+                                 "which torch.FloatTensor cannot convert"};
   }
 
   std::optional<PayloadError> list(int depth) {

@@ -2,6 +2,8 @@
 // responses. The toolkit loads with allow_pickle=True, which runs the pickle of an object
 // array: that is code execution for any caller, so an object array is refused (400).
 #include <cstring>
+#include <limits>
+#include <map>
 #include <span>
 
 #include "serving/payload_codecs.h"
@@ -12,23 +14,32 @@ namespace {
 
 constexpr std::size_t kArrayAlign = 64;           // numpy.lib.format.ARRAY_ALIGN
 constexpr std::size_t kGrowthAxisMaxDigits = 21;  // numpy.lib.format.GROWTH_AXIS_MAX_DIGITS
+constexpr std::size_t kMaxDimensions = 32;        // NPY_MAXDIMS
 
+// np.dtype(descr) for the types torch.from_numpy takes: the byte order is optional, any
+// order reads one-byte types, and type codes and names spell the same types. A multi-byte
+// type in '>' order is refused by from_numpy ("byte order different from the native").
 std::optional<ArrayType> from_numpy_type(std::string_view descr) {
-  // '|' (no order) and '<' / '=' (this little-endian machine's order) read as they are;
-  // from_numpy refuses '>' ("byte order different from the native byte order").
-  if (descr.size() < 2 || std::string_view("<|=").find(descr.front()) == std::string_view::npos)
-    return std::nullopt;
-  const auto type = descr.substr(1);
-  if (type == "b1") return ArrayType::boolean;
-  if (type == "u1") return ArrayType::uint8;
-  if (type == "i1") return ArrayType::int8;
-  if (type == "i2") return ArrayType::int16;
-  if (type == "i4") return ArrayType::int32;
-  if (type == "i8") return ArrayType::int64;
-  if (type == "f2") return ArrayType::float16;
-  if (type == "f4") return ArrayType::float32;
-  if (type == "f8") return ArrayType::float64;
-  return std::nullopt;
+  static const std::map<std::string_view, ArrayType, std::less<>> kTypes = {
+      {"b1", ArrayType::boolean},      {"?", ArrayType::boolean},  {"bool", ArrayType::boolean},
+      {"u1", ArrayType::uint8},        {"B", ArrayType::uint8},    {"uint8", ArrayType::uint8},
+      {"i1", ArrayType::int8},         {"b", ArrayType::int8},     {"int8", ArrayType::int8},
+      {"i2", ArrayType::int16},        {"h", ArrayType::int16},    {"int16", ArrayType::int16},
+      {"i4", ArrayType::int32},        {"i", ArrayType::int32},    {"int32", ArrayType::int32},
+      {"i8", ArrayType::int64},        {"l", ArrayType::int64},    {"q", ArrayType::int64},
+      {"int64", ArrayType::int64},     {"f2", ArrayType::float16}, {"e", ArrayType::float16},
+      {"float16", ArrayType::float16}, {"f4", ArrayType::float32}, {"f", ArrayType::float32},
+      {"float32", ArrayType::float32}, {"f8", ArrayType::float64}, {"d", ArrayType::float64},
+      {"float64", ArrayType::float64}};
+  char order = '=';
+  if (!descr.empty() && std::string_view("<>|=").find(descr.front()) != std::string_view::npos) {
+    order = descr.front();
+    descr.remove_prefix(1);
+  }
+  const auto found = kTypes.find(descr);
+  if (found == kTypes.end()) return std::nullopt;
+  if (order == '>' && item_bytes(found->second) > 1) return std::nullopt;
+  return found->second;
 }
 
 std::string numpy_descr(ArrayType type) {
@@ -71,6 +82,20 @@ PayloadResult<NdArray> decode_npy(std::string_view body) {
                                  (header->structured ? "structured" : header->descr) +
                                  "'; the only supported types are: float64, float32, float16, "
                                  "int64, int32, int16, int8, uint8, and bool"};
+  }
+  if (header->shape.size() > kMaxDimensions) {
+    return PayloadError{500, "maximum supported dimension for an ndarray is 32, found " +
+                                 std::to_string(header->shape.size())};
+  }
+  // np.load checks the size without the zeros: (0, 2**62, 4) is "too big" all the same.
+  std::uint64_t nonzero_bytes = item_bytes(*type);
+  for (const auto dim : header->shape) {
+    if (dim == 0) continue;
+    if (nonzero_bytes > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / dim)
+      return PayloadError{500,
+                          "array is too big; `arr.size * arr.dtype.itemsize` is larger "
+                          "than the maximum possible size"};
+    nonzero_bytes *= dim;
   }
   const auto count = npy_element_count(*header);
   const std::uint64_t available = bytes.size() - header->data_offset;

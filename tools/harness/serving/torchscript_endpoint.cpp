@@ -1,8 +1,10 @@
 #include "serving/torchscript_endpoint.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "serving/payload_codecs.h"
+#include "smpack/utf8.h"
 #include "torch_model.h"
 #include "torch_types.h"
 
@@ -87,6 +89,14 @@ PayloadResult<NdArray> tolist(const at::Tensor& prediction) {
   }
   cpu = cpu.contiguous();
   array.shape.assign(cpu.sizes().begin(), cpu.sizes().end());
+  if (cpu.numel() == 0) {
+    // tolist() of an empty tensor is nested empty lists: the dimensions after the first 0
+    // and the dtype are gone, and np.asarray reads them back as float64.
+    const auto zero = std::find(array.shape.begin(), array.shape.end(), 0);
+    array.shape.erase(zero + 1, array.shape.end());
+    array.type = ArrayType::float64;
+    return array;
+  }
   const auto bytes = static_cast<std::size_t>(cpu.numel()) * item_bytes(array.type);
   array.data.resize(bytes);
   if (bytes != 0) std::memcpy(array.data.data(), cpu.data_ptr(), bytes);
@@ -125,6 +135,13 @@ InvocationResponse TorchScriptEndpoint::invoke(const Invocation& request) const 
                                  ? default_accept_
                                  : *request.accept;
   const auto& type = request.content_type;
+  // Transformer decodes JSON and CSV bodies as UTF-8 before any handler sees them.
+  if (type == kJson || type == kCsv) {
+    if (const auto at = first_invalid_utf8(request.body); at != std::string::npos) {
+      return handler_error("'utf-8' codec can't decode the body at position " + std::to_string(at) +
+                           ": not UTF-8");
+    }
+  }
   PayloadResult<NdArray> decoded = PayloadError{500, unsupported(type)};
   if (type == kJson) decoded = decode_json(request.body);
   if (type == kCsv) decoded = decode_csv(request.body);

@@ -1,5 +1,7 @@
-// UTF-8 decoding for the Python tokenizer: one code point at a time, never reading past the
-// end, and treating any malformed sequence as a single invalid byte.
+// UTF-8 decoding, as Python's 'utf-8' codec judges it (no surrogates, no overlong forms):
+// one code point at a time, never reading past the end, and treating any malformed
+// sequence as a single invalid byte. The Python tokenizer, name checks and the serving
+// harness's text bodies use it.
 #pragma once
 
 #include <cstddef>
