@@ -80,7 +80,7 @@ def first_200(url: str, body: bytes, process: subprocess.Popen, timeout: float =
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
+            raise RuntimeError(f"the server exited with {process.returncode}; see its log")
         try:
             request = urllib.request.Request(url, data=body, method="POST",
                                              headers={"Content-Type": "application/json"})
@@ -133,6 +133,8 @@ def hey(url: str, body: Path, concurrency: int, seconds: int) -> dict:
                            "-T", "application/json", "-D", str(body), url],
                           capture_output=True, text=True, check=True, timeout=seconds + 60)
     text = done.stdout
+    if "Latency distribution" not in text:
+        raise RuntimeError("hey measured no latencies:\n" + text + done.stderr)
     ok = re.search(r"\[200\]\s+(\d+) responses", text)
     failed = sum(int(n) for code, n in re.findall(r"\[(\d+)\]\s+(\d+) responses", text) if code != "200")
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
@@ -164,7 +166,8 @@ def run_server(name: str, model_root: Path, work: Path, args) -> dict:
     url = f"http://127.0.0.1:{port}/invocations"
     body = model_root / "body.json"
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    log = open(work / "server.log", "w")
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                env={**os.environ, "CUDA_VISIBLE_DEVICES": "", **env},
                                start_new_session=True)
     try:
@@ -186,12 +189,27 @@ def run_server(name: str, model_root: Path, work: Path, args) -> dict:
             result["levels"][str(concurrency)] = level
         return result
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's whole session (TorchServe's JVM and workers too), and wait
+    until none of it is left: a JVM still exiting keeps the next TorchServe from starting."""
+    def signal_group(number: int) -> bool:
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            os.killpg(process.pid, number)
+            return True
+        except ProcessLookupError:
+            return False
+
+    signal_group(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while signal_group(0) and time.monotonic() < deadline:
+        process.poll()
+        time.sleep(0.1)
+    if signal_group(signal.SIGKILL):
+        time.sleep(0.5)
+    process.wait()
 
 
 def report(results: dict) -> str:
