@@ -18,6 +18,7 @@ def main():
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # as smpack's server: no 40 ms delayed-ACK stall
 
         def log_message(self, *args):
             pass

@@ -20,12 +20,13 @@ void add_repack_check_command(CLI::App& app, Context& context);
 void add_init_command(CLI::App& app, Context& context);
 void add_docs_command(CLI::App& app, Context& context);
 void add_sign_command(CLI::App& app, Context& context);
+void add_invoke_command(CLI::App& app, Context& context);
 
 inline constexpr AddCommand kCommands[] = {
     add_build_command,  add_ls_command,     add_cat_command,      add_info_command,
     add_digest_command, add_verify_command, add_diff_command,     add_extract_command,
     add_lint_command,   add_stage_command,  add_add_code_command, add_repack_check_command,
-    add_init_command,   add_sign_command,   add_docs_command,
+    add_init_command,   add_sign_command,   add_invoke_command,   add_docs_command,
 };
 
 }  // namespace smpack::cli

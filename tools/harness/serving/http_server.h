@@ -10,7 +10,7 @@
 #include <ostream>
 #include <string>
 
-#include "serving/invocation.h"
+#include "smpack/invocation.h"
 #include "smpack/result.h"
 
 namespace smpack::harness {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "serving/invocation.h"
+#include "smpack/invocation.h"
 
 namespace smpack::harness {
 

@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "cuda_device.h"
-#include "serving/batch_transform.h"
 #include "serving/http_server.h"
 #include "serving/pipeline.h"
 #include "serving/torchscript_endpoint.h"
+#include "smpack/batch_transform.h"
 
 namespace smpack::harness {
 namespace {
@@ -195,16 +195,11 @@ int batch(int argc, const char* const* argv) {
   app.add_option("--output", output, "folder for the .out files")->required();
   app.add_option("--content-type", job.content_type, "ContentType of the requests");
   app.add_option("--accept", job.accept, "Accept of the requests (default: the model's default)");
-  add_choice(app, "--split-type", job.split,
-             std::map<std::string, SplitType>{{"None", SplitType::none}, {"Line", SplitType::line}},
+  add_choice(app, "--split-type", job.split, split_type_names(),
              "None: a file is a request; Line: a line is a record");
-  add_choice(app, "--batch-strategy", job.strategy,
-             std::map<std::string, BatchStrategy>{{"SingleRecord", BatchStrategy::single_record},
-                                                  {"MultiRecord", BatchStrategy::multi_record}},
+  add_choice(app, "--batch-strategy", job.strategy, batch_strategy_names(),
              "MultiRecord: as many records per request as fit in --max-payload-mb");
-  add_choice(app, "--assemble-with", job.assemble,
-             std::map<std::string, AssembleWith>{{"None", AssembleWith::none},
-                                                 {"Line", AssembleWith::line}},
+  add_choice(app, "--assemble-with", job.assemble, assemble_with_names(),
              "Line: a newline after each response");
   if (auto stop = parse(app, argc - 1, argv + 1, options, pipeline)) return *stop;
   job.input = input;
@@ -216,17 +211,9 @@ int batch(int argc, const char* const* argv) {
   if (!chain) return exit_code(chain.error());
   auto report = run_batch(**chain, job, batch_cancel);
   if (!report) return exit_code(report.error());
-  for (const auto& failure : report->failures) {
-    std::cerr << "smpack-harness: " << failure.file;
-    if (failure.first_line != 0) {
-      std::cerr << ":" << failure.first_line;
-      if (failure.last_line != failure.first_line) std::cerr << "-" << failure.last_line;
-    }
-    std::cerr << ": " << failure.status << ": " << failure.message << "\n";
-  }
-  std::cout << report->files << " file(s), " << report->records << " record(s), "
-            << report->requests << " request(s), " << report->failures.size() << " failed, "
-            << report->seconds << " s\n";
+  for (const auto& failure : report->failures)
+    std::cerr << "smpack-harness: " << describe_failure(failure) << "\n";
+  std::cout << batch_summary(*report) << "\n";
   return report->failures.empty() ? 0 : 1;
 }
 

@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "serving/invocation.h"
 #include "serving/served_model.h"
+#include "smpack/invocation.h"
 
 namespace smpack::harness {
 

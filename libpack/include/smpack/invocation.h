@@ -1,13 +1,13 @@
 // One call of an endpoint's POST /invocations, as the hosting container receives it, and
-// the handler chain that answers it: one model (torchscript_endpoint.h) or a pipeline of
-// several (pipeline.h). HTTP (http_server.h) and Batch Transform (batch_transform.h) both
-// go through it, so they answer alike.
+// what answers it: smpack-harness's TorchScript endpoint or pipeline, or the user's own
+// handlers in their Python (invoke.h). HTTP (smpack-harness serve) and Batch Transform
+// (batch_transform.h) both go through it, so they answer alike.
 #pragma once
 
 #include <optional>
 #include <string>
 
-namespace smpack::harness {
+namespace smpack {
 
 struct Invocation {
   std::string body;
@@ -28,4 +28,4 @@ class InvocationHandler {
   virtual InvocationResponse invoke(const Invocation& request) const = 0;
 };
 
-}  // namespace smpack::harness
+}  // namespace smpack

@@ -1,10 +1,11 @@
-#include "serving/batch_transform.h"
+#include "smpack/batch_transform.h"
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 
-namespace smpack::harness {
+namespace smpack {
 namespace {
 
 namespace fs = std::filesystem;
@@ -92,6 +93,41 @@ class FileJob {
 
 }  // namespace
 
+const std::map<std::string, SplitType>& split_type_names() {
+  static const std::map<std::string, SplitType> names{{"None", SplitType::none},
+                                                      {"Line", SplitType::line}};
+  return names;
+}
+
+const std::map<std::string, BatchStrategy>& batch_strategy_names() {
+  static const std::map<std::string, BatchStrategy> names{
+      {"SingleRecord", BatchStrategy::single_record}, {"MultiRecord", BatchStrategy::multi_record}};
+  return names;
+}
+
+const std::map<std::string, AssembleWith>& assemble_with_names() {
+  static const std::map<std::string, AssembleWith> names{{"None", AssembleWith::none},
+                                                         {"Line", AssembleWith::line}};
+  return names;
+}
+
+std::string describe_failure(const RecordFailure& failure) {
+  std::string text = failure.file;
+  if (failure.first_line != 0) {
+    text += ":" + std::to_string(failure.first_line);
+    if (failure.last_line != failure.first_line) text += "-" + std::to_string(failure.last_line);
+  }
+  return text + ": " + std::to_string(failure.status) + ": " + failure.message;
+}
+
+std::string batch_summary(const BatchReport& report) {
+  char seconds[32];
+  std::snprintf(seconds, sizeof(seconds), "%.3f", report.seconds);
+  return std::to_string(report.files) + " file(s), " + std::to_string(report.records) +
+         " record(s), " + std::to_string(report.requests) + " request(s), " +
+         std::to_string(report.failures.size()) + " failed, " + seconds + " s";
+}
+
 Result<BatchReport> run_batch(const InvocationHandler& handler, const BatchOptions& options,
                               const CancelToken& cancel) {
   const auto start = std::chrono::steady_clock::now();
@@ -130,4 +166,4 @@ Result<BatchReport> run_batch(const InvocationHandler& handler, const BatchOptio
   return report;
 }
 
-}  // namespace smpack::harness
+}  // namespace smpack

@@ -8,19 +8,25 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "serving/invocation.h"
 #include "smpack/cancel.h"
+#include "smpack/invocation.h"
 #include "smpack/result.h"
 
-namespace smpack::harness {
+namespace smpack {
 
 enum class SplitType { none, line };
 enum class BatchStrategy { single_record, multi_record };
 enum class AssembleWith { none, line };
+
+// CreateTransformJob's names for them ("None", "Line", "SingleRecord", "MultiRecord").
+const std::map<std::string, SplitType>& split_type_names();
+const std::map<std::string, BatchStrategy>& batch_strategy_names();
+const std::map<std::string, AssembleWith>& assemble_with_names();
 
 struct BatchOptions {
   std::filesystem::path input;  // a file, or a folder whose files (recursively) are read
@@ -49,9 +55,13 @@ struct BatchReport {
   double seconds = 0;
 };
 
+// "FILE:LINE[-LINE]: STATUS: message", and the one-line summary of a job.
+std::string describe_failure(const RecordFailure& failure);
+std::string batch_summary(const BatchReport& report);
+
 // Error for what stops the whole job (an unreadable input, an unwritable output folder,
 // Ctrl-C); a request that fails is a RecordFailure.
 Result<BatchReport> run_batch(const InvocationHandler& handler, const BatchOptions& options,
                               const CancelToken& cancel);
 
-}  // namespace smpack::harness
+}  // namespace smpack
