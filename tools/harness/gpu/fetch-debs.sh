@@ -13,6 +13,11 @@ packages=(
   libarchive-dev libarchive13 libacl1 libbz2-1.0 liblz4-1 liblzma5 libnettle8 libxml2 libicu72 libzstd1
   # ISA-L, zlib, OpenSSL
   libisal-dev libisal2 zlib1g-dev zlib1g libssl-dev libssl3
+  # S3 (libcurl, pugixml) and serve's HTTP (cpp-httplib, compiled, with brotli)
+  libcurl4-openssl-dev libcurl4 libnghttp2-14 librtmp1 libssh2-1 libpsl5 libbrotli1 libbrotli-dev
+  libpugixml-dev libpugixml1v5 libcpp-httplib-dev libcpp-httplib0.11
+  # the load client of serve's run
+  hey
   # header-only libraries
   nlohmann-json3-dev libcli11-dev
   # pkg-config, for CMake's pkg_check_modules

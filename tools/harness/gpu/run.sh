@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds smpack and smpack-harness on a CUDA machine against the LibTorch inside its
-# PyTorch, makes fixtures there with that PyTorch, runs the harness checks on the GPU
-# and a benchmark (a small CNN and a transformer block at several batch sizes), writes
+# PyTorch, makes fixtures there with that PyTorch, runs the harness checks on the GPU,
+# a benchmark (a small CNN and a transformer block at several batch sizes) and
+# `smpack-harness serve` of the CNN under hey at concurrency 1, 4 and 16, writes
 # every report as JSON into OUT_DIR and prints a short table last.
 #   tools/harness/gpu/run.sh OUT_DIR
 # Libraries the machine lacks come from .deps/debs (tools/harness/gpu/fetch-debs.sh).
@@ -27,7 +28,8 @@ torch_abi=$("$python" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_AB
 
 # --- dependencies: the system's where complete, else the Debian packages ------------
 missing=()
-for header in archive.h isa-l.h zlib.h openssl/evp.h nlohmann/json.hpp CLI/CLI.hpp; do
+for header in archive.h isa-l.h zlib.h openssl/evp.h nlohmann/json.hpp CLI/CLI.hpp curl/curl.h \
+              pugixml.hpp httplib.h; do
   [[ -e /usr/include/$header ]] || missing+=("$header")
 done
 command -v pkg-config >/dev/null || missing+=(pkg-config)
@@ -108,6 +110,29 @@ expect bench-cnn 0 "$fixtures/cnn.tar.gz" --device cuda --input 32x3x64x64:float
   --warmup 20 --iters 200 --batch-sweep "$sweep"
 expect bench-transformer 0 "$fixtures/transformer.tar.gz" --device cuda --input 8x128x512:float32 \
   --warmup 20 --iters 200 --batch-sweep "$sweep"
+
+# --- serve under load on CUDA: the endpoint contract with hey at 1, 4 and 16 -------------
+hey_bin=$(command -v hey || echo "$prefix/usr/bin/hey")
+"$python" -c "import json, torch; json.dump(torch.randn(1, 3, 64, 64).tolist(), open('$out/serve-body.json', 'w'))"
+with_libs "$harness" serve "$fixtures/cnn.tar.gz" --device cuda --port 0 --threads 16 \
+  --access-log - > "$out/serve.txt" 2> "$out/serve.err" &
+serve_pid=$!
+port=""
+for _ in $(seq 600); do
+  port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$out/serve.txt")
+  [[ -n "$port" ]] && curl -sf "http://127.0.0.1:$port/ping" > /dev/null && break
+  sleep 0.1
+done
+for c in 1 4 16; do
+  if [[ -x "$hey_bin" && -n "$port" ]]; then
+    "$hey_bin" -z 10s -c "$c" -m POST -T application/json -D "$out/serve-body.json" \
+      "http://127.0.0.1:$port/invocations" > "$out/serve-hey-c$c.txt" 2>&1 || true
+    printf 'serve cnn cuda c=%-3s %s\n' "$c" \
+      "$(grep -E 'Requests/sec|99% in' "$out/serve-hey-c$c.txt" | tr -s ' \t' ' ' | tr '\n' ' ')" | tee -a "$summary" >&2
+  fi
+done
+kill -TERM "$serve_pid" 2> /dev/null || true
+wait "$serve_pid" || true
 
 # --- the short table, last ------------------------------------------------------------
 "$python" - "$out" <<'TABLE'
