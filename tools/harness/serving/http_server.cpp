@@ -54,6 +54,13 @@ Result<void> serve_http(const ServerOptions& options,
   // httplib writes the headers and the body apart: with Nagle's algorithm the body waits
   // for the client's delayed ACK of the headers, 40 ms a response on Linux.
   server.set_tcp_nodelay(true);
+  // A connection holds a request thread while it is kept alive. httplib closes one after 5
+  // requests by default, and each reconnect meets its listen backlog of 5 (fixed in 0.11),
+  // where an overflow costs the client a 1 s SYN retransmit (bench/RESULTS.md). 100
+  // requests a connection keep reconnects rare while a client beyond --threads still gets
+  // a thread soon; an idle connection lets its thread go after 1 s.
+  server.set_keep_alive_max_count(100);
+  server.set_keep_alive_timeout(1);
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_start = Clock::now();
     return httplib::Server::HandlerResponse::Unhandled;
