@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD_DIR, run_python
+from conftest import BUILD_DIR, SOURCE_DIR, run_python
 from template_models import TEMPLATES_DIR, TEMPLATE_MODELS, make_model, installed
 
 
@@ -30,6 +30,9 @@ def test_install_lays_out_a_standard_prefix(installed):
         for file in ("inference.py", "requirements.txt"):
             installed_file = installed / "share/smpack/templates" / name / file
             assert installed_file.read_bytes() == (TEMPLATES_DIR / name / file).read_bytes()
+    # The driver smpack invoke runs in the user's Python (the binary embeds the same text).
+    assert (installed / "share/smpack/invoke_driver.py").read_bytes() == \
+        (SOURCE_DIR / "libpack/src/serving/invoke_driver.py").read_bytes()
     harness_built = (BUILD_DIR / "tools" / "harness" / "smpack-harness").exists()
     assert (installed / "bin/smpack-harness").exists() == harness_built
 

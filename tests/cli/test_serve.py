@@ -428,6 +428,7 @@ def test_custom_handlers_are_refused(tmp_path):
                              "--output", str(tmp_path / "out")], capture_output=True, text=True)
     assert result.returncode == 3, result.stderr
     assert "code/inference.py defines model_fn, input_fn" in result.stderr
+    assert "smpack invoke" in result.stderr
 
 
 def run_batch(archive, *args):

@@ -32,7 +32,7 @@ Result<void> require_default_handlers(const ModelTree& tree, const std::string& 
   if (defined.empty()) return {};
   return Error::bad_input(path + " defines " + defined +
                           ": smpack-harness serves with the PyTorch container's default "
-                          "handlers only, and cannot run Python handlers");
+                          "handlers only; run Python handlers with `smpack invoke`");
 }
 
 }  // namespace
