@@ -14,7 +14,7 @@ from serving_oracle import Context, DefaultPytorchInferenceHandler, Transformer 
 def main():
     model_dir, port = sys.argv[1], int(sys.argv[2])
     transformer = Transformer(default_inference_handler=DefaultPytorchInferenceHandler())
-    transformer.validate_and_initialize(model_dir=model_dir, context=Context(model_dir, {}))
+    transformer.validate_and_initialize(model_dir=model_dir, context=Context(model_dir))
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -36,7 +36,8 @@ def main():
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")}
-            context = Context(model_dir, headers)
+            context = Context(model_dir)
+            context.begin(headers)
             result = transformer.transform([{"body": body}], context)[0]
             self.reply(context.status, result.encode() if isinstance(result, str) else result,
                        context.content_type)

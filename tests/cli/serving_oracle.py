@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import warnings
+from pathlib import Path
 
 warnings.simplefilter("ignore")
 
@@ -18,29 +19,10 @@ from sagemaker_pytorch_serving_container.default_pytorch_inference_handler impor
     DefaultPytorchInferenceHandler,
 )
 
-
-class RequestProcessor:
-    def __init__(self, headers):
-        self.headers = headers
-
-    def get_request_properties(self):
-        return self.headers
-
-
-class Context:
-    """The parts of the model server's context that Transformer.transform touches."""
-
-    def __init__(self, model_dir, headers):
-        self.system_properties = {"model_dir": model_dir}
-        self.request_processor = [RequestProcessor(headers)]
-        self.status = 200
-        self.content_type = None
-
-    def set_response_status(self, code, phrase):
-        self.status = code
-
-    def set_response_content_type(self, index, content_type):
-        self.content_type = content_type
+# The model server's context, as smpack invoke's driver fakes it (one object, per request
+# headers and response fields).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "libpack" / "src" / "serving"))
+from invoke_driver import Context  # noqa: E402
 
 
 def main():
@@ -56,7 +38,8 @@ def main():
             headers["Content-Type"] = request["content_type"]
         if request["accept"] is not None:
             headers["Accept"] = request["accept"]
-        context = Context(job["model_dir"], headers)
+        context = Context(job["model_dir"])
+        context.begin(headers)
         body = base64.b64decode(request["body"])
         result = transformer.transform([{"body": body}], context)[0]
         if isinstance(result, str):

@@ -22,6 +22,40 @@ import time
 import traceback
 
 
+class RequestProcessor:
+    """The request's headers, as the model server hands them to the toolkit."""
+
+    def __init__(self, headers):
+        self.headers = headers
+
+    def get_request_properties(self):
+        return self.headers
+
+
+class Context:
+    """What the model server's context offers the toolkit and the handlers. As in the
+    model server, one object lives from the load on, and each request sets its
+    headers and response fields (Transformer hands handlers the load's context)."""
+
+    def __init__(self, model_dir):
+        self.system_properties = {"model_dir": model_dir, "gpu_id": None}
+        self.begin({})
+
+    def begin(self, headers):
+        self.request_processor = [RequestProcessor(headers)]
+        self.status = 200
+        self.content_type = None
+
+    def set_response_status(self, code, phrase):
+        self.status = code
+
+    def set_response_content_type(self, index, content_type):
+        self.content_type = content_type
+
+    def get_request_header(self, index, name):
+        return self.request_processor[0].headers.get(name)
+
+
 def main():
     model_dir, framework = sys.argv[1], sys.argv[2]
     events = os.fdopen(3, "w", encoding="utf-8")
@@ -61,40 +95,10 @@ def main():
          toolkit=installed.get("sagemaker-inference", "?"), handler=handler_name,
          installed=installed)
 
-    class RequestProcessor:
-        def __init__(self, headers):
-            self.headers = headers
-
-        def get_request_properties(self):
-            return self.headers
-
-    class Context:
-        """What the model server's context offers the toolkit and the handlers. As in the
-        model server, one object lives from the load on, and each request sets its
-        headers and response fields (Transformer hands handlers the load's context)."""
-
-        def __init__(self):
-            self.system_properties = {"model_dir": model_dir, "gpu_id": None}
-            self.begin({})
-
-        def begin(self, headers):
-            self.request_processor = [RequestProcessor(headers)]
-            self.status = 200
-            self.content_type = None
-
-        def set_response_status(self, code, phrase):
-            self.status = code
-
-        def set_response_content_type(self, index, content_type):
-            self.content_type = content_type
-
-        def get_request_header(self, index, name):
-            return self.request_processor[0].headers.get(name)
-
     # The container puts code/ on sys.path and imports SAGEMAKER_PROGRAM from there.
     sys.path.insert(0, os.path.join(model_dir, "code"))
     transformer = Transformer(default_inference_handler=handler)
-    context = Context()
+    context = Context(model_dir)
     start = time.perf_counter()
     try:
         transformer.validate_and_initialize(model_dir=model_dir, context=context)
