@@ -129,3 +129,40 @@ def test_a_model_pickled_from_main_is_an_error_naming_its_class(tmp_path):
     assert finding["severity"] == "error", finding
     assert "'Net'" in finding["message"] and "__main__" in finding["message"], finding
     assert report["deploy_ready"] is False
+
+
+SAVE_WHOLE_MODEL = """
+import sys, torch
+sys.path.insert(0, sys.argv[2])
+from netdef import Net
+torch.save(Net(), sys.argv[1])
+"""
+
+
+def test_a_pickled_class_outside_the_allowlist_is_an_error(tmp_path):
+    """torch.save(model) of an importable class: nothing on torch's weights_only allowlist,
+    so torch >= 2.6 refuses it by default and weights_only=False runs its import. The
+    allowlist is the only pass: an error for lint and for build's gate, not a warning."""
+    import subprocess
+
+    if subprocess.run([SYSTEM_PYTHON, "-c", "import torch"], capture_output=True).returncode != 0:
+        pytest.skip("torch is not installed for the system python3")
+    definitions = tmp_path / "defs"
+    definitions.mkdir()
+    (definitions / "netdef.py").write_text(
+        "import torch\nclass Net(torch.nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = torch.nn.Linear(2, 2)\n")
+    model = tmp_path / "model"
+    model.mkdir()
+    subprocess.run([SYSTEM_PYTHON, "-c", SAVE_WHOLE_MODEL, model / "model.pth", definitions],
+                   check=True, capture_output=True)
+    done = run_smpack("lint", model, "--json")
+    report = json.loads(done.stdout)["reports"][0]
+    [finding] = [f for f in report["findings"] if f["rule"] == "weights-unknown-code"]
+    assert finding["severity"] == "error", finding
+    assert "netdef.Net" in finding["message"], finding
+    assert done.returncode == 1 and report["deploy_ready"] is False
+    built = run_smpack("build", model, "-o", tmp_path / "model.tar.gz")
+    assert built.returncode == 1, built.stderr
+    assert "weights-unknown-code" in built.stderr
+    assert not (tmp_path / "model.tar.gz").exists()

@@ -145,7 +145,7 @@ inline constexpr std::array kRules = {
     // Weight files, judged by content.
     RuleInfo{"weights-dangerous-pickle", error,
              "A pickle that imports a callable which runs code or commands when it is loaded"},
-    RuleInfo{"weights-unknown-code", warning,
+    RuleInfo{"weights-unknown-code", error,
              "A pickle that imports code outside torch's weights_only allowlist"},
     RuleInfo{"weights-zip-anomaly", error,
              "A weight zip whose directory and local headers disagree, or with duplicate or "
