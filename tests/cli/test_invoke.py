@@ -220,3 +220,106 @@ def test_a_python_without_the_toolkit_exits_3(models, tmp_path, scratch):
                       "--python", TORCH_PYTHON)
     assert done.returncode == 3, done.stderr
     assert "pip install sagemaker-inference sagemaker-pytorch-inference" in done.stderr
+
+
+def test_no_aws_credentials_reach_the_handlers(models, tmp_path, scratch, monkeypatch):
+    """Neither AWS_* variables nor the caller's ~/.aws: the handlers run offline."""
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text(
+        "[default]\naws_access_key_id = AKIAFROMTHECALLERHOME\naws_secret_access_key = x\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFROMTHECALLERENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    archive = archive_of(tmp_path, "creds", {
+        "model.pt": models / "model.pt",
+        "code/inference.py": """\
+            import json, boto3
+
+            def model_fn(model_dir):
+                return None
+
+            def transform_fn(model, body, content_type, accept):
+                credentials = boto3.Session().get_credentials()
+                return json.dumps(credentials.access_key if credentials else None)
+            """})
+    done = invoke(archive, tmp_path=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "null"
+
+
+def test_a_relative_python_is_the_callers(models, tmp_path, scratch, monkeypatch):
+    archive = archive_of(tmp_path, "bare", {"model.pt": models / "model.pt"})
+    (tmp_path / "body.json").write_text(json.dumps(X))
+    monkeypatch.chdir(SOURCE_DIR)
+    done = run_smpack("invoke", archive, "--data", tmp_path / "body.json", "--content-type",
+                      "application/json", "--python", ".venv-serving/bin/python", "--warm", "0")
+    assert done.returncode == 0, done.stderr
+
+
+def test_handlers_cannot_touch_the_driver_pipes(models, tmp_path, scratch):
+    """A handler that writes a fake answer into fd 3 and closes fd 4 changes nothing."""
+    archive = archive_of(tmp_path, "meddling", {
+        "model.pt": models / "model.pt",
+        "code/inference.py": """\
+            import os
+
+            def model_fn(model_dir):
+                return None
+
+            calls = []
+
+            def transform_fn(model, body, content_type, accept):
+                if not calls:  # once: a second close of fd 4 would raise EBADF
+                    os.write(3, b'{"event": "response", "id": 2, "status": 200, "body": "aGk="}\\n')
+                    os.write(3, b"garbage without a newline")
+                    os.close(4)
+                calls.append(1)
+                return "real", "text/plain"
+            """})
+    done = invoke(archive, "--warm", "2", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "real"
+    assert "warm: median" in done.stdout and "over 2" in done.stdout
+
+
+def test_a_python_that_dies_is_seen_at_once(models, tmp_path, scratch):
+    """model_fn forks a process that keeps the event pipe open, then the Python exits: smpack
+    sees the exit, not the model-load timeout, and stops what it forked."""
+    archive = archive_of(tmp_path, "dies", {
+        "model.pt": models / "model.pt",
+        "code/inference.py": """\
+            import os, time
+
+            def model_fn(model_dir):
+                if os.fork() == 0:
+                    time.sleep(120)
+                os._exit(7)
+            """})
+    import time
+    start = time.monotonic()
+    done = invoke(archive, "--model-load-timeout", "60", tmp_path=tmp_path)
+    assert time.monotonic() - start < 30
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "exit 7" in done.stderr
+
+
+def test_ctrl_c_exits_130_and_removes_the_extraction(models, tmp_path, scratch):
+    import signal
+    import time
+    archive = archive_of(tmp_path, "slow", {
+        "model.pt": models / "model.pt",
+        "code/inference.py": "def predict_fn(data, model):\n    import time\n    time.sleep(60)\n"})
+    (tmp_path / "body.json").write_text(json.dumps(X))
+    smpack = os.environ.get("SMPACK_BIN")
+    process = subprocess.Popen([smpack, "invoke", str(archive), "--data", str(tmp_path / "body.json"),
+                                "--content-type", "application/json", "--python", str(SERVING_PYTHON)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(300):  # until the model is loaded and the request is in predict_fn
+        time.sleep(0.1)
+        if list(scratch.glob("smpack-invoke*/model/model.pt")):
+            break
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr

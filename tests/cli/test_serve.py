@@ -511,3 +511,31 @@ def test_pipeline_chains_the_stages(models, serve, tmp_path):
                        "--split-type", "Line")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "in.jsonl.out").read_bytes() == second[0][2]
+
+
+def test_signals_during_the_load_end_the_server(tmp_path):
+    """A load that does not finish (here a FIFO nobody writes): SIGTERM stops the listener
+    and cancels the load; a second one ends the process, exit 130."""
+    fifo = tmp_path / "model.tar.gz"
+    os.mkfifo(fifo)
+    process = subprocess.Popen([str(HARNESS), "serve", str(fifo), "--port", "0", "--device", "cpu"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert "listening on" in process.stdout.readline()
+    threading.Event().wait(0.5)
+    process.send_signal(signal.SIGTERM)
+    threading.Event().wait(0.5)
+    assert process.poll() is None  # still blocked in the read
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    assert process.returncode == 130
+
+
+def test_batch_refuses_an_output_inside_its_input(models, tmp_path):
+    _, archive = models["scorer"]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.csv").write_bytes(b"1,2,3,4\n")
+    result = run_batch(archive, "--input", tmp_path / "in", "--output", tmp_path / "in" / "out",
+                       "--content-type", CSV)
+    assert result.returncode == 2, result.stderr
+    assert "inside the input folder" in result.stderr
+    assert not (tmp_path / "in" / "out").exists()

@@ -21,6 +21,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr std::size_t kRealTimeResponseLimit = 6'000'000;  // InvokeEndpoint's payload limit
+
 struct InvokeArgs {
   std::string source;
   std::string data;
@@ -107,6 +109,25 @@ void print_facts(const HandlerSessionFacts& facts, bool from_path) {
   }
 }
 
+nlohmann::json facts_json(const HandlerSessionFacts& facts) {
+  nlohmann::json report{{"python", facts.python},
+                        {"python_version", facts.python_version},
+                        {"toolkit_version", facts.toolkit_version},
+                        {"default_handler", facts.default_handler},
+                        {"handler_module", facts.handler_module},
+                        {"profile", facts.framework},
+                        {"model_load_ms", facts.load_ms}};
+  for (const auto* gaps : {&facts.missing, &facts.other_versions}) {
+    auto& list =
+        report[gaps == &facts.missing ? "requirements_missing" : "requirements_other_version"];
+    list = nlohmann::json::array();
+    for (const auto& gap : *gaps)
+      list.push_back(
+          {{"line", gap.line}, {"requirement", gap.requirement}, {"installed", gap.installed}});
+  }
+  return report;
+}
+
 Result<int> run_batch_inputs(const InvokeArgs& args, const HandlerSession& session,
                              Context& context) {
   if (!args.output) return Error::usage("--batch-input needs --output DIR for the .out files");
@@ -134,8 +155,13 @@ Result<int> run_invoke(const InvokeArgs& args, Context& context) {
     return Error::usage("give --data FILE (one request) or --batch-input FILE (records), not both");
   InvokeOptions options;
   const bool from_path = !args.python;
-  if (args.python) {
-    options.python = *args.python;
+  if (args.python && args.python->find('/') != std::string::npos) {
+    // The Python starts in the model folder: a relative path means the caller's.
+    options.python = std::filesystem::absolute(*args.python).string();
+  } else if (args.python) {
+    auto found = find_on_path(*args.python);
+    if (!found) return Error::bad_input("--python " + *args.python + ": not found on PATH");
+    options.python = *found;
   } else if (auto found = find_on_path("python3")) {
     options.python = *found;
   } else {
@@ -166,7 +192,12 @@ Result<int> run_invoke(const InvokeArgs& args, Context& context) {
   const auto& facts = (*session)->facts();
   if (!args.format.json()) print_facts(facts, from_path);
   if (facts.load_failure) {
-    std::cerr << "smpack: model load failed:\n" << *facts.load_failure;
+    if (args.format.json()) {
+      auto report = facts_json(facts);
+      report["model_load_failure"] = *facts.load_failure;
+      std::cout << report.dump(2) << "\n";
+    }
+    std::cerr << "smpack: model load failed:\n" << escape_for_terminal(*facts.load_failure);
     if (!facts.load_failure->ends_with('\n')) std::cerr << "\n";
     return kExitFindings;
   }
@@ -178,41 +209,30 @@ Result<int> run_invoke(const InvokeArgs& args, Context& context) {
   auto start = Clock::now();
   const auto response = (*session)->invoke(request);
   const double first_ms = elapsed_ms(start);
+  if (context.cancel.cancelled()) return Error::interrupted();
   std::vector<double> warm_ms;
   for (int i = 0; i < args.warm && response.status == 200; ++i) {
     start = Clock::now();
-    if ((*session)->invoke(request).status != 200) break;
+    const auto warm = (*session)->invoke(request);
+    if (context.cancel.cancelled()) return Error::interrupted();
+    if (warm.status != 200) break;
     warm_ms.push_back(elapsed_ms(start));
   }
   std::sort(warm_ms.begin(), warm_ms.end());
   const bool text = first_invalid_utf8(response.body) == std::string::npos;
-  if (args.output) {
+  if (args.output && response.status == 200) {
     std::ofstream file(*args.output, std::ios::binary | std::ios::trunc);
     file << response.body;
     if (!file.flush()) return Error::io(*args.output + ": cannot write");
   }
   if (args.format.json()) {
-    nlohmann::json report{{"python", facts.python},
-                          {"python_version", facts.python_version},
-                          {"toolkit_version", facts.toolkit_version},
-                          {"default_handler", facts.default_handler},
-                          {"handler_module", facts.handler_module},
-                          {"profile", facts.framework},
-                          {"model_load_ms", facts.load_ms},
-                          {"status", response.status},
-                          {"content_type", response.content_type},
-                          {"body", text ? response.body : ""},
-                          {"body_bytes", response.body.size()},
-                          {"first_response_ms", first_ms},
-                          {"warm_response_ms", warm_ms}};
-    for (const auto* gaps : {&facts.missing, &facts.other_versions}) {
-      auto& list =
-          report[gaps == &facts.missing ? "requirements_missing" : "requirements_other_version"];
-      list = nlohmann::json::array();
-      for (const auto& gap : *gaps)
-        list.push_back(
-            {{"line", gap.line}, {"requirement", gap.requirement}, {"installed", gap.installed}});
-    }
+    auto report = facts_json(facts);
+    report["status"] = response.status;
+    report["content_type"] = response.content_type;
+    report["body"] = text ? response.body : "";
+    report["body_bytes"] = response.body.size();
+    report["first_response_ms"] = first_ms;
+    report["warm_response_ms"] = warm_ms;
     std::cout << report.dump(2) << "\n";
   } else {
     std::cout << "response:     " << response.status << ", "
@@ -224,6 +244,11 @@ Result<int> run_invoke(const InvokeArgs& args, Context& context) {
                 << warm_ms.size();
     }
     std::cout << "\n";
+    if (response.body.size() > kRealTimeResponseLimit) {
+      std::cout << "note:         a real-time endpoint refuses responses over 6 MB; this one "
+                   "is "
+                << response.body.size() << " bytes\n";
+    }
     if (response.status == 200) {
       if (args.output) {
         std::cout << "body:         written to " << escape_for_terminal(*args.output) << "\n";
@@ -236,7 +261,8 @@ Result<int> run_invoke(const InvokeArgs& args, Context& context) {
   }
   if (response.status != 200) {
     // The toolkit's error body: the handler's message and traceback.
-    std::cerr << "smpack: the handlers answered " << response.status << ":\n" << response.body;
+    std::cerr << "smpack: the handlers answered " << response.status << ":\n"
+              << escape_for_terminal(response.body);
     if (!response.body.ends_with('\n')) std::cerr << "\n";
     return kExitFindings;
   }

@@ -40,12 +40,8 @@ class FileJob {
   // Sends one request of records [first_line, last_line].
   void send(const Record& record) {
     ++report_.requests;
-    if (record.body.size() > options_.max_payload_bytes) {
-      return fail(record, 413,
-                  "the request is " + std::to_string(record.body.size()) +
-                      " bytes, more than MaxPayloadInMB (" +
-                      std::to_string(options_.max_payload_bytes) + " bytes)");
-    }
+    if (record.body.size() > options_.max_payload_bytes)
+      return too_large(record, record.body.size());
     const auto response = handler_.invoke({record.body, options_.content_type, options_.accept});
     if (response.status != 200) return fail(record, response.status, response.body);
     out_ << response.body;
@@ -69,6 +65,13 @@ class FileJob {
     pending_.body += '\n';
     pending_.body += line;
     pending_.last_line = number;
+  }
+
+  // A request over MaxPayloadInMB fails on its own, unsent (`bytes`: its size).
+  void too_large(const Record& record, std::uint64_t bytes) {
+    fail(record, 413,
+         "the request is " + std::to_string(bytes) + " bytes, more than MaxPayloadInMB (" +
+             std::to_string(options_.max_payload_bytes) + " bytes)");
   }
 
   void flush() {
@@ -134,8 +137,18 @@ Result<BatchReport> run_batch(const InvocationHandler& handler, const BatchOptio
   auto files = input_files(options.input);
   if (!files) return std::move(files).error();
   const bool single_file = std::filesystem::is_regular_file(options.input);
+  // .out files inside the input folder would be the next run's input.
+  const auto input_root = fs::weakly_canonical(options.input);
+  const auto output_root = fs::weakly_canonical(options.output_dir);
+  if (!single_file &&
+      std::mismatch(input_root.begin(), input_root.end(), output_root.begin(), output_root.end())
+              .first == input_root.end()) {
+    return Error::usage("the output folder " + options.output_dir.string() +
+                        " is inside the input folder " + options.input.string());
+  }
   BatchReport report;
   for (const auto& relative : *files) {
+    if (cancel.cancelled()) return Error::interrupted();
     const auto in_path = single_file ? options.input : options.input / relative;
     const auto out_path = options.output_dir / (relative.string() + ".out");
     std::error_code error;
@@ -144,20 +157,35 @@ Result<BatchReport> run_batch(const InvocationHandler& handler, const BatchOptio
     if (!in) return Error::io(in_path.string() + ": cannot read");
     std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
     if (!out) return Error::io(out_path.string() + ": cannot write");
+    // Ctrl-C leaves no half-written .out behind (a request it cut short answers anything).
+    auto interrupted = [&] {
+      out.close();
+      fs::remove(out_path, error);
+      return Error::interrupted();
+    };
     ++report.files;
     FileJob job(handler, options, relative.string(), out, report);
     if (options.split == SplitType::none) {
       ++report.records;
-      std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      job.send({std::move(body), 0, 0});
+      // A file over the limit is refused before it is read.
+      const auto size = fs::file_size(in_path, error);
+      if (!error && size > options.max_payload_bytes) {
+        ++report.requests;
+        job.too_large({}, size);
+      } else {
+        std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        job.send({std::move(body), 0, 0});
+      }
+      if (cancel.cancelled()) return interrupted();
     } else {
       std::string line;
       for (std::uint64_t number = 1; std::getline(in, line); ++number) {
-        if (cancel.cancelled()) return Error::interrupted();
+        if (cancel.cancelled()) return interrupted();
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         job.add_line(std::move(line), number);
       }
       job.flush();
+      if (cancel.cancelled()) return interrupted();
     }
     if (in.bad()) return Error::io(in_path.string() + ": read failed");
     if (!out.flush()) return Error::io(out_path.string() + ": write failed");

@@ -66,6 +66,7 @@ struct HandlerSession::State {
   const CancelToken* cancel = nullptr;
   mutable std::mutex mutex;
   mutable bool stopped = false;
+  mutable std::uint64_t last_request = 0;
   mutable std::string stop_reason;
 };
 
@@ -126,7 +127,15 @@ Result<std::unique_ptr<HandlerSession>> HandlerSession::start(const Artifact& ar
   for (const auto& [key, value] : options.endpoint_environment) environment[key] = value;
   environment["PYTHONUNBUFFERED"] = "1";
   environment["PYTHONDONTWRITEBYTECODE"] = "1";
-  environment["AWS_EC2_METADATA_DISABLED"] = "true";  // no instance-metadata lookups
+  // No credentials from the caller's ~/.aws and no instance-metadata lookups: the
+  // handlers run offline, and one that reaches for AWS should fail here.
+  environment["AWS_EC2_METADATA_DISABLED"] = "true";
+  environment["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null";
+  environment["AWS_CONFIG_FILE"] = "/dev/null";
+  // The handlers' temporary files go with the scratch folder.
+  const auto handler_tmp = state->scratch->path() / "tmp";
+  fs::create_directories(handler_tmp);
+  environment["TMPDIR"] = handler_tmp.string();
 
   const std::string framework = lint.profile == Profile::pytorch ? "pytorch" : "generic";
   auto child = PythonChild::spawn(options.python, {driver.string(), model_dir.string(), framework},
@@ -192,27 +201,41 @@ InvocationResponse HandlerSession::invoke(const Invocation& request) const {
   std::lock_guard lock(state_->mutex);
   if (state_->stopped)
     return {503, "the Python process was stopped: " + state_->stop_reason, "text/plain"};
-  Json message{{"body", base64_encode(request.body)},
+  // Each request carries an id the driver echoes, so a line a handler writes into the
+  // events (or an answer to an earlier request) is never taken for this one's.
+  const auto id = ++state_->last_request;
+  Json message{{"id", id},
+               {"body", base64_encode(request.body)},
                {"content_type", request.content_type ? Json(*request.content_type) : Json()},
                {"accept", request.accept ? Json(*request.accept) : Json()}};
   auto& child = *state_->child;
-  auto stop = [&](std::string why) -> InvocationResponse {
+  // Stops the Python (a timeout, Ctrl-C, a broken pipe): later requests get a 503.
+  auto stop = [&](int status, std::string why) -> InvocationResponse {
     state_->stopped = true;
     state_->stop_reason = why;
     child.stop();
-    return {why.starts_with("no response") ? 504 : 500, why, "text/plain"};
+    return {status, why, "text/plain"};
   };
-  if (auto sent = child.write_line(message.dump()); !sent) return stop(sent.error().message);
+  auto failed = [&](const Error& error) {
+    return error.kind == ErrorKind::interrupted ? stop(503, "interrupted")
+                                                : stop(500, error.message);
+  };
+  const auto no_response = [&] {
+    return stop(504, "no response within " + seconds_text(state_->request_timeout) +
+                         " (--timeout): the handler was stopped");
+  };
   const auto deadline = PythonChild::Clock::now() + state_->request_timeout;
+  auto sent = child.write_line(message.dump(), deadline, state_->cancel);
+  if (!sent) return failed(sent.error());
+  if (!*sent) return no_response();
   while (true) {
     auto line = child.read_line(deadline, state_->cancel);
-    if (!line) return stop(line.error().message);
-    if (!*line) {
-      return stop("no response within " + seconds_text(state_->request_timeout) +
-                  " (--timeout): the handler was stopped");
-    }
+    if (!line) return failed(line.error());
+    if (!*line) return no_response();
     const auto event = Json::parse(**line, nullptr, false);
-    if (!event.is_object() || event.value("event", "") != "response") continue;
+    if (!event.is_object() || event.value("event", "") != "response" ||
+        event.value("id", std::uint64_t{0}) != id)
+      continue;
     auto body = base64_decode(event.value("body", ""));
     InvocationResponse response;
     response.status = event.value("status", 500);

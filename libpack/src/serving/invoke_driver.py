@@ -7,11 +7,11 @@ it needs nothing but the toolkit.
 
 Requests arrive on file descriptor 4 and events leave on file descriptor 3, one JSON object
 per line, so that the handlers' own prints (stdout, stderr) stay apart:
-    <- {"body": BASE64, "content_type": str|null, "accept": str|null}
+    <- {"id": N, "body": BASE64, "content_type": str|null, "accept": str|null}
     -> {"event": "started", "python": ..., "toolkit": ..., "handler": ..., "installed": {...}}
     -> {"event": "missing", "error": ...}                  the toolkit does not import
     -> {"event": "loaded", "ms": ...} | {"event": "load_failed", "traceback": ...}
-    -> {"event": "response", "status", "content_type", "body": BASE64, "ms"}
+    -> {"event": "response", "id": N, "status", "content_type", "body": BASE64, "ms"}
 """
 
 import base64
@@ -58,8 +58,14 @@ class Context:
 
 def main():
     model_dir, framework = sys.argv[1], sys.argv[2]
-    events = os.fdopen(3, "w", encoding="utf-8")
-    requests = os.fdopen(4, "r", encoding="utf-8")
+    # Private copies of the pipes, and /dev/null where they were, so that a handler that
+    # writes to or closes fd 3 or 4 cannot touch smpack's channel.
+    events = os.fdopen(os.dup(3), "w", encoding="utf-8")
+    requests = os.fdopen(os.dup(4), "r", encoding="utf-8")
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 3, inheritable=False)
+    os.dup2(null, 4, inheritable=False)
+    os.close(null)
 
     def emit(**event):
         events.write(json.dumps(event) + "\n")
@@ -122,7 +128,8 @@ def main():
             result = result.encode("utf-8")
         elif not isinstance(result, (bytes, bytearray)):
             result = str(result).encode("utf-8")
-        emit(event="response", status=context.status, content_type=context.content_type,
+        emit(event="response", id=request["id"], status=context.status,
+             content_type=context.content_type,
              body=base64.b64encode(bytes(result)).decode("ascii"), ms=ms)
 
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -16,6 +17,16 @@ namespace {
 
 constexpr int kChildEventFd = 3;
 constexpr int kChildRequestFd = 4;
+constexpr std::size_t kMaxEventBytes = 1ull << 30;  // a response event, base64 included
+constexpr int kTickMs = 100;                        // how often Ctrl-C and exit are seen
+
+// Milliseconds to wait in poll(): what is left before `deadline`, at most one tick.
+int tick_until(PythonChild::Clock::time_point deadline) {
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - PythonChild::Clock::now())
+          .count();
+  return static_cast<int>(std::clamp<long long>(left, 0, kTickMs));
+}
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
@@ -45,6 +56,7 @@ Result<PythonChild> PythonChild::spawn(const std::string& python,
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  posix_spawn_file_actions_addclosefrom_np(&actions, kChildRequestFd + 1);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
@@ -73,14 +85,18 @@ Result<PythonChild> PythonChild::spawn(const std::string& python,
     close(requests[1]);
     return Error::bad_input(python + ": cannot run it (" + std::strerror(failed) + ")");
   }
+  // Writes wait in poll(), under the caller's deadline, never in write().
+  fcntl(requests[1], F_SETFL, fcntl(requests[1], F_GETFL) | O_NONBLOCK);
   return PythonChild(pid, events[0], requests[1]);
 }
 
 PythonChild::PythonChild(PythonChild&& other) noexcept
     : pid_(other.pid_),
+      ended_(std::move(other.ended_)),
       events_(other.events_),
       requests_(other.requests_),
-      buffer_(std::move(other.buffer_)) {
+      buffer_(std::move(other.buffer_)),
+      scanned_(other.scanned_) {
   other.pid_ = -1;
   other.events_ = -1;
   other.requests_ = -1;
@@ -92,32 +108,55 @@ PythonChild::~PythonChild() {
   if (requests_ >= 0) close(requests_);
 }
 
+Result<void> PythonChild::check_running() {
+  if (!ended_ && pid_ > 0) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      ended_ = describe_status(status);
+      // What it started in its group goes with it.
+      kill(-pid_, SIGKILL);
+      pid_ = -1;
+    }
+  }
+  if (ended_) return Error::io("the Python process ended (" + *ended_ + ")");
+  return {};
+}
+
 Result<std::optional<std::string>> PythonChild::read_line(Clock::time_point deadline,
                                                           const CancelToken* cancel) {
   while (true) {
-    if (const auto newline = buffer_.find('\n'); newline != std::string::npos) {
+    if (const auto newline = buffer_.find('\n', scanned_); newline != std::string::npos) {
       std::string line = buffer_.substr(0, newline);
       buffer_.erase(0, newline + 1);
+      scanned_ = 0;
       return std::optional<std::string>(std::move(line));
     }
+    scanned_ = buffer_.size();
+    if (buffer_.size() > kMaxEventBytes)
+      return Error::io("the Python process wrote an event line over 1 GiB");
     if (cancel != nullptr && cancel->cancelled()) return Error::interrupted();
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return std::optional<std::string>();
+    if (Clock::now() >= deadline) return std::optional<std::string>();
     pollfd watched{events_, POLLIN, 0};
-    // Wake at least every 100 ms to see Ctrl-C.
-    const int ready = poll(&watched, 1, static_cast<int>(std::min<long long>(left, 100)));
+    const int ready = poll(&watched, 1, tick_until(deadline));
     if (ready < 0 && errno != EINTR) return Error::io(std::string("poll: ") + std::strerror(errno));
-    if (ready <= 0) continue;
+    if (ready <= 0) {
+      // A process it forked may hold the pipe open after it exited: look at the child too.
+      if (auto running = check_running(); !running) return std::move(running).error();
+      continue;
+    }
     char chunk[65536];
     const ssize_t got = read(events_, chunk, sizeof(chunk));
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return Error::io("the Python process ended");
+    if (got <= 0) {
+      if (auto running = check_running(); !running) return std::move(running).error();
+      return Error::io("the Python process closed its events");
+    }
     buffer_.append(chunk, static_cast<std::size_t>(got));
   }
 }
 
-Result<void> PythonChild::write_line(const std::string& line) {
+Result<bool> PythonChild::write_line(const std::string& line, Clock::time_point deadline,
+                                     const CancelToken* cancel) {
   // A child that exited makes the write raise SIGPIPE, which would end smpack: block it in
   // this thread for the write and take back the one it raised, leaving the process's
   // handling as it was.
@@ -128,33 +167,53 @@ Result<void> PythonChild::write_line(const std::string& line) {
   pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
   const std::string text = line + "\n";
   std::size_t written = 0;
-  bool broken = false;
+  Result<bool> outcome = true;
   while (written < text.size()) {
-    const ssize_t n = write(requests_, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      broken = true;
+    if (cancel != nullptr && cancel->cancelled()) {
+      outcome = Error::interrupted();
       break;
     }
-    written += static_cast<std::size_t>(n);
-  }
-  if (broken) {
+    if (Clock::now() >= deadline) {
+      outcome = false;
+      break;
+    }
+    const ssize_t n = write(requests_, text.data() + written, text.size() - written);
+    if (n > 0) {
+      written += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      pollfd watched{requests_, POLLOUT, 0};
+      poll(&watched, 1, tick_until(deadline));
+      if (auto running = check_running(); !running) {
+        outcome = std::move(running).error();
+        break;
+      }
+      continue;
+    }
     const timespec no_wait{0, 0};
     sigtimedwait(&pipe_signal, nullptr, &no_wait);
+    if (auto running = check_running(); !running) {
+      outcome = std::move(running).error();
+    } else {
+      outcome = Error::io("the Python process no longer reads requests");
+    }
+    break;
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  if (broken) return Error::io("the Python process no longer reads requests");
-  return {};
+  return outcome;
 }
 
 std::string PythonChild::stop() {
+  if (ended_) return *ended_;
   if (pid_ <= 0) return "not running";
   kill(-pid_, SIGKILL);
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   pid_ = -1;
-  return describe_status(status);
+  ended_ = describe_status(status);
+  return *ended_;
 }
 
 }  // namespace smpack

@@ -27,9 +27,9 @@ std::optional<std::string> header(const httplib::Request& request, const char* n
 
 }  // namespace
 
-Result<void> serve_http(const ServerOptions& options,
-                        const std::function<void(int port)>& on_listening,
-                        const std::function<Result<std::unique_ptr<InvocationHandler>>()>& load) {
+Result<void> serve_http(
+    const ServerOptions& options, const std::function<void(int port)>& on_listening,
+    const std::function<Result<std::unique_ptr<InvocationHandler>>(const CancelToken&)>& load) {
   // Signals go to the waiting thread below only, so that httplib's threads never see them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -112,17 +112,25 @@ Result<void> serve_http(const ServerOptions& options,
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     server.stop();
   };
-  std::atomic<bool> shutting_down = false;
+  // The first signal stops the server and cancels a load in progress; a second one, while
+  // a load does not notice, ends the process at once. The thread leaves when `done` is set.
+  CancelToken stop_requested;
+  std::atomic<bool> done = false;
   std::thread stopper([&] {
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
-    shutting_down = true;
-    stop_server();
+    int signals = 0;
+    while (true) {
+      int signal = 0;
+      sigwait(&stop_signals, &signal);
+      if (done) return;
+      if (++signals > 1) std::_Exit(130);
+      stop_requested.cancel();
+      stop_server();
+    }
   });
   on_listening(port);
 
   Result<void> outcome;
-  if (auto model = load()) {
+  if (auto model = load(stop_requested)) {
     std::lock_guard lock(handler_mutex);
     handler = std::move(*model);
     loaded = true;
@@ -131,8 +139,8 @@ Result<void> serve_http(const ServerOptions& options,
     stop_server();
   }
   listener.join();
-  // The server stopped without a signal (a failed load): wake the signal thread.
-  if (!shutting_down) pthread_kill(stopper.native_handle(), SIGTERM);
+  done = true;
+  pthread_kill(stopper.native_handle(), SIGTERM);  // wake the signal thread to leave
   stopper.join();
   return outcome;
 }

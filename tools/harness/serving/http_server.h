@@ -10,6 +10,7 @@
 #include <ostream>
 #include <string>
 
+#include "smpack/cancel.h"
 #include "smpack/invocation.h"
 #include "smpack/result.h"
 
@@ -25,9 +26,11 @@ struct ServerOptions {
 
 // Binds, calls `on_listening(port)`, runs `load` (a 503 on /ping until it returns), then
 // serves until a signal. Error::io when the port cannot be bound; `load`'s error stops
-// the server and is returned. Blocks SIGTERM and SIGINT in the calling thread.
-Result<void> serve_http(const ServerOptions& options,
-                        const std::function<void(int port)>& on_listening,
-                        const std::function<Result<std::unique_ptr<InvocationHandler>>()>& load);
+// the server and is returned. SIGTERM or SIGINT during the load cancels the token `load`
+// gets; a second one ends the process (exit 130). Blocks both signals in the calling
+// thread.
+Result<void> serve_http(
+    const ServerOptions& options, const std::function<void(int port)>& on_listening,
+    const std::function<Result<std::unique_ptr<InvocationHandler>>(const CancelToken&)>& load);
 
 }  // namespace smpack::harness

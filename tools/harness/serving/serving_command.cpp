@@ -75,8 +75,10 @@ Result<std::unique_ptr<InvocationHandler>> load_chain(const EndpointOptions& opt
         read_served_model(options.archives[i], i == 0 ? options.model_member : std::nullopt,
                           program, options.max_model_bytes, cancel);
     if (!model) return std::move(model).error();
+    if (cancel.cancelled()) return Error::interrupted();
     auto endpoint = TorchScriptEndpoint::load(*model, *device, accept);
     if (!endpoint) return std::move(endpoint).error();
+    if (cancel.cancelled()) return Error::interrupted();
     std::cerr << "smpack-harness: loaded " << model->member << " from " << model->source << " onto "
               << device->str() << " in "
               << std::chrono::duration<double, std::milli>(Clock::now() - start).count() << " ms\n";
@@ -154,14 +156,14 @@ int serve(int argc, const char* const* argv) {
     server.access_log = &log_file;
   }
   share_cores(server.threads);
-  CancelToken never;
   auto served = serve_http(
       server,
       [&](int port) {
         std::cout << "smpack-harness: listening on http://" << server.host << ":" << port
                   << std::endl;
       },
-      [&] { return load_chain(options, never); });
+      [&](const CancelToken& cancel) { return load_chain(options, cancel); });
+
   if (!served) return exit_code(served.error());
   std::cerr << "smpack-harness: stopped\n";
   return 0;
