@@ -437,23 +437,25 @@ TEST(LintContainers, PyTorchDefaultInputUnpicklesNpyBodies) {
   EXPECT_EQ(found[0]->severity, Severity::warning);
   EXPECT_NE(found[0]->message.find("np.load(allow_pickle=True)"), std::string::npos);
   // Only model_fn: the default input_fn still decodes the bodies.
-  EXPECT_EQ(with_rule(lint(Tree().file("model.pt").file("code/inference.py",
-                                                        "def model_fn(model_dir):\n  return 1\n"),
+  EXPECT_EQ(with_rule(lint(Tree()
+                               .file("model.pt")
+                               .file("code/inference.py", "def model_fn(model_dir):\n  return 1\n"),
                            Profile::pytorch),
                       "pytorch-default-input-unpickles")
                 .size(),
             1u);
-  for (const char* own : {"def input_fn(body, content_type):\n  return body\n",
-                          "def transform_fn(model, body, content_type, accept):\n  return body\n"}) {
-    EXPECT_TRUE(with_rule(lint(Tree().file("model.pt").file("code/inference.py", own),
-                               Profile::pytorch),
-                          "pytorch-default-input-unpickles")
-                    .empty())
+  for (const char* own :
+       {"def input_fn(body, content_type):\n  return body\n",
+        "def transform_fn(model, body, content_type, accept):\n  return body\n"}) {
+    EXPECT_TRUE(
+        with_rule(lint(Tree().file("model.pt").file("code/inference.py", own), Profile::pytorch),
+                  "pytorch-default-input-unpickles")
+            .empty())
         << own;
   }
-  EXPECT_TRUE(
-      with_rule(lint(Tree().file("model.joblib"), Profile::sklearn), "pytorch-default-input-unpickles")
-          .empty());
+  EXPECT_TRUE(with_rule(lint(Tree().file("model.joblib"), Profile::sklearn),
+                        "pytorch-default-input-unpickles")
+                  .empty());
 }
 
 TEST(LintContainers, HuggingFaceNeedsATask) {

@@ -84,10 +84,29 @@ Result<std::unique_ptr<HandlerSession>> HandlerSession::start(const Artifact& ar
   state->cancel = options.cancel;
   auto& facts = state->facts;
 
+  auto scratch = TempDir::create("smpack-invoke");
+  if (!scratch) return std::move(scratch).error();
+  state->scratch.emplace(std::move(*scratch));
+  fs::path model_dir;
+  std::optional<Artifact> extracted;
+  if (artifact.kind() == ArtifactKind::directory) {
+    model_dir = fs::absolute(artifact.name());
+  } else {
+    model_dir = state->scratch->path() / "model";
+    ExtractOptions extract;
+    extract.cancel = options.cancel;
+    if (auto written = extract_archive(artifact, model_dir, extract); !written)
+      return std::move(written).error();
+    // The archive is read once, by the extraction; lint reads the folder it made.
+    auto folder = Artifact::open(model_dir);
+    if (!folder) return std::move(folder).error();
+    extracted.emplace(std::move(*folder));
+  }
+
   // What lint finds: the framework, and the handler module the container imports.
   VisitOptions visit;
   visit.cancel = options.cancel;
-  auto tree = artifact.visit(visit);
+  auto tree = (extracted ? *extracted : artifact).visit(visit);
   if (!tree) return std::move(tree).error();
   LintOptions lint_options;
   for (const auto& [key, value] : options.endpoint_environment) lint_options.env[key] = value;
@@ -95,19 +114,6 @@ Result<std::unique_ptr<HandlerSession>> HandlerSession::start(const Artifact& ar
   facts.framework = std::string(name_of(lint.profile));
   facts.handler_module = lint.handler_module;
 
-  auto scratch = TempDir::create("smpack-invoke");
-  if (!scratch) return std::move(scratch).error();
-  state->scratch.emplace(std::move(*scratch));
-  fs::path model_dir;
-  if (artifact.kind() == ArtifactKind::directory) {
-    model_dir = fs::absolute(artifact.name());
-  } else {
-    model_dir = state->scratch->path() / "model";
-    ExtractOptions extract;
-    extract.cancel = options.cancel;
-    if (auto extracted = extract_archive(artifact, model_dir, extract); !extracted)
-      return std::move(extracted).error();
-  }
   const auto driver = state->scratch->path() / "invoke_driver.py";
   {
     std::ofstream file(driver, std::ios::binary);

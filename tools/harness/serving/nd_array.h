@@ -5,24 +5,22 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <vector>
+
+#include "input_spec.h"
 
 namespace smpack::harness {
 
-// The element types torch.from_numpy accepts (torch 1.13), which NPY bodies keep.
-enum class ArrayType { boolean, uint8, int8, int16, int32, int64, float16, float32, float64 };
-
-std::size_t item_bytes(ArrayType type);
-std::string numpy_name(ArrayType type);  // "float32", "bool", ...
+// Elements are the harness's ElementType (input_spec.h); NPY bodies keep the ones
+// torch.from_numpy accepts (torch 1.13), which are all of them but bfloat16.
+std::size_t item_bytes(ElementType type);
 
 struct NdArray {
-  ArrayType type = ArrayType::float32;
+  ElementType type = ElementType::float32;
   std::vector<std::int64_t> shape;  // empty: a 0-d array (one element)
   std::vector<std::byte> data;      // little-endian elements
   bool fortran_order = false;       // data in column-major order (an NPY body's flag)
 
-  std::size_t element_count() const;
   template <typename T>
   const T* elements() const {
     return reinterpret_cast<const T*>(data.data());

@@ -215,10 +215,10 @@ float to_float32(ColumnType type, std::string_view field) {
 
 void append_text_scalar(const NdArray& array, std::size_t index, std::string& out) {
   switch (array.type) {
-    case ArrayType::boolean:
+    case ElementType::boolean:
       out += array.elements<std::uint8_t>()[index] != 0 ? "True" : "False";
       return;
-    case ArrayType::int64:
+    case ElementType::int64:
       out += std::to_string(array.elements<std::int64_t>()[index]);
       return;
     default:

@@ -19,18 +19,22 @@ constexpr std::size_t kMaxDimensions = 32;        // NPY_MAXDIMS
 // np.dtype(descr) for the types torch.from_numpy takes: the byte order is optional, any
 // order reads one-byte types, and type codes and names spell the same types. A multi-byte
 // type in '>' order is refused by from_numpy ("byte order different from the native").
-std::optional<ArrayType> from_numpy_type(std::string_view descr) {
-  static const std::map<std::string_view, ArrayType, std::less<>> kTypes = {
-      {"b1", ArrayType::boolean},      {"?", ArrayType::boolean},  {"bool", ArrayType::boolean},
-      {"u1", ArrayType::uint8},        {"B", ArrayType::uint8},    {"uint8", ArrayType::uint8},
-      {"i1", ArrayType::int8},         {"b", ArrayType::int8},     {"int8", ArrayType::int8},
-      {"i2", ArrayType::int16},        {"h", ArrayType::int16},    {"int16", ArrayType::int16},
-      {"i4", ArrayType::int32},        {"i", ArrayType::int32},    {"int32", ArrayType::int32},
-      {"i8", ArrayType::int64},        {"l", ArrayType::int64},    {"q", ArrayType::int64},
-      {"int64", ArrayType::int64},     {"f2", ArrayType::float16}, {"e", ArrayType::float16},
-      {"float16", ArrayType::float16}, {"f4", ArrayType::float32}, {"f", ArrayType::float32},
-      {"float32", ArrayType::float32}, {"f8", ArrayType::float64}, {"d", ArrayType::float64},
-      {"float64", ArrayType::float64}};
+std::optional<ElementType> from_numpy_type(std::string_view descr) {
+  static const std::map<std::string_view, ElementType, std::less<>> kTypes = {
+      {"b1", ElementType::boolean},      {"?", ElementType::boolean},
+      {"bool", ElementType::boolean},    {"u1", ElementType::uint8},
+      {"B", ElementType::uint8},         {"uint8", ElementType::uint8},
+      {"i1", ElementType::int8},         {"b", ElementType::int8},
+      {"int8", ElementType::int8},       {"i2", ElementType::int16},
+      {"h", ElementType::int16},         {"int16", ElementType::int16},
+      {"i4", ElementType::int32},        {"i", ElementType::int32},
+      {"int32", ElementType::int32},     {"i8", ElementType::int64},
+      {"l", ElementType::int64},         {"q", ElementType::int64},
+      {"int64", ElementType::int64},     {"f2", ElementType::float16},
+      {"e", ElementType::float16},       {"float16", ElementType::float16},
+      {"f4", ElementType::float32},      {"f", ElementType::float32},
+      {"float32", ElementType::float32}, {"f8", ElementType::float64},
+      {"d", ElementType::float64},       {"float64", ElementType::float64}};
   char order = '=';
   if (!descr.empty() && std::string_view("<>|=").find(descr.front()) != std::string_view::npos) {
     order = descr.front();
@@ -42,11 +46,11 @@ std::optional<ArrayType> from_numpy_type(std::string_view descr) {
   return found->second;
 }
 
-std::string numpy_descr(ArrayType type) {
+std::string numpy_descr(ElementType type) {
   switch (type) {
-    case ArrayType::boolean:
+    case ElementType::boolean:
       return "|b1";
-    case ArrayType::int64:
+    case ElementType::int64:
       return "<i8";
     default:
       return "<f8";
@@ -76,7 +80,7 @@ PayloadResult<NdArray> decode_npy(std::string_view body) {
                                  "numeric array"};
   }
   const auto type =
-      header->structured ? std::optional<ArrayType>() : from_numpy_type(header->descr);
+      header->structured ? std::optional<ElementType>() : from_numpy_type(header->descr);
   if (!type) {
     return PayloadError{500, "torch.from_numpy cannot convert an NPY array of dtype '" +
                                  (header->structured ? "structured" : header->descr) +

@@ -2,8 +2,6 @@
 // each through one handler chain (one model, or a pipeline of 2 to 5).
 #pragma once
 
-#include <optional>
-
 namespace smpack::harness {
 
 // argv[1] is "serve" or "batch". Returns the exit code: 0 done, 1 some batch records

@@ -33,34 +33,10 @@ std::string unsupported(const std::optional<std::string>& content_type) {
          "For more information, see the SageMaker Python SDK README.";
 }
 
-at::ScalarType torch_type(ArrayType type) {
-  switch (type) {
-    case ArrayType::boolean:
-      return at::kBool;
-    case ArrayType::uint8:
-      return at::kByte;
-    case ArrayType::int8:
-      return at::kChar;
-    case ArrayType::int16:
-      return at::kShort;
-    case ArrayType::int32:
-      return at::kInt;
-    case ArrayType::int64:
-      return at::kLong;
-    case ArrayType::float16:
-      return at::kHalf;
-    case ArrayType::float32:
-      return at::kFloat;
-    case ArrayType::float64:
-      return at::kDouble;
-  }
-  return at::kFloat;
-}
-
 at::Tensor to_tensor(const NdArray& array) {
   std::vector<std::int64_t> shape = array.shape;
   if (array.fortran_order) std::reverse(shape.begin(), shape.end());
-  auto tensor = torch::empty(shape, torch::TensorOptions().dtype(torch_type(array.type)));
+  auto tensor = torch::empty(shape, torch::TensorOptions().dtype(scalar_type(array.type)));
   std::memcpy(tensor.data_ptr(), array.data.data(), array.data.size());
   if (!array.fortran_order) return tensor;
   std::vector<std::int64_t> reversed(shape.size());
@@ -79,12 +55,12 @@ PayloadResult<NdArray> tolist(const at::Tensor& prediction) {
                         "only as Python complex numbers (json.dumps refuses them)"};
   }
   if (cpu.scalar_type() == at::kBool) {
-    array.type = ArrayType::boolean;
+    array.type = ElementType::boolean;
   } else if (cpu.is_floating_point()) {
-    array.type = ArrayType::float64;
+    array.type = ElementType::float64;
     cpu = cpu.to(at::kDouble);
   } else {
-    array.type = ArrayType::int64;
+    array.type = ElementType::int64;
     cpu = cpu.to(at::kLong);
   }
   cpu = cpu.contiguous();
@@ -94,7 +70,7 @@ PayloadResult<NdArray> tolist(const at::Tensor& prediction) {
     // and the dtype are gone, and np.asarray reads them back as float64.
     const auto zero = std::find(array.shape.begin(), array.shape.end(), 0);
     array.shape.erase(zero + 1, array.shape.end());
-    array.type = ArrayType::float64;
+    array.type = ElementType::float64;
     return array;
   }
   const auto bytes = static_cast<std::size_t>(cpu.numel()) * item_bytes(array.type);
