@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
+import json
 import os
+import pickle
+import re
+import struct
 import subprocess
 import tarfile
 import textwrap
@@ -68,16 +71,31 @@ def run_smpack(
     )
 
 
+# A stand-in for a weight file under a pickle-loader name (model.pt, model.joblib): a
+# pickle of an empty dict, which torch's weights_only allowlist accepts. Other content
+# under such a name is refused as weights-unknown-format.
+STAND_IN_PICKLE = pickle.dumps({}, protocol=2)
+
+
 def generate_weights(nbytes: int, dtype: str = "float32", seed: int = 0) -> bytes:
-    """Normal-distributed weights as raw bytes: float32, or bfloat16 (the top 16
-    bits of float32 normals), the way real checkpoints look to a compressor."""
+    """A safetensors file of about `nbytes`: one tensor of normal-distributed float32,
+    or bfloat16 (the top 16 bits of float32 normals), the way real checkpoints look to
+    a compressor. A weight file in a fixture is a real format: smpack refuses unknown
+    content under a name such as model.bin that a loader would unpickle."""
     rng = np.random.default_rng(seed)
     if dtype == "float32":
-        return rng.standard_normal(nbytes // 4, dtype=np.float32).tobytes()
-    if dtype == "bfloat16":
+        data = rng.standard_normal(nbytes // 4, dtype=np.float32).tobytes()
+        name, count = "F32", nbytes // 4
+    elif dtype == "bfloat16":
         values = rng.standard_normal(nbytes // 2, dtype=np.float32)
-        return (values.view(np.uint32) >> 16).astype(np.uint16).tobytes()
-    raise ValueError(f"unknown dtype {dtype!r}")
+        data = (values.view(np.uint32) >> 16).astype(np.uint16).tobytes()
+        name, count = "BF16", nbytes // 2
+    else:
+        raise ValueError(f"unknown dtype {dtype!r}")
+    header = json.dumps({"weight": {"dtype": name, "shape": [count],
+                                    "data_offsets": [0, len(data)]}}).encode()
+    header += b" " * (-len(header) % 8)
+    return struct.pack("<Q", len(header)) + header + data
 
 
 def write_files(root: Path, files: dict[str, bytes | str]) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD_DIR, SOURCE_DIR, run_smpack
+from conftest import BUILD_DIR, SOURCE_DIR, STAND_IN_PICKLE, run_smpack
 
 
 TEMPLATES_DIR = SOURCE_DIR / "templates"
@@ -19,15 +19,15 @@ TEMPLATES_DIR = SOURCE_DIR / "templates"
 # Each template, the profile and variant that select it, and the files its model needs
 # at the root (so that the whole model directory, not just code/, lints clean).
 TEMPLATE_MODELS = {
-    "pytorch-torchscript": ("pytorch", "torchscript", {"model.pt": b"weights"}),
-    "pytorch-state-dict": ("pytorch", "state-dict", {"model.pth": b"weights"}),
+    "pytorch-torchscript": ("pytorch", "torchscript", {"model.pt": STAND_IN_PICKLE}),
+    "pytorch-state-dict": ("pytorch", "state-dict", {"model.pth": STAND_IN_PICKLE}),
     "huggingface": (
         "huggingface",
         "",
         {"config.json": json.dumps({"architectures": ["BertForSequenceClassification"]})},
     ),
     "tensorflow": ("tensorflow", "", {"1/saved_model.pb": b"graph"}),
-    "sklearn": ("sklearn", "", {"model.joblib": b"estimator"}),
+    "sklearn": ("sklearn", "", {"model.joblib": STAND_IN_PICKLE}),
     "xgboost": ("xgboost", "", {"xgboost-model": b"booster"}),
 }
 

@@ -145,11 +145,11 @@ def test_code_added_to_a_wrapped_archive_is_refused_with_the_fix(tmp_path, write
 
 
 def test_foreign_archive_with_duplicates_or_links_is_refused_and_kept(tmp_path):
-    dup = write_tar(tmp_path / "dup.tar.gz", [TarEntry("a.bin", b"1"), TarEntry("a.bin", b"2")])
+    dup = write_tar(tmp_path / "dup.tar.gz", [TarEntry("a.txt", b"1"), TarEntry("a.txt", b"2")])
     before = dup.read_bytes()
     result = run_smpack("add-code", dup, "--code", new_code(tmp_path), "--in-place")
     assert result.returncode == 3
-    assert "'a.bin'" in result.stderr and "twice" in result.stderr
+    assert "'a.txt'" in result.stderr and "twice" in result.stderr
     assert dup.read_bytes() == before
     link = write_tar(tmp_path / "link.tar.gz", [TarEntry("l", type=tarfile.SYMTYPE, linkname="/etc/passwd")])
     result = run_smpack("add-code", link, "--code", new_code(tmp_path), "-o", tmp_path / "o.tar.gz")

@@ -275,14 +275,16 @@ def test_info_lists_weight_files_with_format_tensors_and_bytes(tmp_path, contain
     result = run_smpack("info", target, "--format", "json")
     assert result.returncode == EXIT_OK, result.stderr
     weights = {w["member"]: w for w in json.loads(result.stdout)["weights"]}
-    assert set(weights) == {"weights/state.pt", "weights/scripted.pt"}, weights
+    # A name torch.load would unpickle is listed whatever it holds (weights-unknown-format).
+    assert set(weights) == {"weights/state.pt", "weights/scripted.pt", "weights/notes.pt"}, weights
+    assert weights["weights/notes.pt"]["format"] == "unknown"
     state_info = weights["weights/state.pt"]
     assert state_info["format"] == "pytorch_zip" and state_info["verdict"] == "weights_only"
     assert state_info["tensors"] == 2
     assert state_info["tensor_bytes"] == sum(t.numel() * t.element_size() for t in state.values())
     assert weights["weights/scripted.pt"]["format"] == "torchscript_zip"
     text = run_smpack("info", target)
-    assert "weight files    2" in text.stdout and "weights/state.pt" in text.stdout
+    assert "weight files    3" in text.stdout and "weights/state.pt" in text.stdout
 
 
 def test_default_pytorch_loader_needs_torchscript_by_content(tmp_path):

@@ -9,7 +9,8 @@ import json
 import subprocess
 
 from archive_fixtures import EXIT_OK, built, count_gzip_members, read_index
-from conftest import build_archive, make_model_dir, run_smpack, sha256_hex, write_files
+from conftest import (STAND_IN_PICKLE, build_archive, make_model_dir, run_smpack, sha256_hex,
+                      write_files)
 
 HANDLERS = (
     "import json\n\n\n"
@@ -25,7 +26,7 @@ def info_json(path):
 
 
 def test_handlers_from_an_smpack_archive_a_foreign_one_and_a_directory(tmp_path):
-    model = make_model_dir(tmp_path, extra={"code/inference.py": HANDLERS, "model.pt": b"x"})
+    model = make_model_dir(tmp_path, extra={"code/inference.py": HANDLERS, "model.pt": STAND_IN_PICKLE})
     archive = build_archive(model, tmp_path / "m.tar.gz", "--no-lint")
     foreign = tmp_path / "gnu.tar.gz"
     subprocess.run(["tar", "czf", foreign, "-C", model, "."], check=True)

@@ -26,7 +26,7 @@ import pytest
 from conftest import build_archive, make_code_dir, make_model_dir, run_smpack, tree_contents, write_files
 
 MTIME = 1700000000  # 2023-11-14T22:13:20Z
-LONG_NAME = "nested/" + "deep_directory_name_" * 6 + "/权重_ünïcødé_weights.bin"  # > 100 bytes, non-ASCII
+LONG_NAME = "nested/" + "deep_directory_name_" * 6 + "/权重_ünïcødé_weights.txt"  # > 100 bytes, non-ASCII
 assert len(LONG_NAME.encode()) > 100
 
 

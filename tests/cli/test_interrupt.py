@@ -23,9 +23,9 @@ def inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("interrupt")
     model = make_model_dir(root, weights_bytes=1 << 20, with_code=True)
     # A second, large weight file after a small one, in a foreign archive (read front to back).
-    write_files(model, {"a-small.bin": b"small", "z-large.bin": generate_weights(96 << 20)})
+    write_files(model, {"a-small.txt": b"small", "z-large.bin": generate_weights(96 << 20)})
     gnu = root / "gnu.tar.gz"
-    subprocess.run(["tar", "-c", "-I", "gzip -1", "-f", gnu, "-C", model, "a-small.bin",
+    subprocess.run(["tar", "-c", "-I", "gzip -1", "-f", gnu, "-C", model, "a-small.txt",
                     "z-large.bin", "config.json"], check=True)
     smpack_archive = build_archive(model, root / "model.tar.gz", "--level", "0")
     return root, model, gnu, smpack_archive
@@ -79,7 +79,7 @@ def test_extract_keeps_finished_members_and_removes_the_one_it_was_writing(input
     code, stderr, seconds = interrupt(["extract", gnu, "-C", out], tmp_path, field="wchar")
     assert code == EXIT_INTERRUPTED, stderr
     assert seconds < 2
-    assert (out / "a-small.bin").read_bytes() == b"small"
+    assert (out / "a-small.txt").read_bytes() == b"small"
     assert not (out / "z-large.bin").exists(), "the member being written was left behind"
     assert "the partly written 'z-large.bin' was removed" in stderr
     assert "file(s) extracted before it are kept" in stderr

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import STAND_IN_PICKLE
+
 SMPACK = os.environ.get("SMPACK_BIN", "smpack")
 SOURCE_DIR = Path(os.environ.get("SMPACK_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 SARIF_SCHEMA = SOURCE_DIR / ".." / "shared" / "data" / "sarif-schema-2.1.0.json"
@@ -67,7 +69,7 @@ def rules_of(result):
 
 
 def test_clean_directory_passes(tmp_path):
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS,
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/inference.py": GOOD_HANDLERS,
                                       "code/requirements.txt": "numpy==1.26.4\n"})
     result = smpack("lint", model)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -76,7 +78,7 @@ def test_clean_directory_passes(tmp_path):
 
 
 def test_wrapped_archive_made_by_gnu_tar(tmp_path):
-    make_dir(tmp_path / "model", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS})
+    make_dir(tmp_path / "model", {"model.pt": STAND_IN_PICKLE, "code/inference.py": GOOD_HANDLERS})
     archive = tmp_path / "model.tar.gz"
     subprocess.run(["tar", "-czf", archive, "-C", tmp_path, "model"], check=True)
     result = smpack("lint", archive)
@@ -87,7 +89,7 @@ def test_wrapped_archive_made_by_gnu_tar(tmp_path):
 
 
 def test_plain_tar_named_tar_gz(tmp_path):
-    archive = make_tar(tmp_path / "model.tar.gz", {"model.pt": "x"}, mode="w")
+    archive = make_tar(tmp_path / "model.tar.gz", {"model.pt": STAND_IN_PICKLE}, mode="w")
     result = smpack("lint", archive, "--format", "json")
     assert result.returncode == 1
     assert ("layout-not-gzip", "", 0) in findings(result)
@@ -108,7 +110,7 @@ def test_unsafe_member_exits_3(tmp_path):
 
 def test_layout_family(tmp_path):
     model = make_dir(tmp_path / "m", {
-        "model.pt": "x", "inference.py": GOOD_HANDLERS, "requirements.txt": "numpy\n",
+        "model.pt": STAND_IN_PICKLE, "inference.py": GOOD_HANDLERS, "requirements.txt": "numpy\n",
         "code/lib/dep/requirements.txt": "x\n", "code/extra.pth": "x",
         "code/__pycache__/a.cpython-311.pyc": "x", ".DS_Store": "x"})
     result = smpack("lint", model, "--format", "json", "--fail-on", "info")
@@ -149,7 +151,7 @@ def test_handler_errors_match_the_toolkit(tmp_path, source, handler, argc):
     assert expected is not None
     if handler != "model_fn":
         source += "def model_fn(model_dir):\n    pass\n"
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/inference.py": source})
     result = smpack("lint", model)
     assert result.returncode == 1
     lines = [l for l in result.stdout.splitlines() if "code/inference.py:" in l]
@@ -164,7 +166,7 @@ def test_handler_family(tmp_path):
         "def predict(data, model):\n    pass\n"
         "class Handler:\n    def output_fn(self, prediction, accept):\n        pass\n"
     )
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/inference.py": source})
     result = smpack("lint", model, "--format", "json")
     got = findings(result)
     assert ("handler-async", "code/inference.py", 1) in got
@@ -180,7 +182,7 @@ def test_transform_with_io_message_is_the_toolkits(tmp_path):
     expected = "Cannot use transform_fn implementation in conjunction with input_fn, predict_fn, and/or output_fn implementation"
     assert expected.replace(" ", "") in text.replace('"', "").replace("\n", "").replace(" ", "")
     source = "def transform_fn(m, d, c, a):\n    pass\ndef predict_fn(d, m):\n    pass\n"
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/inference.py": source})
     assert expected in smpack("lint", model).stdout
 
 
@@ -225,7 +227,7 @@ def pip_refuses(tmp_path, line):
     "a==1 --install-option=--x", "a==1 --global-option=--x", "a==1 --config-settings=k=v",
 ])
 def test_requirements_lines_agree_with_pip(tmp_path, line):
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/requirements.txt": line + "\n"})
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/requirements.txt": line + "\n"})
     result = smpack("lint", model, "--format", "json")
     ours = "req-invalid-line" in rules_of(result)
     assert ours == pip_refuses(tmp_path, line), (line, result.stdout)
@@ -273,7 +275,7 @@ except BaseException as error:
      None),
 ])
 def test_requirements_files_pip_refuses(tmp_path, files, rule):
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS,
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/inference.py": GOOD_HANDLERS,
                                       **files})
     refusal = pip_refuses_file(model)
     errors = {r for r, _, _ in findings(smpack("lint", model, "--format", "json"))
@@ -322,7 +324,7 @@ def test_pip_install_agrees(tmp_path, lines, files, rule):
                for n in ("alpha", "beta")}
     fill = lambda text: text.format(wheels=wheels, **digests)
     model = make_dir(tmp_path / "m", {
-        "model.pt": "x", "code/inference.py": GOOD_HANDLERS,
+        "model.pt": STAND_IN_PICKLE, "code/inference.py": GOOD_HANDLERS,
         "code/requirements.txt": "".join(fill(line) + "\n" for line in lines),
         **{f"code/{name}": fill(text) for name, text in files.items()}})
     installed = subprocess.run(
@@ -349,14 +351,14 @@ def test_pep508_agrees_with_packaging(tmp_path, line):
         packaging_refuses = False
     except InvalidRequirement:
         packaging_refuses = True
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/requirements.txt": line + "\n"})
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/requirements.txt": line + "\n"})
     ours = "req-invalid-line" in rules_of(smpack("lint", model, "--format", "json"))
     assert ours == packaging_refuses, line
 
 
 def test_requirements_family(tmp_path):
     model = make_dir(tmp_path / "m", {
-        "model.pt": "x",
+        "model.pt": STAND_IN_PICKLE,
         "code/inference.py": GOOD_HANDLERS,
         "code/requirements.txt": (
             "numpy==1.26.4\n-r base.txt\n-c missing.txt\nnumpy<1.26\n"
@@ -378,7 +380,7 @@ def test_requirements_family(tmp_path):
 
 
 def test_fail_on_and_disable(tmp_path):
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": GOOD_HANDLERS,
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/inference.py": GOOD_HANDLERS,
                                       "code/requirements.txt": "scipy\n"})
     assert smpack("lint", model).returncode == 0
     assert smpack("lint", model, "--fail-on", "info").returncode == 1
@@ -388,7 +390,7 @@ def test_fail_on_and_disable(tmp_path):
 
 
 def test_usage_errors(tmp_path):
-    model = make_dir(tmp_path / "m", {"model.pt": "x"})
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE})
     typo = smpack("lint", model, "--disable", "req-unpined")
     assert typo.returncode == 2
     assert "did you mean 'req-unpinned'" in typo.stderr
@@ -464,7 +466,7 @@ SIGNATURE_CASES = {
 @pytest.mark.parametrize("case", sorted(SIGNATURE_CASES))
 def test_handler_signatures_the_toolkit_calls_wrongly(tmp_path, case):
     source, handler, args, line, rule = SIGNATURE_CASES[case]
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/inference.py": source})
     script = f"""
 import importlib.util, json
 from sagemaker_inference.transformer import Transformer
@@ -493,11 +495,11 @@ def test_an_unsure_binding_is_said_to_be_unsure_never_judged_wrongly(tmp_path):
     corpus = SOURCE_DIR / "tests" / "handler_corpus"
     # Constant conditions: the branches that run on every Python 3.8+ are the ones judged.
     constant = make_dir(tmp_path / "c", {
-        "model.pt": "x", "code/inference.py": (corpus / "constant_conditions.py").read_text()})
+        "model.pt": STAND_IN_PICKLE, "code/inference.py": (corpus / "constant_conditions.py").read_text()})
     assert not [f for f in findings(smpack("lint", constant, "--format", "json"))
                 if f[0].startswith("handler-")]
     # A condition decided at run time: both candidates are reported, as a warning.
-    runtime = make_dir(tmp_path / "r", {"model.pt": "x", "code/inference.py": (
+    runtime = make_dir(tmp_path / "r", {"model.pt": STAND_IN_PICKLE, "code/inference.py": (
         "import os\n\n"
         "if os.environ.get('FAST'):\n    def input_fn(data, content_type):\n        return data\n"
         "else:\n    def input_fn(data):\n        return data\n\n\n"
@@ -512,7 +514,7 @@ def test_an_unsure_binding_is_said_to_be_unsure_never_judged_wrongly(tmp_path):
     assert handlers["output_fn"]["defined"] is False and handlers["model_fn"]["defined"] is True
     # try/except ImportError: the try body's import is what runs when it succeeds.
     fallback = make_dir(tmp_path / "f", {
-        "model.pt": "x", "code/inference.py": (corpus / "try_import_fallback_def.py").read_text(),
+        "model.pt": STAND_IN_PICKLE, "code/inference.py": (corpus / "try_import_fallback_def.py").read_text(),
         "code/helper_basic.py": (corpus / "helper_basic.py").read_text()})
     got = findings(smpack("lint", fallback, "--format", "json"))
     assert not [f for f in got if f[0] == "handler-arity"], got
@@ -524,7 +526,7 @@ def test_a_module_getattr_makes_handlers_dynamic(tmp_path):
     source = ("def model_fn(model_dir):\n    return 1\n\n\n"
               "def __getattr__(name):\n    if name == 'input_fn':\n"
               "        return lambda data: data\n    raise AttributeError(name)\n")
-    model = make_dir(tmp_path / "m", {"model.pt": "x", "code/inference.py": source})
+    model = make_dir(tmp_path / "m", {"model.pt": STAND_IN_PICKLE, "code/inference.py": source})
     # CPython: the module's __getattr__ answers the toolkit's getattr for input_fn.
     script = (f"import importlib.util\nspec = importlib.util.spec_from_file_location('m', "
               f"{str(model / 'code/inference.py')!r})\nm = importlib.util.module_from_spec(spec)\n"

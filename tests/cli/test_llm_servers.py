@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import build_archive, run_smpack, write_files
+from conftest import build_archive, generate_weights, run_smpack, write_files
 from sdk_oracles import sdk_oracle
 
 numpy = pytest.importorskip("numpy")
@@ -136,7 +136,7 @@ def test_a_directory_linted_as_a_prefix_gets_the_prefix_call(tmp_path):
 def test_a_program_name_with_quotes_is_still_python(tmp_path):
     model = tmp_path / "m"
     write_files(model, {'code/we"ird.py': "def model_fn(model_dir):\n    return 1\n",
-                        "model.bin": "x"})
+                        "model.bin": generate_weights(64)})
     for sdk in ("v2", "v3"):
         report = lint_report(model, "--sdk", sdk, "--env", 'SAGEMAKER_PROGRAM=we"ird.py')
         call = report["deploy_call"]

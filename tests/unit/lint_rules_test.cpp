@@ -256,6 +256,10 @@ TEST(LintWeights, EachVerdictAndProblemHasItsRule) {
       {weight("w/g.pt", WeightFormat::pytorch_zip, PickleVerdict::weights_only, {not_available}),
        {"weights-partly-scanned"}},
       {weight("w/h.pt", WeightFormat::pytorch_zip, PickleVerdict::weights_only), {}},
+      {weight("w/i.bin", WeightFormat::unknown, std::nullopt, {unrecognised_format}),
+       {"weights-unknown-format"}},
+      {weight("w/j.pkl", WeightFormat::pickle, PickleVerdict::weights_only, {pickle_not_judged}),
+       {"weights-not-judged"}},
   };
   for (const auto& c : cases) {
     auto report = lint(Tree().weights(c.report), Profile::generic);
@@ -267,6 +271,24 @@ TEST(LintWeights, EachVerdictAndProblemHasItsRule) {
       EXPECT_NE(f.message.find(c.report.member), std::string::npos) << f.message;
     }
     EXPECT_EQ(got, c.rules) << c.report.member;
+  }
+}
+
+// The sklearn profile takes pickled estimators, but only what an estimator imports.
+TEST(LintWeights, EstimatorPicklesPassOnlyWithEstimatorGlobals) {
+  auto estimator = weight("model.joblib", WeightFormat::pickle, PickleVerdict::unknown_code,
+                          {WeightProblemKind::pickle_unknown_global});
+  estimator.globals = {"sklearn.linear_model._base.LinearRegression",
+                       "numpy.core.multiarray._reconstruct", "copyreg._reconstructor"};
+  EXPECT_TRUE(
+      with_rule(lint(Tree().weights(estimator), Profile::sklearn), "weights-unknown-code").empty());
+  for (const char* intruder : {"pydoc.locate", "joblib.numpy_pickle.load"}) {
+    auto hostile = estimator;
+    hostile.globals.push_back(intruder);
+    EXPECT_EQ(
+        with_rule(lint(Tree().weights(hostile), Profile::sklearn), "weights-unknown-code").size(),
+        1u)
+        << intruder;
   }
 }
 

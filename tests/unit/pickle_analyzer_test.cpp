@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "weight_fixtures.h"
 
@@ -219,6 +220,37 @@ TEST(PickleAnalyzer, CapsOpcodesStackAndMemo) {
   limits.max_memo_entries = 5;
   EXPECT_TRUE(has_problem(analyze_pickle(memo.bytes(), limits), WeightProblemKind::cap_exceeded,
                           "more than 5 memo entries"));
+}
+
+TEST(PickleAnalyzer, ADeadlineStopsTheAnalysisLikeACap) {
+  PickleBuilder many;
+  many.proto(2);
+  for (int i = 0; i < 10'000; ++i) many.none().pop();
+  many.none().stop();
+  PickleLimits limits;
+  limits.deadline = std::chrono::steady_clock::now();
+  PickleAnalysis a = analyze_pickle(many.bytes(), limits);
+  EXPECT_TRUE(has_problem(a, WeightProblemKind::cap_exceeded, "out of time"));
+  EXPECT_FALSE(a.reached_stop);
+}
+
+// As CPython 3.11's _pickle.c reads them (each case checked with pickle.loads): INT
+// with strtol(line, 0) and else int(line, 0), LONG with int(line, 0), GET and PUT
+// with int(line).
+TEST(PickleAnalyzer, IntegerLinesAreReadAsCPythonReadsThem) {
+  auto parses = [](const std::string& pickle) {
+    PickleAnalysis a = analyze_pickle(std::as_bytes(std::span(pickle)));
+    return a.reached_stop && !has_problem(a, WeightProblemKind::pickle_malformed, "");
+  };
+  for (const std::string ok : {"I0x10\n.", "I-0o17\n.", "I0b1_0\n.", "I 7 \n.", "I00\n.", "I0_0\n.",
+                               "I+12\n.", "L123456789012345678901234567890L\n.", "L0x_ffL\n.",
+                               "Np007\ng7\n0.", "I010\n.", "I-0x7f\n."}) {
+    EXPECT_TRUE(parses(ok)) << ok;
+  }
+  for (const std::string bad : {"I09\n.", "I1__0\n.", "I_1\n.", "I1_\n.", "I0x\n.", "I\n.",
+                                "I12a\n.", "I0b2\n.", "Np0x1\n0.", "L010L\n."}) {
+    EXPECT_FALSE(parses(bad)) << bad;
+  }
 }
 
 TEST(PickleAnalyzer, Protocol0GlobalsAreMappedAndEscapesDecoded) {

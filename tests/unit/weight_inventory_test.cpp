@@ -25,9 +25,10 @@ std::string torch_zip_of(int count) {
 
 // Feeds `bytes` in pieces of `piece` bytes, as a streaming reader hands them over.
 std::vector<WeightFileReport> collect(const std::string& bytes, std::size_t piece,
-                                      WeightInventoryOptions options, bool* skipped = nullptr) {
+                                      WeightInventoryOptions options, bool* skipped = nullptr,
+                                      std::string member = "m/weights.bin") {
   StreamedWeightCollector collector(options);
-  collector.begin("m/weights.bin", bytes.size());
+  collector.begin(std::move(member), bytes.size());
   std::size_t at = 0;
   for (; at < bytes.size() && collector.wants_data(); at += piece) {
     collector.feed(testing::as_bytes_of(bytes).subspan(at, std::min(piece, bytes.size() - at)));
@@ -72,11 +73,39 @@ TEST(StreamedWeightCollector, KeepsHeadAndTailAroundAMiddleItCannotHold) {
 TEST(StreamedWeightCollector, StopsWantingDataOnceTheHeadIsNoWeightFile) {
   const std::string text(100000, 'x');
   bool skipped = false;
-  EXPECT_TRUE(collect(text, 4096, {}, &skipped).empty());
+  EXPECT_TRUE(collect(text, 4096, {}, &skipped, "m/notes.txt").empty());
   EXPECT_TRUE(skipped) << "the rest of a non-weight member need not be read";
   // Smaller than the sniff window, and empty: nothing to report either.
-  EXPECT_TRUE(collect("tiny", 2, {}).empty());
-  EXPECT_TRUE(collect("", 2, {}).empty());
+  EXPECT_TRUE(collect("tiny", 2, {}, nullptr, "m/notes.txt").empty());
+  EXPECT_TRUE(collect("", 2, {}, nullptr, "m/notes.txt").empty());
+}
+
+TEST(StreamedWeightCollector, KeepsAPickleLoaderNameWhateverItHolds) {
+  const std::string text(100000, 'x');
+  bool skipped = true;
+  auto reports = collect(text, 4096, {}, &skipped, "m/weights.bin");
+  EXPECT_FALSE(skipped);
+  ASSERT_EQ(reports.size(), 1u);
+  ASSERT_FALSE(reports[0].problems.empty());
+  EXPECT_EQ(reports[0].problems[0].kind, WeightProblemKind::unrecognised_format);
+}
+
+TEST(InventoryWeightFile, TheBudgetIsSharedByTheFilesOfAnArtifact) {
+  WeightInventoryOptions options;
+  options.budget_bytes = 64;  // less than one pickle below
+  ArtifactWeightScan scan(options);
+  testing::PickleBuilder pickle;
+  pickle.proto(2).empty_dict();
+  for (int i = 0; i < 20; ++i) pickle.unicode("key" + std::to_string(i)).none().setitem();
+  pickle.stop();
+  const std::string bytes = pickle.str();
+  MemoryByteSource source(bytes);
+  std::vector<WeightFileReport> reports;
+  ASSERT_TRUE(inventory_weight_file("a.pkl", source, scan.limits(), reports).has_value());
+  ASSERT_EQ(reports.size(), 1u);
+  ASSERT_FALSE(reports[0].problems.empty());
+  EXPECT_EQ(reports[0].problems[0].kind, WeightProblemKind::pickle_not_judged);
+  EXPECT_NE(reports[0].problems[0].message.find("budget"), std::string::npos);
 }
 
 TEST(InventoryWeightFile, ReportsWeightFilesOnly) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "weight_fixtures.h"
 
@@ -64,8 +65,60 @@ TEST(WeightScan, SniffsByContentNotByName) {
   EXPECT_EQ(sniff(build_zip({ZipMember("readme.txt", "hi")})), WeightFormat::other_zip);
   EXPECT_EQ(sniff("import torch\nprint(1)\n"), WeightFormat::unknown);
   EXPECT_EQ(sniff("(dp0\nS'a'\np1\nI1\ns."), WeightFormat::pickle);  // protocol 0
-  EXPECT_TRUE(looks_like_weight_file(testing::as_bytes_of(state_dict)));
-  EXPECT_FALSE(looks_like_weight_file(testing::as_bytes_of(std::string("{\"json\": true}"))));
+  EXPECT_TRUE(looks_like_weight_file(testing::as_bytes_of(state_dict), "state.dat"));
+  const std::string json = "{\"json\": true}";
+  EXPECT_FALSE(looks_like_weight_file(testing::as_bytes_of(json), "config.json"));
+  // A pickle-loader name is judged whatever it holds.
+  EXPECT_TRUE(looks_like_weight_file(testing::as_bytes_of(json), "model.BIN"));
+  EXPECT_TRUE(has_pickle_loader_name("weights/model.ckpt"));
+  EXPECT_FALSE(has_pickle_loader_name("weights.bin/README"));
+  EXPECT_FALSE(has_pickle_loader_name("model.safetensors"));
+}
+
+// pickle.load needs no PROTO and no particular first opcode: every one of these runs
+// os.system under torch.load(weights_only=False) and pickle.load (the CLI test
+// tests/cli/test_pickle_recognition.py proves it with torch), whatever the file is called.
+TEST(WeightScan, PicklesAreRecognisedWhateverTheirFirstOpcode) {
+  const std::string call = "cos\nsystem\n(S'true'\ntR.";
+  const std::string long_text = "X" + std::string("\x40\x1f\x00\x00", 4) + std::string(8000, 'a');
+  const std::map<std::string, std::string> cases = {
+      {"protocol 0", call},
+      {"FLOAT first", "F1.5\n0" + call},
+      {"BININT2 first", std::string("M\x01\x00", 3) + "0" + call},
+      {"NEWTRUE first",
+       "\x88"
+       "0" +
+           call},
+      {"INT in base 16", "I0x10\n0" + call},
+      {"LONG with underscores", "L1_000L\n0" + call},
+      {"STACK_GLOBAL without PROTO", "\x8c\x02os\x8c\x06system\x93\x8c\x04true\x85R."},
+      {"STOP after a long string", long_text + "0" + call},
+      {"broken after the call", "cos\nsystem\n(S'true'\ntR\xff\xff"},
+  };
+  for (const auto& [name, bytes] : cases) {
+    WeightFileReport report = inspect("blob.dat", bytes);
+    EXPECT_EQ(report.format, WeightFormat::pickle) << name;
+    EXPECT_EQ(report.verdict, PickleVerdict::dangerous) << name;
+  }
+}
+
+TEST(WeightScan, TextThatOnlyStartsLikeAPickleIsNotOne) {
+  for (const std::string text : {"cat\ndog\nmouse\n", "Import this\n", "(a list)\n"}) {
+    WeightFileReport report = inspect("vocab.txt", text);
+    EXPECT_EQ(report.format, WeightFormat::unknown) << text;
+    EXPECT_TRUE(report.problems.empty()) << text;
+  }
+}
+
+TEST(WeightScan, UnknownContentUnderAPickleLoaderNameIsUnrecognised) {
+  const std::string raw("\x00\x00\x80\x3f\x00\x00\x00\x40", 8);  // float32 1, 2
+  WeightFileReport named = inspect("model.bin", raw);
+  EXPECT_EQ(named.format, WeightFormat::unknown);
+  const WeightProblem* problem = find_problem(named, WeightProblemKind::unrecognised_format);
+  ASSERT_TRUE(problem);
+  EXPECT_NE(problem->message.find("torch.load"), std::string::npos) << problem->message;
+  WeightFileReport other = inspect("weights.raw", raw);
+  EXPECT_TRUE(other.problems.empty());
 }
 
 TEST(WeightScan, TorchZipStateDictIsWeightsOnlyWithInventory) {

@@ -67,6 +67,22 @@ TEST(ZipReader, NameMismatchBetweenLocalHeaderAndDirectory) {
                           "'a/evil.pkl'"));
 }
 
+// A second zip in the first one's comment: zipfile and miniz take the last end record,
+// a reader that wants the comment to end the file takes the first.
+TEST(ZipReader, TwoEndRecordsAreAmbiguous) {
+  const std::string benign = build_zip({ZipMember("a/data.pkl", "benign")});
+  const std::string evil = build_zip({ZipMember("a/data.pkl", "evil")});
+  std::string zip = benign;
+  const std::size_t end = zip.rfind("PK\x05\x06");
+  zip[end + 20] = static_cast<char>(evil.size() & 0xFF);
+  zip[end + 21] = static_cast<char>(evil.size() >> 8);
+  zip += evil;
+  EXPECT_TRUE(has_problem(read_directory(zip).problems, WeightProblemKind::zip_header_mismatch,
+                          "2 end of central directory records"));
+  EXPECT_FALSE(has_problem(read_directory(benign).problems, WeightProblemKind::zip_header_mismatch,
+                           "end of central directory"));
+}
+
 TEST(ZipReader, DuplicateAndCaseFoldedNames) {
   std::string zip = build_zip(
       {ZipMember("a/data.pkl", "1"), ZipMember("a/data.pkl", "2"), ZipMember("a/DATA.pkl", "3")});

@@ -12,8 +12,10 @@
 // numel)) and names the record data/<key> of the checkpoint.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +29,11 @@ struct PickleLimits {
   std::uint64_t max_stack_depth = 1'000'000;  // stack values plus open MARKs
   std::uint64_t max_memo_entries = 1'000'000;
   std::uint64_t max_tensors = 1'000'000;  // tensors listed in PickleAnalysis::tensors
+  // What the simulated objects may hold (estimated; a state dict takes about 1.3 KiB a
+  // tensor, so this is over 100,000 tensors).
+  std::uint64_t max_memory_bytes = 160ull << 20;
+  // Past it the analysis stops as at a cap (checked every few thousand opcodes).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 // A storage named by a persistent id ('storage', <Type>Storage, key, location, numel).
@@ -69,5 +76,10 @@ PickleAnalysis analyze_pickle(std::span<const std::byte> bytes, const PickleLimi
 
 // How a single global would be judged; `module` and `name` as the pickle spells them.
 PickleVerdict classify_global(std::string_view module, std::string_view name);
+
+// Whether "module.name" is what a pickled sklearn or xgboost estimator imports (their
+// classes, numpy's and scipy's rebuilders, object reconstruction), and not a loader:
+// the sklearn and xgboost profiles accept bare pickles of only these.
+bool is_estimator_global(std::string_view qualified_name);
 
 }  // namespace smpack

@@ -4,6 +4,7 @@
 // and a tail window (reports then say what could not be read).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -23,6 +24,25 @@ struct WeightInventoryOptions {
   // PyTorch zips put their pickles first and the central directory last.
   std::uint64_t head_window = 64ull << 20;
   std::uint64_t tail_window = 16ull << 20;
+  // The budget of one artifact's analysis (weight_scan_budget.h).
+  std::uint64_t budget_bytes = 16ull << 30;
+  std::chrono::seconds budget_time{300};
+};
+
+// One artifact's weight scan: the limits of `options`, bound to a budget that lives as
+// long as this object (made once per visit).
+class ArtifactWeightScan {
+ public:
+  explicit ArtifactWeightScan(const WeightInventoryOptions& options);
+  ArtifactWeightScan(const ArtifactWeightScan&) = delete;
+  ArtifactWeightScan& operator=(const ArtifactWeightScan&) = delete;
+
+  const WeightScanLimits& limits() const { return options_.scan; }
+  const WeightInventoryOptions& options() const { return options_; }
+
+ private:
+  WeightScanBudget budget_;
+  WeightInventoryOptions options_;
 };
 
 // Appends the report of `member` to `reports` when its first bytes say it is a weight

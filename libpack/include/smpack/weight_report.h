@@ -54,6 +54,8 @@ enum class WeightProblemKind {
   safetensors_invalid,  // the safetensors reference rejects the file
   safetensors_strict,   // the reference accepts it; smpack does not
   numpy_malformed,
+  unrecognised_format,  // a pickle-loader name (.pt, .bin, ...) on content of no known format
+  pickle_not_judged,    // a cap, the budget or missing bytes stopped a pickle before STOP
 };
 
 std::string_view name_of(WeightFormat format);  // the JSON token: "pytorch_legacy"

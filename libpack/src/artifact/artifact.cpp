@@ -212,6 +212,8 @@ Result<std::unique_ptr<ByteSource>> Artifact::Impl::open_layout_file(
 
 Result<ModelTree> Artifact::Impl::visit_layout(const VisitOptions& options) const {
   ModelTree tree = empty_tree(options);
+  std::optional<ArtifactWeightScan> weight_scan;
+  if (options.weights) weight_scan.emplace(*options.weights);
   auto members = layout_members(options.cancel);
   if (!members) return std::move(members).error();
   for (auto& member : *members) {
@@ -237,7 +239,7 @@ Result<ModelTree> Artifact::Impl::visit_layout(const VisitOptions& options) cons
         }
         if (options.weights) {
           if (auto r =
-                  inventory_weight_file(member.path, **source, options.weights->scan, tree.weights);
+                  inventory_weight_file(member.path, **source, weight_scan->limits(), tree.weights);
               !r)
             return std::move(r).error();
         }
@@ -250,6 +252,8 @@ Result<ModelTree> Artifact::Impl::visit_layout(const VisitOptions& options) cons
 
 Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const {
   ModelTree tree = empty_tree(options);
+  std::optional<ArtifactWeightScan> weight_scan;
+  if (options.weights) weight_scan.emplace(*options.weights);
   ArchiveFacts facts;
   facts.container = ContainerKind::gzip;
   facts.tar_format = "POSIX ustar/pax";
@@ -279,7 +283,7 @@ Result<ModelTree> Artifact::Impl::visit_index(const VisitOptions& options) const
       }
       if (e.type == EntryType::file && options.weights) {
         IndexedEntryByteSource source(*bytes, name, *index, e);
-        return inventory_weight_file(e.path, source, options.weights->scan, tree.weights);
+        return inventory_weight_file(e.path, source, weight_scan->limits(), tree.weights);
       }
       return {};
     }();
@@ -310,8 +314,12 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
   const bool hash_all = options.hash_members || (options.check_index && index);
   std::vector<std::byte> buffer(1 << 20);
   Hasher sha;
+  std::optional<ArtifactWeightScan> weight_scan;
   std::optional<StreamedWeightCollector> weights;
-  if (options.weights) weights.emplace(*options.weights);
+  if (options.weights) {
+    weight_scan.emplace(*options.weights);
+    weights.emplace(weight_scan->options());
+  }
   // Every member to the end; an error stops it, with the members before it read.
   auto read_members = [&]() -> Result<void> {
     for (;;) {

@@ -28,6 +28,10 @@ std::optional<RuleId> rule_for(WeightProblemKind kind) {
       return rule("weights-corrupt");
     case WeightProblemKind::safetensors_strict:
       return rule("weights-safetensors-strict");
+    case WeightProblemKind::unrecognised_format:
+      return rule("weights-unknown-format");
+    case WeightProblemKind::pickle_not_judged:
+      return rule("weights-not-judged");
     case WeightProblemKind::not_available:
     case WeightProblemKind::cap_exceeded:
       return rule("weights-partly-scanned");
@@ -90,10 +94,15 @@ void check_pickle_verdict(LintContext& context, const WeightFileReport& report) 
                        "model.state_dict(), safetensors or torch.jit.save instead");
     return;
   }
-  // sklearn and xgboost models are pickled estimators by design, loaded by model_fn.
+  // sklearn and xgboost models are pickled estimators by design, loaded by model_fn;
+  // what such a pickle may import is still an allowlist (is_estimator_global).
   const bool pickled_estimators =
       context.profile == Profile::sklearn || context.profile == Profile::xgboost;
-  if (pickled_estimators && report.format == WeightFormat::pickle) return;
+  if (pickled_estimators && report.format == WeightFormat::pickle &&
+      std::all_of(report.globals.begin(), report.globals.end(),
+                  [](const std::string& g) { return is_estimator_global(g); })) {
+    return;
+  }
   context.report(
       rule("weights-unknown-code"), report.member, 0, 0,
       problem_list(report,
@@ -108,7 +117,8 @@ void check_pickle_verdict(LintContext& context, const WeightFileReport& report) 
 
 void check_problems(LintContext& context, const WeightFileReport& report) {
   for (RuleId problem_rule : {rule("weights-zip-anomaly"), rule("weights-corrupt"),
-                              rule("weights-safetensors-strict"), rule("weights-partly-scanned")}) {
+                              rule("weights-safetensors-strict"), rule("weights-unknown-format"),
+                              rule("weights-not-judged"), rule("weights-partly-scanned")}) {
     auto in_rule = [problem_rule](WeightProblemKind kind) {
       return rule_for(kind) == problem_rule;
     };

@@ -155,6 +155,12 @@ inline constexpr std::array kRules = {
              "header"},
     RuleInfo{"weights-safetensors-strict", warning,
              "A safetensors file the reference loads but that hides bytes or keys"},
+    RuleInfo{"weights-unknown-format", error,
+             "A file named for a loader that unpickles (.pt, .bin, .pkl, ...) whose content is "
+             "no format smpack can judge"},
+    RuleInfo{"weights-not-judged", error,
+             "A pickle that a cap or the analysis budget stopped before its end, or whose bytes "
+             "are not available"},
     RuleInfo{"weights-partly-scanned", info,
              "Only part of a weight file could be checked (a streamed archive's window, a cap)"},
 };

@@ -5,7 +5,9 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +27,9 @@ constexpr ValueId kNoValue = std::numeric_limits<ValueId>::max();
 // Text longer than this is kept cut: names and keys are short, and a pickle full of
 // big byte strings (a joblib file) must not be held twice.
 constexpr std::size_t kMaxKeptText = 4096;
+// A tensor's name (its path in the unpickled object) is cut beyond this many bytes.
+constexpr std::size_t kMaxTensorNameBytes = 256;
+constexpr std::string_view kCutMark = "\u2026";  // "…"
 
 enum class ValueKind : std::uint8_t {
   none,
@@ -337,10 +342,104 @@ std::optional<std::string> decode_string_literal(std::string_view line) {
   return out;
 }
 
+// An integer as CPython's int(text) reads it (int(text, 0) when `any_base`): spaces
+// around it, a sign, '_' between digits, and with any_base the 0x/0o/0b prefixes and no
+// leading zeros in decimal. _pickle.c reads LONG with int(line, 0) and GET and PUT with
+// int(line); INT see parse_strtol. `fits` is false beyond 64 bits; nullopt where it raises.
+struct PythonInt {
+  std::int64_t value = 0;
+  bool fits = true;
+};
+std::optional<PythonInt> parse_python_int(std::string_view text, bool any_base) {
+  constexpr std::string_view kSpace = " \t\n\r\f\v";
+  const std::size_t first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return std::nullopt;
+  text = text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+  bool negative = false;
+  if (text.front() == '+' || text.front() == '-') {
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  unsigned base = 10;
+  bool underscore_allowed = false;  // '_' may follow a digit, or a base prefix
+  if (any_base && text.size() >= 2 && text[0] == '0') {
+    const char prefix = static_cast<char>(text[1] | 0x20);
+    base = prefix == 'x' ? 16 : prefix == 'o' ? 8 : prefix == 'b' ? 2 : 10;
+    if (base != 10) {
+      text.remove_prefix(2);
+      underscore_allowed = true;
+    }
+  }
+  unsigned __int128 magnitude = 0;
+  bool fits = true, any_digit = false, nonzero = false, leading_zero = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '_') {
+      if (!underscore_allowed || i + 1 == text.size()) return std::nullopt;
+      underscore_allowed = false;
+      continue;
+    }
+    const char lower = static_cast<char>(c | 0x20);
+    const unsigned digit = c >= '0' && c <= '9'           ? static_cast<unsigned>(c - '0')
+                           : lower >= 'a' && lower <= 'z' ? static_cast<unsigned>(lower - 'a' + 10)
+                                                          : 99;
+    if (digit >= base) return std::nullopt;
+    if (!any_digit && digit == 0) leading_zero = true;
+    any_digit = true;
+    nonzero = nonzero || digit != 0;
+    underscore_allowed = true;
+    if (fits) {
+      magnitude = magnitude * base + digit;
+      fits = magnitude <= (static_cast<unsigned __int128>(1) << 63);
+    }
+  }
+  if (!any_digit) return std::nullopt;
+  if (any_base && base == 10 && leading_zero && nonzero) return std::nullopt;  // "010"
+  if (fits && !negative && magnitude == (static_cast<unsigned __int128>(1) << 63)) fits = false;
+  if (!fits) return PythonInt{0, false};
+  const auto value = static_cast<std::int64_t>(magnitude);
+  return PythonInt{negative ? -value : value, true};
+}
+
+// What C's strtol(text, &end, 0) reads when it must end where the line ends: spaces
+// before it, a sign, 0x for hex, a leading 0 for octal. _pickle.c's INT tries this
+// first ("010" is 8) and int(line, 0) when it fails.
+std::optional<PythonInt> parse_strtol(std::string_view text) {
+  const std::size_t first = text.find_first_not_of(" \t\n\r\f\v");
+  if (first == std::string_view::npos) return std::nullopt;
+  text.remove_prefix(first);
+  bool negative = false;
+  if (text.front() == '+' || text.front() == '-') {
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  unsigned base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] | 0x20) == 'x') {
+    base = 16;
+    text.remove_prefix(2);
+  } else if (text.size() > 1 && text[0] == '0') {
+    base = 8;
+  }
+  if (text.empty()) return std::nullopt;
+  std::uint64_t magnitude = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), magnitude, base);
+  if (end != text.data() + text.size()) return std::nullopt;
+  if (error != std::errc() || magnitude > (std::uint64_t{1} << 63) ||
+      (!negative && magnitude == (std::uint64_t{1} << 63))) {
+    return PythonInt{0, false};
+  }
+  const auto value = static_cast<std::int64_t>(magnitude);
+  return PythonInt{negative ? -value : value, true};
+}
+
 class Simulator {
  public:
   Simulator(std::span<const std::byte> bytes, const PickleLimits& limits)
-      : bytes_(bytes), limits_(limits) {}
+      : bytes_(bytes),
+        limits_(limits),
+        none_(make(ValueKind::none)),
+        true_(make(ValueKind::boolean, 1)),
+        false_(make(ValueKind::boolean, 0)) {}
 
   PickleAnalysis run() {
     std::uint64_t opcodes = 0;
@@ -354,6 +453,17 @@ class Simulator {
         cap("more than " + std::to_string(limits_.max_opcodes) + " opcodes");
         break;
       }
+      if (opcodes % 4096 == 0) {
+        if (limits_.deadline && std::chrono::steady_clock::now() >= *limits_.deadline) {
+          cap("the analysis ran out of time");
+          break;
+        }
+        if (held_bytes() > limits_.max_memory_bytes) {
+          cap("the analysis would hold more than " +
+              std::to_string(limits_.max_memory_bytes >> 20) + " MiB");
+          break;
+        }
+      }
       op_offset_ = pos_;
       op_byte_ = read_byte();
       if (!step()) break;
@@ -363,6 +473,14 @@ class Simulator {
   }
 
  private:
+  // What the simulated objects hold, roughly: each value with a slot or two in a
+  // container, its kept text, and the tensors. Every container element was pushed as a
+  // value first, so the slots are bounded by the values.
+  std::uint64_t held_bytes() const {
+    return values_.size() * (sizeof(Value) + 2 * sizeof(ValueId)) + kept_text_bytes_ +
+           tensors_.size() * (sizeof(Tensor) + 64);
+  }
+
   // ---- problems -----------------------------------------------------------------
 
   bool fail(WeightProblemKind kind, std::string message) {
@@ -422,18 +540,28 @@ class Simulator {
     pos_ += length + 1;
     return std::string_view(start, length);
   }
-  std::optional<std::int64_t> read_decimal_line() {
+  enum class IntLine { int_opcode, long_opcode, memo_index };
+  // A protocol 0 integer argument, read as _pickle.c reads it.
+  std::optional<PythonInt> read_int_line(IntLine kind) {
     auto line = read_line();
     if (!line) return std::nullopt;
     std::string_view digits = *line;
-    if (digits.ends_with('L')) digits.remove_suffix(1);
-    std::int64_t value = 0;
-    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (error != std::errc() || end != digits.data() + digits.size()) {
-      malformed("'" + std::string(line->substr(0, 40)) + "' is not a decimal integer");
+    if (kind == IntLine::long_opcode && digits.ends_with('L')) digits.remove_suffix(1);
+    std::optional<PythonInt> value;
+    if (kind == IntLine::int_opcode) value = parse_strtol(digits);
+    if (!value) value = parse_python_int(digits, kind != IntLine::memo_index);
+    if (!value) malformed("'" + std::string(line->substr(0, 40)) + "' is not an integer");
+    return value;
+  }
+  // A memo index (GET, PUT): int(line) in base 10.
+  std::optional<std::int64_t> read_index_line() {
+    auto value = read_int_line(IntLine::memo_index);
+    if (!value) return std::nullopt;
+    if (!value->fits) {
+      malformed("a memo index beyond 64 bits");
       return std::nullopt;
     }
-    return value;
+    return value->value;
   }
 
   // ---- values and the stack -----------------------------------------------------
@@ -444,6 +572,7 @@ class Simulator {
     value.integer = integer;
     value.text.assign(text.substr(0, kMaxKeptText));
     value.text_cut = text.size() > kMaxKeptText;
+    kept_text_bytes_ += value.text.size();
     values_.push_back(std::move(value));
     return static_cast<ValueId>(values_.size() - 1);
   }
@@ -739,28 +868,22 @@ class Simulator {
         auto value = top();
         return value && push(*value);
       }
+      // One value each, shared: a flood of NONE, POP costs no memory.
       case Opcode::NONE:
-        return push_new(ValueKind::none);
+        return push(none_);
       case Opcode::NEWTRUE:
-        return push_new(ValueKind::boolean, 1);
+        return push(true_);
       case Opcode::NEWFALSE:
-        return push_new(ValueKind::boolean, 0);
-      case Opcode::INT: {
-        auto value = read_decimal_line();
-        // "I00" and "I01" are protocol 0's False and True.
-        return value && push_new(ValueKind::integer, *value);
-      }
+        return push(false_);
+      case Opcode::INT:
       case Opcode::LONG: {
-        auto line = read_line();
-        if (!line) return false;
-        std::string_view digits = *line;
-        if (digits.ends_with('L')) digits.remove_suffix(1);
-        std::int64_t value = 0;
-        auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-        if (error == std::errc() && end == digits.data() + digits.size()) {
-          return push_new(ValueKind::integer, value);
-        }
-        return push_new(ValueKind::big_integer);
+        // "I00" and "I01" are protocol 0's False and True.
+        auto value = read_int_line(op_byte_ == static_cast<std::uint8_t>(Opcode::INT)
+                                       ? IntLine::int_opcode
+                                       : IntLine::long_opcode);
+        if (!value) return false;
+        return value->fits ? push_new(ValueKind::integer, value->value)
+                           : push_new(ValueKind::big_integer);
       }
       case Opcode::BININT: {
         auto value = read_le(4);
@@ -871,7 +994,7 @@ class Simulator {
       case Opcode::SETITEMS:
         return set_items();
       case Opcode::GET: {
-        auto index = read_decimal_line();
+        auto index = read_index_line();
         return index && memo_get(static_cast<std::uint64_t>(*index));
       }
       case Opcode::BINGET:
@@ -880,7 +1003,7 @@ class Simulator {
         return index && memo_get(*index);
       }
       case Opcode::PUT: {
-        auto index = read_decimal_line();
+        auto index = read_index_line();
         if (!index) return false;
         if (*index < 0) return malformed("a negative memo index");
         return memo_put(static_cast<std::uint64_t>(*index));
@@ -1006,18 +1129,30 @@ class Simulator {
     return "?";
   }
 
-  static std::string join(const std::string& prefix, const std::string& part) {
-    return prefix.empty() ? part : prefix + "." + part;
+  using Path = std::shared_ptr<const std::string>;
+
+  // The path of a child: kept whole up to kMaxTensorNameBytes, after that cut with "…"
+  // and shared by everything below, so that a deep structure costs linear time and
+  // memory rather than a copy of its whole path at every depth.
+  static Path join(const Path& prefix, const std::string& part) {
+    if (prefix->empty())
+      return std::make_shared<const std::string>(part.substr(0, kMaxTensorNameBytes));
+    if (prefix->ends_with(kCutMark)) return prefix;
+    if (prefix->size() + 1 + part.size() > kMaxTensorNameBytes) {
+      return std::make_shared<const std::string>(*prefix + "." + std::string(kCutMark));
+    }
+    return std::make_shared<const std::string>(*prefix + "." + part);
   }
 
   // Lists every tensor reachable from the unpickled object, named by its path.
   // Containers are visited once, so shared or cyclic structures stay bounded.
   void collect_tensors(ValueId root) {
-    std::vector<std::pair<ValueId, std::string>> pending{{root, ""}};
+    std::vector<std::pair<ValueId, Path>> pending{{root, std::make_shared<const std::string>()}};
     std::unordered_set<ValueId> visited;
     while (!pending.empty()) {
-      auto [id, path] = std::move(pending.back());
+      auto [id, path_pointer] = std::move(pending.back());
       pending.pop_back();
+      const std::string& path = *path_pointer;
       const Value& value = values_[id];
       if (value.kind == ValueKind::tensor) {
         if (out_.tensors.size() >= limits_.max_tensors) {
@@ -1037,7 +1172,7 @@ class Simulator {
       if (!visited.insert(id).second) continue;
       // Pushed in reverse so that tensors come out in pickle order.
       for (std::size_t i = value.pairs.size(); i >= 2; i -= 2) {
-        pending.emplace_back(value.pairs[i - 1], join(path, key_name(value.pairs[i - 2])));
+        pending.emplace_back(value.pairs[i - 1], join(path_pointer, key_name(value.pairs[i - 2])));
       }
       bool is_sequence = value.kind == ValueKind::list || value.kind == ValueKind::tuple ||
                          value.kind == ValueKind::set;
@@ -1046,21 +1181,23 @@ class Simulator {
         for (std::size_t i = value.items.size(); i-- > 0;) {
           std::size_t index = value.kind == ValueKind::object ? i - (i > 0 ? 1 : 0) : i;
           pending.emplace_back(value.items[i], value.kind == ValueKind::object && i == 0
-                                                   ? path
-                                                   : join(path, std::to_string(index)));
+                                                   ? path_pointer
+                                                   : join(path_pointer, std::to_string(index)));
         }
       }
-      if (value.state != kNoValue) pending.emplace_back(value.state, path);
+      if (value.state != kNoValue) pending.emplace_back(value.state, path_pointer);
     }
   }
 
   std::span<const std::byte> bytes_;
   const PickleLimits& limits_;
+  std::deque<Value> values_;  // a deque grows without copying what it holds
+  std::uint64_t kept_text_bytes_ = 0;
+  const ValueId none_, true_, false_;
   std::uint64_t pos_ = 0;
   std::uint64_t op_offset_ = 0;
   std::uint8_t op_byte_ = 0;
   bool done_ = false;
-  std::vector<Value> values_;
   std::vector<ValueId> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, ValueId> memo_;

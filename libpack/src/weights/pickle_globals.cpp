@@ -326,6 +326,24 @@ PickleVerdict classify_global(std::string_view module, std::string_view name) {
   return judge_global(module, name).verdict;
 }
 
+bool is_estimator_global(std::string_view qualified_name) {
+  // What joblib.dump / pickle.dump of an sklearn or xgboost model imports: the
+  // libraries' classes and numpy's and scipy's array rebuilders, plus the standard
+  // library's object reconstruction.
+  constexpr std::array kModules = {"sklearn."sv, "xgboost."sv, "numpy."sv,
+                                   "scipy."sv,   "joblib."sv,  "collections."sv};
+  constexpr std::array kExact = {"copyreg._reconstructor"sv, "builtins.object"sv,
+                                 "builtins.set"sv,           "builtins.frozenset"sv,
+                                 "builtins.slice"sv,         "builtins.complex"sv,
+                                 "builtins.bytearray"sv,     "_codecs.encode"sv};
+  // A loader inside those libraries (joblib.load, numpy.load) would read another pickle.
+  const std::string_view last = qualified_name.substr(qualified_name.rfind('.') + 1);
+  if (last.find("load") != std::string_view::npos) return false;
+  return std::any_of(kModules.begin(), kModules.end(),
+                     [&](std::string_view m) { return qualified_name.starts_with(m); }) ||
+         std::find(kExact.begin(), kExact.end(), qualified_name) != kExact.end();
+}
+
 std::optional<TorchElementType> storage_element_type(std::string_view qualified_name) {
   for (auto module : {"torch."sv, "torch.cuda."sv}) {
     if (!qualified_name.starts_with(module)) continue;

@@ -41,13 +41,6 @@ std::string_view tar_field(std::span<const std::byte> block, std::size_t offset,
   return field.substr(0, field.find('\0'));
 }
 
-bool is_legacy_tar(std::span<const std::byte> head) {
-  if (head.size() < kTarBlock || tar_field(head, 257, 5) != "ustar") return false;
-  std::string_view name = tar_field(head, 0, 100);
-  return std::find(kLegacyTarMembers.begin(), kLegacyTarMembers.end(), name) !=
-         kLegacyTarMembers.end();
-}
-
 std::optional<std::uint64_t> parse_octal(std::string_view field) {
   std::uint64_t value = 0;
   bool any = false;
@@ -63,6 +56,41 @@ std::optional<std::uint64_t> parse_octal(std::string_view field) {
     any = true;
   }
   return any ? std::optional<std::uint64_t>(value) : std::nullopt;
+}
+
+// Whether a 512-byte block is a tar header by its checksum, which every tar format has
+// (v7 headers have no magic).
+bool has_tar_checksum(std::span<const std::byte> block) {
+  auto stored = parse_octal(tar_field(block, 148, 8));
+  if (!stored) return false;
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < kTarBlock; ++i) {
+    sum += i >= 148 && i < 156 ? ' ' : static_cast<unsigned char>(block[i]);
+  }
+  return sum == *stored;
+}
+
+// torch.load's legacy path opens any tar that Python's tarfile reads (v7, GNU, ustar or
+// pax, in any member order) and takes its storages, tensors and pickle members: the
+// head is one when a header in it, past pax and GNU long-name records, names one.
+bool is_legacy_tar(std::span<const std::byte> head) {
+  for (std::size_t offset = 0; offset + kTarBlock <= head.size();) {
+    auto block = head.subspan(offset, kTarBlock);
+    if (!has_tar_checksum(block)) return false;
+    const char type = static_cast<char>(block[156]);
+    if (type != 'x' && type != 'g' && type != 'L' && type != 'K') {
+      std::string_view name = tar_field(block, 0, 100);
+      if (name.starts_with("./")) name.remove_prefix(2);
+      if (std::find(kLegacyTarMembers.begin(), kLegacyTarMembers.end(), name) !=
+          kLegacyTarMembers.end()) {
+        return true;
+      }
+    }
+    auto size = parse_octal(tar_field(block, 124, 12));
+    if (!size || *size > head.size()) return false;
+    offset += kTarBlock + (*size + kTarBlock - 1) / kTarBlock * kTarBlock;
+  }
+  return false;
 }
 
 std::uint64_t storage_bytes(const PickleStorageRef& storage) {
@@ -336,21 +364,32 @@ Result<void> inspect_legacy_tar(const ByteSource& source, const WeightScanLimits
                       " has a bad or too large size");
       break;
     }
-    members.push_back({std::string(name), data, *size});
+    const char type = static_cast<char>(block[156]);
+    if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
+      // tarfile applies these (a pax path can rename the next member to "pickle"), so
+      // a name read here is not the name torch.load sees: every member below is then
+      // analysed as a pickle, and the record itself is refused.
+      add_problem(report, WeightProblemKind::checkpoint_layout,
+                  std::string("a ") + (type == 'x' || type == 'g' ? "pax" : "GNU long-name") +
+                      " record at offset " + std::to_string(offset) +
+                      " in a legacy torch tar, which can rename the member after it");
+    } else {
+      if (name.starts_with("./")) name.remove_prefix(2);  // tarfile normalises it away
+      members.push_back({std::string(name), data, *size});
+    }
     offset = data + (*size + kTarBlock - 1) / kTarBlock * kTarBlock;
   }
   for (const TarMember& member : members) {
-    if (member.name == "sys_info" || member.name == "pickle") {
+    if (member.name != "storages" && member.name != "tensors") {
       auto analysis =
           analyze_pickle_in(source, member.offset, member.size, member.name, limits, report);
       if (!analysis) return std::move(analysis).error();
-    } else if (member.name == "storages" || member.name == "tensors") {
-      if (auto walked = walk_legacy_tar_items(source, member, limits, report); !walked) {
-        return walked;
+      if (member.name != "sys_info" && member.name != "pickle") {
+        add_problem(report, WeightProblemKind::checkpoint_layout,
+                    "unexpected member " + member.name + " in a legacy torch tar");
       }
-    } else {
-      add_problem(report, WeightProblemKind::checkpoint_layout,
-                  "unexpected member " + member.name + " in a legacy torch tar");
+    } else if (auto walked = walk_legacy_tar_items(source, member, limits, report); !walked) {
+      return walked;
     }
   }
   return {};

@@ -3,6 +3,21 @@
 #include <algorithm>
 
 namespace smpack {
+namespace {
+
+// A file whose head only suggested a weight format, and that is none after all, has
+// nothing to report.
+bool is_weight_report(const WeightFileReport& report) {
+  return report.format != WeightFormat::unknown || !report.problems.empty();
+}
+
+}  // namespace
+
+ArtifactWeightScan::ArtifactWeightScan(const WeightInventoryOptions& options)
+    : budget_(options.budget_bytes, options.budget_time), options_(options) {
+  options_.scan.budget = &budget_;
+  options_.scan.pickle.deadline = budget_.deadline();
+}
 
 Result<void> inventory_weight_file(std::string member, const ByteSource& source,
                                    const WeightScanLimits& limits,
@@ -11,10 +26,10 @@ Result<void> inventory_weight_file(std::string member, const ByteSource& source,
       static_cast<std::size_t>(std::min<std::uint64_t>(kWeightSniffBytes, source.held_from(0))));
   if (head.empty()) return {};
   if (auto read = source.read_at(0, head); !read) return read;
-  if (!looks_like_weight_file(head)) return {};
+  if (!looks_like_weight_file(head, member)) return {};
   auto report = inspect_weight_file(member, source, limits);
   if (!report) return std::move(report).error();
-  reports.push_back(std::move(*report));
+  if (is_weight_report(*report)) reports.push_back(std::move(*report));
   return {};
 }
 
@@ -43,7 +58,7 @@ void StreamedWeightCollector::feed(std::span<const std::byte> data) {
   fed_ += into_head;
   data = data.subspan(into_head);
   if (!is_weight_ && (head_.size() >= kWeightSniffBytes || fed_ == size_)) {
-    is_weight_ = looks_like_weight_file(head_);
+    is_weight_ = looks_like_weight_file(head_, member_);
     if (!*is_weight_) return;
     if (!data.empty()) return feed(data);  // the head grows up to its window now
   }
@@ -68,7 +83,7 @@ void StreamedWeightCollector::feed(std::span<const std::byte> data) {
 
 Result<void> StreamedWeightCollector::end() {
   if (is_weight_ == false || head_.empty()) return {};
-  if (!is_weight_ && !looks_like_weight_file(head_)) return {};
+  if (!is_weight_ && !looks_like_weight_file(head_, member_)) return {};
   // Unroll the ring: the oldest byte sits where the next one would have gone.
   std::vector<std::byte> tail;
   if (!tail_ring_.empty()) {
@@ -79,7 +94,7 @@ Result<void> StreamedWeightCollector::end() {
   WindowByteSource source(size_, std::move(head_), std::move(tail));
   auto report = inspect_weight_file(member_, source, options_.scan);
   if (!report) return std::move(report).error();
-  reports_.push_back(std::move(*report));
+  if (is_weight_report(*report)) reports_.push_back(std::move(*report));
   return {};
 }
 

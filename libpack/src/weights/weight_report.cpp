@@ -106,6 +106,10 @@ std::string_view name_of(WeightProblemKind kind) {
       return "safetensors_strict";
     case WeightProblemKind::numpy_malformed:
       return "numpy_malformed";
+    case WeightProblemKind::unrecognised_format:
+      return "unrecognised_format";
+    case WeightProblemKind::pickle_not_judged:
+      return "pickle_not_judged";
   }
   return "unknown";
 }
@@ -123,6 +127,7 @@ bool is_defect(WeightProblemKind kind) {
     case WeightProblemKind::pickle_dynamic_global:
     case WeightProblemKind::pickle_unsafe_opcode:
     case WeightProblemKind::torchscript_code:
+    case WeightProblemKind::pickle_not_judged:
       return false;
     case WeightProblemKind::truncated:
     case WeightProblemKind::pickle_malformed:
@@ -138,6 +143,7 @@ bool is_defect(WeightProblemKind kind) {
     case WeightProblemKind::safetensors_invalid:
     case WeightProblemKind::safetensors_strict:
     case WeightProblemKind::numpy_malformed:
+    case WeightProblemKind::unrecognised_format:
       break;
   }
   return true;

@@ -1,6 +1,8 @@
 #include "smpack/weight_scan.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <string>
 
 #include "util/le_bytes.h"
@@ -16,6 +18,9 @@ constexpr std::string_view kZipLocalMagic = "PK\x03\x04";
 constexpr std::string_view kZipEmptyMagic = "PK\x05\x06";
 // More pickles than this back to back in one file are not a format anyone writes.
 constexpr int kMaxChainedPickles = 16;
+// The extensions under which weights are loaded with a loader that unpickles.
+constexpr std::array<std::string_view, 9> kPickleLoaderExtensions = {
+    "pt", "pth", "bin", "ckpt", "pkl", "pickle", "joblib", "npy", "npz"};
 
 std::string_view as_text(std::span<const std::byte> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
@@ -52,40 +57,68 @@ bool looks_like_safetensors(std::span<const std::byte> head) {
   return first != std::string_view::npos && json[first] == '{';
 }
 
-// Protocol 2+ pickles open with PROTO; protocol 0/1 ones are recognised only when the
-// whole head parses as a pickle that reaches STOP.
-bool looks_like_pickle(std::span<const std::byte> head) {
-  if (head.size() >= 2 && head[0] == std::byte{0x80}) return static_cast<int>(head[1]) <= 5;
-  if (head.empty() || std::string_view("(}])cNKJIVSXU]").find(static_cast<char>(head[0])) ==
-                          std::string_view::npos) {
-    return false;
-  }
+// Whether `head` starts a pickle as pickle.load would run it: any opcode may come first
+// (nothing asks for PROTO), and the head parses to its STOP, or without a fault up to
+// its end when the file goes on (a long argument), or imports a denied callable before
+// it breaks (a deliberately broken pickle has run everything before the break).
+bool looks_like_pickle(std::span<const std::byte> head, bool more_follows) {
+  if (head.empty()) return false;
   PickleLimits limits;
   limits.max_opcodes = 10'000;
   PickleAnalysis analysis = analyze_pickle(head, limits);
-  return analysis.reached_stop &&
-         std::none_of(
-             analysis.problems.begin(), analysis.problems.end(),
-             [](const WeightProblem& p) { return p.kind == WeightProblemKind::pickle_malformed; });
+  if (analysis.verdict == PickleVerdict::dangerous) return true;
+  const bool malformed = std::any_of(
+      analysis.problems.begin(), analysis.problems.end(),
+      [](const WeightProblem& p) { return p.kind == WeightProblemKind::pickle_malformed; });
+  return !malformed && (analysis.reached_stop || more_follows);
 }
 
-Result<void> inspect_bare_pickle(const ByteSource& source, const WeightScanLimits& limits,
+bool head_is_pickle(std::span<const std::byte> head) {
+  return looks_like_pickle(head, head.size() >= kWeightSniffBytes);
+}
+
+// What the whole file's first pickle says about whether it is one at all, once the
+// head only suggested it: it reaches STOP, imports something before it breaks, or a
+// cap or missing bytes stopped it before it could tell (then it is not judged).
+bool analysed_as_pickle(const WeightFileReport& report, const PickleAnalysis& first) {
+  return first.reached_stop || !report.globals.empty() ||
+         std::any_of(first.problems.begin(), first.problems.end(), [](const WeightProblem& p) {
+           return p.kind == WeightProblemKind::cap_exceeded ||
+                  p.kind == WeightProblemKind::not_available;
+         });
+}
+
+// Why the pickle analysis gave up, without the member the message starts with.
+std::string why_not_a_pickle(const WeightFileReport& report) {
+  auto broke = std::find_if(report.problems.begin(), report.problems.end(), [](const auto& p) {
+    return p.kind == WeightProblemKind::pickle_malformed || p.kind == WeightProblemKind::truncated;
+  });
+  if (broke == report.problems.end()) return "it does not parse as one";
+  std::string_view message = broke->message;
+  if (message.starts_with(report.member + ": ")) message.remove_prefix(report.member.size() + 2);
+  return std::string(message);
+}
+
+// Analyses the pickles at the start of the file, one after another; returns whether the
+// first one is a pickle at all (analysed_as_pickle).
+Result<bool> inspect_bare_pickle(const ByteSource& source, const WeightScanLimits& limits,
                                  WeightFileReport& report) {
   std::uint64_t offset = 0;
+  bool is_pickle = false;
   for (int i = 0; i < kMaxChainedPickles && offset < source.size(); ++i) {
     std::string record = i == 0 ? "" : "pickle at offset " + std::to_string(offset);
     auto analysis =
         analyze_pickle_in(source, offset, source.size() - offset, record, limits, report);
     if (!analysis) return std::move(analysis).error();
-    if (!analysis->reached_stop) return {};
+    if (i == 0) is_pickle = analysed_as_pickle(report, *analysis);
+    if (!analysis->reached_stop) break;
     offset += analysis->end_offset;
     // A second pickle behind the first is read by loaders that call load() again.
-    std::array<std::byte, 2> next{};
-    if (!source.holds(offset, 2)) return {};
-    if (auto read = source.read_at(offset, next); !read) return std::move(read).error();
-    if (!looks_like_pickle(next)) return {};
+    auto next = read_held(source, offset, source.size() - offset, kWeightSniffBytes);
+    if (!next) return std::move(next).error();
+    if (!looks_like_pickle(next->bytes, next->cut)) break;
   }
-  return {};
+  return is_pickle;
 }
 
 // Members of an unrecognised zip are looked at by content too.
@@ -96,7 +129,7 @@ Result<void> inspect_other_zip(const ByteSource& source, const ZipDirectory& dir
     if (!entry.located) continue;
     auto head = read_zip_member(source, entry, report.member, kWeightSniffBytes);
     if (!head) return std::move(head).error();
-    if (!looks_like_pickle(head->bytes)) continue;
+    if (!looks_like_pickle(head->bytes, entry.uncompressed_size > head->bytes.size())) continue;
     auto analysis = analyze_zip_pickle(source, entry, limits, report);
     if (!analysis) return std::move(analysis).error();
     read_already.push_back(&entry);
@@ -129,12 +162,22 @@ WeightFormat sniff_weight_format(std::span<const std::byte> head, std::string_vi
   if (looks_like_npy(head)) return WeightFormat::numpy_npy;
   if (looks_like_torch_legacy(head)) return WeightFormat::pytorch_legacy;
   if (looks_like_safetensors(head)) return WeightFormat::safetensors;
-  if (looks_like_pickle(head)) return WeightFormat::pickle;
+  if (head_is_pickle(head)) return WeightFormat::pickle;
   return WeightFormat::unknown;
 }
 
-bool looks_like_weight_file(std::span<const std::byte> head) {
-  return sniff_weight_format(head, {}) != WeightFormat::unknown;
+bool has_pickle_loader_name(std::string_view name) {
+  const std::size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos || name.find('/', dot) != std::string_view::npos) return false;
+  std::string extension(name.substr(dot + 1));
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(kPickleLoaderExtensions.begin(), kPickleLoaderExtensions.end(), extension) !=
+         kPickleLoaderExtensions.end();
+}
+
+bool looks_like_weight_file(std::span<const std::byte> head, std::string_view name) {
+  return has_pickle_loader_name(name) || sniff_weight_format(head, name) != WeightFormat::unknown;
 }
 
 Result<WeightFileReport> inspect_weight_file(std::string_view member, const ByteSource& source,
@@ -171,10 +214,29 @@ Result<WeightFileReport> inspect_weight_file(std::string_view member, const Byte
       inspected = inspect_npy(source, member, limits, report);
       break;
     case WeightFormat::pickle:
-      inspected = inspect_bare_pickle(source, limits, report);
+    case WeightFormat::unknown: {
+      // Content that only looked like a pickle, or none of the formats: a loader that
+      // unpickles whatever it is given (torch.load, pickle.load, numpy.load with
+      // allow_pickle) runs it all the same, so a file named for one is judged as a pickle.
+      const bool loader_name = has_pickle_loader_name(member);
+      if (report.format == WeightFormat::unknown && !loader_name) break;
+      WeightFileReport as_pickle = report;
+      auto is_pickle = inspect_bare_pickle(source, limits, as_pickle);
+      if (!is_pickle) return std::move(is_pickle).error();
+      if (*is_pickle) {
+        report = std::move(as_pickle);
+        report.format = WeightFormat::pickle;
+      } else if (loader_name) {
+        report.format = WeightFormat::unknown;
+        add_problem(report, WeightProblemKind::unrecognised_format,
+                    "named like a file that torch.load, pickle.load or numpy.load unpickles, but "
+                    "it is none of the formats smpack reads, nor a pickle (" +
+                        why_not_a_pickle(as_pickle) + ")");
+      } else {
+        report.format = WeightFormat::unknown;  // not a weight file after all
+      }
       break;
-    case WeightFormat::unknown:
-      break;
+    }
   }
   if (!inspected) return std::move(inspected).error();
   report.tensor_bytes = total_tensor_bytes(report.tensors);

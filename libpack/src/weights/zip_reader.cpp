@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "smpack/escape.h"
 #include "util/le_bytes.h"
@@ -170,16 +171,32 @@ class DirectoryReader {
     Fields fields(**tail);
     // The last signature whose comment ends exactly at the end of the file wins, like
     // loaders do; a signature that does not fit means garbage after the archive.
+    // Every record whose comment fits is a candidate: with two, readers that take the
+    // last one (zipfile, miniz) and one that takes the one whose comment ends the file
+    // see different directories, so the zip is ambiguous.
     std::optional<std::size_t> exact;
     std::optional<std::size_t> loose;
+    std::vector<std::size_t> candidates;
     for (std::size_t at = static_cast<std::size_t>(tail_length - kEndRecordSize) + 1; at-- > 0;) {
       if (fields.u32(at) != kEndSignature) continue;
       std::size_t comment = fields.u16(at + 20);
+      if (at + kEndRecordSize + comment > tail_length) continue;
+      candidates.push_back(at);
       if (at + kEndRecordSize + comment == tail_length) {
-        exact = at;
-        break;
+        if (!exact) exact = at;
+      } else if (!loose) {
+        loose = at;
       }
-      if (!loose && at + kEndRecordSize + comment <= tail_length) loose = at;
+    }
+    if (candidates.size() > 1) {
+      const std::uint64_t base = size - tail_length;
+      problem(WeightProblemKind::zip_header_mismatch,
+              "has " + std::to_string(candidates.size()) +
+                  " end of central directory records (at offsets " +
+                  std::to_string(base + candidates.back()) + " and " +
+                  std::to_string(base + candidates.front()) +
+                  "): zip readers that take the last one and those that take another read "
+                  "different directories");
     }
     if (!exact && !loose) {
       return broken(WeightProblemKind::zip_malformed, "no end of central directory record");
