@@ -242,9 +242,10 @@ TEST(PickleAnalyzer, IntegerLinesAreReadAsCPythonReadsThem) {
     PickleAnalysis a = analyze_pickle(std::as_bytes(std::span(pickle)));
     return a.reached_stop && !has_problem(a, WeightProblemKind::pickle_malformed, "");
   };
-  for (const std::string ok : {"I0x10\n.", "I-0o17\n.", "I0b1_0\n.", "I 7 \n.", "I00\n.", "I0_0\n.",
-                               "I+12\n.", "L123456789012345678901234567890L\n.", "L0x_ffL\n.",
-                               "Np007\ng7\n0.", "I010\n.", "I-0x7f\n."}) {
+  for (const std::string ok :
+       {"I0x10\n.", "I-0o17\n.", "I0b1_0\n.", "I 7 \n.", "I00\n.", "I0_0\n.", "I+12\n.",
+        "L123456789012345678901234567890L\n.", "L0x_ffL\n.", "Np007\ng7\n0.", "I010\n.",
+        "I-0x7f\n.", "I-9223372036854775808\n.", "I9223372036854775808\n."}) {
     EXPECT_TRUE(parses(ok)) << ok;
   }
   for (const std::string bad : {"I09\n.", "I1__0\n.", "I_1\n.", "I1_\n.", "I0x\n.", "I\n.",

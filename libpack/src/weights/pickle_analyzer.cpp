@@ -342,14 +342,28 @@ std::optional<std::string> decode_string_literal(std::string_view line) {
   return out;
 }
 
-// An integer as CPython's int(text) reads it (int(text, 0) when `any_base`): spaces
-// around it, a sign, '_' between digits, and with any_base the 0x/0o/0b prefixes and no
-// leading zeros in decimal. _pickle.c reads LONG with int(line, 0) and GET and PUT with
-// int(line); INT see parse_strtol. `fits` is false beyond 64 bits; nullopt where it raises.
+// An integer read from a protocol 0 line; `fits` is false beyond 64 bits.
 struct PythonInt {
   std::int64_t value = 0;
   bool fits = true;
 };
+
+// Magnitudes up to 2^63 are kept: INT64_MIN's is the largest.
+constexpr std::uint64_t kMagnitudeLimit = std::uint64_t{1} << 63;
+
+PythonInt signed_int(std::uint64_t magnitude, bool negative) {
+  if (magnitude == kMagnitudeLimit) {
+    return negative ? PythonInt{std::numeric_limits<std::int64_t>::min(), true}
+                    : PythonInt{0, false};
+  }
+  const auto value = static_cast<std::int64_t>(magnitude);
+  return PythonInt{negative ? -value : value, true};
+}
+
+// An integer as CPython's int(text) reads it (int(text, 0) when `any_base`): spaces
+// around it, a sign, '_' between digits, and with any_base the 0x/0o/0b prefixes and no
+// leading zeros in decimal. _pickle.c reads LONG with int(line, 0) and GET and PUT with
+// int(line); INT see parse_strtol. `fits` is false beyond 64 bits; nullopt where it raises.
 std::optional<PythonInt> parse_python_int(std::string_view text, bool any_base) {
   constexpr std::string_view kSpace = " \t\n\r\f\v";
   const std::size_t first = text.find_first_not_of(kSpace);
@@ -370,7 +384,7 @@ std::optional<PythonInt> parse_python_int(std::string_view text, bool any_base) 
       underscore_allowed = true;
     }
   }
-  unsigned __int128 magnitude = 0;
+  std::uint64_t magnitude = 0;
   bool fits = true, any_digit = false, nonzero = false, leading_zero = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -388,17 +402,13 @@ std::optional<PythonInt> parse_python_int(std::string_view text, bool any_base) 
     any_digit = true;
     nonzero = nonzero || digit != 0;
     underscore_allowed = true;
-    if (fits) {
-      magnitude = magnitude * base + digit;
-      fits = magnitude <= (static_cast<unsigned __int128>(1) << 63);
-    }
+    if (fits && magnitude > (kMagnitudeLimit - digit) / base) fits = false;
+    if (fits) magnitude = magnitude * base + digit;
   }
   if (!any_digit) return std::nullopt;
   if (any_base && base == 10 && leading_zero && nonzero) return std::nullopt;  // "010"
-  if (fits && !negative && magnitude == (static_cast<unsigned __int128>(1) << 63)) fits = false;
   if (!fits) return PythonInt{0, false};
-  const auto value = static_cast<std::int64_t>(magnitude);
-  return PythonInt{negative ? -value : value, true};
+  return signed_int(magnitude, negative);
 }
 
 // What C's strtol(text, &end, 0) reads when it must end where the line ends: spaces
@@ -424,12 +434,8 @@ std::optional<PythonInt> parse_strtol(std::string_view text) {
   std::uint64_t magnitude = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), magnitude, base);
   if (end != text.data() + text.size()) return std::nullopt;
-  if (error != std::errc() || magnitude > (std::uint64_t{1} << 63) ||
-      (!negative && magnitude == (std::uint64_t{1} << 63))) {
-    return PythonInt{0, false};
-  }
-  const auto value = static_cast<std::int64_t>(magnitude);
-  return PythonInt{negative ? -value : value, true};
+  if (error != std::errc() || magnitude > kMagnitudeLimit) return PythonInt{0, false};
+  return signed_int(magnitude, negative);
 }
 
 class Simulator {
