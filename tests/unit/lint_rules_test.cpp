@@ -260,6 +260,10 @@ TEST(LintWeights, EachVerdictAndProblemHasItsRule) {
        {"weights-unknown-format"}},
       {weight("w/j.pkl", WeightFormat::pickle, PickleVerdict::weights_only, {pickle_not_judged}),
        {"weights-not-judged"}},
+      {weight("w/k.keras", WeightFormat::keras_zip, std::nullopt, {keras_lambda}),
+       {"weights-keras-lambda"}},
+      {weight("w/l.h5", WeightFormat::hdf5, std::nullopt, {not_analysed}),
+       {"weights-not-analysed"}},
   };
   for (const auto& c : cases) {
     auto report = lint(Tree().weights(c.report), Profile::generic);

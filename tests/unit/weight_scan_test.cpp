@@ -121,6 +121,39 @@ TEST(WeightScan, UnknownContentUnderAPickleLoaderNameIsUnrecognised) {
   EXPECT_TRUE(other.problems.empty());
 }
 
+TEST(WeightScan, KerasArchivesReportTheirLambdaLayers) {
+  auto keras = [](const std::string& config) {
+    return build_zip({ZipMember("metadata.json", R"({"keras_version": "3.4.1"})"),
+                      ZipMember("config.json", config).deflated(),
+                      ZipMember("model.weights.h5", "\x89HDF\r\n\x1a\n")});
+  };
+  const std::string lambda = R"({"class_name": "Sequential", "config": {"layers": [
+      {"class_name": "Dense", "config": {"name": "dense"}},
+      {"class_name": "Lambda", "config": {"name": "shell", "function": {"class_name":
+       "__lambda__", "config": {"code": "4wEAAAAAAAAA"}}}}]}})";
+  WeightFileReport report = inspect("model.keras", keras(lambda));
+  EXPECT_EQ(report.format, WeightFormat::keras_zip);
+  const WeightProblem* found = find_problem(report, WeightProblemKind::keras_lambda, "'shell'");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(report.problems.size(), 1u) << report.problems.back().message;
+
+  WeightFileReport plain = inspect("model.keras", keras(R"({"class_name": "Dense"})"));
+  EXPECT_EQ(plain.format, WeightFormat::keras_zip);
+  EXPECT_TRUE(plain.problems.empty()) << plain.problems.front().message;
+
+  std::string deep = std::string(200, '[') + std::string(200, ']');
+  EXPECT_TRUE(find_problem(inspect("model.keras", keras(deep)),
+                           WeightProblemKind::checkpoint_layout, "deeper than 128"));
+  EXPECT_TRUE(find_problem(inspect("model.keras", keras("{\"class_name\":")),
+                           WeightProblemKind::checkpoint_layout, "not valid JSON"));
+}
+
+TEST(WeightScan, Hdf5IsReportedAsNotAnalysed) {
+  WeightFileReport report = inspect("model.h5", std::string("\x89HDF\r\n\x1a\n", 8) + "rest");
+  EXPECT_EQ(report.format, WeightFormat::hdf5);
+  EXPECT_TRUE(find_problem(report, WeightProblemKind::not_analysed, "HDF5"));
+}
+
 TEST(WeightScan, TorchZipStateDictIsWeightsOnlyWithInventory) {
   std::string data_pkl = testing::state_dict_pickle({{"fc.weight", {2, 2}}, {"fc.bias", {2}}});
   WeightFileReport report = inspect(

@@ -20,6 +20,8 @@ enum class WeightFormat {
   pickle,           // a bare pickle (.pkl, .joblib, a .pt that is not a zip, ...)
   numpy_npy,
   numpy_npz,
+  keras_zip,  // Keras v3 .keras: config.json (layers, maybe Lambda code) and weights
+  hdf5,       // HDF5 (.h5, Keras 2 and others): not analysed
   other_zip,
   unknown,
 };
@@ -56,6 +58,8 @@ enum class WeightProblemKind {
   numpy_malformed,
   unrecognised_format,  // a pickle-loader name (.pt, .bin, ...) on content of no known format
   pickle_not_judged,    // a cap, the budget or missing bytes stopped a pickle before STOP
+  keras_lambda,         // a Keras Lambda layer: marshalled bytecode run on load
+  not_analysed,         // a format smpack does not parse (HDF5)
 };
 
 std::string_view name_of(WeightFormat format);  // the JSON token: "pytorch_legacy"

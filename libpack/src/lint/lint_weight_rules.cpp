@@ -32,6 +32,10 @@ std::optional<RuleId> rule_for(WeightProblemKind kind) {
       return rule("weights-unknown-format");
     case WeightProblemKind::pickle_not_judged:
       return rule("weights-not-judged");
+    case WeightProblemKind::keras_lambda:
+      return rule("weights-keras-lambda");
+    case WeightProblemKind::not_analysed:
+      return rule("weights-not-analysed");
     case WeightProblemKind::not_available:
     case WeightProblemKind::cap_exceeded:
       return rule("weights-partly-scanned");
@@ -116,9 +120,10 @@ void check_pickle_verdict(LintContext& context, const WeightFileReport& report) 
 }
 
 void check_problems(LintContext& context, const WeightFileReport& report) {
-  for (RuleId problem_rule : {rule("weights-zip-anomaly"), rule("weights-corrupt"),
-                              rule("weights-safetensors-strict"), rule("weights-unknown-format"),
-                              rule("weights-not-judged"), rule("weights-partly-scanned")}) {
+  for (RuleId problem_rule :
+       {rule("weights-zip-anomaly"), rule("weights-corrupt"), rule("weights-safetensors-strict"),
+        rule("weights-unknown-format"), rule("weights-not-judged"), rule("weights-keras-lambda"),
+        rule("weights-not-analysed"), rule("weights-partly-scanned")}) {
     auto in_rule = [problem_rule](WeightProblemKind kind) {
       return rule_for(kind) == problem_rule;
     };

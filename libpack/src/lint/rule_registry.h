@@ -161,6 +161,10 @@ inline constexpr std::array kRules = {
     RuleInfo{"weights-not-judged", error,
              "A pickle that a cap or the analysis budget stopped before its end, or whose bytes "
              "are not available"},
+    RuleInfo{"weights-keras-lambda", error,
+             "A Keras archive with a Lambda layer, whose Python bytecode runs on load"},
+    RuleInfo{"weights-not-analysed", warning,
+             "A weight format smpack does not parse (HDF5), so what loading it runs is unknown"},
     RuleInfo{"weights-partly-scanned", info,
              "Only part of a weight file could be checked (a streamed archive's window, a cap)"},
 };

@@ -18,6 +18,10 @@ std::string_view name_of(WeightFormat format) {
       return "numpy_npy";
     case WeightFormat::numpy_npz:
       return "numpy_npz";
+    case WeightFormat::keras_zip:
+      return "keras_zip";
+    case WeightFormat::hdf5:
+      return "hdf5";
     case WeightFormat::other_zip:
       return "other_zip";
     case WeightFormat::unknown:
@@ -42,6 +46,10 @@ std::string_view describe(WeightFormat format) {
       return "NumPy .npy array";
     case WeightFormat::numpy_npz:
       return "NumPy .npz archive";
+    case WeightFormat::keras_zip:
+      return "Keras archive (.keras)";
+    case WeightFormat::hdf5:
+      return "HDF5 file";
     case WeightFormat::other_zip:
       return "zip archive";
     case WeightFormat::unknown:
@@ -110,6 +118,10 @@ std::string_view name_of(WeightProblemKind kind) {
       return "unrecognised_format";
     case WeightProblemKind::pickle_not_judged:
       return "pickle_not_judged";
+    case WeightProblemKind::keras_lambda:
+      return "keras_lambda";
+    case WeightProblemKind::not_analysed:
+      return "not_analysed";
   }
   return "unknown";
 }
@@ -128,6 +140,8 @@ bool is_defect(WeightProblemKind kind) {
     case WeightProblemKind::pickle_unsafe_opcode:
     case WeightProblemKind::torchscript_code:
     case WeightProblemKind::pickle_not_judged:
+    case WeightProblemKind::keras_lambda:
+    case WeightProblemKind::not_analysed:
       return false;
     case WeightProblemKind::truncated:
     case WeightProblemKind::pickle_malformed:

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "util/le_bytes.h"
+#include "weights/keras_file.h"
 #include "weights/numpy_file.h"
 #include "weights/safetensors.h"
 #include "weights/torch_checkpoint.h"
@@ -145,6 +146,10 @@ Result<void> inspect_zip(const ByteSource& source, const WeightScanLimits& limit
   if (!directory->complete) report.complete = false;
   if (directory->entries.empty()) return {};  // keep the format sniffed from the head
   if (is_torch_zip(*directory)) return inspect_torch_zip(source, *directory, limits, report);
+  if (is_keras_zip(*directory)) {
+    report.format = WeightFormat::keras_zip;
+    return inspect_keras_zip(source, *directory, limits, report);
+  }
   if (is_npz(*directory)) {
     report.format = WeightFormat::numpy_npz;
     return inspect_npz(source, *directory, limits, report);
@@ -162,6 +167,7 @@ WeightFormat sniff_weight_format(std::span<const std::byte> head, std::string_vi
   if (looks_like_npy(head)) return WeightFormat::numpy_npy;
   if (looks_like_torch_legacy(head)) return WeightFormat::pytorch_legacy;
   if (looks_like_safetensors(head)) return WeightFormat::safetensors;
+  if (looks_like_hdf5(head)) return WeightFormat::hdf5;
   if (head_is_pickle(head)) return WeightFormat::pickle;
   return WeightFormat::unknown;
 }
@@ -204,8 +210,15 @@ Result<WeightFileReport> inspect_weight_file(std::string_view member, const Byte
     case WeightFormat::pytorch_zip:
     case WeightFormat::torchscript_zip:
     case WeightFormat::numpy_npz:
+    case WeightFormat::keras_zip:
     case WeightFormat::other_zip:
       inspected = inspect_zip(source, limits, report);
+      break;
+    case WeightFormat::hdf5:
+      add_problem(report, WeightProblemKind::not_analysed,
+                  "an HDF5 file, which smpack does not parse: a Keras .h5 model can hold Lambda "
+                  "layers whose code runs on load; save it as .keras (its config is checked) or "
+                  "the weights as safetensors");
       break;
     case WeightFormat::pytorch_legacy:
       inspected = inspect_torch_legacy(source, limits, report);
