@@ -144,6 +144,20 @@ def make_bypass_cases(tmp: Path) -> list[BypassCase]:
         short_unicode(f"import os; os.system({touch(m)!r})") + b"\x85R.", "pickle", m,
         "fickling 2026: an allowed global first, the call after it")
 
+    # ---- numpy.load(allow_pickle=True): a file without the .npy magic is unpickled,
+    # and an object dtype however the header's literal spells it.
+    m = marker("npy-raw")
+    add("raw_pickle.npy", b"\x80\x02" + call("os", "system", touch(m)) + b".", "numpy", m,
+        "numpy.load falls back to pickle.load")
+    for i, literal in enumerate([rb"'|\x4f'", rb"'|' 'O'", rb"u'|O'", rb"'\x7cO'", rb"'|\117'",
+                                 rb"'|\u004f'"]):
+        m = marker(f"npy-spelled-{i}")
+        header = b"{'descr': " + literal + b", 'fortran_order': False, 'shape': (1,), }"
+        header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
+        add(f"spelled_descr_{i}.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) +
+            header + b"\x80\x02" + call("os", "system", touch(m)) + b".", "numpy", m,
+            f"an object dtype spelled {literal.decode()} in the header")
+
     # ---- containers: extension, zip names and bits, CRCs, other compressors.
     m = marker("extension")
     add("weights.dat", torch_zip_with(b"\x80\x02" + call("os", "system", touch(m)) + b".",
@@ -259,14 +273,24 @@ for path, loader in cases:
 """
 
 
-def run_loaders(cases: list[BypassCase], cwd: Path, python: str = sys.executable) -> None:
+def network_sandbox() -> list[str]:
+    """`unshare -rn`, a network namespace with only loopback, where the kernel allows
+    one; nothing otherwise (the payloads here touch files and never connect anyway)."""
+    try:
+        subprocess.run(["unshare", "-rn", "true"], check=True, capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return ["unshare", "-rn"]
+
+
+def run_loaders(cases: list[BypassCase], cwd: Path, python: str = "/usr/bin/python3") -> None:
     """Loads every case with its real loader, each in a fork of one Python process
-    (the test venv: Debian's python3 with its python3-torch and pip), in `cwd` with no
-    credentials or network configuration in its environment; the markers say which
-    payloads ran."""
+    (Debian's python3 with python3-torch 1.13, its numpy and pip), in `cwd`, in a network
+    namespace of its own where possible, with no credentials or network configuration in
+    its environment; the markers say which payloads ran."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "PIP_NO_INDEX": "1",
            "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CONFIG_FILE": "/dev/null"}
-    subprocess.run([python, "-c", LOADER_SCRIPT,
+    subprocess.run([*network_sandbox(), python, "-c", LOADER_SCRIPT,
                     json.dumps([[str(c.path), c.loader] for c in cases])],
                    check=True, timeout=300, cwd=cwd, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

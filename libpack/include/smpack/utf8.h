@@ -1,11 +1,12 @@
 // UTF-8 decoding, as Python's 'utf-8' codec judges it (no surrogates, no overlong forms):
 // one code point at a time, never reading past the end, and treating any malformed
 // sequence as a single invalid byte. The Python tokenizer, name checks and the serving
-// harness's text bodies use it.
+// harness's text bodies use it; append_utf8 encodes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace smpack {
@@ -40,6 +41,26 @@ inline Utf8Char decode_utf8(std::string_view text, std::size_t pos) {
   const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
   if (code_point < min_value || code_point > 0x10FFFF || surrogate) return {lead, 1, false};
   return {code_point, length, true};
+}
+
+// Appends the UTF-8 encoding of a code point (up to U+10FFFF; callers decide what a
+// surrogate becomes).
+inline void append_utf8(std::string& out, std::uint32_t code_point) {
+  if (code_point < 0x80) {
+    out += static_cast<char>(code_point);
+  } else if (code_point < 0x800) {
+    out += static_cast<char>(0xC0 | (code_point >> 6));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  } else if (code_point < 0x10000) {
+    out += static_cast<char>(0xE0 | (code_point >> 12));
+    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (code_point >> 18));
+    out += static_cast<char>(0x80 | ((code_point >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  }
 }
 
 // Where the first byte that is not part of a well-formed UTF-8 sequence is, or npos.

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "smpack/utf8.h"
+
 namespace smpack::lint_internal {
 namespace {
 
@@ -10,18 +12,8 @@ bool is_blank(char c) {
 }
 
 // UTF-8 of a code unit from \uXXXX (a lone surrogate becomes U+FFFD, as Java would print).
-void append_utf8(std::string& out, unsigned code) {
-  if (code >= 0xD800 && code <= 0xDFFF) code = 0xFFFD;
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (code >> 12));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
+void append_java_code_unit(std::string& out, unsigned code) {
+  append_utf8(out, code >= 0xD800 && code <= 0xDFFF ? 0xFFFD : code);
 }
 
 // Java's escapes: "\=", "\:", "\ ", "\\", \t \n \r \f, and \uXXXX (Properties.load
@@ -38,7 +30,7 @@ std::string unescape(std::string_view text) {
       const auto hex = text.substr(i + 2, 4);
       const auto [end, error] = std::from_chars(hex.data(), hex.data() + hex.size(), code, 16);
       if (error == std::errc() && end == hex.data() + hex.size()) {
-        append_utf8(out, code);
+        append_java_code_unit(out, code);
         i += 5;
         continue;
       }

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smpack/utf8.h"
 #include "util/le_bytes.h"
 
 namespace smpack {
@@ -74,18 +75,97 @@ class LiteralParser {
     fail(std::string("expected '") + c + "'");
     return false;
   }
+  // A quote, or a string prefix (b, r, u, in either case, and rb/br) and a quote.
+  bool starts_string() const {
+    std::size_t at = pos_;
+    for (int i = 0; i < 2 && at < text_.size() &&
+                    std::string_view("bBrRuU").find(text_[at]) != std::string_view::npos;
+         ++i) {
+      ++at;
+    }
+    return at < text_.size() && (text_[at] == '\'' || text_[at] == '"');
+  }
+
+  // Four hex digits of \uXXXX (or 2 or 8): the code point, or nullopt.
+  std::optional<std::uint32_t> hex_escape(std::size_t digits) {
+    if (text_.size() - pos_ < digits) return std::nullopt;
+    std::uint32_t code = 0;
+    for (std::size_t i = 0; i < digits; ++i) {
+      const auto d = static_cast<unsigned char>(text_[pos_++]);
+      if (!std::isxdigit(d)) return std::nullopt;
+      code =
+          code * 16 + static_cast<std::uint32_t>(std::isdigit(d) ? d - '0' : (d | 0x20) - 'a' + 10);
+    }
+    return code;
+  }
+
+  // One string literal as ast.literal_eval reads it: the escapes of a Python string
+  // (\xhh, \ooo, \uXXXX, \UXXXXXXXX, the one-letter ones; an unknown escape keeps its
+  // backslash), none in a raw string. Triple quotes and \N{...} are refused, which refuses
+  // the header rather than read it otherwise than numpy does.
+  std::optional<std::string> string_literal() {
+    bool raw = false;
+    while (text_[pos_] != '\'' && text_[pos_] != '"') {
+      raw = raw || text_[pos_] == 'r' || text_[pos_] == 'R';
+      ++pos_;
+    }
+    const char quote = text_[pos_++];
+    if (text_.substr(pos_, 2) == std::string(2, quote)) return fail("a triple-quoted string");
+    std::string out;
+    while (pos_ < text_.size() && text_[pos_] != quote) {
+      const char c = text_[pos_++];
+      if (c != '\\' || pos_ >= text_.size()) {
+        out += c;
+        continue;
+      }
+      const char e = text_[pos_++];
+      if (raw) {  // a raw string keeps the backslash, which still escapes the quote
+        out += c;
+        out += e;
+        continue;
+      }
+      constexpr std::string_view kSimple = "\\'\"abfnrtv";
+      constexpr std::string_view kSimpleValue = "\\'\"\a\b\f\n\r\t\v";
+      if (e == '\n') continue;  // a line continuation
+      if (const std::size_t at = kSimple.find(e); at != std::string_view::npos) {
+        out += kSimpleValue[at];
+      } else if (e == 'x' || e == 'u' || e == 'U') {
+        auto code = hex_escape(e == 'x' ? 2 : e == 'u' ? 4 : 8);
+        if (!code || *code > 0x10FFFF) return fail(std::string("a bad \\") + e + " escape");
+        append_utf8(out, *code);
+      } else if (e >= '0' && e <= '7') {
+        auto code = static_cast<std::uint32_t>(e - '0');
+        for (int i = 0; i < 2 && pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '7';
+             ++i) {
+          code = code * 8 + static_cast<std::uint32_t>(text_[pos_++] - '0');
+        }
+        append_utf8(out, code);
+      } else if (e == 'N') {
+        return fail("a \\N{...} escape");
+      } else {
+        out += c;
+        out += e;
+      }
+    }
+    if (pos_ >= text_.size()) return fail("unterminated string");
+    ++pos_;
+    return out;
+  }
+
   std::optional<Literal> value(int depth) {
     if (depth > kMaxLiteralDepth) return fail("nesting too deep");
     skip_space();
     if (pos_ >= text_.size()) return fail("unexpected end");
     char c = text_[pos_];
     Literal out;
-    if (c == '\'' || c == '"') {
-      std::size_t end = text_.find(c, pos_ + 1);
-      if (end == std::string_view::npos) return fail("unterminated string");
+    if (starts_string()) {
       out.kind = Literal::Kind::text;
-      out.text = text_.substr(pos_ + 1, end - pos_ - 1);
-      pos_ = end + 1;
+      // Adjacent literals are one string, as in Python: '|' 'O'.
+      do {
+        auto piece = string_literal();
+        if (!piece) return std::nullopt;
+        out.text += *piece;
+      } while ((skip_space(), starts_string()));
       return out;
     }
     if (c == '(' || c == '[') {

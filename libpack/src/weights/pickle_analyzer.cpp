@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "smpack/utf8.h"
 #include "util/le_bytes.h"
 #include "weights/pickle_globals.h"
 
@@ -228,24 +229,6 @@ std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
     return std::numeric_limits<std::uint64_t>::max();
   }
   return a * b;
-}
-
-void append_utf8(std::string& out, std::uint32_t code_point) {
-  if (code_point < 0x80) {
-    out += static_cast<char>(code_point);
-  } else if (code_point < 0x800) {
-    out += static_cast<char>(0xC0 | (code_point >> 6));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else if (code_point < 0x10000) {
-    out += static_cast<char>(0xE0 | (code_point >> 12));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code_point >> 18));
-    out += static_cast<char>(0x80 | ((code_point >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  }
 }
 
 std::optional<std::uint32_t> parse_hex(std::string_view digits) {
