@@ -121,6 +121,32 @@ TEST(WeightScan, UnknownContentUnderAPickleLoaderNameIsUnrecognised) {
   EXPECT_TRUE(other.problems.empty());
 }
 
+// A source that remembers how far into it anything was read.
+class ReachRecordingSource final : public ByteSource {
+ public:
+  explicit ReachRecordingSource(std::string_view bytes) : inner_(bytes) {}
+  std::uint64_t size() const override { return inner_.size(); }
+  std::uint64_t held_from(std::uint64_t offset) const override { return inner_.held_from(offset); }
+  Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const override {
+    reach_ = std::max<std::uint64_t>(reach_, offset + out.size());
+    return inner_.read_at(offset, out);
+  }
+  std::uint64_t reach() const { return reach_; }
+
+ private:
+  MemoryByteSource inner_;
+  mutable std::uint64_t reach_ = 0;
+};
+
+TEST(WeightScan, AHeadThatIsNoPickleIsJudgedWithoutReadingTheRest) {
+  const std::string raw(8u << 20, '\x3f');  // 8 MiB of float32 bytes; '?' is no opcode
+  ReachRecordingSource source(raw);
+  auto report = inspect_weight_file("model.bin", source);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(find_problem(*report, WeightProblemKind::unrecognised_format));
+  EXPECT_LE(source.reach(), kWeightSniffBytes);
+}
+
 TEST(WeightScan, KerasArchivesReportTheirLambdaLayers) {
   auto keras = [](const std::string& config) {
     return build_zip({ZipMember("metadata.json", R"({"keras_version": "3.4.1"})"),

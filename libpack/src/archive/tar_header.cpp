@@ -108,4 +108,47 @@ std::vector<std::byte> make_tar_header(std::string_view path, EntryType type, st
   return out;
 }
 
+std::optional<std::uint64_t> parse_tar_number(std::span<const std::byte> field) {
+  if (static_cast<unsigned char>(field[0]) & 0x80) {
+    std::uint64_t value = 0;
+    for (std::size_t i = 1; i < field.size(); ++i) {
+      if (value >> 56) return std::nullopt;
+      value = value << 8 | static_cast<unsigned char>(field[i]);
+    }
+    return value;
+  }
+  // Readers differ on a field that starts with NUL and has digits after it (libarchive
+  // and tarfile read 0, GNU tar the digits): refused as unreadable alike.
+  const bool nul_first = field[0] == std::byte{0};
+  std::uint64_t value = 0;
+  bool digits = false;
+  for (std::byte b : field) {
+    const auto c = static_cast<char>(b);
+    if (c >= '0' && c <= '7') {
+      if (nul_first || value >> 60) return std::nullopt;
+      value = value * 8 + static_cast<std::uint64_t>(c - '0');
+      digits = true;
+    } else if (c == ' ' || c == '\t' || c == '\0') {
+      if (digits) break;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return value;
+}
+
+bool tar_checksum_matches(std::span<const std::byte, kTarBlock> header) {
+  auto stored = parse_tar_number(header.subspan(148, 8));
+  if (!stored) return false;
+  // Every reader also takes the signed sum old BSD and Solaris tars wrote.
+  std::uint64_t sum = 0;
+  std::int64_t signed_sum = 0;
+  for (std::size_t i = 0; i < kTarBlock; ++i) {
+    const bool field = i >= 148 && i < 156;
+    sum += field ? ' ' : static_cast<unsigned char>(header[i]);
+    signed_sum += field ? ' ' : static_cast<signed char>(header[i]);
+  }
+  return sum == *stored || static_cast<std::uint64_t>(signed_sum) == *stored;
+}
+
 }  // namespace smpack

@@ -3,55 +3,10 @@
 #include <algorithm>
 #include <string_view>
 
+#include "archive/tar_header.h"
+
 namespace smpack {
 namespace {
-
-constexpr std::size_t kBlock = 512;
-
-// A numeric header field: octal digits (spaces and NULs around them), or base-256
-// when the first byte has its high bit set. nullopt when it is neither.
-std::optional<std::uint64_t> parse_number(std::span<const std::byte> field) {
-  if (static_cast<unsigned char>(field[0]) & 0x80) {
-    std::uint64_t value = 0;
-    for (std::size_t i = 1; i < field.size(); ++i) {
-      if (value >> 56) return std::nullopt;
-      value = value << 8 | static_cast<unsigned char>(field[i]);
-    }
-    return value;
-  }
-  // Readers differ on a field that starts with NUL and has digits after it (libarchive
-  // and tarfile read 0, GNU tar the digits): refused as unreadable alike.
-  const bool nul_first = field[0] == std::byte{0};
-  std::uint64_t value = 0;
-  bool digits = false;
-  for (std::byte b : field) {
-    const auto c = static_cast<char>(b);
-    if (c >= '0' && c <= '7') {
-      if (nul_first || value >> 60) return std::nullopt;
-      value = value * 8 + static_cast<std::uint64_t>(c - '0');
-      digits = true;
-    } else if (c == ' ' || c == '\t' || c == '\0') {
-      if (digits) break;
-    } else {
-      return std::nullopt;
-    }
-  }
-  return value;
-}
-
-bool checksum_matches(std::span<const std::byte, kBlock> header) {
-  auto stored = parse_number(header.subspan(148, 8));
-  if (!stored) return false;
-  // Every reader also takes the signed sum old BSD and Solaris tars wrote.
-  std::uint64_t sum = 0;
-  std::int64_t signed_sum = 0;
-  for (std::size_t i = 0; i < kBlock; ++i) {
-    const bool field = i >= 148 && i < 156;
-    sum += field ? ' ' : static_cast<unsigned char>(header[i]);
-    signed_sum += field ? ' ' : static_cast<signed char>(header[i]);
-  }
-  return sum == *stored || static_cast<std::uint64_t>(signed_sum) == *stored;
-}
 
 // "LEN key=value\n" records; the value of `key` in the last record naming it.
 std::optional<std::string> pax_value(std::string_view records, std::string_view key) {
@@ -141,12 +96,12 @@ Result<void> TarStreamGuard::feed(std::span<const std::byte> bytes) {
       }
       continue;
     }
-    const std::size_t n = std::min(kBlock - header_fill_, bytes.size());
+    const std::size_t n = std::min(kTarBlock - header_fill_, bytes.size());
     std::copy_n(bytes.begin(), n, header_.begin() + static_cast<std::ptrdiff_t>(header_fill_));
     header_fill_ += n;
     position_ += n;
     bytes = bytes.subspan(n);
-    if (header_fill_ == kBlock) {
+    if (header_fill_ == kTarBlock) {
       header_fill_ = 0;
       if (auto r = on_header(); !r) return r;
     }
@@ -159,17 +114,17 @@ Result<void> TarStreamGuard::on_header() {
     watching_ = false;  // the end of the archive: every reader stops at a zero block
     return {};
   }
-  const std::uint64_t header_at = position_ - kBlock;
-  auto size = parse_number(std::span(header_).subspan(124, 12));
+  const std::uint64_t header_at = position_ - kTarBlock;
+  auto size = parse_tar_number(std::span(header_).subspan(124, 12));
   // A damaged header is libarchive's to report (ArchiveReader stops there, where libarchive
   // alone would skip the block); a size field that readers parse differently is not damage.
-  if (!checksum_matches(header_)) {
+  if (!tar_checksum_matches(header_)) {
     watching_ = false;
     return {};
   }
   if (!size) return ambiguous(header_at, "a header whose size field is not a plain octal number");
   const char type = static_cast<char>(header_[156]);
-  const std::uint64_t padded = (*size + kBlock - 1) / kBlock * kBlock;
+  const std::uint64_t padded = (*size + kTarBlock - 1) / kTarBlock * kTarBlock;
   if (padded < *size) return ambiguous(header_at, "a header whose size does not fit 64 bits");
   const std::uint64_t at = header_at;
   if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
@@ -239,7 +194,7 @@ Result<void> TarStreamGuard::on_header() {
   if (has_data) {
     record_ = Record::none;
     record_left_ = 0;
-    data_left_ = (data + kBlock - 1) / kBlock * kBlock;
+    data_left_ = (data + kTarBlock - 1) / kTarBlock * kTarBlock;
     if (data_left_ < data) return ambiguous(at, "a pax size that does not fit 64 bits");
   }
   return {};

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "archive/tar_header.h"
 #include "util/le_bytes.h"
 #include "weights/pickle_globals.h"
 #include "weights/weight_report_builder.h"
@@ -19,7 +20,6 @@ namespace {
 // PROTO 2 (or any), then LONG1 with the 10 magic bytes, little-endian.
 constexpr std::array<unsigned char, 12> kLegacyMagicLong = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
                                                             0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-constexpr std::size_t kTarBlock = 512;
 constexpr std::array<std::string_view, 4> kLegacyTarMembers = {"sys_info", "pickle", "storages",
                                                                "tensors"};
 constexpr std::uint64_t kMaxLegacyDims = 64;
@@ -41,42 +41,13 @@ std::string_view tar_field(std::span<const std::byte> block, std::size_t offset,
   return field.substr(0, field.find('\0'));
 }
 
-std::optional<std::uint64_t> parse_octal(std::string_view field) {
-  std::uint64_t value = 0;
-  bool any = false;
-  for (char c : field) {
-    if (c == ' ' || c == '\0') {
-      if (any) break;
-      continue;
-    }
-    if (c < '0' || c > '7' || value > (std::numeric_limits<std::uint64_t>::max() >> 3)) {
-      return std::nullopt;
-    }
-    value = value * 8 + static_cast<std::uint64_t>(c - '0');
-    any = true;
-  }
-  return any ? std::optional<std::uint64_t>(value) : std::nullopt;
-}
-
-// Whether a 512-byte block is a tar header by its checksum, which every tar format has
-// (v7 headers have no magic).
-bool has_tar_checksum(std::span<const std::byte> block) {
-  auto stored = parse_octal(tar_field(block, 148, 8));
-  if (!stored) return false;
-  std::uint64_t sum = 0;
-  for (std::size_t i = 0; i < kTarBlock; ++i) {
-    sum += i >= 148 && i < 156 ? ' ' : static_cast<unsigned char>(block[i]);
-  }
-  return sum == *stored;
-}
-
 // torch.load's legacy path opens any tar that Python's tarfile reads (v7, GNU, ustar or
 // pax, in any member order) and takes its storages, tensors and pickle members: the
 // head is one when a header in it, past pax and GNU long-name records, names one.
 bool is_legacy_tar(std::span<const std::byte> head) {
   for (std::size_t offset = 0; offset + kTarBlock <= head.size();) {
-    auto block = head.subspan(offset, kTarBlock);
-    if (!has_tar_checksum(block)) return false;
+    auto block = head.subspan(offset).first<kTarBlock>();
+    if (!tar_checksum_matches(block)) return false;
     const char type = static_cast<char>(block[156]);
     if (type != 'x' && type != 'g' && type != 'L' && type != 'K') {
       std::string_view name = tar_field(block, 0, 100);
@@ -86,7 +57,7 @@ bool is_legacy_tar(std::span<const std::byte> head) {
         return true;
       }
     }
-    auto size = parse_octal(tar_field(block, 124, 12));
+    auto size = parse_tar_number(std::span(block).subspan(124, 12));
     if (!size || *size > head.size()) return false;
     offset += kTarBlock + (*size + kTarBlock - 1) / kTarBlock * kTarBlock;
   }
@@ -356,7 +327,7 @@ Result<void> inspect_legacy_tar(const ByteSource& source, const WeightScanLimits
     if (auto read = source.read_at(offset, block); !read) return std::move(read).error();
     std::string_view name = tar_field(block, 0, 100);
     if (name.empty()) break;  // end-of-archive blocks
-    auto size = parse_octal(tar_field(block, 124, 12));
+    auto size = parse_tar_number(std::span(block).subspan(124, 12));
     std::uint64_t data = offset + kTarBlock;
     if (!size || *size > source.size() - data) {
       add_problem(report, WeightProblemKind::truncated,

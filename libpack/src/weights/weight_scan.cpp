@@ -62,16 +62,30 @@ bool looks_like_safetensors(std::span<const std::byte> head) {
 // (nothing asks for PROTO), and the head parses to its STOP, or without a fault up to
 // its end when the file goes on (a long argument), or imports a denied callable before
 // it breaks (a deliberately broken pickle has run everything before the break).
-bool looks_like_pickle(std::span<const std::byte> head, bool more_follows) {
-  if (head.empty()) return false;
+// The analysis of a file's first bytes only, under a small opcode cap.
+PickleAnalysis analyze_head(std::span<const std::byte> head) {
   PickleLimits limits;
   limits.max_opcodes = 10'000;
-  PickleAnalysis analysis = analyze_pickle(head, limits);
+  return analyze_pickle(head, limits);
+}
+
+bool looks_like_pickle(std::span<const std::byte> head, bool more_follows) {
+  if (head.empty()) return false;
+  PickleAnalysis analysis = analyze_head(head);
   if (analysis.verdict == PickleVerdict::dangerous) return true;
   const bool malformed = std::any_of(
       analysis.problems.begin(), analysis.problems.end(),
       [](const WeightProblem& p) { return p.kind == WeightProblemKind::pickle_malformed; });
   return !malformed && (analysis.reached_stop || more_follows);
+}
+
+// Whether pickle.load could get past the head: it parses without a fault or imports
+// something first (weaker than looks_like_pickle, for a file that must be judged).
+bool starts_like_pickle(const PickleAnalysis& head) {
+  return !head.globals.empty() ||
+         std::none_of(head.problems.begin(), head.problems.end(), [](const WeightProblem& p) {
+           return p.kind == WeightProblemKind::pickle_malformed;
+         });
 }
 
 bool head_is_pickle(std::span<const std::byte> head) {
@@ -158,6 +172,48 @@ Result<void> inspect_zip(const ByteSource& source, const WeightScanLimits& limit
   return inspect_other_zip(source, *directory, limits, report);
 }
 
+// Says that a file with a pickle-loader name is no format smpack reads and not a pickle
+// either; `attempt` holds what analysing it as one found.
+void add_unrecognised(WeightFileReport& report, const WeightFileReport& attempt) {
+  report.format = WeightFormat::unknown;
+  add_problem(report, WeightProblemKind::unrecognised_format,
+              "named like a file that torch.load, pickle.load or numpy.load unpickles, but it "
+              "is none of the formats smpack reads, nor a pickle (" +
+                  why_not_a_pickle(attempt) + ")");
+}
+
+// Content that only looked like a pickle, or none of the formats: a loader that unpickles
+// whatever it is given (torch.load, pickle.load, numpy.load with allow_pickle) runs it all
+// the same, so a file named for one is judged as a pickle.
+Result<void> inspect_as_pickle(const ByteSource& source, std::span<const std::byte> head,
+                               const WeightScanLimits& limits, WeightFileReport& report) {
+  const bool loader_name = has_pickle_loader_name(report.member);
+  if (report.format == WeightFormat::unknown) {
+    if (!loader_name) return {};
+    // A head that is no pickle prefix settles it without reading the rest: a raw
+    // multi-GiB .bin is not read into memory to find that it is no pickle.
+    PickleAnalysis head_analysis = analyze_head(head);
+    if (!starts_like_pickle(head_analysis)) {
+      WeightFileReport attempt = report;
+      add_pickle_analysis(attempt, std::move(head_analysis), "");
+      add_unrecognised(report, attempt);
+      return {};
+    }
+  }
+  WeightFileReport as_pickle = report;
+  auto is_pickle = inspect_bare_pickle(source, limits, as_pickle);
+  if (!is_pickle) return std::move(is_pickle).error();
+  if (*is_pickle) {
+    report = std::move(as_pickle);
+    report.format = WeightFormat::pickle;
+  } else if (loader_name) {
+    add_unrecognised(report, as_pickle);
+  } else {
+    report.format = WeightFormat::unknown;  // not a weight file after all
+  }
+  return {};
+}
+
 }  // namespace
 
 WeightFormat sniff_weight_format(std::span<const std::byte> head, std::string_view /*name*/) {
@@ -227,29 +283,9 @@ Result<WeightFileReport> inspect_weight_file(std::string_view member, const Byte
       inspected = inspect_npy(source, member, limits, report);
       break;
     case WeightFormat::pickle:
-    case WeightFormat::unknown: {
-      // Content that only looked like a pickle, or none of the formats: a loader that
-      // unpickles whatever it is given (torch.load, pickle.load, numpy.load with
-      // allow_pickle) runs it all the same, so a file named for one is judged as a pickle.
-      const bool loader_name = has_pickle_loader_name(member);
-      if (report.format == WeightFormat::unknown && !loader_name) break;
-      WeightFileReport as_pickle = report;
-      auto is_pickle = inspect_bare_pickle(source, limits, as_pickle);
-      if (!is_pickle) return std::move(is_pickle).error();
-      if (*is_pickle) {
-        report = std::move(as_pickle);
-        report.format = WeightFormat::pickle;
-      } else if (loader_name) {
-        report.format = WeightFormat::unknown;
-        add_problem(report, WeightProblemKind::unrecognised_format,
-                    "named like a file that torch.load, pickle.load or numpy.load unpickles, but "
-                    "it is none of the formats smpack reads, nor a pickle (" +
-                        why_not_a_pickle(as_pickle) + ")");
-      } else {
-        report.format = WeightFormat::unknown;  // not a weight file after all
-      }
+    case WeightFormat::unknown:
+      inspected = inspect_as_pickle(source, head->bytes, limits, report);
       break;
-    }
   }
   if (!inspected) return std::move(inspected).error();
   report.tensor_bytes = total_tensor_bytes(report.tensors);
