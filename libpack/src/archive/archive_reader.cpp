@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "archive/gzip_decode_ahead.h"
 #include "archive/gzip_decoder.h"
 #include "archive/tar_stream_guard.h"
 #include "io/file_io.h"
@@ -15,6 +16,9 @@ namespace smpack {
 namespace {
 
 constexpr std::size_t kDecodeBlockBytes = 1 << 20;
+// Blocks a decoding thread may run ahead of the tar parser: enough to ride out a
+// member whose data the reader hashes or copies while the next is inflated.
+constexpr std::size_t kBlocksAhead = 4;
 
 struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -59,7 +63,10 @@ struct ArchiveReader::Impl {
   ArchiveReader::GzipObservers observers;
   std::uint64_t raw_consumed = 0;
 
+  // A gzip stream is inflated on a thread of its own (decode_ahead), except when block
+  // boundaries are observed: those are reported with the decoder's state at that point.
   std::optional<GzipDecoder> gzip;
+  std::unique_ptr<GzipDecodeAhead> decode_ahead;
   std::optional<TarStreamGuard> guard;  // gzip and plain tar: the bytes libarchive parses
   std::vector<std::byte> block = std::vector<std::byte>(kDecodeBlockBytes);
   std::uint64_t tar_bytes = 0;
@@ -84,15 +91,26 @@ struct ArchiveReader::Impl {
     return got;
   }
 
-  std::uint64_t compressed() const { return gzip ? gzip->compressed_offset() : raw_consumed; }
+  std::uint64_t compressed() const {
+    if (decode_ahead) return decode_ahead->compressed_offset();
+    return gzip ? gzip->compressed_offset() : raw_consumed;
+  }
 
-  Result<std::size_t> produce_block() {
+  // The next piece of the tar stream (empty at its end), valid until the next call.
+  Result<std::span<const std::byte>> next_tar_bytes() {
+    if (decode_ahead) return decode_ahead->next();
     auto got = gzip ? gzip->read(block) : raw_read(block);
+    if (!got) return std::move(got).error();
+    return std::span<const std::byte>(block.data(), *got);
+  }
+
+  Result<std::span<const std::byte>> produce_block() {
+    auto got = next_tar_bytes();
     if (!got) return got;
     if (guard) {
-      if (auto r = guard->feed(std::span(block).first(*got)); !r) return std::move(r).error();
+      if (auto r = guard->feed(*got); !r) return std::move(r).error();
     }
-    tar_bytes += *got;
+    tar_bytes += got->size();
     if (tar_bytes > limits.max_total_bytes) {
       return Error::bad_input(name + ": more than " + std::to_string(limits.max_total_bytes) +
                               " bytes uncompressed (the total size cap)");
@@ -115,8 +133,8 @@ struct ArchiveReader::Impl {
       archive_set_error(impl->handle.get(), EIO, "%s", impl->pending->message.c_str());
       return ARCHIVE_FATAL;
     }
-    *out = impl->block.data();
-    return static_cast<la_ssize_t>(*got);
+    *out = got->data();
+    return static_cast<la_ssize_t>(got->size());
   }
 
   Error archive_error(std::string_view during) {
@@ -150,24 +168,31 @@ struct ArchiveReader::Impl {
   // After the last tar member: decode what is left, so a bad CRC in the final
   // member or bytes after it are reported, not silently ignored.
   Result<void> drain() {
-    if (!gzip) return {};
+    if (!gzip && !decode_ahead) return {};
     for (;;) {
-      auto got = gzip->read(block);
+      auto got = next_tar_bytes();
       if (!got) return std::move(got).error();
-      if (*got == 0) return {};
-      tar_bytes += *got;
+      if (got->empty()) return {};
+      tar_bytes += got->size();
     }
   }
 
   Result<void> start(std::span<const std::byte> head) {
     kind = sniff_container(head);
     switch (kind) {
-      case ContainerKind::gzip:
-        gzip.emplace([this](std::span<std::byte> out) { return raw_read(out); }, name);
-        if (observers.member) gzip->set_member_observer(std::move(observers.member));
-        if (observers.boundary) gzip->set_boundary_observer(std::move(observers.boundary));
+      case ContainerKind::gzip: {
+        GzipDecoder decoder([this](std::span<std::byte> out) { return raw_read(out); }, name);
+        if (observers.boundary) {
+          decoder.set_member_observer(std::move(observers.member));
+          decoder.set_boundary_observer(std::move(observers.boundary));
+          gzip.emplace(std::move(decoder));
+        } else {
+          // raw_read and the source run on the decoding thread from here on.
+          decode_ahead = std::make_unique<GzipDecodeAhead>(
+              std::move(decoder), std::move(observers.member), kDecodeBlockBytes, kBlocksAhead);
+        }
         guard.emplace(name, limits.max_pax_bytes);
-        break;
+      } break;
       case ContainerKind::plain_tar:
         guard.emplace(name, limits.max_pax_bytes);
         break;
@@ -342,6 +367,7 @@ ContainerKind ArchiveReader::container() const {
 }
 const GzipHeaderInfo& ArchiveReader::gzip_header() const {
   static const GzipHeaderInfo kNone;
+  if (impl_->decode_ahead) return impl_->decode_ahead->first_header();
   return impl_->gzip ? impl_->gzip->first_header() : kNone;
 }
 std::string ArchiveReader::tar_format() const {
@@ -349,6 +375,7 @@ std::string ArchiveReader::tar_format() const {
   return name ? name : "";
 }
 std::uint64_t ArchiveReader::gzip_members() const {
+  if (impl_->decode_ahead) return impl_->decode_ahead->members();
   return impl_->gzip ? impl_->gzip->members() : 0;
 }
 std::uint64_t ArchiveReader::compressed_bytes() const {
