@@ -44,6 +44,11 @@ def tool_commands(smpack: Path) -> dict[str, callable]:
     """tool name -> function(src_dir, out_file) -> argv."""
     return {
         "smpack": lambda src, out: [str(smpack), "build", str(src), "-o", str(out)],
+        "smpack --no-archive-sha256": lambda src, out: [str(smpack), "build", str(src), "-o", str(out),
+                                                        "--no-archive-sha256"],
+        "smpack --no-fsync": lambda src, out: [str(smpack), "build", str(src), "-o", str(out), "--no-fsync"],
+        "smpack --no-archive-sha256 --no-fsync": lambda src, out: [
+            str(smpack), "build", str(src), "-o", str(out), "--no-archive-sha256", "--no-fsync"],
         "tar czf": lambda src, out: ["tar", "czf", str(out), "-C", str(src), "."],
         "tar -I pigz": lambda src, out: ["tar", "-I", "pigz", "-cf", str(out), "-C", str(src), "."],
         "tar -I 'igzip -1'": lambda src, out: ["tar", "-I", "igzip -1", "-cf", str(out), "-C", str(src), "."],
@@ -52,7 +57,9 @@ def tool_commands(smpack: Path) -> dict[str, callable]:
 
 
 def tool_key(name: str) -> str:
-    return {"smpack": "smpack", "tar czf": "tar-gzip", "tar -I pigz": "tar-pigz",
+    return {"smpack": "smpack", "smpack --no-archive-sha256": "smpack-no-sha",
+            "smpack --no-fsync": "smpack-no-fsync",
+            "smpack --no-archive-sha256 --no-fsync": "smpack-no-sha-no-fsync", "tar czf": "tar-gzip", "tar -I pigz": "tar-pigz",
             "tar -I 'igzip -1'": "tar-igzip", "python tarfile w:gz (level 9)": "python-tarfile"}[name]
 
 
@@ -117,8 +124,8 @@ def timed(argv: list[str]) -> dict:
     for line in result.stderr.splitlines():
         key, _, value = line.strip().rpartition(": ")
         fields[key] = value
-    cpu = float(fields["User time (seconds)"]) + float(fields["System time (seconds)"])
-    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mib": int(fields["Maximum resident set size (kbytes)"]) / 1024}
+    user, system = float(fields["User time (seconds)"]), float(fields["System time (seconds)"])
+    return {"wall_s": wall, "cpu_s": user + system, "user_s": user, "sys_s": system, "peak_rss_mib": int(fields["Maximum resident set size (kbytes)"]) / 1024}
 
 
 def bench_build(tools: dict, names: list[str], src: Path, out_dir: Path, repeat: int, warm_src: Path) -> dict:
@@ -133,7 +140,8 @@ def bench_build(tools: dict, names: list[str], src: Path, out_dir: Path, repeat:
             run = timed(tools[name](src, out))
             run["load_average_before"] = load_before
             runs.append(run)
-            print(f"    {name:32s} {run['wall_s']:8.2f} s  rss {run['peak_rss_mib']:7.1f} MiB", flush=True)
+            print(f"    {name:40s} {run['wall_s']:8.2f} s  user {run['user_s']:6.2f} s  sys {run['sys_s']:6.2f} s"
+                  f"  rss {run['peak_rss_mib']:7.1f} MiB  load {load_before:.1f}", flush=True)
         shown = tools[name](Path("SRC"), Path("OUT"))
         shown[0] = "python" if shown[0] == sys.executable else shown[0]
         results[name] = {
@@ -141,6 +149,8 @@ def bench_build(tools: dict, names: list[str], src: Path, out_dir: Path, repeat:
             "runs": runs,
             "median_s": statistics.median(r["wall_s"] for r in runs),
             "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
+            "median_user_s": statistics.median(r["user_s"] for r in runs),
+            "median_sys_s": statistics.median(r["sys_s"] for r in runs),
             "output_bytes": out.stat().st_size,
             "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
         }

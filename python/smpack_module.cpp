@@ -188,12 +188,15 @@ py::dict build(const std::filesystem::path& model_dir, const std::filesystem::pa
                std::optional<std::filesystem::path> code_dir,
                std::optional<std::filesystem::path> entry_point,
                std::optional<std::filesystem::path> requirements, int level, unsigned threads,
-               std::optional<std::int64_t> mtime, bool follow_symlinks, bool lint) {
+               std::optional<std::int64_t> mtime, bool follow_symlinks, bool lint,
+               bool archive_sha256, bool fsync) {
   if (level < 0 || level > 9)
     raise(Error::usage("level: " + std::to_string(level) + " is not 0-9"));
   BuildOptions options;
   options.write.level = level;
   options.write.threads = threads;
+  options.write.archive_sha256 = archive_sha256;
+  options.write.durable = fsync;
   options.write.mtime = value_or_raise(
       resolve_mtime(mtime ? std::optional<std::string>(std::to_string(*mtime)) : std::nullopt,
                     environment("SOURCE_DATE_EPOCH")));
@@ -526,6 +529,7 @@ PYBIND11_MODULE(smpack, module) {
              arg("code_dir") = py::none(), arg("entry_point") = py::none(),
              arg("requirements") = py::none(), arg("level") = kDefaultLevel, arg("threads") = 0u,
              arg("mtime") = py::none(), arg("follow_symlinks") = false, arg("lint") = true,
+             arg("archive_sha256") = true, arg("fsync") = true,
              "Write a deterministic model.tar.gz from model_dir (weights at its root), with "
              "code_dir as code/. Same as `smpack build`; LintError when the lint gate refuses.");
   module.def("stage", &stage, arg("model_dir"), py::kw_only(), arg("code_dir") = py::none(),

@@ -8,10 +8,14 @@ import gzip
 import io
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import tarfile
 import time
+
+import pytest
 
 from conftest import build_archive, make_code_dir, make_model_dir, run_smpack, sha256_hex, smpack_bin, write_files
 from archive_fixtures import DEFAULT_MTIME, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, built, content_digest, count_gzip_members, gzip_members, read_index
@@ -224,3 +228,52 @@ def test_excludes_leave_out_what_gnu_tar_exclude_leaves_out(tmp_path):
     with tarfile.open(everything) as tar:
         names = {m.name for m in tar.getmembers()}
     assert {".git/HEAD", "code/__pycache__/inference.cpython-311.pyc"} <= names
+
+
+# ----------------------------------------------------------------------------
+# --no-archive-sha256 and --no-fsync
+# ----------------------------------------------------------------------------
+
+
+def test_build_without_the_archive_sha256_writes_the_same_bytes_and_still_checks_members(built, tmp_path):
+    out, manifest = tmp_path / "fast.tar.gz", tmp_path / "fast.json"
+    result = run_smpack("build", built.src, "-o", out, "--code", built.code, "--no-archive-sha256",
+                        "--manifest", manifest, "--json")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert out.read_bytes() == built.archive.read_bytes()
+    doc = json.loads(result.stdout)
+    assert doc["archive_sha256"] is None
+    assert doc["content_digest"] == built.digest
+    written = json.loads(manifest.read_text())
+    assert written["archive_sha256"] is None
+    assert [e["sha256"] for e in written["entries"]] == [e["sha256"] for e in built.entries]
+    text = run_smpack("build", built.src, "-o", tmp_path / "t.tar.gz", "--code", built.code,
+                      "--no-archive-sha256")
+    assert "sha256  (not computed: --no-archive-sha256)" in text.stdout.splitlines()
+    # The manifest without the archive's SHA-256 is still a manifest verify checks.
+    assert run_smpack("verify", out, "--manifest", manifest).returncode == EXIT_OK
+    other = tmp_path / "other"
+    shutil.copytree(built.src, other)
+    (other / "config.json").write_text('{"changed": true}\n')
+    changed = build_archive(other, tmp_path / "changed.tar.gz", "--code", built.code)
+    refused = run_smpack("verify", changed, "--manifest", manifest)
+    assert refused.returncode != EXIT_OK
+    assert "config.json" in refused.stdout + refused.stderr
+
+
+def fsyncs_of_build(tmp_path, *flags) -> int:
+    log = tmp_path / "fsync.log"
+    src = make_model_dir(tmp_path, name=f"src{len(flags)}")
+    subprocess.run(["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", log, smpack_bin(),
+                    "build", src, "-o", tmp_path / f"out{len(flags)}.tar.gz", *flags],
+                   capture_output=True, check=True, timeout=120)
+    return len(re.findall(r"\bf(?:data)?sync\(", log.read_text()))
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_build_no_fsync_skips_the_flushes_and_still_renames_into_place(tmp_path):
+    assert fsyncs_of_build(tmp_path) >= 2  # the file, then its directory
+    assert fsyncs_of_build(tmp_path, "--no-fsync") == 0
+    out = tmp_path / "out1.tar.gz"
+    assert run_smpack("verify", out).returncode == EXIT_OK
+    assert not list(tmp_path.glob(".out1.tar.gz.tmp.*"))

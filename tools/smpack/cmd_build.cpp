@@ -19,6 +19,8 @@ struct BuildArgs {
   std::string manifest;
   std::string layout = "archive";
   bool no_lint = false;
+  bool no_archive_sha256 = false;
+  bool no_fsync = false;
   SignFlag sign;
   FormatFlag format;
 };
@@ -37,6 +39,8 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
   if (!write) return std::move(write).error();
   BuildOptions options;
   options.write = *write;
+  options.write.archive_sha256 = !args.no_archive_sha256;
+  options.write.durable = !args.no_fsync;
   options.lint = !args.no_lint;
   auto s3 = s3_for(context, args.output);
   if (!s3) return std::move(s3).error();
@@ -76,7 +80,10 @@ Result<int> run_build(const BuildArgs& args, Context& context) {
     std::cout << escape_for_terminal(args.output) << ": " << manifest.entries.size() << " members, "
               << human_bytes(built->tar_bytes) << " -> " << human_bytes(manifest.archive_bytes)
               << "\n"
-              << "sha256  " << manifest.archive_sha256 << "\n"
+              << "sha256  "
+              << (manifest.archive_sha256.empty() ? "(not computed: --no-archive-sha256)"
+                                                  : manifest.archive_sha256)
+              << "\n"
               << "content " << manifest.content_digest << "\n";
     if (!built->etag.empty()) {
       std::cout << "etag    " << built->etag << "  (checked)\n"
@@ -110,6 +117,12 @@ void add_build_command(CLI::App& app, Context& context) {
       ->check(CLI::IsMember({"archive", "prefix"}))
       ->capture_default_str();
   cmd->add_flag("--no-lint", args->no_lint, "Write even when lint finds errors");
+  cmd->add_flag("--no-archive-sha256", args->no_archive_sha256,
+                "Skip the SHA-256 of the whole archive (every member's SHA-256 and the content "
+                "digest are still computed)");
+  cmd->add_flag("--no-fsync", args->no_fsync,
+                "Do not flush the archive to disk before renaming it into place (for one that is "
+                "uploaded or copied at once)");
   args->sign.add_to(*cmd, "the archive (from the digests computed while writing it)");
   add_format_flag(*cmd, args->format);
   cmd->callback([args, &context] { context.finish(run_build(*args, context)); });

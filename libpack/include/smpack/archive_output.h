@@ -37,6 +37,7 @@ struct ArchiveOutputOptions {
   // unknown, the smallest parts).
   std::uint64_t expected_bytes = 0;
   const CancelToken* cancel = nullptr;
+  bool durable = true;  // a local file: fsync before the rename (WriteOptions::durable)
 };
 
 // A path, or an s3://bucket/key through `s3` (usage error without one, or for a prefix).

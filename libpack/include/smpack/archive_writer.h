@@ -99,6 +99,13 @@ struct WriteOptions {
   unsigned threads = 0;       // compression threads; 0 = all cores
   std::int64_t mtime = kDefaultMtime;
   std::uint64_t chunk_bytes = kDefaultChunkBytes;
+  // The SHA-256 of the whole archive file (Manifest::archive_sha256): one more
+  // sequential pass over every byte written. Without it the manifest still holds every
+  // member's SHA-256 and the content digest; archive_sha256 is then empty.
+  bool archive_sha256 = true;
+  // A local output is flushed to disk (fsync) before it is renamed into place; false
+  // for one that is uploaded or copied at once, where a crash costs only a rerun.
+  bool durable = true;
   const CancelToken* cancel = nullptr;
   ProgressSink* progress = nullptr;  // bytes of member data read
 };

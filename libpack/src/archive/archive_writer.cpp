@@ -33,7 +33,7 @@ Result<WriteResult> write_archive(const std::vector<SourceFile>& sources,
                                   const std::filesystem::path& output,
                                   const WriteOptions& options) {
   if (auto valid = check_write_options(options); !valid) return std::move(valid).error();
-  auto out = open_archive_output(output.string(), nullptr, {0, options.cancel});
+  auto out = open_archive_output(output.string(), nullptr, {0, options.cancel, options.durable});
   if (!out) return std::move(out).error();
   return write_archive(sources, **out, options);
 }
@@ -45,7 +45,7 @@ Result<WriteResult> write_archive(const std::vector<SourceFile>& sources, Archiv
   ArchiveIndex index;
   MemberAppender appender(
       [&](std::span<const std::byte> bytes) -> Result<void> {
-        archive_sha.update(bytes);
+        if (options.archive_sha256) archive_sha.update(bytes);
         return out.write(bytes);
       },
       index, options);
@@ -57,7 +57,7 @@ Result<WriteResult> write_archive(const std::vector<SourceFile>& sources, Archiv
   WriteResult result;
   result.manifest.entries = index.manifest_entries();
   result.manifest.content_digest = content_digest(result.manifest.entries);
-  result.manifest.archive_sha256 = archive_sha.finish_hex();
+  if (options.archive_sha256) result.manifest.archive_sha256 = archive_sha.finish_hex();
   result.manifest.archive_bytes = appender.file_offset();
   result.tar_bytes = index.members.back().tar_offset + index.members.back().tar_bytes;
   result.gzip_members = index.members.size() + index.index_gzip_members;

@@ -30,12 +30,10 @@ Result<ArtifactDigest> digest_artifact(const Artifact& artifact, std::uint64_t s
 }
 
 std::string digest_json(const ArtifactDigest& digest) {
-  nlohmann::ordered_json doc = {
-      {"archive", digest.artifact},
-      {"archive_bytes", digest.archive_bytes},
-      {"sha256", digest.sha256.empty() ? nlohmann::ordered_json(nullptr)
-                                       : nlohmann::ordered_json(digest.sha256)},
-      {"content_digest", digest.content_digest}};
+  nlohmann::ordered_json doc = {{"archive", digest.artifact},
+                                {"archive_bytes", digest.archive_bytes},
+                                {"sha256", string_or_null(digest.sha256)},
+                                {"content_digest", digest.content_digest}};
   if (digest.s3_part_size) {
     doc["s3_etag"] = digest.s3_etag;
     doc["s3_part_size"] = digest.s3_part_size;

@@ -47,7 +47,7 @@ std::string manifest_to_json(const Manifest& manifest) {
   nlohmann::ordered_json doc;
   doc["format"] = "smpack-manifest";
   doc["version"] = 1;
-  doc["archive_sha256"] = manifest.archive_sha256;
+  doc["archive_sha256"] = string_or_null(manifest.archive_sha256);
   doc["archive_bytes"] = manifest.archive_bytes;
   doc["content_digest"] = manifest.content_digest;
   auto& list = doc["entries"] = nlohmann::ordered_json::array();
@@ -68,7 +68,9 @@ Result<Manifest> manifest_from_json(std::string_view json) {
       return Error::bad_input("not an smpack manifest (\"format\" is not \"smpack-manifest\")");
     }
     Manifest m;
-    m.archive_sha256 = doc.at("archive_sha256").get<std::string>();
+    // null: built without the whole-archive SHA-256 (WriteOptions::archive_sha256).
+    if (!doc.at("archive_sha256").is_null())
+      m.archive_sha256 = doc.at("archive_sha256").get<std::string>();
     m.archive_bytes = doc.at("archive_bytes").get<std::uint64_t>();
     m.content_digest = doc.at("content_digest").get<std::string>();
     for (const auto& item : doc.at("entries")) {

@@ -652,19 +652,17 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
 }
 
 std::string add_code_json(const std::string& archive, const AddCodeResult& result) {
-  nlohmann::ordered_json doc = {
-      {"archive", archive},
-      {"method", describe(result.method)},
-      {"added", result.added},
-      {"replaced", result.replaced},
-      {"removed", result.removed},
-      {"bytes_written", result.bytes_written},
-      {"kept_bytes", result.kept_bytes},
-      {"rewritten_tar_bytes", result.rewritten_tar_bytes},
-      {"archive_bytes", result.archive_bytes},
-      {"content_digest", result.content_digest},
-      {"etag", result.etag.empty() ? nlohmann::ordered_json(nullptr)
-                                   : nlohmann::ordered_json(result.etag)}};
+  nlohmann::ordered_json doc = {{"archive", archive},
+                                {"method", describe(result.method)},
+                                {"added", result.added},
+                                {"replaced", result.replaced},
+                                {"removed", result.removed},
+                                {"bytes_written", result.bytes_written},
+                                {"kept_bytes", result.kept_bytes},
+                                {"rewritten_tar_bytes", result.rewritten_tar_bytes},
+                                {"archive_bytes", result.archive_bytes},
+                                {"content_digest", result.content_digest},
+                                {"etag", string_or_null(result.etag)}};
   return json_text(doc);
 }
 

@@ -55,8 +55,9 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
     if (auto r = upload_layout(*sources, *prefix, *options.s3, options.write.cancel, report); !r)
       return std::move(r).error();
   } else {
-    auto out = open_archive_output(output.string(), options.s3,
-                                   {expected_archive_bytes(*sources), options.write.cancel});
+    auto out = open_archive_output(
+        output.string(), options.s3,
+        {expected_archive_bytes(*sources), options.write.cancel, options.write.durable});
     if (!out) return std::move(out).error();
     auto written = write_archive(*sources, **out, options.write);
     if (!written) return std::move(written).error();
@@ -77,16 +78,14 @@ Result<BuildReport> build_archive(const SourceSpec& spec, const fs::path& output
 }
 
 std::string build_json(const BuildReport& report) {
-  nlohmann::ordered_json doc = {
-      {"archive", report.archive},
-      {"archive_bytes", report.manifest.archive_bytes},
-      {"archive_sha256", report.manifest.archive_sha256},
-      {"content_digest", report.manifest.content_digest},
-      {"members", report.manifest.entries.size()},
-      {"tar_bytes", report.tar_bytes},
-      {"gzip_members", report.gzip_members},
-      {"etag", report.etag.empty() ? nlohmann::ordered_json(nullptr)
-                                   : nlohmann::ordered_json(report.etag)}};
+  nlohmann::ordered_json doc = {{"archive", report.archive},
+                                {"archive_bytes", report.manifest.archive_bytes},
+                                {"archive_sha256", string_or_null(report.manifest.archive_sha256)},
+                                {"content_digest", report.manifest.content_digest},
+                                {"members", report.manifest.entries.size()},
+                                {"tar_bytes", report.tar_bytes},
+                                {"gzip_members", report.gzip_members},
+                                {"etag", string_or_null(report.etag)}};
   if (!report.uploaded.empty()) {
     nlohmann::ordered_json objects = nlohmann::ordered_json::array();
     for (const auto& file : report.uploaded) {
@@ -96,8 +95,7 @@ std::string build_json(const BuildReport& report) {
     doc["objects"] = std::move(objects);
     doc["manifest_key"] = report.manifest_key;
   }
-  doc["signature"] = report.signature_path.empty() ? nlohmann::ordered_json(nullptr)
-                                                   : nlohmann::ordered_json(report.signature_path);
+  doc["signature"] = string_or_null(report.signature_path);
   doc["model_data_source"] = report.model_data_source.empty()
                                  ? nlohmann::ordered_json(nullptr)
                                  : nlohmann::ordered_json::parse(report.model_data_source);

@@ -80,7 +80,7 @@ Result<std::unique_ptr<ArchiveOutput>> open_archive_output(const std::string& lo
     }
     return s3->create_upload(*url, options);
   }
-  auto file = AtomicOutputFile::create(location);
+  auto file = AtomicOutputFile::create(location, options.durable);
   if (!file) return std::move(file).error();
   return std::unique_ptr<ArchiveOutput>(
       std::make_unique<FileArchiveOutput>(std::move(*file), location));

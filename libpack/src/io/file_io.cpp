@@ -101,18 +101,20 @@ Result<void> write_all(int fd, std::span<const std::byte> bytes, const std::stri
   return {};
 }
 
-Result<AtomicOutputFile> AtomicOutputFile::create(const std::filesystem::path& destination) {
+Result<AtomicOutputFile> AtomicOutputFile::create(const std::filesystem::path& destination,
+                                                  bool durable) {
   auto dir = destination.parent_path();
   std::string pattern = (dir.empty() ? std::filesystem::path(".") : dir) /
                         ("." + destination.filename().string() + ".tmp.XXXXXX");
   int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
   if (fd < 0) return io_error(destination, "create a temporary file beside", errno);
   ::fchmod(fd, 0644);
-  return AtomicOutputFile(fd, pattern, destination);
+  return AtomicOutputFile(fd, pattern, destination, durable);
 }
 
 AtomicOutputFile::AtomicOutputFile(AtomicOutputFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      durable_(other.durable_),
       written_(other.written_),
       temp_path_(std::move(other.temp_path_)),
       destination_(std::move(other.destination_)) {}
@@ -131,7 +133,7 @@ Result<void> AtomicOutputFile::write(std::span<const std::byte> bytes) {
 }
 
 Result<void> AtomicOutputFile::commit() {
-  if (::fsync(fd_) != 0) return io_error(temp_path_, "fsync", errno);
+  if (durable_ && ::fsync(fd_) != 0) return io_error(temp_path_, "fsync", errno);
   if (::close(std::exchange(fd_, -1)) != 0) {
     int err = errno;
     ::unlink(temp_path_.c_str());
@@ -142,6 +144,7 @@ Result<void> AtomicOutputFile::commit() {
     ::unlink(temp_path_.c_str());
     return io_error(destination_, "rename the finished archive to", err);
   }
+  if (!durable_) return {};
   // Make the rename itself durable.
   auto dir = destination_.parent_path();
   int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -36,11 +36,12 @@ class InputFile {
 };
 
 // A file written beside its destination and renamed over it only by commit(), after
-// fsync; destroyed without commit() it removes itself, so an error or an interrupt
-// never leaves a partial file under the destination's name.
+// fsync unless it is not `durable`; destroyed without commit() it removes itself, so an error or an
+// interrupt never leaves a partial file under the destination's name.
 class AtomicOutputFile {
  public:
-  static Result<AtomicOutputFile> create(const std::filesystem::path& destination);
+  static Result<AtomicOutputFile> create(const std::filesystem::path& destination,
+                                         bool durable = true);
   AtomicOutputFile(AtomicOutputFile&& other) noexcept;
   AtomicOutputFile& operator=(AtomicOutputFile&&) = delete;
   ~AtomicOutputFile();
@@ -52,9 +53,14 @@ class AtomicOutputFile {
   const std::filesystem::path& temp_path() const { return temp_path_; }
 
  private:
-  AtomicOutputFile(int fd, std::filesystem::path temp, std::filesystem::path destination)
-      : fd_(fd), temp_path_(std::move(temp)), destination_(std::move(destination)) {}
+  AtomicOutputFile(int fd, std::filesystem::path temp, std::filesystem::path destination,
+                   bool durable)
+      : fd_(fd),
+        durable_(durable),
+        temp_path_(std::move(temp)),
+        destination_(std::move(destination)) {}
   int fd_ = -1;
+  bool durable_ = true;
   std::uint64_t written_ = 0;
   std::filesystem::path temp_path_;
   std::filesystem::path destination_;
