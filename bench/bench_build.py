@@ -73,9 +73,13 @@ def generate_weights(path: Path, nbytes: int, dtype: str, seed: int) -> None:
     bfloat16-like (float32 normals truncated to their top 16 bits)."""
     import numpy as np
 
+    from weights import safetensors_header
+
     rng = np.random.default_rng(seed)
     step = 64 * MiB
     with open(path, "wb") as f:
+        f.write(safetensors_header("F32" if dtype == "float32" else "BF16",
+                                   nbytes // (4 if dtype == "float32" else 2)))
         written = 0
         while written < nbytes:
             n = min(step, nbytes - written)
@@ -89,7 +93,7 @@ def generate_weights(path: Path, nbytes: int, dtype: str, seed: int) -> None:
 
 def make_model(root: Path, nbytes: int, dtype: str, seed: int) -> Path:
     root.mkdir(parents=True)
-    generate_weights(root / "model.bin", nbytes, dtype, seed)
+    generate_weights(root / "model.safetensors", nbytes, dtype, seed)
     (root / "config.json").write_text(json.dumps({"torch_dtype": dtype, "hidden_size": 4096}) + "\n")
     return root
 
@@ -276,7 +280,7 @@ def report(out_dir: Path, results_md: Path) -> None:
         f"{full['versions']['pigz']}; igzip {full['versions']['igzip']}; Python {full['versions']['python']}"
         + (f"; repository at {full['versions']['commit']}." if "commit" in full["versions"] else "."),
         "",
-        f"Input: one model directory per dtype holding `model.bin` ({full['size_mib']} MiB of "
+        f"Input: one model directory per dtype holding `model.safetensors` ({full['size_mib']} MiB of "
         "normal-distributed weights; bfloat16 = float32 normals truncated to their top 16 bits) "
         f"and a small `config.json`. Times are the median of {full['repeat']} runs, wall clock.",
         "",

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from weights import write_safetensors
+
 HERE = Path(__file__).resolve().parent
 COMMANDS = [["ls", "-l"], ["info"], ["lint"], ["verify"], ["digest"]]
 
@@ -30,7 +32,7 @@ def make_inputs(root: Path, size_mib: int, smpack: Path) -> dict[str, Path]:
     model = root / "model"
     (model / "code").mkdir(parents=True)
     rng = np.random.default_rng(0)
-    rng.standard_normal(size_mib << 18, dtype=np.float32).tofile(model / "model.bin")
+    write_safetensors(model / "model.safetensors", rng.standard_normal(size_mib << 18, dtype=np.float32))
     (model / "config.json").write_text('{"architectures": ["Tiny"]}\n')
     (model / "code/inference.py").write_text("def model_fn(model_dir):\n    return None\n")
     smpack_archive = root / "smpack.tar.gz"

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from weights import write_safetensors
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "cli"))
 from s3_proxy import S3Proxy  # noqa: E402
@@ -54,7 +56,7 @@ def make_model(root: Path, size_mib: int) -> Path:
     model = root / "model"
     (model / "code").mkdir(parents=True)
     rng = np.random.default_rng(0)
-    rng.standard_normal(size_mib << 18, dtype=np.float32).tofile(model / "model.bin")
+    write_safetensors(model / "model.safetensors", rng.standard_normal(size_mib << 18, dtype=np.float32))
     (model / "config.json").write_text('{"architectures": ["Tiny"]}\n')
     (model / "code/inference.py").write_text(
         "import torch\n\n\ndef model_fn(model_dir):\n    return torch.nn.Identity()\n")

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from weights import write_safetensors
+
 HERE = Path(__file__).resolve().parent
 MiB = 1 << 20
 
@@ -53,7 +55,8 @@ def make_inputs(root: Path, size_mib: int) -> dict[str, Path]:
     model = root / "model"
     model.mkdir()
     rng = np.random.default_rng(0)
-    rng.standard_normal(size_mib << 18, dtype=np.float32).tofile(model / "model.bin")
+    weights = rng.standard_normal(size_mib << 18, dtype=np.float32)
+    write_safetensors(model / "model.safetensors", weights)
     (model / "config.json").write_text('{"architectures": ["Tiny"]}\n')
     code = root / "code"
     code.mkdir()
@@ -65,14 +68,13 @@ def make_inputs(root: Path, size_mib: int) -> dict[str, Path]:
     # compresses again.
     halves = root / "halves"
     halves.mkdir()
-    weights = (model / "model.bin").read_bytes()
-    (halves / "model-00001.bin").write_bytes(weights[: len(weights) // 2])
-    (halves / "model-00002.bin").write_bytes(weights[len(weights) // 2:])
+    write_safetensors(halves / "model-00001.safetensors", weights[: weights.size // 2])
+    write_safetensors(halves / "model-00002.safetensors", weights[weights.size // 2:])
     del weights
     shutil.copytree(code, halves / "code")
     middle = root / "middle.tar.gz"
-    subprocess.run(["tar", "czf", middle, "-C", halves, "model-00001.bin", "code",
-                    "model-00002.bin"], check=True)
+    subprocess.run(["tar", "czf", middle, "-C", halves, "model-00001.safetensors", "code",
+                    "model-00002.safetensors"], check=True)
     shutil.rmtree(halves)
     return {"model": model, "code": code, "foreign": foreign, "middle": middle}
 
