@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_splice import medians, timed
+from bench_splice import medians, record, timed
 from weights import write_safetensors
 
 HERE = Path(__file__).resolve().parent
@@ -93,9 +93,7 @@ def main() -> int:
         result = {"archive_bytes": archive.stat().st_size, "cpus": os.cpu_count(),
                   "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                   "baseline": str(args.baseline) if args.baseline else None, "rows": rows}
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2))
-        print(report(result))
+        record(args.out, result, report)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -44,6 +44,13 @@ def timed(argv: list[str], stdout=subprocess.DEVNULL) -> dict:
             "stdout": done.stdout if stdout == subprocess.PIPE else None}
 
 
+def record(out: Path, result: dict, render) -> None:
+    """Writes the raw result as JSON and prints its markdown table."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(render(result))
+
+
 def medians(runs: list[dict]) -> dict:
     row = {key: statistics.median(r[key] for r in runs) for key in ("wall_s", "user_s", "sys_s")}
     row["runs"] = len(runs)
@@ -141,9 +148,7 @@ def main() -> int:
         result = {"size_mib": args.size_mib, "archive_bytes": foreign.stat().st_size,
                   "cpus": os.cpu_count(), "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                   "rows": rows}
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2))
-        print(report(result))
+        record(args.out, result, report)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0
