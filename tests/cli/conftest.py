@@ -46,13 +46,15 @@ def run_smpack(
     env: dict[str, str] | None = None,
     binary: bool = False,
     timeout: float = 120,
+    wrapper: list[str | os.PathLike] = (),
     **kw,
 ) -> subprocess.CompletedProcess:
     """Runs `smpack ARGS...` and captures stdout, stderr and the exit code.
 
     `env` entries are added to (not substituted for) the current environment;
     a value of None removes that variable. `binary=True` keeps stdout/stderr as
-    bytes (for `cat` of weights). Other keywords go to subprocess.run.
+    bytes (for `cat` of weights). `wrapper` is a command line that runs smpack
+    (strace). Other keywords go to subprocess.run.
     """
     full_env = dict(os.environ)
     full_env.pop("SOURCE_DATE_EPOCH", None)  # tests opt in explicitly
@@ -62,13 +64,23 @@ def run_smpack(
         else:
             full_env[key] = value
     return subprocess.run(
-        [str(smpack_bin()), *map(str, args)],
+        [*map(str, wrapper), str(smpack_bin()), *map(str, args)],
         capture_output=True,
         text=not binary,
         env=full_env,
         timeout=timeout,
         **kw,
     )
+
+
+def run_smpack_traced(log: Path, syscalls: str, *args: str | os.PathLike,
+                      **kw) -> subprocess.CompletedProcess:
+    """`smpack ARGS` under strace -f, which writes the calls in `syscalls` to `log`.
+    LeakSanitizer cannot run under ptrace, so a sanitizer build runs without it."""
+    asan = os.environ.get("ASAN_OPTIONS")
+    env = {"ASAN_OPTIONS": f"{asan}:detect_leaks=0"} if asan else None
+    return run_smpack(*args, env=env, wrapper=["strace", "-f", "-qq", "-e", f"trace={syscalls}",
+                                               "-o", log], **kw)
 
 
 # A stand-in for a weight file under a pickle-loader name (model.pt, model.joblib): a

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import build_archive, make_model_dir, smpack_bin
+from conftest import build_archive, make_model_dir, run_smpack_traced
 
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
 
@@ -21,8 +21,7 @@ TRAILER_BYTES = 66  # docs/format.md: the trailer member
 def traced(tmp_path, *args):
     """(opens of any *.tar.gz, preads of the trailer) during `smpack ARGS`."""
     log = tmp_path / "strace.log"
-    subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,open,pread64", "-o", log,
-                    smpack_bin(), *map(str, args)], capture_output=True, check=False, timeout=120)
+    run_smpack_traced(log, "openat,open,pread64", *args)
     text = log.read_text()
     opens = len(re.findall(r'open(?:at)?\([^"]*"[^"]*\.tar\.gz"', text))
     return opens, text
