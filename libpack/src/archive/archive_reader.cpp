@@ -68,7 +68,7 @@ struct ArchiveReader::Impl {
   std::optional<GzipDecoder> gzip;
   std::unique_ptr<GzipDecodeAhead> decode_ahead;
   std::optional<TarStreamGuard> guard;  // gzip and plain tar: the bytes libarchive parses
-  std::vector<std::byte> block = std::vector<std::byte>(kDecodeBlockBytes);
+  std::vector<std::byte> block;         // in-line decoding and plain tar: sized on first use
   std::uint64_t tar_bytes = 0;
 
   std::unique_ptr<archive, ArchiveDeleter> handle;
@@ -99,6 +99,7 @@ struct ArchiveReader::Impl {
   // The next piece of the tar stream (empty at its end), valid until the next call.
   Result<std::span<const std::byte>> next_tar_bytes() {
     if (decode_ahead) return decode_ahead->next();
+    if (block.empty()) block.resize(kDecodeBlockBytes);
     auto got = gzip ? gzip->read(block) : raw_read(block);
     if (!got) return std::move(got).error();
     return std::span<const std::byte>(block.data(), *got);

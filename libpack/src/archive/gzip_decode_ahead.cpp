@@ -7,6 +7,8 @@ namespace smpack {
 GzipDecodeAhead::GzipDecodeAhead(GzipDecoder decoder, GzipDecoder::MemberObserver observer,
                                  std::size_t block_bytes, std::size_t blocks_ahead)
     : decoder_(std::move(decoder)), observer_(std::move(observer)) {
+  decoder_.set_member_observer(
+      [this](const GzipMemberInfo& member) { members_ended_.push_back(member); });
   for (std::size_t i = 0; i < blocks_ahead; ++i) free_.emplace_back(block_bytes);
   thread_ = std::thread([this] { decode(); });
 }
@@ -21,8 +23,6 @@ GzipDecodeAhead::~GzipDecodeAhead() {
 }
 
 void GzipDecodeAhead::decode() {
-  std::vector<GzipMemberInfo> ended;
-  decoder_.set_member_observer([&ended](const GzipMemberInfo& member) { ended.push_back(member); });
   bool first = true;
   for (;;) {
     Block block;
@@ -43,7 +43,7 @@ void GzipDecodeAhead::decode() {
     first = false;
     block.compressed_offset = decoder_.compressed_offset();
     block.members = decoder_.members();
-    block.members_ended = std::exchange(ended, {});
+    block.members_ended = std::exchange(members_ended_, {});
     const bool last = block.error || block.size == 0;
     {
       std::lock_guard lock(mutex_);

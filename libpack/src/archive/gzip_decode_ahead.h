@@ -56,6 +56,7 @@ class GzipDecodeAhead {
   GzipDecoder decoder_;
   GzipDecoder::MemberObserver observer_;
   GzipHeaderInfo first_header_;  // written by the decoding thread before the first hand-over
+  std::vector<GzipMemberInfo> members_ended_;  // the decoding thread's, until handed over
 
   std::mutex mutex_;
   std::condition_variable changed_;
