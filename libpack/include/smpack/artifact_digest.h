@@ -22,7 +22,8 @@ struct ArtifactDigest {
 };
 
 // One pass over the archive's bytes for the SHA-256 (and ETag); the content digest
-// comes from the index of an smpack archive, else from one more pass. A directory
+// comes from the index of an smpack archive, else from one more pass (of a local
+// file, on a thread beside the first; `progress` then follows that pass). A directory
 // has a content digest only; asking for its ETag is a usage error.
 Result<ArtifactDigest> digest_artifact(const Artifact& artifact, std::uint64_t s3_part_size,
                                        const CancelToken* cancel = nullptr,

@@ -1,5 +1,6 @@
 #include "smpack/artifact_digest.h"
 
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "smpack/digest.h"
@@ -15,11 +16,21 @@ Result<ArtifactDigest> digest_artifact(const Artifact& artifact, std::uint64_t s
     return Error::usage(artifact.name() +
                         " is a directory or S3 prefix; an S3 ETag belongs to an archive");
   }
-  auto manifest = artifact.manifest(cancel);
-  if (!manifest) return std::move(manifest).error();
+  const ByteSource* bytes = artifact.bytes();
+  // An archive without an index has its manifest from a pass of its own, which is
+  // bound by the inflate; a local file is hashed beside that pass, on another thread.
+  // An S3 object is not: two streams would split its sequential read-ahead.
+  std::future<Result<FileDigests>> beside;
+  if (bytes && !artifact.index() && artifact.s3_objects().empty()) {
+    beside = std::async(std::launch::async,
+                        [&] { return digest_bytes(*bytes, s3_part_size, cancel, nullptr); });
+  }
+  auto manifest = artifact.manifest(cancel, beside.valid() ? progress : nullptr);
+  if (!manifest) return std::move(manifest).error();  // once the hash has stopped
   out.content_digest = manifest->content_digest;
-  if (const ByteSource* bytes = artifact.bytes()) {
-    auto digests = digest_bytes(*bytes, s3_part_size, cancel, progress);
+  if (bytes) {
+    auto digests =
+        beside.valid() ? beside.get() : digest_bytes(*bytes, s3_part_size, cancel, progress);
     if (!digests) return std::move(digests).error();
     out.archive_bytes = digests->bytes;
     out.sha256 = digests->sha256;
