@@ -49,6 +49,7 @@ class FileArchiveOutput final : public ArchiveOutput {
                                                std::min<std::uint64_t>(length, 1ull << 30), 0);
       if (copied > 0) {
         length -= static_cast<std::uint64_t>(copied);
+        file_.appended(static_cast<std::uint64_t>(copied));
         continue;
       }
       if (copied < 0 && errno == EINTR) continue;

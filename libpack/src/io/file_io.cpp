@@ -116,6 +116,7 @@ AtomicOutputFile::AtomicOutputFile(AtomicOutputFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       durable_(other.durable_),
       written_(other.written_),
+      writeback_from_(other.writeback_from_),
       temp_path_(std::move(other.temp_path_)),
       destination_(std::move(other.destination_)) {}
 
@@ -126,10 +127,28 @@ AtomicOutputFile::~AtomicOutputFile() {
   }
 }
 
+// Left alone, the kernel writes dirty pages out after 30 s or past a share of memory,
+// so a build's closing fsync would wait for the whole archive to reach the disk after
+// the compression has ended.
+constexpr std::uint64_t kWritebackStride = 8ull << 20;
+
 Result<void> AtomicOutputFile::write(std::span<const std::byte> bytes) {
-  auto written = write_all(fd_, bytes, temp_path_.string());
-  if (written) written_ += bytes.size();
-  return written;
+  if (auto written = write_all(fd_, bytes, temp_path_.string()); !written) return written;
+  appended(bytes.size());
+  return {};
+}
+
+void AtomicOutputFile::appended(std::uint64_t bytes) {
+  written_ += bytes;
+  if (durable_ && written_ - writeback_from_ >= kWritebackStride) start_writeback();
+}
+
+void AtomicOutputFile::start_writeback() {
+  // Asynchronous and advisory: where a file system refuses it, commit()'s fsync does it
+  // all, as it would have.
+  ::sync_file_range(fd_, static_cast<off_t>(writeback_from_),
+                    static_cast<off_t>(written_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
+  writeback_from_ = written_;
 }
 
 Result<void> AtomicOutputFile::commit() {

@@ -37,7 +37,8 @@ class InputFile {
 
 // A file written beside its destination and renamed over it only by commit(), after
 // fsync unless it is not `durable`; destroyed without commit() it removes itself, so an error or an
-// interrupt never leaves a partial file under the destination's name.
+// interrupt never leaves a partial file under the destination's name. A durable file
+// is handed to the disk as it is written, so the disk works beside the compression.
 class AtomicOutputFile {
  public:
   static Result<AtomicOutputFile> create(const std::filesystem::path& destination,
@@ -47,8 +48,9 @@ class AtomicOutputFile {
   ~AtomicOutputFile();
 
   Result<void> write(std::span<const std::byte> bytes);
+  // `bytes` were appended through fd() (copy_file_range).
+  void appended(std::uint64_t bytes);
   Result<void> commit();
-  std::uint64_t bytes_written() const { return written_; }
   int fd() const { return fd_; }
   const std::filesystem::path& temp_path() const { return temp_path_; }
 
@@ -59,9 +61,14 @@ class AtomicOutputFile {
         durable_(durable),
         temp_path_(std::move(temp)),
         destination_(std::move(destination)) {}
+  // Starts writing to disk what was appended since the last call, once a stride has
+  // gathered: a durable file's fsync then waits for the last stride, not the file.
+  void start_writeback();
+
   int fd_ = -1;
   bool durable_ = true;
-  std::uint64_t written_ = 0;
+  std::uint64_t written_ = 0;         // the file's size so far
+  std::uint64_t writeback_from_ = 0;  // what start_writeback() has handed to the disk
   std::filesystem::path temp_path_;
   std::filesystem::path destination_;
 };
