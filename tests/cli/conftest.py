@@ -77,9 +77,8 @@ def run_smpack_traced(log: Path, syscalls: str, *args: str | os.PathLike,
                       **kw) -> subprocess.CompletedProcess:
     """`smpack ARGS` under strace -f, which writes the calls in `syscalls` to `log`.
     LeakSanitizer cannot run under ptrace, so a sanitizer build runs without it."""
-    asan = os.environ.get("ASAN_OPTIONS")
-    env = {"ASAN_OPTIONS": f"{asan}:detect_leaks=0"} if asan else None
-    return run_smpack(*args, env=env, wrapper=["strace", "-f", "-qq", "-e", f"trace={syscalls}",
+    asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "detect_leaks=0"]))
+    return run_smpack(*args, env={"ASAN_OPTIONS": asan}, wrapper=["strace", "-f", "-qq", "-e", f"trace={syscalls}",
                                                "-o", log], **kw)
 
 

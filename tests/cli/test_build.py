@@ -276,7 +276,7 @@ def flushes_of_build(tmp_path, *flags) -> tuple[int, int]:
 def test_build_no_fsync_skips_the_flushes_and_still_renames_into_place(tmp_path):
     fsyncs, writebacks = flushes_of_build(tmp_path)
     assert fsyncs >= 2  # the file, then its directory
-    assert writebacks >= 2  # handed to the disk every 8 MiB, beside the compression
+    assert writebacks >= 2  # handed to the disk every 8 MiB as it is written
     assert flushes_of_build(tmp_path, "--no-fsync") == (0, 0)
     out = tmp_path / "out1.tar.gz"
     assert run_smpack("verify", out).returncode == EXIT_OK

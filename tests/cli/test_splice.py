@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import generate_weights, run_smpack, tree_contents, write_files
+from conftest import generate_weights, run_smpack, run_smpack_traced, tree_contents, write_files
 
 NEW_HANDLER = "def model_fn(model_dir):\n    return 'v2'\n"
 
@@ -160,6 +160,20 @@ def test_in_place_keeps_every_byte_before_the_splice_point(tmp_path):
     add_code(tmp_path / "again.tar.gz", code, "-o", copied)
     assert copied.read_bytes() == after  # in place and to another file give the same bytes
     assert run_smpack("verify", foreign).returncode == 0
+
+
+def test_the_kept_bytes_copied_by_the_kernel_are_handed_to_the_disk(tmp_path):
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(gzip_with("gzip-1", plain_tar([("model.bin", generate_weights(20 << 20))])))
+    log = tmp_path / "flush.log"
+    out = tmp_path / "out.tar.gz"
+    result = run_smpack_traced(log, "copy_file_range,sync_file_range", "add-code", foreign, "--code",
+                               new_code(tmp_path), "-o", out, "--no-lint", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["kept_bytes"] > (16 << 20)
+    calls = log.read_text()
+    assert "copy_file_range(" in calls
+    assert "sync_file_range(" in calls  # what copy_file_range appended counts toward a stride
 
 
 def test_damaged_foreign_archive_is_refused_and_kept(tmp_path):

@@ -144,8 +144,8 @@ void AtomicOutputFile::appended(std::uint64_t bytes) {
 }
 
 void AtomicOutputFile::start_writeback() {
-  // Asynchronous and advisory: where a file system refuses it, commit()'s fsync does it
-  // all, as it would have.
+  // Starts the writes without waiting for them (it blocks only while the device's queue
+  // is full); advisory: where a file system refuses it, commit()'s fsync does it all.
   ::sync_file_range(fd_, static_cast<off_t>(writeback_from_),
                     static_cast<off_t>(written_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
   writeback_from_ = written_;

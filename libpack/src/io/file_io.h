@@ -62,7 +62,8 @@ class AtomicOutputFile {
         temp_path_(std::move(temp)),
         destination_(std::move(destination)) {}
   // Starts writing to disk what was appended since the last call, once a stride has
-  // gathered: a durable file's fsync then waits for the last stride, not the file.
+  // gathered: a durable file's fsync then waits only for what the disk has not yet
+  // written, not for the whole file.
   void start_writeback();
 
   int fd_ = -1;
