@@ -78,8 +78,8 @@ def run_smpack_traced(log: Path, syscalls: str, *args: str | os.PathLike,
     """`smpack ARGS` under strace -f, which writes the calls in `syscalls` to `log`.
     LeakSanitizer cannot run under ptrace, so a sanitizer build runs without it."""
     asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "detect_leaks=0"]))
-    return run_smpack(*args, env={"ASAN_OPTIONS": asan}, wrapper=["strace", "-f", "-qq", "-e", f"trace={syscalls}",
-                                               "-o", log], **kw)
+    strace = ["strace", "-f", "-qq", "-e", f"trace={syscalls}", "-o", log]
+    return run_smpack(*args, env={"ASAN_OPTIONS": asan}, wrapper=strace, **kw)
 
 
 # A stand-in for a weight file under a pickle-loader name (model.pt, model.joblib): a

@@ -24,8 +24,8 @@ struct ArtifactDigest {
 // One pass over the archive's bytes for the SHA-256 (and ETag); the content digest
 // comes from the index of an smpack archive, else from one more pass (for a local
 // file, the SHA-256 pass then runs on a thread beside it, and `progress` follows the
-// manifest's pass). A directory
-// has a content digest only; asking for its ETag is a usage error.
+// manifest's pass). A directory has a content digest only; asking for its ETag is a
+// usage error.
 Result<ArtifactDigest> digest_artifact(const Artifact& artifact, std::uint64_t s3_part_size,
                                        const CancelToken* cancel = nullptr,
                                        ProgressSink* progress = nullptr);
