@@ -3,12 +3,15 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "archive/gzip_decode_ahead.h"
 #include "archive/gzip_decoder.h"
+#include "archive/parallel_gzip_inflate.h"
 #include "archive/tar_stream_guard.h"
 #include "io/file_io.h"
 
@@ -19,6 +22,15 @@ constexpr std::size_t kDecodeBlockBytes = 1 << 20;
 // Blocks a decoding thread may run ahead of the tar parser: enough to ride out a
 // member whose data the reader hashes or copies while the next is inflated.
 constexpr std::size_t kBlocksAhead = 4;
+
+// One decoding thread per core, up to 16 (the ratio of inflate to parsing leaves
+// little for more), and none where there is one core.
+ParallelGzipInflate::Options parallel_inflate_options() {
+  ParallelGzipInflate::Options options;
+  options.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
+  if (options.threads < 2) options.threads = 0;
+  return options;
+}
 
 struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -63,10 +75,11 @@ struct ArchiveReader::Impl {
   ArchiveReader::GzipObservers observers;
   std::uint64_t raw_consumed = 0;
 
-  // A gzip stream is inflated on a thread of its own (decode_ahead), except when block
-  // boundaries are observed: those are reported with the decoder's state at that point.
+  // A gzip stream is inflated on threads of their own (decode_ahead): a whole local file
+  // by several at once, a stream by one. When block boundaries are observed they are
+  // decoded in line instead, and reported with the decoder's state at that point.
   std::optional<GzipDecoder> gzip;
-  std::unique_ptr<GzipDecodeAhead> decode_ahead;
+  std::unique_ptr<DecodedBlockStream> decode_ahead;
   std::optional<TarStreamGuard> guard;  // gzip and plain tar: the bytes libarchive parses
   std::vector<std::byte> block;         // in-line decoding and plain tar: sized on first use
   std::uint64_t tar_bytes = 0;
@@ -187,6 +200,10 @@ struct ArchiveReader::Impl {
           decoder.set_member_observer(std::move(observers.member));
           decoder.set_boundary_observer(std::move(observers.boundary));
           gzip.emplace(std::move(decoder));
+        } else if (source != nullptr &&
+                   (decode_ahead = ParallelGzipInflate::start(*source, name, observers.member,
+                                                              parallel_inflate_options()))) {
+          // The source is read at random from the decoding threads; raw_read is unused.
         } else {
           // raw_read and the source run on the decoding thread from here on.
           decode_ahead = std::make_unique<GzipDecodeAhead>(

@@ -17,29 +17,26 @@
 #include <thread>
 #include <vector>
 
+#include "archive/decoded_block_stream.h"
 #include "archive/gzip_decoder.h"
 
 namespace smpack {
 
-class GzipDecodeAhead {
+class GzipDecodeAhead final : public DecodedBlockStream {
  public:
   // The decoder's source is read on the decoding thread only. At most `blocks_ahead`
   // blocks of `block_bytes` wait for the reader.
   GzipDecodeAhead(GzipDecoder decoder, GzipDecoder::MemberObserver observer,
                   std::size_t block_bytes, std::size_t blocks_ahead);
   // Stops the decoding thread (after the read it is in) and joins it.
-  ~GzipDecodeAhead();
+  ~GzipDecodeAhead() override;
   GzipDecodeAhead(const GzipDecodeAhead&) = delete;
   GzipDecodeAhead& operator=(const GzipDecodeAhead&) = delete;
 
-  // The next decoded block, valid until the next call; empty after the last member.
-  Result<std::span<const std::byte>> next();
-
-  // As of the block last returned by next():
-  std::uint64_t compressed_offset() const { return handed_.compressed_offset; }
-  std::uint64_t members() const { return handed_.members; }
-  // After the first next().
-  const GzipHeaderInfo& first_header() const { return first_header_; }
+  Result<std::span<const std::byte>> next() override;
+  std::uint64_t compressed_offset() const override { return handed_.compressed_offset; }
+  std::uint64_t members() const override { return handed_.members; }
+  const GzipHeaderInfo& first_header() const override { return first_header_; }
 
  private:
   struct Block {

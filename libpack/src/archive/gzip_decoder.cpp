@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <variant>
 #include <vector>
 
 #include "util/le_bytes.h"
@@ -16,12 +17,56 @@ namespace {
 constexpr std::size_t kInputBufferBytes = 1 << 20;
 constexpr std::uint8_t kFlagHcrc = 0x02, kFlagExtra = 0x04, kFlagName = 0x08, kFlagComment = 0x10,
                        kReservedFlags = 0xe0;
-constexpr std::size_t kMaxHeaderStringBytes = 1 << 16;
 constexpr std::size_t kReadAheadBytes = 16;
 constexpr std::size_t kWindowBytes = 32768;
 constexpr int kRawDeflate = -15;
 
 }  // namespace
+
+std::variant<GzipMemberHeader, std::string> parse_gzip_member_header(
+    std::span<const std::byte> bytes) {
+  const auto* h = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  if (bytes.size() < 10) return std::string("truncated gzip header");
+  if (h[0] != 0x1f || h[1] != 0x8b) return std::string("not a gzip header");
+  if (h[2] != 8) return "compression method " + std::to_string(h[2]) + " is not deflate";
+  const std::uint8_t flags = h[3];
+  if (flags & kReservedFlags) return std::string("reserved header flags are set");
+  GzipMemberHeader header;
+  std::copy_n(h, 10, header.fixed.begin());
+  header.info.present = true;
+  header.info.mtime = static_cast<std::uint32_t>(load_le(bytes.subspan(4), 4));
+  header.info.extra_flags = h[8];
+  header.info.os = h[9];
+  std::size_t cursor = 10;
+  if (flags & kFlagExtra) {
+    if (bytes.size() < cursor + 2) return std::string("truncated FEXTRA length");
+    const auto xlen = static_cast<std::size_t>(load_le(bytes.subspan(cursor), 2));
+    cursor += 2;
+    if (bytes.size() < cursor + xlen) return std::string("truncated FEXTRA field");
+    cursor += xlen;
+    header.info.has_extra = true;
+  }
+  // FNAME, then FCOMMENT: zero-terminated, each at most 64 KiB.
+  for (const std::uint8_t flag : {kFlagName, kFlagComment}) {
+    if ((flags & flag) == 0) continue;
+    const std::size_t string_start = cursor;
+    for (;;) {
+      if (cursor >= bytes.size()) return std::string("the header ends inside a string field");
+      const char c = static_cast<char>(bytes[cursor++]);
+      if (c == '\0') break;
+      if (cursor - string_start > kMaxHeaderStringBytes) {
+        return std::string("a header string is longer than 64 KiB");
+      }
+      if (flag == kFlagName) header.info.file_name += c;
+    }
+  }
+  if (flags & kFlagHcrc) {
+    if (bytes.size() < cursor + 2) return std::string("truncated header CRC");
+    cursor += 2;
+  }
+  header.length = cursor;
+  return header;
+}
 
 struct GzipDecoder::Impl {
   enum class State { header, body, trailer, done };
@@ -115,22 +160,10 @@ struct GzipDecoder::Impl {
     return end - begin;
   }
 
-  Result<void> skip_string(std::size_t& cursor, std::string* into) {
-    for (;;) {
-      auto have = fill(cursor + 1);
-      if (!have) return std::move(have).error();
-      if (*have <= cursor) return corrupt("the header ends inside a string field");
-      char c = static_cast<char>(buffer[begin + cursor++]);
-      if (c == '\0') return {};
-      if (cursor > kMaxHeaderStringBytes) return corrupt("a header string is longer than 64 KiB");
-      if (into) *into += c;
-    }
-  }
-
   // Parses one member header; returns false at a clean end of input.
   Result<bool> read_header() {
     current_member = member_count;
-    auto have = fill(10);
+    auto have = fill(kMaxGzipHeaderBytes);
     if (!have) return std::move(have).error();
     if (*have == 0) {
       if (member_count == 0) return Error::bad_input(name + ": the file is empty");
@@ -145,44 +178,12 @@ struct GzipDecoder::Impl {
     }
     ++member_count;
     member_start = offset();
-    if (*have < 10) return corrupt("truncated gzip header");
-    if (h[2] != 8) return corrupt("compression method " + std::to_string(h[2]) + " is not deflate");
-    std::uint8_t flags = h[3];
-    if (flags & kReservedFlags) return corrupt("reserved header flags are set");
-    std::copy_n(h, 10, member_header.begin());
-    GzipHeaderInfo info;
-    info.present = true;
-    info.mtime = static_cast<std::uint32_t>(load_le(std::as_bytes(std::span(h + 4, 4)), 4));
-    info.extra_flags = h[8];
-    info.os = h[9];
-    std::size_t cursor = 10;
-    if (flags & kFlagExtra) {
-      auto got = fill(cursor + 2);
-      if (!got) return std::move(got).error();
-      if (*got < cursor + 2) return corrupt("truncated FEXTRA length");
-      const auto xlen =
-          static_cast<std::size_t>(load_le(std::span(buffer).subspan(begin + cursor), 2));
-      cursor += 2;
-      got = fill(cursor + xlen);
-      if (!got) return std::move(got).error();
-      if (*got < cursor + xlen) return corrupt("truncated FEXTRA field");
-      cursor += xlen;
-      info.has_extra = true;
-    }
-    if (flags & kFlagName) {
-      if (auto r = skip_string(cursor, &info.file_name); !r) return std::move(r).error();
-    }
-    if (flags & kFlagComment) {
-      if (auto r = skip_string(cursor, nullptr); !r) return std::move(r).error();
-    }
-    if (flags & kFlagHcrc) {
-      auto got = fill(cursor + 2);
-      if (!got) return std::move(got).error();
-      if (*got < cursor + 2) return corrupt("truncated header CRC");
-      cursor += 2;
-    }
-    if (member_count == 1) first = info;
-    begin += cursor;
+    auto parsed = parse_gzip_member_header(std::span(buffer).subspan(begin, *have));
+    if (auto* problem = std::get_if<std::string>(&parsed)) return corrupt(*problem);
+    const auto& header = std::get<GzipMemberHeader>(parsed);
+    member_header = header.fixed;
+    if (member_count == 1) first = header.info;
+    begin += header.length;
     member_crc = 0;
     member_size = 0;
     member_decoded = 0;

@@ -12,11 +12,26 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <variant>
 
 #include "smpack/archive_reader.h"
 #include "smpack/result.h"
 
 namespace smpack {
+
+// A gzip member's header, parsed from its first bytes.
+struct GzipMemberHeader {
+  std::size_t length = 0;  // of the whole header, optional fields included
+  GzipHeaderInfo info;
+  std::array<std::uint8_t, 10> fixed{};  // the first ten bytes as stored
+};
+// Two strings of 64 KiB, FEXTRA's 64 KiB and the fixed fields.
+inline constexpr std::size_t kMaxHeaderStringBytes = 1 << 16;
+inline constexpr std::size_t kMaxGzipHeaderBytes = 12 + 3 * (kMaxHeaderStringBytes + 1) + 2;
+// The header at the start of `bytes`, which hold all of it unless the input ends
+// sooner; otherwise what is wrong with it, for the caller to place in the file.
+std::variant<GzipMemberHeader, std::string> parse_gzip_member_header(
+    std::span<const std::byte> bytes);
 
 class GzipDecoder {
  public:

@@ -1,0 +1,138 @@
+#include "archive/deflate_block_finder.h"
+
+#include <array>
+#include <cstring>
+
+#include "util/le_bytes.h"
+
+namespace smpack {
+namespace {
+
+constexpr int kMaxCodeLengthBits = 7;  // of the code-length code
+constexpr int kMaxCodeBits = 15;
+constexpr std::array<std::uint8_t, 19> kCodeLengthOrder = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                                           11, 4,  12, 3, 13, 2, 14, 1, 15};
+
+// At least 57 bits from `bit` on, zeros past the end of `bytes`.
+std::uint64_t bits_at(std::span<const std::byte> bytes, std::uint64_t bit) {
+  const std::size_t byte = bit / 8;
+  std::array<std::byte, 8> raw{};
+  if (byte < bytes.size()) {
+    std::memcpy(raw.data(), bytes.data() + byte, std::min<std::size_t>(8, bytes.size() - byte));
+  }
+  return load_le(raw, 8) >> (bit % 8);
+}
+
+enum class Completeness { complete, single_code, none, invalid };
+
+// Kraft's sum of the lengths: complete, a lone code of one bit (which inflate accepts
+// for the literal/length and distance codes), no codes at all, or neither.
+Completeness completeness(std::span<const std::uint8_t> lengths, int max_bits) {
+  std::array<int, kMaxCodeBits + 1> count{};
+  for (auto length : lengths) ++count[length];
+  if (count[0] == static_cast<int>(lengths.size())) return Completeness::none;
+  int left = 1;
+  for (int bits = 1; bits <= max_bits; ++bits) {
+    left = left * 2 - count[bits];
+    if (left < 0) return Completeness::invalid;
+  }
+  if (left == 0) return Completeness::complete;
+  return count[1] == 1 && left == 1 ? Completeness::single_code : Completeness::invalid;
+}
+
+// The code-length code as a table of 2^7 entries indexed by the next 7 input bits.
+struct LengthCodeTable {
+  std::array<std::uint8_t, 1 << kMaxCodeLengthBits> symbol{};
+  std::array<std::uint8_t, 1 << kMaxCodeLengthBits> bits{};
+};
+
+LengthCodeTable table_of(const std::array<std::uint8_t, 19>& lengths) {
+  LengthCodeTable table;
+  std::array<int, kMaxCodeLengthBits + 1> count{}, next{};
+  for (auto length : lengths) ++count[length];
+  count[0] = 0;
+  for (int bits = 1, code = 0; bits <= kMaxCodeLengthBits; ++bits) {
+    code = (code + count[bits - 1]) << 1;
+    next[bits] = code;
+  }
+  for (std::size_t symbol = 0; symbol < lengths.size(); ++symbol) {
+    const int length = lengths[symbol];
+    if (length == 0) continue;
+    int code = next[length]++, reversed = 0;
+    for (int i = 0; i < length; ++i, code >>= 1) reversed = (reversed << 1) | (code & 1);
+    for (int fill = reversed; fill < (1 << kMaxCodeLengthBits); fill += 1 << length) {
+      table.symbol[fill] = static_cast<std::uint8_t>(symbol);
+      table.bits[fill] = static_cast<std::uint8_t>(length);
+    }
+  }
+  return table;
+}
+
+bool valid_dynamic_header(std::span<const std::byte> bytes, std::uint64_t at) {
+  const std::uint64_t end = std::uint64_t{bytes.size()} * 8;
+  const std::uint64_t head = bits_at(bytes, at);
+  if (((head >> 1) & 3) != 2) return false;  // BTYPE 10
+  const int literal_codes = static_cast<int>((head >> 3) & 31) + 257;
+  const int distance_codes = static_cast<int>((head >> 8) & 31) + 1;
+  const int length_codes = static_cast<int>((head >> 13) & 15) + 4;
+  if (literal_codes > 286 || distance_codes > 30) return false;
+  std::uint64_t cursor = at + 17;
+  const std::uint64_t lengths_word = bits_at(bytes, cursor);
+  std::array<std::uint8_t, 19> length_code{};
+  for (int i = 0; i < length_codes; ++i) {
+    length_code[kCodeLengthOrder[i]] = static_cast<std::uint8_t>((lengths_word >> (3 * i)) & 7);
+  }
+  cursor += 3 * static_cast<std::uint64_t>(length_codes);
+  if (completeness(length_code, kMaxCodeLengthBits) != Completeness::complete) return false;
+  const LengthCodeTable table = table_of(length_code);
+
+  std::array<std::uint8_t, 286 + 30> lengths{};
+  const int total = literal_codes + distance_codes;
+  for (int n = 0; n < total;) {
+    if (cursor + 14 > end) return false;
+    const std::uint64_t word = bits_at(bytes, cursor);
+    const auto index = static_cast<std::size_t>(word & ((1 << kMaxCodeLengthBits) - 1));
+    const int symbol = table.symbol[index], bits = table.bits[index];
+    const std::uint64_t extra = word >> bits;
+    cursor += static_cast<std::uint64_t>(bits);
+    int repeat = 1;
+    std::uint8_t value = static_cast<std::uint8_t>(symbol);
+    if (symbol == 16) {
+      if (n == 0) return false;
+      value = lengths[static_cast<std::size_t>(n - 1)];
+      repeat = 3 + static_cast<int>(extra & 3);
+      cursor += 2;
+    } else if (symbol == 17) {
+      value = 0;
+      repeat = 3 + static_cast<int>(extra & 7);
+      cursor += 3;
+    } else if (symbol == 18) {
+      value = 0;
+      repeat = 11 + static_cast<int>(extra & 127);
+      cursor += 7;
+    }
+    if (n + repeat > total) return false;
+    for (int i = 0; i < repeat; ++i) lengths[static_cast<std::size_t>(n++)] = value;
+  }
+  if (cursor > end || lengths[256] == 0) return false;
+  const auto literals = std::span(lengths).first(static_cast<std::size_t>(literal_codes));
+  const auto distances = std::span(lengths).subspan(static_cast<std::size_t>(literal_codes),
+                                                    static_cast<std::size_t>(distance_codes));
+  const auto literal_form = completeness(literals, kMaxCodeBits);
+  const auto distance_form = completeness(distances, kMaxCodeBits);
+  return (literal_form == Completeness::complete || literal_form == Completeness::single_code) &&
+         distance_form != Completeness::invalid;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> find_dynamic_block(std::span<const std::byte> bytes,
+                                                std::uint64_t from_bit, std::uint64_t until_bit) {
+  const std::uint64_t end = std::min<std::uint64_t>(until_bit, std::uint64_t{bytes.size()} * 8);
+  for (std::uint64_t at = from_bit; at < end; ++at) {
+    if (valid_dynamic_header(bytes, at)) return at;
+  }
+  return std::nullopt;
+}
+
+}  // namespace smpack

@@ -1,0 +1,240 @@
+#include "archive/parallel_gzip_inflate.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <random>
+
+#include "archive/deflate_block_finder.h"
+#include "test_support.h"
+
+namespace smpack {
+namespace {
+
+constexpr std::size_t kChunk = 64 << 10;
+
+// A gzip file as gzip(1) writes it: zlib's deflate at `level`, one member.
+std::vector<std::byte> gzip_of(const std::string& content, int level) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::vector<std::byte> out(deflateBound(&z, content.size()) + 64);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(content.data()));
+  z.avail_in = static_cast<uInt>(content.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// Text whose matches reach back across every chunk seam.
+std::string repetitive_text(std::size_t bytes) {
+  std::mt19937 rng(7);
+  std::string out;
+  while (out.size() < bytes) out += "weight_" + std::to_string(rng() % 5000) + " = 0.25;\n";
+  out.resize(bytes);
+  return out;
+}
+
+std::string random_bytes(std::size_t bytes) {
+  std::mt19937 rng(3);
+  std::string out(bytes, '\0');
+  for (auto& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+struct Decoded {
+  std::string bytes;
+  std::vector<GzipMemberInfo> members;
+  std::optional<Error> error;
+  std::size_t ahead = 0, redone = 0;
+  bool fell_back = false;
+  std::uint64_t member_count = 0;
+};
+
+Decoded inflate(const std::vector<std::byte>& file, unsigned threads = 2) {
+  MemoryByteSource source(file);
+  Decoded out;
+  auto inflate = ParallelGzipInflate::start(
+      source, "test.gz", [&out](const GzipMemberInfo& m) { out.members.push_back(m); },
+      {kChunk, threads});
+  EXPECT_NE(inflate, nullptr);
+  if (!inflate) return out;
+  for (;;) {
+    auto got = inflate->next();
+    if (!got) {
+      out.error = got.error();
+      break;
+    }
+    if (got->empty()) break;
+    out.bytes.append(reinterpret_cast<const char*>(got->data()), got->size());
+  }
+  out.ahead = inflate->chunks_decoded_ahead();
+  out.redone = inflate->chunks_redone();
+  out.fell_back = inflate->fell_back();
+  out.member_count = inflate->members();
+  return out;
+}
+
+TEST(ParallelGzipInflate, WeightsAreDecodedAheadChunkByChunk) {
+  for (int level : {1, 6, 9}) {
+    const auto content = testing::normal_floats(300'000, 1);
+    const auto file = gzip_of(content, level);
+    const auto decoded = inflate(file);
+    ASSERT_FALSE(decoded.error) << decoded.error->message;
+    EXPECT_TRUE(decoded.bytes == content) << "level " << level;
+    EXPECT_GE(decoded.ahead, file.size() / kChunk - 1) << "level " << level;
+    EXPECT_EQ(decoded.redone, 0u);
+    EXPECT_FALSE(decoded.fell_back);
+    ASSERT_EQ(decoded.members.size(), 1u);
+    EXPECT_EQ(decoded.members[0].file_bytes, file.size());
+    EXPECT_EQ(decoded.members[0].decoded_bytes, content.size());
+    EXPECT_EQ(decoded.members[0].fixed_header[0], 0x1f);
+  }
+}
+
+TEST(ParallelGzipInflate, BackReferencesIntoTheUnknownWindowAreFilledIn) {
+  const auto content = repetitive_text(3 << 20);
+  const auto file = gzip_of(content, 6);
+  ASSERT_GT(file.size(), 4 * kChunk);
+  for (unsigned threads : {1u, 2u, 4u}) {
+    const auto decoded = inflate(file, threads);
+    ASSERT_FALSE(decoded.error) << decoded.error->message;
+    EXPECT_TRUE(decoded.bytes == content) << threads << " threads";
+    EXPECT_GT(decoded.ahead, 2u);
+    EXPECT_FALSE(decoded.fell_back);
+  }
+}
+
+TEST(ParallelGzipInflate, AChunkThatExpandsPastItsCapIsStreamedByTheReader) {
+  std::string content = testing::normal_floats(100'000, 2);
+  content += std::string(40 << 20, '\0');  // 40 MiB in a few KiB: 8 x 64 KiB is the cap
+  content += testing::normal_floats(100'000, 3);
+  const auto file = gzip_of(content, 6);
+  const auto decoded = inflate(file);
+  ASSERT_FALSE(decoded.error) << decoded.error->message;
+  EXPECT_TRUE(decoded.bytes == content);
+  EXPECT_GT(decoded.redone, 0u);
+  EXPECT_FALSE(decoded.fell_back);
+}
+
+TEST(ParallelGzipInflate, StoredBlocksLeaveTheWholeMemberToOneDecoder) {
+  const auto content = random_bytes(1 << 20);
+  const auto file = gzip_of(content, 6);
+  const auto decoded = inflate(file);
+  ASSERT_FALSE(decoded.error) << decoded.error->message;
+  EXPECT_TRUE(decoded.bytes == content);
+  EXPECT_FALSE(decoded.fell_back);
+}
+
+TEST(ParallelGzipInflate, ASecondMemberIsReadByTheSequentialDecoder) {
+  const auto first = testing::normal_floats(100'000, 4), second = testing::normal_floats(50'000, 5);
+  auto file = gzip_of(first, 6);
+  const auto more = gzip_of(second, 6);
+  file.insert(file.end(), more.begin(), more.end());
+  const auto decoded = inflate(file);
+  ASSERT_FALSE(decoded.error) << decoded.error->message;
+  EXPECT_TRUE(decoded.bytes == first + second);
+  EXPECT_TRUE(decoded.fell_back);
+  EXPECT_EQ(decoded.member_count, 2u);
+  ASSERT_EQ(decoded.members.size(), 2u);
+  EXPECT_EQ(decoded.members[0].decoded_bytes, first.size());
+  EXPECT_EQ(decoded.members[0].fixed_header[0], 0x1f);
+  EXPECT_EQ(decoded.members[1].decoded_bytes, second.size());
+}
+
+TEST(ParallelGzipInflate, DamageIsReportedAsTheSequentialDecoderReportsIt) {
+  const auto content = testing::normal_floats(200'000, 6);
+  const auto good = gzip_of(content, 6);
+
+  auto bad_crc = good;
+  bad_crc[bad_crc.size() - 6] ^= std::byte{1};
+  auto decoded = inflate(bad_crc);
+  ASSERT_TRUE(decoded.error);
+  EXPECT_NE(decoded.error->message.find("test.gz: corrupt gzip data: CRC-32 mismatch"),
+            std::string::npos)
+      << decoded.error->message;
+
+  auto trailing = good;
+  trailing.push_back(std::byte{'x'});
+  decoded = inflate(trailing);
+  ASSERT_TRUE(decoded.error);
+  EXPECT_NE(decoded.error->message.find("trailing data that is not gzip"), std::string::npos)
+      << decoded.error->message;
+
+  auto truncated = good;
+  truncated.resize(good.size() - 20);
+  decoded = inflate(truncated);
+  ASSERT_TRUE(decoded.error);
+  EXPECT_NE(decoded.error->message.find("test.gz: corrupt gzip data"), std::string::npos)
+      << decoded.error->message;
+
+  // Damage inside a chunk decoded ahead is caught by the chunk's own decoding, by the
+  // seam check or by the CRC.
+  for (std::size_t at : {good.size() / 3, good.size() / 2 + 17}) {
+    auto damaged = good;
+    damaged[at] ^= std::byte{0x10};
+    decoded = inflate(damaged);
+    ASSERT_TRUE(decoded.error) << "flip at " << at;
+    EXPECT_EQ(decoded.error->kind, ErrorKind::bad_input);
+    EXPECT_NE(decoded.error->message.find("test.gz: corrupt gzip data"), std::string::npos)
+        << decoded.error->message;
+  }
+}
+
+TEST(ParallelGzipInflate, SmallOrForeignInputIsLeftToTheSequentialDecoder) {
+  const auto small = gzip_of("hello", 6);
+  MemoryByteSource small_source(small);
+  EXPECT_EQ(ParallelGzipInflate::start(small_source, "s.gz", {}, {kChunk, 2}), nullptr);
+  std::vector<std::byte> not_gzip(4 * kChunk, std::byte{'a'});
+  MemoryByteSource not_gzip_source(not_gzip);
+  EXPECT_EQ(ParallelGzipInflate::start(not_gzip_source, "n.gz", {}, {kChunk, 2}), nullptr);
+}
+
+// The true block starts of a raw deflate stream, as zlib reports them.
+std::vector<std::uint64_t> block_starts(const std::vector<std::byte>& raw) {
+  std::vector<std::uint64_t> starts{0};
+  z_stream z{};
+  inflateInit2(&z, -15);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(raw.data()));
+  z.avail_in = static_cast<uInt>(raw.size());
+  std::vector<unsigned char> out(1 << 16);
+  for (;;) {
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = inflate(&z, Z_BLOCK);
+    if (rc == Z_STREAM_END || (rc != Z_OK && rc != Z_BUF_ERROR)) break;
+    if ((z.data_type & 128) && !(z.data_type & 64)) {
+      const std::uint64_t bit =
+          static_cast<std::uint64_t>(z.next_in - reinterpret_cast<const Bytef*>(raw.data())) * 8 -
+          static_cast<std::uint64_t>(z.data_type & 7);
+      if (bit != starts.back()) starts.push_back(bit);
+    }
+  }
+  inflateEnd(&z);
+  return starts;
+}
+
+TEST(DeflateBlockFinder, FindsEveryDynamicBlockOfZlibsOutputAndLittleElse) {
+  const auto file = gzip_of(testing::normal_floats(500'000, 8), 6);
+  const std::vector<std::byte> raw(file.begin() + 10, file.end() - 8);
+  const auto starts = block_starts(raw);
+  ASSERT_GT(starts.size(), 20u);
+  std::size_t false_candidates = 0;
+  for (std::size_t i = 0; i + 1 < starts.size(); ++i) {
+    EXPECT_EQ(find_dynamic_block(raw, starts[i], raw.size() * 8), starts[i]);
+    // From just after a block start, the next candidate is the next start but rarely.
+    const auto next = find_dynamic_block(raw, starts[i] + 1, raw.size() * 8);
+    ASSERT_TRUE(next);
+    if (*next != starts[i + 1]) ++false_candidates;
+    EXPECT_LE(*next, starts[i + 1]);
+  }
+  EXPECT_LE(false_candidates, starts.size() / 20);
+  // A header cut off by the end of the bytes is no candidate.
+  EXPECT_FALSE(
+      find_dynamic_block(std::span(raw).first(starts[5] / 8 + 8), starts[5], raw.size() * 8));
+}
+
+}  // namespace
+}  // namespace smpack
