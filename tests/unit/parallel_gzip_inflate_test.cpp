@@ -1,32 +1,17 @@
 #include "archive/parallel_gzip_inflate.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <random>
 
 #include "archive/deflate_block_finder.h"
+#include "deflate_fixtures.h"
 #include "test_support.h"
 
 namespace smpack {
 namespace {
 
 constexpr std::size_t kChunk = 64 << 10;
-
-// A gzip file as gzip(1) writes it: zlib's deflate at `level`, one member.
-std::vector<std::byte> gzip_of(const std::string& content, int level) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::vector<std::byte> out(deflateBound(&z, content.size()) + 64);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(content.data()));
-  z.avail_in = static_cast<uInt>(content.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 // Text whose matches reach back across every chunk seam.
 std::string repetitive_text(std::size_t bytes) {
@@ -80,7 +65,7 @@ Decoded inflate(const std::vector<std::byte>& file, unsigned threads = 2) {
 TEST(ParallelGzipInflate, WeightsAreDecodedAheadChunkByChunk) {
   for (int level : {1, 6, 9}) {
     const auto content = testing::normal_floats(300'000, 1);
-    const auto file = gzip_of(content, level);
+    const auto file = testing::gzip_of(content, level);
     const auto decoded = inflate(file);
     ASSERT_FALSE(decoded.error) << decoded.error->message;
     EXPECT_TRUE(decoded.bytes == content) << "level " << level;
@@ -96,7 +81,7 @@ TEST(ParallelGzipInflate, WeightsAreDecodedAheadChunkByChunk) {
 
 TEST(ParallelGzipInflate, BackReferencesIntoTheUnknownWindowAreFilledIn) {
   const auto content = repetitive_text(3 << 20);
-  const auto file = gzip_of(content, 6);
+  const auto file = testing::gzip_of(content, 6);
   ASSERT_GT(file.size(), 4 * kChunk);
   for (unsigned threads : {1u, 2u, 4u}) {
     const auto decoded = inflate(file, threads);
@@ -111,7 +96,7 @@ TEST(ParallelGzipInflate, AChunkThatExpandsPastItsCapIsStreamedByTheReader) {
   std::string content = testing::normal_floats(100'000, 2);
   content += std::string(40 << 20, '\0');  // 40 MiB in a few KiB: 8 x 64 KiB is the cap
   content += testing::normal_floats(100'000, 3);
-  const auto file = gzip_of(content, 6);
+  const auto file = testing::gzip_of(content, 6);
   const auto decoded = inflate(file);
   ASSERT_FALSE(decoded.error) << decoded.error->message;
   EXPECT_TRUE(decoded.bytes == content);
@@ -119,19 +104,22 @@ TEST(ParallelGzipInflate, AChunkThatExpandsPastItsCapIsStreamedByTheReader) {
   EXPECT_FALSE(decoded.fell_back);
 }
 
-TEST(ParallelGzipInflate, StoredBlocksLeaveTheWholeMemberToOneDecoder) {
+TEST(ParallelGzipInflate, AStreamOfStoredBlocksIsLeftToTheSequentialDecoder) {
   const auto content = random_bytes(1 << 20);
-  const auto file = gzip_of(content, 6);
+  const auto file = testing::gzip_of(content, 6);
   const auto decoded = inflate(file);
   ASSERT_FALSE(decoded.error) << decoded.error->message;
   EXPECT_TRUE(decoded.bytes == content);
-  EXPECT_FALSE(decoded.fell_back);
+  EXPECT_TRUE(decoded.fell_back);
+  EXPECT_EQ(decoded.ahead, 0u);
+  ASSERT_EQ(decoded.members.size(), 1u);
+  EXPECT_EQ(decoded.members[0].file_bytes, file.size());
 }
 
 TEST(ParallelGzipInflate, ASecondMemberIsReadByTheSequentialDecoder) {
   const auto first = testing::normal_floats(100'000, 4), second = testing::normal_floats(50'000, 5);
-  auto file = gzip_of(first, 6);
-  const auto more = gzip_of(second, 6);
+  auto file = testing::gzip_of(first, 6);
+  const auto more = testing::gzip_of(second, 6);
   file.insert(file.end(), more.begin(), more.end());
   const auto decoded = inflate(file);
   ASSERT_FALSE(decoded.error) << decoded.error->message;
@@ -146,7 +134,7 @@ TEST(ParallelGzipInflate, ASecondMemberIsReadByTheSequentialDecoder) {
 
 TEST(ParallelGzipInflate, DamageIsReportedAsTheSequentialDecoderReportsIt) {
   const auto content = testing::normal_floats(200'000, 6);
-  const auto good = gzip_of(content, 6);
+  const auto good = testing::gzip_of(content, 6);
 
   auto bad_crc = good;
   bad_crc[bad_crc.size() - 6] ^= std::byte{1};
@@ -184,7 +172,7 @@ TEST(ParallelGzipInflate, DamageIsReportedAsTheSequentialDecoderReportsIt) {
 }
 
 TEST(ParallelGzipInflate, SmallOrForeignInputIsLeftToTheSequentialDecoder) {
-  const auto small = gzip_of("hello", 6);
+  const auto small = testing::gzip_of("hello", 6);
   MemoryByteSource small_source(small);
   EXPECT_EQ(ParallelGzipInflate::start(small_source, "s.gz", {}, {kChunk, 2}), nullptr);
   std::vector<std::byte> not_gzip(4 * kChunk, std::byte{'a'});
@@ -192,34 +180,10 @@ TEST(ParallelGzipInflate, SmallOrForeignInputIsLeftToTheSequentialDecoder) {
   EXPECT_EQ(ParallelGzipInflate::start(not_gzip_source, "n.gz", {}, {kChunk, 2}), nullptr);
 }
 
-// The true block starts of a raw deflate stream, as zlib reports them.
-std::vector<std::uint64_t> block_starts(const std::vector<std::byte>& raw) {
-  std::vector<std::uint64_t> starts{0};
-  z_stream z{};
-  inflateInit2(&z, -15);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(raw.data()));
-  z.avail_in = static_cast<uInt>(raw.size());
-  std::vector<unsigned char> out(1 << 16);
-  for (;;) {
-    z.next_out = out.data();
-    z.avail_out = static_cast<uInt>(out.size());
-    const int rc = inflate(&z, Z_BLOCK);
-    if (rc == Z_STREAM_END || (rc != Z_OK && rc != Z_BUF_ERROR)) break;
-    if ((z.data_type & 128) && !(z.data_type & 64)) {
-      const std::uint64_t bit =
-          static_cast<std::uint64_t>(z.next_in - reinterpret_cast<const Bytef*>(raw.data())) * 8 -
-          static_cast<std::uint64_t>(z.data_type & 7);
-      if (bit != starts.back()) starts.push_back(bit);
-    }
-  }
-  inflateEnd(&z);
-  return starts;
-}
-
 TEST(DeflateBlockFinder, FindsEveryDynamicBlockOfZlibsOutputAndLittleElse) {
-  const auto file = gzip_of(testing::normal_floats(500'000, 8), 6);
+  const auto file = testing::gzip_of(testing::normal_floats(500'000, 8), 6);
   const std::vector<std::byte> raw(file.begin() + 10, file.end() - 8);
-  const auto starts = block_starts(raw);
+  const auto starts = testing::block_starts(raw);
   ASSERT_GT(starts.size(), 20u);
   std::size_t false_candidates = 0;
   for (std::size_t i = 0; i + 1 < starts.size(); ++i) {

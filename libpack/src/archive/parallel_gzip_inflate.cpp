@@ -21,7 +21,11 @@ constexpr std::size_t kTraceStepBytes = 64 << 10;
 constexpr std::size_t kMaxTracedBytes = 1 << 20;
 // Output per chunk, at most this many times its input; beyond it the reader streams it.
 constexpr std::size_t kMaxExpansion = 8;
-constexpr std::size_t kSearchStepBytes = 64 << 10;
+// A chunk's block start is looked for in its first bytes only: zlib, pigz and ISA-L
+// start a block every few dozen KiB, and a stream with none there (stored data) is
+// not worth searching bit by bit.
+constexpr std::size_t kSearchBytes = 256 << 10;
+constexpr std::size_t kMinChunkBytes = 64 << 10;
 constexpr std::size_t kMaxDynamicHeaderBytes = 1024;
 constexpr std::size_t kReaderBlockBytes = 1 << 20;
 constexpr std::size_t kFallbackBlocksAhead = 4;
@@ -52,7 +56,7 @@ std::unique_ptr<ParallelGzipInflate> ParallelGzipInflate::start(
     const ByteSource& source, std::string name, GzipDecoder::MemberObserver observer,
     const Options& options) {
   const std::uint64_t size = source.size();
-  if (options.threads < 1 || options.chunk_bytes < kSearchStepBytes ||
+  if (options.threads < 1 || options.chunk_bytes < kMinChunkBytes ||
       size < 2 * options.chunk_bytes || !source.holds(0, size)) {
     return nullptr;
   }
@@ -101,8 +105,8 @@ void ParallelGzipInflate::stop_workers() {
   threads_.clear();
 }
 
-// Chunk k's first candidate block, searched from its first byte to the next chunk's.
-// Any thread may compute it; every thread gets the same answer.
+// Chunk k's first candidate block in its first kSearchBytes. Any thread may compute it;
+// every thread gets the same answer.
 std::optional<std::uint64_t> ParallelGzipInflate::chunk_start(std::size_t k) {
   if (k == 0) return deflate_bit_;
   {
@@ -110,31 +114,29 @@ std::optional<std::uint64_t> ParallelGzipInflate::chunk_start(std::size_t k) {
     if (starts_[k]) return *starts_[k];
   }
   const std::uint64_t from = header_.length + std::uint64_t{k} * options_.chunk_bytes;
-  const std::uint64_t until =
-      std::min<std::uint64_t>(from + options_.chunk_bytes, source_.size() - kTrailerBytes);
+  const std::uint64_t until = std::min<std::uint64_t>(
+      from + std::min(kSearchBytes, options_.chunk_bytes), source_.size() - kTrailerBytes);
+  std::vector<std::byte> bytes(static_cast<std::size_t>(
+      std::min<std::uint64_t>(until - from + kMaxDynamicHeaderBytes, source_.size() - from)));
   std::optional<std::uint64_t> found;
-  std::vector<std::byte> bytes;
-  for (std::uint64_t at = from; at < until && !found; at += kSearchStepBytes) {
-    const std::uint64_t step = std::min<std::uint64_t>(kSearchStepBytes, until - at);
-    const std::uint64_t held =
-        std::min<std::uint64_t>(step + kMaxDynamicHeaderBytes, source_.size() - at);
-    bytes.resize(static_cast<std::size_t>(held));
-    if (!source_.read_at(at, bytes)) break;
-    if (auto bit = find_dynamic_block(bytes, 0, step * 8)) found = at * 8 + *bit;
+  if (source_.read_at(from, bytes)) {
+    if (auto bit = find_dynamic_block(bytes, 0, (until - from) * 8)) found = from * 8 + *bit;
   }
   std::lock_guard lock(mutex_);
   starts_[k] = found;
   return found;
 }
 
-// From chunk k's start to the next chunk start, or to the member's end.
 std::optional<ParallelGzipInflate::Span> ParallelGzipInflate::span_of(std::size_t k) {
   const auto start = chunk_start(k);
   if (!start) return std::nullopt;
-  for (std::size_t j = k + 1; j < chunk_count_; ++j) {
-    if (auto stop = chunk_start(j)) return Span{*start, *stop, false};
+  // A chunk with no block start near its own start (a long block) is joined to the one
+  // before it; two in a row end the parallel decoding.
+  for (std::size_t next = k + 1; next <= k + 2; ++next) {
+    if (next == chunk_count_) return Span{*start, source_.size() * 8, true, next};
+    if (auto stop = chunk_start(next)) return Span{*start, *stop, false, next};
   }
-  return Span{*start, source_.size() * 8, true};
+  return std::nullopt;
 }
 
 // Room for the next bytes of the chunk, at most `want`, the buffer grown up to the
@@ -152,12 +154,13 @@ ParallelGzipInflate::Chunk ParallelGzipInflate::decode_chunk(std::size_t k) {
   Chunk chunk;
   const auto span = span_of(k);
   if (!span) {
-    chunk.status = Chunk::Status::empty;
+    chunk.status = Chunk::Status::unbounded;
     return chunk;
   }
   chunk.start_bit = span->start_bit;
   chunk.stop_bit = span->stop_bit;
   chunk.final = span->final;
+  chunk.next = span->next;
   chunk.bytes.resize(options_.chunk_bytes + options_.chunk_bytes / 4);
   if (k == 0) {
     decode_from_window(chunk);
@@ -287,55 +290,45 @@ Result<std::span<const std::byte>> ParallelGzipInflate::next() {
 }
 
 Result<std::span<const std::byte>> ParallelGzipInflate::take_chunk() {
-  for (;;) {
-    std::unique_ptr<Chunk> chunk;
-    {
-      std::unique_lock lock(mutex_);
-      if (next_chunk_ == chunk_count_) break;  // no chunk held the member's end
-      changed_.wait(lock, [this] { return results_[next_chunk_] != nullptr; });
-      chunk = std::move(results_[next_chunk_]);
-    }
-    if (chunk->status == Chunk::Status::empty) {
-      {
-        std::lock_guard lock(mutex_);
-        ++next_chunk_;
-      }
-      changed_.notify_all();
-      continue;
-    }
-    begin_chunk(chunk->start_bit);
-    const std::size_t missing = kWindowBytes - window_.size();
-    const bool resolvable =
-        std::all_of(chunk->markers.begin(), chunk->markers.end(),
-                    [missing](const Marker& m) { return m.window_index >= missing; });
-    if (chunk->status == Chunk::Status::redo || !resolvable) {
-      ++chunks_redone_;
-      redo_span_ = {chunk->start_bit, chunk->stop_bit, chunk->final};
-      redo_.emplace(source_, chunk->start_bit, chunk->stop_bit, window_);
-      return read_redo();
-    }
-    ++chunks_ahead_;
-    for (const auto& m : chunk->markers) chunk->bytes[m.at] = window_[m.window_index - missing];
-    const auto bytes = std::span<const std::byte>(chunk->bytes).first(chunk->size);
-    crc_ = crc_of(crc_, bytes.first(chunk->tail_from));
-    crc_ = static_cast<std::uint32_t>(
-        crc32_combine(crc_, chunk->tail_crc, static_cast<z_off_t>(chunk->size - chunk->tail_from)));
-    if (chunk->final) {
-      trailer_pending_ = chunk->trailer_offset;
-      compressed_ = chunk->trailer_offset;
-    } else {
-      compressed_ = chunk->stop_bit / 8;
-      {
-        std::lock_guard lock(mutex_);
-        ++next_chunk_;
-      }
-      changed_.notify_all();
-    }
-    handed_ = std::move(chunk);
-    if (bytes.empty()) return next();
-    return hand_over(bytes);
+  std::unique_ptr<Chunk> chunk;
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return results_[next_chunk_] != nullptr; });
+    chunk = std::move(results_[next_chunk_]);
   }
-  return fall_back();
+  // The chunk before ended at this one's start (or this is chunk 0): it is a true one.
+  begin_chunk(chunk_start(next_chunk_).value_or(resume_.bit));
+  if (chunk->status == Chunk::Status::unbounded) return fall_back();
+  const std::size_t missing = kWindowBytes - window_.size();
+  const bool resolvable =
+      std::all_of(chunk->markers.begin(), chunk->markers.end(),
+                  [missing](const Marker& m) { return m.window_index >= missing; });
+  if (chunk->status == Chunk::Status::redo || !resolvable) {
+    ++chunks_redone_;
+    redo_span_ = {chunk->start_bit, chunk->stop_bit, chunk->final, chunk->next};
+    redo_.emplace(source_, chunk->start_bit, chunk->stop_bit, window_);
+    return read_redo();
+  }
+  ++chunks_ahead_;
+  for (const auto& m : chunk->markers) chunk->bytes[m.at] = window_[m.window_index - missing];
+  const auto bytes = std::span<const std::byte>(chunk->bytes).first(chunk->size);
+  crc_ = crc_of(crc_, bytes.first(chunk->tail_from));
+  crc_ = static_cast<std::uint32_t>(
+      crc32_combine(crc_, chunk->tail_crc, static_cast<z_off_t>(chunk->size - chunk->tail_from)));
+  if (chunk->final) {
+    trailer_pending_ = chunk->trailer_offset;
+    compressed_ = chunk->trailer_offset;
+  } else {
+    compressed_ = chunk->stop_bit / 8;
+    {
+      std::lock_guard lock(mutex_);
+      next_chunk_ = chunk->next;
+    }
+    changed_.notify_all();
+  }
+  handed_ = std::move(chunk);
+  if (bytes.empty()) return next();
+  return hand_over(bytes);
 }
 
 // A chunk the threads could not decode, decoded here from the window, a block at a time.
@@ -355,7 +348,7 @@ Result<std::span<const std::byte>> ParallelGzipInflate::read_redo() {
   if (redo_span_.final) return finish_member(trailer);
   {
     std::lock_guard lock(mutex_);
-    ++next_chunk_;
+    next_chunk_ = redo_span_.next;
   }
   changed_.notify_all();
   return take_chunk();
@@ -384,16 +377,22 @@ Result<std::span<const std::byte>> ParallelGzipInflate::fall_back() {
   redo_.reset();
   ++chunks_redone_;
   discard_ = decoded_ - resume_.decoded;
-  const DeflateBoundary from{0, 0, 0, resume_.bit, resume_.decoded, resume_.crc, resume_.window};
-  GzipDecoder decoder(
-      [this, offset = resume_.bit / 8](std::span<std::byte> out) mutable -> Result<std::size_t> {
-        const auto n =
-            static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), source_.size() - offset));
-        if (auto r = source_.read_at(offset, out.first(n)); !r) return std::move(r).error();
-        offset += n;
-        return n;
-      },
-      name_, from);
+  // From the member's start, the file is decoded afresh (with ISA-L); from a later chunk,
+  // zlib resumes with the window there.
+  const bool from_start = resume_.decoded == 0;
+  std::uint64_t offset = from_start ? 0 : resume_.bit / 8;
+  GzipDecoder::Source read = [this,
+                              offset](std::span<std::byte> out) mutable -> Result<std::size_t> {
+    const auto n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), source_.size() - offset));
+    if (auto r = source_.read_at(offset, out.first(n)); !r) return std::move(r).error();
+    offset += n;
+    return n;
+  };
+  auto decoder = from_start ? GzipDecoder(std::move(read), name_)
+                            : GzipDecoder(std::move(read), name_,
+                                          DeflateBoundary{0, 0, 0, resume_.bit, resume_.decoded,
+                                                          resume_.crc, resume_.window});
   auto observer = [this](GzipMemberInfo member) {
     if (member.file_offset == 0) member.fixed_header = header_.fixed;
     if (observer_) observer_(member);

@@ -13,10 +13,12 @@
 // byte, the rest cannot reach the window and one decoder goes on alone. The reader
 // fills those bytes in from the real window as it takes the chunk.
 //
-// Whatever does not fit that picture (a chunk whose stop is no boundary, a second
-// member, a bad CRC, corrupt data, a chunk that expands past its cap) is decoded by
-// GzipDecoder from the last chunk start known to be true, so errors read the same as
-// on the sequential path.
+// A chunk the threads could not finish (one that expands past its cap, or whose window
+// references go on and on, as in text) is decoded by the reader from the window. Whatever
+// does not fit the picture at all (a chunk whose stop is no boundary, a second member,
+// a bad CRC, corrupt data, no dynamic block near a chunk's start, as in stored data)
+// is decoded by GzipDecoder from the last chunk start known to be true, so errors read
+// the same as on the sequential path.
 #pragma once
 
 #include <condition_variable>
@@ -73,10 +75,13 @@ class ParallelGzipInflate final : public DecodedBlockStream {
     std::uint16_t window_index;
   };
   struct Chunk {
-    enum class Status { decoded, empty, redo };
+    // unbounded: no block start was found where the next chunk begins, so this one has
+    // no stop and what follows is left to the sequential decoder.
+    enum class Status { decoded, redo, unbounded };
     Status status = Status::redo;
     std::uint64_t start_bit = 0, stop_bit = 0;
-    bool final = false;  // its stop is the member's end
+    bool final = false;    // its stop is the member's end
+    std::size_t next = 0;  // the chunk that starts at its stop
     std::vector<std::byte> bytes;
     std::size_t size = 0;
     std::vector<Marker> markers;
@@ -87,6 +92,7 @@ class ParallelGzipInflate final : public DecodedBlockStream {
   struct Span {
     std::uint64_t start_bit = 0, stop_bit = 0;
     bool final = false;
+    std::size_t next = 0;
   };
   // What the reader had when a chunk began: where the fallback resumes.
   struct Resume {
@@ -101,6 +107,7 @@ class ParallelGzipInflate final : public DecodedBlockStream {
                       GzipMemberHeader header);
 
   std::optional<std::uint64_t> chunk_start(std::size_t k);
+  // Status::unbounded when chunk k or the next has no block start.
   std::optional<Span> span_of(std::size_t k);
   Chunk decode_chunk(std::size_t k);
   void decode_from_window(Chunk& chunk);
