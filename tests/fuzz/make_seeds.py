@@ -33,7 +33,7 @@ def main() -> int:
     targets = {name: out / name for name in ("fuzz_pickle", "fuzz_zip_reader", "fuzz_safetensors",
                                              "fuzz_archive_reader", "fuzz_handler_scan",
                                              "fuzz_requirements", "fuzz_weight_stream",
-                                             "fuzz_gzip_splice")}
+                                             "fuzz_gzip_splice", "fuzz_parallel_inflate")}
     for directory in targets.values():
         directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,6 +57,7 @@ def main() -> int:
         (targets["fuzz_safetensors"] / name).write_bytes(data)
     write_archive_seeds(targets["fuzz_archive_reader"])
     write_splice_seeds(targets["fuzz_gzip_splice"])
+    write_parallel_inflate_seeds(targets["fuzz_parallel_inflate"])
     for source in [*(ROOT / "tests/handler_corpus").glob("*.py"), *(ROOT / "templates").rglob("*.py")]:
         shutil.copy(source, targets["fuzz_handler_scan"] / f"{source.parent.name}_{source.name}")
     for source in (ROOT / "templates").rglob("requirements*.txt"):
@@ -91,6 +92,29 @@ def write_splice_seeds(directory: Path) -> None:
              "huffman-only": deflated(6, noise, zlib.Z_HUFFMAN_ONLY) + b"\x7f",
              "fixed": deflated(9, b"abc" * 100, zlib.Z_FIXED) + b"\xff",
              "empty": gzip.compress(b"", mtime=0) + b"\x10", "sync-flushed": many_blocks + b"\x99"}
+    for name, data in seeds.items():
+        (directory / name).write_bytes(data)
+
+
+def write_parallel_inflate_seeds(directory: Path) -> None:
+    """Gzip files of several 4 KiB chunks: weights, text, two members, many blocks."""
+    import gzip
+    import random
+    import struct
+    import zlib
+
+    rng = random.Random(1)
+    floats = struct.pack("<12000f", *(rng.gauss(0, 0.02) for _ in range(12000)))
+    text = b"".join(b"layer.%d.weight = %d\n" % (rng.randrange(900), rng.randrange(10))
+                    for _ in range(4000))
+    flushed = zlib.compressobj(6, zlib.DEFLATED, 31)
+    many_blocks = b"".join(flushed.compress(floats[i:i + 2000]) + flushed.flush(zlib.Z_FULL_FLUSH)
+                           for i in range(0, 24000, 2000)) + flushed.flush()
+    seeds = {"floats-level6": gzip.compress(floats, 6, mtime=0),
+             "floats-level1": gzip.compress(floats, 1, mtime=0),
+             "text-level9": gzip.compress(text, 9, mtime=0),
+             "two-members": gzip.compress(floats[:20000], 6, mtime=0) + gzip.compress(text, 6, mtime=0),
+             "full-flushed": many_blocks}
     for name, data in seeds.items():
         (directory / name).write_bytes(data)
 

@@ -25,7 +25,7 @@ constexpr std::size_t kMaxExpansion = 8;
 // start a block every few dozen KiB, and a stream with none there (stored data) is
 // not worth searching bit by bit.
 constexpr std::size_t kSearchBytes = 256 << 10;
-constexpr std::size_t kMinChunkBytes = 64 << 10;
+constexpr std::size_t kMinChunkBytes = 4 << 10;
 constexpr std::size_t kMaxDynamicHeaderBytes = 1024;
 constexpr std::size_t kReaderBlockBytes = 1 << 20;
 constexpr std::size_t kFallbackBlocksAhead = 4;
