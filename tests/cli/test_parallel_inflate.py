@@ -10,6 +10,7 @@ import os
 import random
 import shutil
 import subprocess
+import tarfile
 
 import pytest
 
@@ -84,3 +85,21 @@ def test_damage_in_the_middle_is_corrupt_gzip_data(archive, tmp_path):
         result = run_smpack("verify", damaged)
         assert result.returncode == EXIT_BAD_INPUT, (where, result.stdout, result.stderr)
         assert f"{damaged}: corrupt gzip data" in result.stderr, result.stderr
+
+
+def test_add_code_splices_after_a_parallel_scan(model, archive, tmp_path):
+    code = tmp_path / "code"
+    write_files(code, {"inference.py": "def model_fn(model_dir):\n    return None\n"})
+    out = tmp_path / "with-code.tar.gz"
+    result = run_smpack("add-code", archive, "--code", code, "-o", out, "--no-lint", "--json")
+    assert result.returncode == EXIT_OK, result.stderr
+    report = json.loads(result.stdout)
+    # Everything up to the last block before the tar's end is kept, byte for byte.
+    assert report["kept_bytes"] > archive.stat().st_size - (4 << 20), report
+    assert out.read_bytes()[:report["kept_bytes"]] == archive.read_bytes()[:report["kept_bytes"]]
+    assert subprocess.run(["gzip", "-t", out]).returncode == 0
+    with tarfile.open(out) as tar:
+        files = {m.name.removeprefix("./"): m for m in tar.getmembers() if m.isfile()}
+        assert sorted(files) == sorted([*(p.name for p in model.iterdir()), "code/inference.py"])
+        for name in ("tokenizer.json", "model-00002.bin"):
+            assert tar.extractfile(files[name]).read() == (model / name).read_bytes(), name

@@ -49,7 +49,7 @@ Outcome sequential(std::span<const std::byte> input) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto input = std::as_bytes(std::span(data, size));
   smpack::MemoryByteSource source(input);
-  auto parallel = smpack::ParallelGzipInflate::start(source, "fuzz.gz", {}, {4096, 2});
+  auto parallel = smpack::ParallelGzipInflate::start(source, "fuzz.gz", {}, {}, {4096, 2});
   if (!parallel) return 0;
   Outcome outcome;
   while (outcome.bytes.size() <= kMaxDecoded) {

@@ -42,7 +42,7 @@ Decoded inflate(const std::vector<std::byte>& file, unsigned threads = 2) {
   MemoryByteSource source(file);
   Decoded out;
   auto inflate = ParallelGzipInflate::start(
-      source, "test.gz", [&out](const GzipMemberInfo& m) { out.members.push_back(m); },
+      source, "test.gz", [&out](const GzipMemberInfo& m) { out.members.push_back(m); }, {},
       {kChunk, threads});
   EXPECT_NE(inflate, nullptr);
   if (!inflate) return out;
@@ -174,10 +174,10 @@ TEST(ParallelGzipInflate, DamageIsReportedAsTheSequentialDecoderReportsIt) {
 TEST(ParallelGzipInflate, SmallOrForeignInputIsLeftToTheSequentialDecoder) {
   const auto small = testing::gzip_of("hello", 6);
   MemoryByteSource small_source(small);
-  EXPECT_EQ(ParallelGzipInflate::start(small_source, "s.gz", {}, {kChunk, 2}), nullptr);
+  EXPECT_EQ(ParallelGzipInflate::start(small_source, "s.gz", {}, {}, {kChunk, 2}), nullptr);
   std::vector<std::byte> not_gzip(4 * kChunk, std::byte{'a'});
   MemoryByteSource not_gzip_source(not_gzip);
-  EXPECT_EQ(ParallelGzipInflate::start(not_gzip_source, "n.gz", {}, {kChunk, 2}), nullptr);
+  EXPECT_EQ(ParallelGzipInflate::start(not_gzip_source, "n.gz", {}, {}, {kChunk, 2}), nullptr);
 }
 
 TEST(DeflateBlockFinder, FindsEveryDynamicBlockOfZlibsOutputAndLittleElse) {

@@ -11,6 +11,7 @@
 
 #include "archive/gzip_decode_ahead.h"
 #include "archive/gzip_decoder.h"
+#include "archive/gzip_inline_stream.h"
 #include "archive/parallel_gzip_inflate.h"
 #include "archive/tar_stream_guard.h"
 #include "io/file_io.h"
@@ -75,13 +76,12 @@ struct ArchiveReader::Impl {
   ArchiveReader::GzipObservers observers;
   std::uint64_t raw_consumed = 0;
 
-  // A gzip stream is inflated on threads of their own (decode_ahead): a whole local file
-  // by several at once, a stream by one. When block boundaries are observed they are
-  // decoded in line instead, and reported with the decoder's state at that point.
-  std::optional<GzipDecoder> gzip;
-  std::unique_ptr<DecodedBlockStream> decode_ahead;
+  // A gzip stream is inflated on threads of their own: a whole local file by several at
+  // once, a stream by one. When block boundaries are observed, a stream is decoded in
+  // line instead, and they are reported with the decoder's state at that point.
+  std::unique_ptr<DecodedBlockStream> gzip;
   std::optional<TarStreamGuard> guard;  // gzip and plain tar: the bytes libarchive parses
-  std::vector<std::byte> block;         // in-line decoding and plain tar: sized on first use
+  std::vector<std::byte> block;         // plain tar: sized on first use
   std::uint64_t tar_bytes = 0;
 
   std::unique_ptr<archive, ArchiveDeleter> handle;
@@ -104,16 +104,13 @@ struct ArchiveReader::Impl {
     return got;
   }
 
-  std::uint64_t compressed() const {
-    if (decode_ahead) return decode_ahead->compressed_offset();
-    return gzip ? gzip->compressed_offset() : raw_consumed;
-  }
+  std::uint64_t compressed() const { return gzip ? gzip->compressed_offset() : raw_consumed; }
 
   // The next piece of the tar stream (empty at its end), valid until the next call.
   Result<std::span<const std::byte>> next_tar_bytes() {
-    if (decode_ahead) return decode_ahead->next();
+    if (gzip) return gzip->next();
     if (block.empty()) block.resize(kDecodeBlockBytes);
-    auto got = gzip ? gzip->read(block) : raw_read(block);
+    auto got = raw_read(block);
     if (!got) return std::move(got).error();
     return std::span<const std::byte>(block.data(), *got);
   }
@@ -182,7 +179,7 @@ struct ArchiveReader::Impl {
   // After the last tar member: decode what is left, so a bad CRC in the final
   // member or bytes after it are reported, not silently ignored.
   Result<void> drain() {
-    if (!gzip && !decode_ahead) return {};
+    if (!gzip) return {};
     for (;;) {
       auto got = next_tar_bytes();
       if (!got) return std::move(got).error();
@@ -195,19 +192,22 @@ struct ArchiveReader::Impl {
     kind = sniff_container(head);
     switch (kind) {
       case ContainerKind::gzip: {
-        GzipDecoder decoder([this](std::span<std::byte> out) { return raw_read(out); }, name);
-        if (observers.boundary) {
-          decoder.set_member_observer(std::move(observers.member));
-          decoder.set_boundary_observer(std::move(observers.boundary));
-          gzip.emplace(std::move(decoder));
-        } else if (source != nullptr &&
-                   (decode_ahead = ParallelGzipInflate::start(*source, name, observers.member,
-                                                              parallel_inflate_options()))) {
+        if (source != nullptr) {
           // The source is read at random from the decoding threads; raw_read is unused.
-        } else {
-          // raw_read and the source run on the decoding thread from here on.
-          decode_ahead = std::make_unique<GzipDecodeAhead>(
-              std::move(decoder), std::move(observers.member), kDecodeBlockBytes, kBlocksAhead);
+          gzip = ParallelGzipInflate::start(*source, name, observers.member, observers.boundary,
+                                            parallel_inflate_options());
+        }
+        if (!gzip) {
+          GzipDecoder decoder([this](std::span<std::byte> out) { return raw_read(out); }, name);
+          if (observers.boundary) {
+            decoder.set_member_observer(std::move(observers.member));
+            decoder.set_boundary_observer(std::move(observers.boundary));
+            gzip = std::make_unique<GzipInlineStream>(std::move(decoder), kDecodeBlockBytes);
+          } else {
+            // raw_read and the source run on the decoding thread from here on.
+            gzip = std::make_unique<GzipDecodeAhead>(
+                std::move(decoder), std::move(observers.member), kDecodeBlockBytes, kBlocksAhead);
+          }
         }
         guard.emplace(name, limits.max_pax_bytes);
       } break;
@@ -385,7 +385,6 @@ ContainerKind ArchiveReader::container() const {
 }
 const GzipHeaderInfo& ArchiveReader::gzip_header() const {
   static const GzipHeaderInfo kNone;
-  if (impl_->decode_ahead) return impl_->decode_ahead->first_header();
   return impl_->gzip ? impl_->gzip->first_header() : kNone;
 }
 std::string ArchiveReader::tar_format() const {
@@ -393,7 +392,6 @@ std::string ArchiveReader::tar_format() const {
   return name ? name : "";
 }
 std::uint64_t ArchiveReader::gzip_members() const {
-  if (impl_->decode_ahead) return impl_->decode_ahead->members();
   return impl_->gzip ? impl_->gzip->members() : 0;
 }
 std::uint64_t ArchiveReader::compressed_bytes() const {

@@ -86,6 +86,27 @@ GzipDecoder resume_at(const ByteSource& bytes, std::uint64_t origin, std::string
       std::move(name), from);
 }
 
+Result<DeflateBoundary> nearer_boundary(const ByteSource& bytes, const std::string& name,
+                                        const DeflateBoundary& from, std::uint64_t cut) {
+  SplicePointFinder finder;
+  finder.on_boundary(from, [&from] { return from.window; });
+  finder.cut_not_before(cut);
+  GzipDecoder decoder = resume_at(bytes, 0, name, from);
+  decoder.set_boundary_observer(
+      [&finder](const DeflateBoundary& at, const std::function<std::vector<std::byte>()>& window) {
+        finder.on_boundary(at, window);
+      });
+  std::vector<std::byte> buffer(64 << 10);
+  for (std::uint64_t at = from.tar_offset; at < cut;) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), cut - at));
+    auto got = decoder.read(std::span(buffer).first(want));
+    if (!got) return std::move(got).error();
+    if (*got == 0) break;
+    at += *got;
+  }
+  return finder.choose(cut).value_or(from);
+}
+
 Result<std::uint64_t> end_member_at(const ByteSource& bytes, std::uint64_t origin,
                                     const std::string& name, GzipDecoder& rest,
                                     const DeflateBoundary& from, std::uint64_t cut, int level,

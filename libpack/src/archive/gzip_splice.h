@@ -47,6 +47,12 @@ class SplicePointFinder {
 GzipDecoder resume_at(const ByteSource& bytes, std::uint64_t origin, std::string name,
                       const DeflateBoundary& from);
 
+// The latest kept boundary at or before `cut`, by decoding with zlib from `from` (one at
+// or before it, such as a chunk start of the parallel inflate, which reports no others):
+// what a cut re-encodes is then at most the SplicePointFinder's spacing, not a chunk.
+Result<DeflateBoundary> nearer_boundary(const ByteSource& bytes, const std::string& name,
+                                        const DeflateBoundary& from, std::uint64_t cut);
+
 // Ends the gzip member that holds `cut` (after from.tar_offset, in from's member) at the
 // cut: writes what goes at file offset from.bit_offset / 8 (the shared byte's kept bits
 // merged with a new final block of the data from the boundary to the cut, at zlib `level`,

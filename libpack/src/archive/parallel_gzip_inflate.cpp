@@ -9,6 +9,7 @@
 
 #include "archive/deflate_block_finder.h"
 #include "archive/gzip_decode_ahead.h"
+#include "archive/gzip_inline_stream.h"
 #include "util/le_bytes.h"
 
 namespace smpack {
@@ -54,7 +55,7 @@ std::uint32_t crc_of(std::uint32_t crc, std::span<const std::byte> bytes) {
 
 std::unique_ptr<ParallelGzipInflate> ParallelGzipInflate::start(
     const ByteSource& source, std::string name, GzipDecoder::MemberObserver observer,
-    const Options& options) {
+    DeflateBoundaryObserver boundary, const Options& options) {
   const std::uint64_t size = source.size();
   if (options.threads < 1 || options.chunk_bytes < kMinChunkBytes ||
       size < 2 * options.chunk_bytes || !source.holds(0, size)) {
@@ -65,8 +66,9 @@ std::unique_ptr<ParallelGzipInflate> ParallelGzipInflate::start(
   auto parsed = parse_gzip_member_header(head);
   auto* header = std::get_if<GzipMemberHeader>(&parsed);
   if (header == nullptr || header->length + kTrailerBytes >= size) return nullptr;
-  std::unique_ptr<ParallelGzipInflate> inflate(new ParallelGzipInflate(
-      source, std::move(name), std::move(observer), options, std::move(*header)));
+  std::unique_ptr<ParallelGzipInflate> inflate(
+      new ParallelGzipInflate(source, std::move(name), std::move(observer), std::move(boundary),
+                              options, std::move(*header)));
   for (unsigned i = 0; i < options.threads; ++i) {
     inflate->threads_.emplace_back([raw = inflate.get()] { raw->work(); });
   }
@@ -75,10 +77,12 @@ std::unique_ptr<ParallelGzipInflate> ParallelGzipInflate::start(
 
 ParallelGzipInflate::ParallelGzipInflate(const ByteSource& source, std::string name,
                                          GzipDecoder::MemberObserver observer,
-                                         const Options& options, GzipMemberHeader header)
+                                         DeflateBoundaryObserver boundary, const Options& options,
+                                         GzipMemberHeader header)
     : source_(source),
       name_(std::move(name)),
       observer_(std::move(observer)),
+      boundary_(std::move(boundary)),
       options_(options),
       header_(std::move(header)) {
   deflate_bit_ = std::uint64_t{header_.length} * 8;
@@ -265,6 +269,9 @@ void ParallelGzipInflate::work() {
 
 void ParallelGzipInflate::begin_chunk(std::uint64_t start_bit) {
   resume_ = {start_bit, decoded_, crc_, window_};
+  if (boundary_) {
+    boundary_({0, 0, 0, start_bit, decoded_, crc_, {}}, [this] { return window_; });
+  }
 }
 
 std::span<const std::byte> ParallelGzipInflate::hand_over(std::span<const std::byte> bytes) {
@@ -397,8 +404,15 @@ Result<std::span<const std::byte>> ParallelGzipInflate::fall_back() {
     if (member.file_offset == 0) member.fixed_header = header_.fixed;
     if (observer_) observer_(member);
   };
-  fallback_ = std::make_unique<GzipDecodeAhead>(std::move(decoder), std::move(observer),
-                                                kReaderBlockBytes, kFallbackBlocksAhead);
+  if (boundary_) {
+    // Boundaries are reported as the decoder passes them: on this thread.
+    decoder.set_member_observer(std::move(observer));
+    decoder.set_boundary_observer(boundary_);
+    fallback_ = std::make_unique<GzipInlineStream>(std::move(decoder), kReaderBlockBytes);
+  } else {
+    fallback_ = std::make_unique<GzipDecodeAhead>(std::move(decoder), std::move(observer),
+                                                  kReaderBlockBytes, kFallbackBlocksAhead);
+  }
   return read_fallback();
 }
 

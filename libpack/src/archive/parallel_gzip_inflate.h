@@ -39,8 +39,6 @@
 
 namespace smpack {
 
-class GzipDecodeAhead;
-
 class ParallelGzipInflate final : public DecodedBlockStream {
  public:
   struct Options {
@@ -49,9 +47,12 @@ class ParallelGzipInflate final : public DecodedBlockStream {
   };
   // nullptr unless `source` holds all of a file of at least two chunks that starts with
   // a valid gzip header (the sequential decoder then says what is wrong). `source`
-  // must outlive the decoder; it is read from the decoding threads at once.
+  // must outlive the decoder; it is read from the decoding threads at once. `boundary`,
+  // when set, is told of each chunk's start as the reader reaches it (a boundary every
+  // chunk, not every block; after a fallback, every block as GzipDecoder reports them).
   static std::unique_ptr<ParallelGzipInflate> start(const ByteSource& source, std::string name,
                                                     GzipDecoder::MemberObserver observer,
+                                                    DeflateBoundaryObserver boundary,
                                                     const Options& options);
   ~ParallelGzipInflate() override;
   ParallelGzipInflate(const ParallelGzipInflate&) = delete;
@@ -103,8 +104,8 @@ class ParallelGzipInflate final : public DecodedBlockStream {
   };
 
   ParallelGzipInflate(const ByteSource& source, std::string name,
-                      GzipDecoder::MemberObserver observer, const Options& options,
-                      GzipMemberHeader header);
+                      GzipDecoder::MemberObserver observer, DeflateBoundaryObserver boundary,
+                      const Options& options, GzipMemberHeader header);
 
   std::optional<std::uint64_t> chunk_start(std::size_t k);
   // Status::unbounded when chunk k or the next has no block start.
@@ -127,6 +128,7 @@ class ParallelGzipInflate final : public DecodedBlockStream {
   const ByteSource& source_;
   std::string name_;
   GzipDecoder::MemberObserver observer_;
+  DeflateBoundaryObserver boundary_;
   Options options_;
   GzipMemberHeader header_;
   std::uint64_t deflate_bit_ = 0;  // where member 0's deflate data begins
@@ -153,7 +155,7 @@ class ParallelGzipInflate final : public DecodedBlockStream {
   std::uint64_t compressed_ = 0;
   std::optional<std::uint64_t> trailer_pending_;
   bool finished_ = false;
-  std::unique_ptr<GzipDecodeAhead> fallback_;
+  std::unique_ptr<DecodedBlockStream> fallback_;
   std::uint64_t discard_ = 0;
   std::size_t chunks_ahead_ = 0, chunks_redone_ = 0;
 };

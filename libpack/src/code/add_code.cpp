@@ -404,8 +404,11 @@ Result<ForeignScan> scan_foreign(const Artifact& artifact, const CancelToken* ca
     scan.index.entries.push_back(std::move(kept));
   }
   if (!cut_known) scan.cut = tar_end;
-  scan.from = finder.choose(scan.cut);
-  if (!scan.from) return Error::internal(name + ": no deflate block boundary before the cut");
+  auto from = finder.choose(scan.cut);
+  if (!from) return Error::internal(name + ": no deflate block boundary before the cut");
+  auto nearer = nearer_boundary(*artifact.bytes(), name, *from, scan.cut);
+  if (!nearer) return std::move(nearer).error();
+  scan.from = std::move(*nearer);
   return scan;
 }
 
