@@ -180,6 +180,32 @@ TEST(ParallelGzipInflate, SmallOrForeignInputIsLeftToTheSequentialDecoder) {
   EXPECT_EQ(ParallelGzipInflate::start(not_gzip_source, "n.gz", {}, {}, {kChunk, 2}), nullptr);
 }
 
+// Stands for an object in S3: every read is a request, so it is streamed once.
+class RemoteSource final : public ByteSource {
+ public:
+  explicit RemoteSource(const std::vector<std::byte>& bytes) : bytes_(bytes) {}
+  std::uint64_t size() const override { return bytes_.size(); }
+  std::uint64_t held_from(std::uint64_t offset) const override { return bytes_.held_from(offset); }
+  Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const override {
+    return bytes_.read_at(offset, out);
+  }
+  bool reads_at_random_cheaply() const override { return false; }
+
+ private:
+  MemoryByteSource bytes_;
+};
+
+TEST(ParallelGzipInflate, ARemoteSourceIsLeftToTheSequentialDecoder) {
+  const auto file = testing::gzip_of(testing::normal_floats(300'000, 1), 6);
+  ASSERT_GT(file.size(), 4 * kChunk);
+  MemoryByteSource local(file);
+  EXPECT_NE(ParallelGzipInflate::start(local, "local.gz", {}, {}, {kChunk, 2}), nullptr);
+  RemoteSource remote(file);
+  EXPECT_EQ(ParallelGzipInflate::start(remote, "remote.gz", {}, {}, {kChunk, 2}), nullptr);
+  const SliceByteSource slice(remote, 0, file.size());
+  EXPECT_EQ(ParallelGzipInflate::start(slice, "slice.gz", {}, {}, {kChunk, 2}), nullptr);
+}
+
 TEST(DeflateBlockFinder, FindsEveryDynamicBlockOfZlibsOutputAndLittleElse) {
   const auto file = testing::gzip_of(testing::normal_floats(500'000, 8), 6);
   const std::vector<std::byte> raw(file.begin() + 10, file.end() - 8);

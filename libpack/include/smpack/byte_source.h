@@ -38,6 +38,10 @@ class ByteSource {
   // Error::io if the operating system refuses the read.
   virtual Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const = 0;
 
+  // False where every read is a request over the network (an object in S3): readers
+  // then go front to back in one stream instead of fetching pieces side by side.
+  virtual bool reads_at_random_cheaply() const { return true; }
+
   // True when [offset, offset + length) is held in full.
   bool holds(std::uint64_t offset, std::uint64_t length) const {
     return length == 0 ? offset <= size() : held_from(offset) >= length;
@@ -84,6 +88,7 @@ class SliceByteSource final : public ByteSource {
   SliceByteSource(const ByteSource& parent, std::uint64_t offset, std::uint64_t length);
   std::uint64_t size() const override { return length_; }
   std::uint64_t held_from(std::uint64_t offset) const override;
+  bool reads_at_random_cheaply() const override { return parent_.reads_at_random_cheaply(); }
   Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const override;
 
  private:

@@ -58,7 +58,8 @@ std::unique_ptr<ParallelGzipInflate> ParallelGzipInflate::start(
     DeflateBoundaryObserver boundary, const Options& options) {
   const std::uint64_t size = source.size();
   if (options.threads < 1 || options.chunk_bytes < kMinChunkBytes ||
-      size < 2 * options.chunk_bytes || !source.holds(0, size)) {
+      size < 2 * options.chunk_bytes || !source.holds(0, size) ||
+      !source.reads_at_random_cheaply()) {
     return nullptr;
   }
   std::vector<std::byte> head(std::min<std::uint64_t>(size, kMaxGzipHeaderBytes));

@@ -46,7 +46,8 @@ class ParallelGzipInflate final : public DecodedBlockStream {
     unsigned threads = 2;               // decoding threads
   };
   // nullptr unless `source` holds all of a file of at least two chunks that starts with
-  // a valid gzip header (the sequential decoder then says what is wrong). `source`
+  // a valid gzip header (the sequential decoder then says what is wrong), and reads at
+  // random cheaply (a remote object is streamed once instead). `source`
   // must outlive the decoder; it is read from the decoding threads at once. `boundary`,
   // when set, is told of each chunk's start as the reader reaches it (a boundary every
   // chunk, not every block; after a fallback, every block as GzipDecoder reports them).

@@ -27,6 +27,7 @@ class S3ObjectSource final : public ByteSource {
     return offset < size_ ? size_ - offset : 0;
   }
   Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const override;
+  bool reads_at_random_cheaply() const override { return false; }
 
   const std::string& etag() const { return etag_; }  // without quotes
   const std::string& quoted_etag() const { return quoted_etag_; }
