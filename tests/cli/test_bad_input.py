@@ -213,3 +213,55 @@ def test_streamed_and_indexed_reads_number_a_damaged_gzip_member_alike(tmp_path)
     assert streamed.returncode == EXIT_BAD_INPUT and indexed.returncode == EXIT_BAD_INPUT
     assert f"gzip member {damaged_member}" in streamed.stderr, streamed.stderr
     assert f"gzip member {damaged_member}".encode() in indexed.stderr, indexed.stderr
+
+
+def _tar_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 1_700_000_000
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_damage_that_inflates_into_a_broken_tar_header_is_corrupt_gzip_data(tmp_path):
+    """Level 0 keeps the tar bytes as they are: a flipped byte in a member header breaks
+    the header long before the gzip CRC is reached, and the CRC is still what is wrong."""
+    weights = random.Random(3).randbytes(256 << 10)
+    tar = _tar_of({"model.bin": weights, "config.json": b'{"model_type": "test"}\n'})
+    stored = bytearray(gzip.compress(tar, compresslevel=0, mtime=0))
+    stored[stored.index(b"config.json") + 2] ^= 0x01
+    damaged = tmp_path / "damaged.tar.gz"
+    damaged.write_bytes(bytes(stored))
+    for command in ("verify", "ls", "digest"):
+        result = run_smpack(command, damaged)
+        assert result.returncode == EXIT_BAD_INPUT, (command, result.stderr)
+        assert f"{damaged}: corrupt gzip data" in result.stderr, (command, result.stderr)
+
+
+def test_a_broken_tar_header_in_an_intact_gzip_stream_is_reported_as_tar_damage(tmp_path):
+    tar = bytearray(_tar_of({"model.bin": bytes(4096), "config.json": b"{}\n"}))
+    tar[tar.index(b"config.json") + 2] ^= 0x01
+    archive = tmp_path / "broken-tar.tar.gz"
+    archive.write_bytes(gzip.compress(bytes(tar), mtime=0))
+    result = run_smpack("verify", archive)
+    assert result.returncode == EXIT_BAD_INPUT, result.stderr
+    assert "after member 'model.bin'" in result.stderr, result.stderr
+    assert "corrupt gzip data" not in result.stderr, result.stderr
+
+
+def test_bytes_inflated_after_the_tar_end_are_held_to_the_ratio_cap(tmp_path):
+    """A small tar followed by 300 MiB of zeros in about 300 KiB: the tail is inflated only
+    until the expansion cap, not to its end."""
+    tar = _tar_of({"config.json": b"{}\n"})
+    archive = tmp_path / "tail-bomb.tar.gz"
+    with open(archive, "wb") as raw, gzip.GzipFile(
+        fileobj=raw, mode="wb", compresslevel=9, mtime=0
+    ) as out:
+        out.write(tar)
+        for _ in range(300):
+            out.write(bytes(1 << 20))
+    result = run_smpack("verify", archive)
+    assert result.returncode == EXIT_BAD_INPUT, result.stderr
+    assert "compression ratio cap" in result.stderr, result.stderr

@@ -85,7 +85,9 @@ struct ArchiveReader::Impl {
   std::uint64_t tar_bytes = 0;
 
   std::unique_ptr<archive, ArchiveDeleter> handle;
-  std::optional<Error> pending;  // set by callbacks, reported instead of libarchive's text
+  std::optional<Error> pending;        // set by callbacks, reported instead of libarchive's text
+  bool pending_is_tar_damage = false;  // from the tar guard, not the stream or a cap
+  bool capped = false;                 // a size or ratio cap was reached
   Entry current;
   std::uint64_t entries = 0;
   std::uint64_t declared_total = 0;
@@ -115,24 +117,35 @@ struct ArchiveReader::Impl {
     return std::span<const std::byte>(block.data(), *got);
   }
 
-  Result<std::span<const std::byte>> produce_block() {
-    auto got = next_tar_bytes();
-    if (!got) return got;
-    if (guard) {
-      if (auto r = guard->feed(*got); !r) return std::move(r).error();
-    }
-    tar_bytes += got->size();
+  // Holds every decoded byte to the size and ratio caps, in the tar and after its end.
+  Result<void> count_decoded(std::size_t bytes) {
+    tar_bytes += bytes;
     if (tar_bytes > limits.max_total_bytes) {
+      capped = true;
       return Error::bad_input(name + ": more than " + std::to_string(limits.max_total_bytes) +
                               " bytes uncompressed (the total size cap)");
     }
     if (tar_bytes > limits.ratio_floor_bytes &&
         static_cast<double>(tar_bytes) > limits.max_ratio * static_cast<double>(compressed())) {
+      capped = true;
       return Error::bad_input(
           name + ": expands more than " + std::to_string(static_cast<long>(limits.max_ratio)) +
           ":1 (the compression ratio cap; a decompression bomb?) near member '" + current.path +
           "'");
     }
+    return {};
+  }
+
+  Result<std::span<const std::byte>> produce_block() {
+    auto got = next_tar_bytes();
+    if (!got) return got;
+    if (guard) {
+      if (auto r = guard->feed(*got); !r) {
+        pending_is_tar_damage = true;
+        return std::move(r).error();
+      }
+    }
+    if (auto r = count_decoded(got->size()); !r) return std::move(r).error();
     return got;
   }
 
@@ -149,12 +162,23 @@ struct ArchiveReader::Impl {
   }
 
   Error archive_error(std::string_view during) {
-    if (pending) return *pending;
+    if (pending && !pending_is_tar_damage) return *pending;
+    if (pending) return blamed_on_the_stream(*pending);
     const char* text = archive_error_string(handle.get());
     std::string where = current.path.empty()
                             ? std::string(during)
                             : std::string(during) + " after member '" + current.path + "'";
-    return Error::bad_input(name + ": " + where + ": " + (text ? text : "unreadable tar data"));
+    return blamed_on_the_stream(
+        Error::bad_input(name + ": " + where + ": " + (text ? text : "unreadable tar data")));
+  }
+
+  // Damage to a gzip stream often inflates without a deflate error, into bytes that
+  // break the tar first (a stored block, or codes that fall back into step). The CRC
+  // at the member's end then names the cause, as gzip -t does, so a tar error in a
+  // gzip stream stands only once the rest of the stream decodes within the caps.
+  Error blamed_on_the_stream(Error tar_error) {
+    if (auto r = drain(); !r && !capped) return std::move(r).error();
+    return tar_error;
   }
 
   Result<void> open_libarchive() {
@@ -176,15 +200,15 @@ struct ArchiveReader::Impl {
     return {};
   }
 
-  // After the last tar member: decode what is left, so a bad CRC in the final
-  // member or bytes after it are reported, not silently ignored.
+  // After the last tar member (or a tar error): decode what is left, so a bad CRC in
+  // the final member or bytes after it are reported, not silently ignored.
   Result<void> drain() {
     if (!gzip) return {};
     for (;;) {
       auto got = next_tar_bytes();
       if (!got) return std::move(got).error();
       if (got->empty()) return {};
-      tar_bytes += got->size();
+      if (auto r = count_decoded(got->size()); !r) return r;
     }
   }
 
