@@ -145,6 +145,9 @@ TEST_F(ArchiveRoundTrip, IndexedByteSourceReadsAnyRangeAcrossChunks) {
   ASSERT_TRUE(opened) << opened.error().message;
   const ByteSource* source = opened->get();
   EXPECT_EQ(source->size(), weights_.size());
+  // It decodes and caches, so a gzip file inside is read front to back, not in chunks
+  // from several threads.
+  EXPECT_FALSE(source->reads_at_random_cheaply());
   // The start, a range spanning a chunk boundary, backwards jumps, and the very end.
   const std::size_t mib = 1 << 20;
   for (auto [offset, length] : std::vector<std::pair<std::size_t, std::size_t>>{

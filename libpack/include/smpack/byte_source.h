@@ -38,8 +38,9 @@ class ByteSource {
   // Error::io if the operating system refuses the read.
   virtual Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const = 0;
 
-  // False where every read is a request over the network (an object in S3): readers
-  // then go front to back in one stream instead of fetching pieces side by side.
+  // False where every read is a request over the network (an object in S3) or where
+  // the source decodes and caches (not safe to share): readers then go front to back
+  // in one stream instead of fetching pieces side by side.
   virtual bool reads_at_random_cheaply() const { return true; }
 
   // True when [offset, offset + length) is held in full.

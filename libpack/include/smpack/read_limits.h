@@ -18,6 +18,9 @@ struct ReadLimits {
   // checked once ratio_floor_bytes have come out, so small archives never trip it.
   double max_ratio = 250.0;
   std::uint64_t ratio_floor_bytes = 64ull << 20;
+  // After a tar error in a gzip stream, how much more is decoded to see whether the
+  // stream itself is damaged (its CRC then names the cause, not the tar).
+  std::uint64_t max_bytes_after_tar_error = 256ull << 20;
 };
 
 }  // namespace smpack

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -85,9 +86,9 @@ struct ArchiveReader::Impl {
   std::uint64_t tar_bytes = 0;
 
   std::unique_ptr<archive, ArchiveDeleter> handle;
-  std::optional<Error> pending;        // set by callbacks, reported instead of libarchive's text
-  bool pending_is_tar_damage = false;  // from the tar guard, not the stream or a cap
-  bool capped = false;                 // a size or ratio cap was reached
+  std::optional<Error> pending;  // set by callbacks, reported instead of libarchive's text
+  bool capped = false;           // a size or ratio cap was reached
+  bool observing = true;         // false once the tar reading failed: see observe_gated()
   Entry current;
   std::uint64_t entries = 0;
   std::uint64_t declared_total = 0;
@@ -140,10 +141,7 @@ struct ArchiveReader::Impl {
     auto got = next_tar_bytes();
     if (!got) return got;
     if (guard) {
-      if (auto r = guard->feed(*got); !r) {
-        pending_is_tar_damage = true;
-        return std::move(r).error();
-      }
+      if (auto r = guard->feed(*got); !r) return std::move(r).error();
     }
     if (auto r = count_decoded(got->size()); !r) return std::move(r).error();
     return got;
@@ -162,8 +160,8 @@ struct ArchiveReader::Impl {
   }
 
   Error archive_error(std::string_view during) {
-    if (pending && !pending_is_tar_damage) return *pending;
-    if (pending) return blamed_on_the_stream(*pending);
+    // The guard's verdicts (archive-ambiguous) and the caps stand as they are.
+    if (pending) return *pending;
     const char* text = archive_error_string(handle.get());
     std::string where = current.path.empty()
                             ? std::string(during)
@@ -174,11 +172,32 @@ struct ArchiveReader::Impl {
 
   // Damage to a gzip stream often inflates without a deflate error, into bytes that
   // break the tar first (a stored block, or codes that fall back into step). The CRC
-  // at the member's end then names the cause, as gzip -t does, so a tar error in a
-  // gzip stream stands only once the rest of the stream decodes within the caps.
+  // at the member's end then names the cause, as gzip -t does: up to
+  // limits.max_bytes_after_tar_error more are decoded, and a stream that fails in them
+  // takes the blame. A read that fails (io) or a cap leaves the tar error standing.
   Error blamed_on_the_stream(Error tar_error) {
-    if (auto r = drain(); !r && !capped) return std::move(r).error();
+    if (!gzip) return tar_error;
+    observing = false;
+    auto r = drain(limits.max_bytes_after_tar_error);
+    if (!r && !capped && r.error().kind == ErrorKind::bad_input) return std::move(r).error();
     return tar_error;
+  }
+
+  // The gzip observers see what the tar reading saw, not what blamed_on_the_stream
+  // decodes after it failed (the splice scan would keep a window per boundary).
+  void observe_gated() {
+    if (observers.member) {
+      observers.member = [this, inner = std::move(observers.member)](const GzipMemberInfo& m) {
+        if (observing) inner(m);
+      };
+    }
+    if (observers.boundary) {
+      observers.boundary = [this, inner = std::move(observers.boundary)](
+                               const DeflateBoundary& at,
+                               const std::function<std::vector<std::byte>()>& fetch_window) {
+        if (observing) inner(at, fetch_window);
+      };
+    }
   }
 
   Result<void> open_libarchive() {
@@ -200,22 +219,26 @@ struct ArchiveReader::Impl {
     return {};
   }
 
-  // After the last tar member (or a tar error): decode what is left, so a bad CRC in
-  // the final member or bytes after it are reported, not silently ignored.
-  Result<void> drain() {
+  // After the last tar member (or a tar error): decode what is left, up to `budget`
+  // bytes, so a bad CRC in the final member or bytes after it are reported, not
+  // silently ignored.
+  Result<void> drain(std::uint64_t budget = std::numeric_limits<std::uint64_t>::max()) {
     if (!gzip) return {};
-    for (;;) {
+    for (std::uint64_t decoded = 0; decoded <= budget;) {
       auto got = next_tar_bytes();
       if (!got) return std::move(got).error();
       if (got->empty()) return {};
+      decoded += got->size();
       if (auto r = count_decoded(got->size()); !r) return r;
     }
+    return {};
   }
 
   Result<void> start(std::span<const std::byte> head) {
     kind = sniff_container(head);
     switch (kind) {
       case ContainerKind::gzip: {
+        observe_gated();
         if (source != nullptr) {
           // The source is read at random from the decoding threads; raw_read is unused.
           gzip = ParallelGzipInflate::start(*source, name, observers.member, observers.boundary,

@@ -50,6 +50,7 @@ class IndexedEntryByteSource final : public ByteSource {
   std::uint64_t size() const override;
   std::uint64_t held_from(std::uint64_t offset) const override;
   Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const override;
+  bool reads_at_random_cheaply() const override { return false; }
 
  private:
   const ByteSource& archive_;

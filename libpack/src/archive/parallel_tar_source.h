@@ -29,6 +29,7 @@ class ParallelTarSource final : public ByteSource {
   std::uint64_t size() const override { return size_; }
   std::uint64_t held_from(std::uint64_t offset) const override;
   Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const override;
+  bool reads_at_random_cheaply() const override { return false; }
   // Where the reader is, in the archive's bytes (for progress).
   std::uint64_t archive_bytes_read() const;
 
