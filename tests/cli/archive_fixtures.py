@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
 import stat
 import struct
+import tarfile
 import zlib
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,6 +32,21 @@ ORDER_PROBES = {"a/b.txt": "b\n", "a-b.txt": "dash\n", "a.txt": "dot\n"}
 # ----------------------------------------------------------------------------
 # Oracles
 # ----------------------------------------------------------------------------
+
+
+def tar_of(members: list[tuple[str, bytes]], fmt=tarfile.GNU_FORMAT, root: bool = False) -> bytes:
+    """A tar as Python's tarfile writes it (another tool's archive), with "./" first if `root`."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
+        if root:
+            info = tarfile.TarInfo("./")
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        for name, content in members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(content), 0o644
+            tar.addfile(info, io.BytesIO(content))
+    return buf.getvalue()
 
 
 def normalised_mode(path: Path) -> int:

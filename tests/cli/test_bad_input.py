@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import build_archive, make_model_dir, run_smpack
-from archive_fixtures import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, built, gzip_members, read_index
+from archive_fixtures import (EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, built, gzip_members, read_index,
+                              tar_of)
 
 # ----------------------------------------------------------------------------
 # Unreadable input: every reading command, every kind of wrong file
@@ -215,21 +216,11 @@ def test_streamed_and_indexed_reads_number_a_damaged_gzip_member_alike(tmp_path)
     assert f"gzip member {damaged_member}".encode() in indexed.stderr, indexed.stderr
 
 
-def _tar_of(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime = len(data), 1_700_000_000
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
 def test_damage_that_inflates_into_a_broken_tar_header_is_corrupt_gzip_data(tmp_path):
     """Level 0 keeps the tar bytes as they are: a flipped byte in a member header breaks
     the header long before the gzip CRC is reached, and the CRC is still what is wrong."""
     weights = random.Random(3).randbytes(256 << 10)
-    tar = _tar_of({"model.bin": weights, "config.json": b'{"model_type": "test"}\n'})
+    tar = tar_of([("model.bin", weights), ("config.json", b'{"model_type": "test"}\n')])
     stored = bytearray(gzip.compress(tar, compresslevel=0, mtime=0))
     stored[stored.index(b"config.json") + 2] ^= 0x01
     damaged = tmp_path / "damaged.tar.gz"
@@ -241,7 +232,7 @@ def test_damage_that_inflates_into_a_broken_tar_header_is_corrupt_gzip_data(tmp_
 
 
 def test_a_broken_tar_header_in_an_intact_gzip_stream_is_reported_as_tar_damage(tmp_path):
-    tar = bytearray(_tar_of({"model.bin": bytes(4096), "config.json": b"{}\n"}))
+    tar = bytearray(tar_of([("model.bin", bytes(4096)), ("config.json", b"{}\n")]))
     tar[tar.index(b"config.json") + 2] ^= 0x01
     archive = tmp_path / "broken-tar.tar.gz"
     archive.write_bytes(gzip.compress(bytes(tar), mtime=0))
@@ -254,7 +245,7 @@ def test_a_broken_tar_header_in_an_intact_gzip_stream_is_reported_as_tar_damage(
 def test_bytes_inflated_after_the_tar_end_are_held_to_the_ratio_cap(tmp_path):
     """A small tar followed by 300 MiB of zeros in about 300 KiB: the tail is inflated only
     until the expansion cap, not to its end."""
-    tar = _tar_of({"config.json": b"{}\n"})
+    tar = tar_of([("config.json", b"{}\n")])
     archive = tmp_path / "tail-bomb.tar.gz"
     with open(archive, "wb") as raw, gzip.GzipFile(
         fileobj=raw, mode="wb", compresslevel=9, mtime=0

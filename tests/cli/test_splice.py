@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import generate_weights, run_smpack, run_smpack_traced, tree_contents, write_files
+from archive_fixtures import tar_of
 
 NEW_HANDLER = "def model_fn(model_dir):\n    return 'v2'\n"
 
@@ -201,20 +202,6 @@ def test_text_output_says_what_was_kept_and_compressed_again(tmp_path):
     assert kept, result.stdout
     assert 2.0 < float(kept.group(1)) < 3.0  # model.bin, 3 MiB of float32 before the old code/
     assert "- code/util.py" in result.stdout
-
-
-def tar_of(members: list[tuple[str, bytes]], fmt=tarfile.GNU_FORMAT, root: bool = False) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
-        if root:
-            info = tarfile.TarInfo("./")
-            info.type, info.mode = tarfile.DIRTYPE, 0o755
-            tar.addfile(info)
-        for name, content in members:
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(content), 0o644
-            tar.addfile(info, io.BytesIO(content))
-    return buf.getvalue()
 
 
 def header_offset(tar_bytes: bytes, name: str) -> int:

@@ -24,7 +24,8 @@ using ByteSink = std::function<Result<void>(std::span<const std::byte>)>;
 
 // read_at is const and positionless: a source of a whole file (file, memory) is safe
 // to read from several threads at once, which is how an archive's gzip members are
-// decoded side by side. A source that caches what it decoded says it is not.
+// decoded side by side. A source that caches what it decoded is not, and says so
+// through reads_at_random_cheaply().
 class ByteSource {
  public:
   virtual ~ByteSource() = default;
