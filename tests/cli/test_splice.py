@@ -179,6 +179,53 @@ def test_the_kept_bytes_copied_by_the_kernel_are_handed_to_the_disk(tmp_path):
     assert "sync_file_range(" in calls  # what copy_file_range appended counts toward a stride
 
 
+def archive_bytes_read(log: Path, archive: Path) -> int:
+    """What the traced command read from `archive` (its every open), by pread64 or read,
+    on every thread: strace -f splits a call that another thread interrupts into an
+    "<unfinished ...>" line with the fd and a "<... resumed>" line with the result."""
+    opened = re.compile(rf'open(?:at)?\(.*"{re.escape(str(archive))}", .*\) = (\d+)$')
+    call = re.compile(r"^(\d+) +(?:pread64|read)\((\d+), ")
+    resumed = re.compile(r"^(\d+) +<\.\.\. (?:pread64|read) resumed>")
+    result = re.compile(r"\) = (\d+)$")
+    fds, pending, total = set(), {}, 0
+    for line in log.read_text().splitlines():
+        if m := opened.search(line):
+            fds.add(m.group(1))
+            continue
+        fd = None
+        if m := call.match(line):
+            pid, fd = m.group(1), m.group(2)
+            if line.endswith("<unfinished ...>"):
+                pending[pid] = fd
+                continue
+        elif m := resumed.match(line):
+            fd = pending.pop(m.group(1), None)
+        if fd in fds and (got := result.search(line)):
+            total += int(got.group(1))
+    assert fds, "the archive was never opened"
+    return total
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+@pytest.mark.parametrize("destination", ["-o", "--in-place"])
+def test_the_lint_gate_and_the_splice_scan_read_the_archive_once(tmp_path, destination):
+    """The gate's visit is the splice's scan: a foreign archive is inflated once. Only the
+    stretch near the cut is read again, to find the nearest block boundary and end the
+    member there."""
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(gzip_with("gzip-6", plain_tar(
+        model_files("none") + [("shard-2.bin", generate_weights(24 << 20, seed=2))])))
+    size = foreign.stat().st_size
+    log = tmp_path / "reads.log"
+    where = [tmp_path / "o.tar.gz"] if destination == "-o" else []
+    result = run_smpack_traced(log, "openat,open,read,pread64", "add-code", foreign, "--code",
+                               new_code(tmp_path), destination, *where, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["kept_bytes"] > size // 2
+    read = archive_bytes_read(log, foreign)
+    assert size <= read < size + (8 << 20), (read, size)
+
+
 def test_damaged_foreign_archive_is_refused_and_kept(tmp_path):
     data = bytearray(gzip_with("gzip-6", plain_tar(model_files("end"))))
     data[-6] ^= 0xFF  # the trailer's CRC-32

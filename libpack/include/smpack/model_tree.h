@@ -98,6 +98,18 @@ std::string members_json(const std::vector<Member>& members);
 // anywhere, *.json at the root.
 bool keep_content_by_default(std::string_view normalized_path, std::uint64_t size);
 
+// A caller's own reading of a streamed archive (one without an smpack index), in the
+// same pass as the visit: add-code's splice scan rides on the lint gate's pass, so a
+// foreign archive is inflated once.
+struct StreamWatch {
+  ArchiveReader::GzipObservers gzip;  // the gzip stream's members and block boundaries
+  // Before a member's data is read: whether its SHA-256 is wanted.
+  std::function<bool(const Entry& entry)> wants_sha256;
+  // After it: the member as the tree records it (sha256 set when hashed). `entry` is
+  // what the tar stream stores, with its offsets.
+  std::function<void(const Entry& entry, const Member& member)> member;
+};
+
 // What one Artifact::visit() reads besides the member list.
 struct VisitOptions {
   std::uint64_t max_content_bytes = 8ull << 20;  // members larger than this are not kept
@@ -119,7 +131,8 @@ struct VisitOptions {
   // instead of an Error (lint and info show what they could read).
   bool keep_partial = false;
   const CancelToken* cancel = nullptr;
-  ProgressSink* progress = nullptr;  // archive bytes consumed of the total
+  ProgressSink* progress = nullptr;    // archive bytes consumed of the total
+  const StreamWatch* watch = nullptr;  // called when the archive is streamed (no index)
 };
 
 }  // namespace smpack

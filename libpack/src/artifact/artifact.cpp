@@ -306,8 +306,13 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
   const ByteSource& source = tar_stream ? static_cast<const ByteSource&>(*tar_stream) : *bytes;
   std::vector<GzipMemberInfo> gzip_members;
   ArchiveReader::GzipObservers observers;
-  if (options.check_index)
-    observers.member = [&](const GzipMemberInfo& m) { gzip_members.push_back(m); };
+  if (options.watch) observers = options.watch->gzip;
+  if (options.check_index) {
+    observers.member = [&, watched = std::move(observers.member)](const GzipMemberInfo& m) {
+      gzip_members.push_back(m);
+      if (watched) watched(m);
+    };
+  }
   auto reader = ArchiveReader::open_source_observed(source, name, limits, std::move(observers));
   if (!reader) return std::move(reader).error();
   // Comparing with the index needs every member's SHA-256.
@@ -344,7 +349,9 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
       if (is_file && weights) weights->begin(member.path, member.size);
       // Kept members are hashed always (the tree reports their SHA-256); a member read
       // only for the weight inventory is hashed only when hashing was asked for.
-      const bool hash = is_file && (hash_all || keep);
+      const bool watched_hash =
+          options.watch && options.watch->wants_sha256 && options.watch->wants_sha256(entry);
+      const bool hash = is_file && (hash_all || keep || watched_hash);
       if (is_file && (hash || (weights && weights->wants_data()))) {
         for (;;) {
           if (!hash && !weights->wants_data()) break;  // the rest is skipped by next()
@@ -368,6 +375,7 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
         if (auto r = weights->end(); !r) return std::move(r).error();
       }
       if (keep) tree.contents[member.path] = std::move(kept);
+      if (options.watch && options.watch->member) options.watch->member(entry, member);
       tree.members.push_back(std::move(member));
     }
   };

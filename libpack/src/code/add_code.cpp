@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <fstream>
-#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -268,18 +267,13 @@ Result<std::string> hash_member_data(ArchiveReader& reader, std::span<std::byte>
   }
 }
 
-// The lint gate's verdict: the refusal to return (nothing written), or nullopt to go on.
-using LintGateVerdict = Result<std::optional<AddCodeResult>>;
-using LintGateRun = std::future<LintGateVerdict>;
-
-LintGateVerdict run_lint_gate(const Artifact& artifact, const SourceSpec& code,
-                              const CancelToken* cancel) {
-  auto report = lint_gate(artifact, code, cancel);
-  if (!report) return std::move(report).error();
-  if (report->deploy_ready) return std::optional<AddCodeResult>();
+// The lint gate's verdict on `report`: the refusal to return (nothing written), or
+// nullopt to go on.
+std::optional<AddCodeResult> refusal(LintReport report) {
+  if (report.deploy_ready) return std::nullopt;
   AddCodeResult refused;
-  refused.refused = std::move(*report);
-  return std::optional<AddCodeResult>(std::move(refused));
+  refused.refused = std::move(report);
+  return refused;
 }
 
 // Reads a foreign archive's members after `reader`'s position into `appender`, with
@@ -340,7 +334,8 @@ Result<AddCodeResult> stream_rewrite(const Artifact& artifact, const std::vector
 // What one pass over a foreign gzip tar finds for a splice: the members kept before the
 // cut (checked as stream_rewrite checks them, with their stored metadata and SHA-256),
 // the old code/, the cut (the first code/ member's header, else the end of the tar
-// stream), and the deflate block boundary to re-encode from.
+// stream), and the deflate block boundary to re-encode from. With the lint gate, the same
+// pass is the gate's visit, and `refused` its refusal.
 struct ForeignScan {
   ArchiveIndex index;
   OldCode old_code;
@@ -349,66 +344,110 @@ struct ForeignScan {
   std::uint64_t bytes_after_cut = 0;
   std::vector<GzipMemberInfo> gzip_members;
   std::optional<DeflateBoundary> from;
+  std::optional<AddCodeResult> refused;
 };
 
-Result<ForeignScan> scan_foreign(const Artifact& artifact, const CancelToken* cancel) {
-  const std::string& name = artifact.name();
-  ForeignScan scan;
-  SplicePointFinder finder;
-  bool cut_known = false;
-  ArchiveReader::GzipObservers observers;
-  observers.member = [&](const GzipMemberInfo& member) { scan.gzip_members.push_back(member); };
-  observers.boundary = [&](const DeflateBoundary& at,
-                           const std::function<std::vector<std::byte>()>& window) {
-    if (!cut_known) finder.on_boundary(at, window);
-  };
-  auto reader = ArchiveReader::open_source_observed(*artifact.bytes(), name, artifact.limits(),
-                                                    std::move(observers));
-  if (!reader) return std::move(reader).error();
-  std::set<std::string> seen;
-  std::vector<std::byte> buffer(1 << 20);
-  std::uint64_t tar_end = 0;
-  for (;;) {
-    if (cancel && cancel->cancelled()) return Error::interrupted();
-    auto next = reader->next();
-    if (!next) return std::move(next).error();
-    if (!*next) break;
-    const Entry& entry = **next;
-    auto path = kept_member_path(entry, name, artifact.limits(), seen);
-    if (!path) return std::move(path).error();
-    tar_end = entry.data_offset + entry.size + tar_padding(entry.size);
-    const bool code = *path && is_code_path(**path);
-    if (code && !cut_known) {
-      scan.cut = entry.header_offset;
-      cut_known = true;
-    }
-    if (code && entry.type == EntryType::file) {
-      auto sha = hash_member_data(*reader, buffer, cancel);
-      if (!sha) return std::move(sha).error();
-      scan.old_code.files[**path] = {std::move(*sha), normalised_mode(entry.type, entry.mode)};
-    }
-    if (code || !*path) continue;
-    if (cut_known) {
-      scan.members_after_cut = true;
-      scan.bytes_after_cut += entry.size;
-      continue;
-    }
-    finder.cut_not_before(tar_end);
-    IndexedEntry kept{**path, entry.type,          entry.mode,        entry.size,
-                      "",     entry.header_offset, entry.data_offset, 0};
-    if (entry.type == EntryType::file) {
-      auto sha = hash_member_data(*reader, buffer, cancel);
-      if (!sha) return std::move(sha).error();
-      kept.sha256 = std::move(*sha);
-    }
-    scan.index.entries.push_back(std::move(kept));
+// The scan's side of the pass, watching the members as the visit reads them.
+class ForeignScanWatch {
+ public:
+  ForeignScanWatch(ForeignScan& scan, const Artifact& artifact) : scan_(scan), artifact_(artifact) {
+    watch_.gzip.member = [this](const GzipMemberInfo& m) { scan_.gzip_members.push_back(m); };
+    watch_.gzip.boundary = [this](const DeflateBoundary& at,
+                                  const std::function<std::vector<std::byte>()>& window) {
+      if (!cut_known_ && !refused_member_) finder_.on_boundary(at, window);
+    };
+    watch_.wants_sha256 = [this](const Entry& entry) { return begin(entry); };
+    watch_.member = [this](const Entry& entry, const Member& member) { end(entry, member); };
   }
-  if (!cut_known) scan.cut = tar_end;
-  auto from = finder.choose(scan.cut);
-  if (!from) return Error::internal(name + ": no deflate block boundary before the cut");
-  auto nearer = nearer_boundary(*artifact.bytes(), name, *from, scan.cut);
-  if (!nearer) return std::move(nearer).error();
-  scan.from = std::move(*nearer);
+  ForeignScanWatch(const ForeignScanWatch&) = delete;  // its watch points at it
+  ForeignScanWatch& operator=(const ForeignScanWatch&) = delete;
+  const StreamWatch& watch() const { return watch_; }
+
+  // After the pass: the cut and the boundary to resume from, or why the archive
+  // cannot be spliced (a member an smpack archive does not hold).
+  Result<void> finish() {
+    if (refused_member_) return *refused_member_;
+    if (!cut_known_) scan_.cut = tar_end_;
+    auto from = finder_.choose(scan_.cut);
+    if (!from)
+      return Error::internal(artifact_.name() + ": no deflate block boundary before the cut");
+    auto nearer = nearer_boundary(*artifact_.bytes(), artifact_.name(), *from, scan_.cut);
+    if (!nearer) return std::move(nearer).error();
+    scan_.from = std::move(*nearer);
+    return {};
+  }
+
+ private:
+  // Classifies the member about to be read; true when its SHA-256 goes into the scan.
+  bool begin(const Entry& entry) {
+    path_.reset();
+    if (refused_member_) return false;
+    auto path = kept_member_path(entry, artifact_.name(), artifact_.limits(), seen_);
+    if (!path) {
+      refused_member_ = std::move(path).error();
+      return false;
+    }
+    path_ = std::move(*path);
+    tar_end_ = entry.data_offset + entry.size + tar_padding(entry.size);
+    if (!*path_) return false;
+    const bool code = is_code_path(**path_);
+    if (code && !cut_known_) {
+      scan_.cut = entry.header_offset;
+      cut_known_ = true;
+    }
+    if (!code && !cut_known_) finder_.cut_not_before(tar_end_);
+    return entry.type == EntryType::file && (code || !cut_known_);
+  }
+
+  void end(const Entry& entry, const Member& member) {
+    if (!path_ || !*path_) return;
+    const std::string& path = **path_;
+    if (is_code_path(path)) {
+      if (entry.type == EntryType::file)
+        scan_.old_code.files[path] = {member.sha256, normalised_mode(entry.type, entry.mode)};
+    } else if (cut_known_) {
+      scan_.members_after_cut = true;
+      scan_.bytes_after_cut += entry.size;
+    } else {
+      scan_.index.entries.push_back({path, entry.type, entry.mode, entry.size, member.sha256,
+                                     entry.header_offset, entry.data_offset, 0});
+    }
+  }
+
+  ForeignScan& scan_;
+  const Artifact& artifact_;
+  StreamWatch watch_;
+  SplicePointFinder finder_;
+  std::set<std::string> seen_;
+  std::optional<std::optional<std::string>> path_;  // the member being read, as kept
+  std::optional<Error> refused_member_;
+  bool cut_known_ = false;
+  std::uint64_t tar_end_ = 0;
+};
+
+// One pass over a foreign gzip tar: the splice scan, and with `gate` the lint gate's
+// visit of the same members, whose refusal comes before anything the scan found.
+Result<ForeignScan> scan_foreign(const Artifact& artifact, const SourceSpec* gate,
+                                 const CancelToken* cancel) {
+  ForeignScan scan;
+  ForeignScanWatch watcher(scan, artifact);
+  VisitOptions visit;
+  if (gate) {
+    visit = lint_gate_visit(cancel);
+  } else {
+    visit.keep_content = nullptr;
+    visit.cancel = cancel;
+  }
+  visit.watch = &watcher.watch();
+  auto tree = artifact.visit(visit);
+  if (!tree) return std::move(tree).error();
+  if (gate) {
+    auto report = lint_gate(artifact, std::move(*tree), *gate);
+    if (!report) return std::move(report).error();
+    scan.refused = refusal(std::move(*report));
+    if (scan.refused) return scan;
+  }
+  if (auto r = watcher.finish(); !r) return std::move(r).error();
   return scan;
 }
 
@@ -464,24 +503,16 @@ void index_kept_prefix(ForeignScan& scan, std::uint64_t cut_member_bytes) {
 // and the index follow as smpack's own members. `output` null: in place.
 Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& archive,
                                      ArchiveOutput* output, const std::vector<SourceFile>& code,
-                                     const WriteOptions& options, LintGateRun* gate) {
-  auto scan = scan_foreign(artifact, options.cancel);
-  // The gate's verdict comes first, as when it runs before the scan.
-  if (gate) {
-    auto refused = gate->get();
-    if (!refused) return std::move(refused).error();
-    if (*refused) return std::move(**refused);
-  }
-  if (!scan) return std::move(scan).error();
-  const DeflateBoundary& from = *scan->from;
-  if (auto r = check_cut_member(*scan, artifact.name()); !r) return std::move(r).error();
+                                     const WriteOptions& options, ForeignScan& scan) {
+  const DeflateBoundary& from = *scan.from;
+  if (auto r = check_cut_member(scan, artifact.name()); !r) return std::move(r).error();
   // A cut at a gzip member's start keeps the members before it whole and none of it.
-  const bool keep_part = scan->cut > from.member_tar_offset;
+  const bool keep_part = scan.cut > from.member_tar_offset;
   const std::uint64_t keep_bytes = keep_part ? from.bit_offset / 8 : from.member_file_offset;
   AddCodeResult result;
   result.method = AddCodeMethod::splice;
   result.kept_bytes = keep_bytes;
-  result.rewritten_tar_bytes = scan->cut - from.tar_offset + scan->bytes_after_cut;
+  result.rewritten_tar_bytes = scan.cut - from.tar_offset + scan.bytes_after_cut;
   auto write_tail = [&](const ByteSource& tail_source, std::uint64_t origin,
                         const MemberAppender::Write& write) -> Result<void> {
     auto counted = [&](std::span<const std::byte> bytes) -> Result<void> {
@@ -491,20 +522,20 @@ Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& a
     GzipDecoder rest = resume_at(tail_source, origin, artifact.name(), from);
     std::uint64_t member_end_bytes = 0;
     if (keep_part) {
-      auto ended = end_member_at(tail_source, origin, artifact.name(), rest, from, scan->cut,
+      auto ended = end_member_at(tail_source, origin, artifact.name(), rest, from, scan.cut,
                                  options.level, counted);
       if (!ended) return std::move(ended).error();
       member_end_bytes = *ended;
     }
-    index_kept_prefix(*scan,
+    index_kept_prefix(scan,
                       keep_part ? keep_bytes - from.member_file_offset + member_end_bytes : 0);
-    MemberAppender appender(counted, scan->index, options);
-    if (scan->members_after_cut) {
+    MemberAppender appender(counted, scan.index, options);
+    if (scan.members_after_cut) {
       auto after =
           ArchiveReader::open_tar_stream([&](std::span<std::byte> out) { return rest.read(out); },
                                          artifact.name(), artifact.limits());
       if (!after) return std::move(after).error();
-      if (auto r = append_foreign_members(*after, appender, scan->old_code, artifact.name(),
+      if (auto r = append_foreign_members(*after, appender, scan.old_code, artifact.name(),
                                           artifact.limits(), options.cancel);
           !r)
         return r;
@@ -526,8 +557,8 @@ Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& a
                            return write_tail(old_tail, keep_bytes, write);
                          });
     if (!rewritten) return std::move(rewritten).error();
-    compare_code(scan->old_code, scan->index, result);
-    finish_result(scan->index, result);
+    compare_code(scan.old_code, scan.index, result);
+    finish_result(scan.index, result);
     return result;
   }
   if (auto r = output->copy_from(*artifact.bytes(), 0, keep_bytes, options.cancel); !r)
@@ -537,7 +568,7 @@ Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& a
                           [&](std::span<const std::byte> bytes) { return output->write(bytes); });
       !r)
     return std::move(r).error();
-  return commit_output(*output, scan->old_code, scan->index, std::move(result), options);
+  return commit_output(*output, scan.old_code, scan.index, std::move(result), options);
 }
 
 }  // namespace
@@ -612,21 +643,14 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
         " is a directory or S3 prefix; add-code changes archives (stage changes directories)");
   }
   const bool splice = !artifact->index() && is_gzip(*artifact->bytes());
-  // A local foreign gzip tar is read twice, by the gate and by the splice's scan: the two
-  // passes run side by side on two cores (both only read it, through pread). Nothing is
-  // committed, and the archive is not touched in place, before both are done.
-  const bool gate_beside_scan = options.lint && splice && code.replaces_code() &&
-                                dynamic_cast<const FileByteSource*>(artifact->bytes());
-  LintGateRun gate;
-  if (gate_beside_scan) {
-    gate = std::async(std::launch::async, run_lint_gate, std::cref(*artifact), std::cref(code),
-                      options.write.cancel);
-  } else if (options.lint) {
-    auto refused = run_lint_gate(*artifact, code, options.write.cancel);
-    if (!refused) return std::move(refused).error();
-    if (*refused) return std::move(**refused);
+  // A foreign gzip tar is inflated once: the gate's visit is the splice's scan. Nothing
+  // is opened for writing, or touched in place, before the gate's verdict.
+  const bool gate_in_scan = options.lint && splice && code.replaces_code();
+  if (options.lint && !gate_in_scan) {
+    auto report = lint_gate(*artifact, code, options.write.cancel);
+    if (!report) return std::move(report).error();
+    if (auto refused = refusal(std::move(*report))) return std::move(*refused);
   }
-  LintGateRun* pending_gate = gate.valid() ? &gate : nullptr;
   // An entry point or requirements file alone goes over the archive's own code/.
   std::optional<TempDir> scratch;
   if (!code.replaces_code()) {
@@ -637,20 +661,26 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
     if (!kept) return std::move(kept).error();
     sources = apply_code(std::move(*kept), std::move(*sources), code);
   }
+  std::optional<ForeignScan> scan;
+  if (splice) {
+    auto scanned = scan_foreign(*artifact, gate_in_scan ? &code : nullptr, options.write.cancel);
+    if (!scanned) return std::move(scanned).error();
+    if (scanned->refused) return std::move(*scanned->refused);
+    scan.emplace(std::move(*scanned));
+  }
   const ArchiveIndex* index = artifact->index();
   // A local archive changed in place keeps its file: only the tail is rewritten. An S3
   // object is replaced, when the upload completes, by one made of its own kept bytes.
   const bool local_in_place = !output && !is_s3_url(archive.native());
   if (index && local_in_place) return rewrite_tail(archive, *index, *sources, options.write);
   if (splice && local_in_place)
-    return splice_foreign(*artifact, archive, nullptr, *sources, options.write, pending_gate);
+    return splice_foreign(*artifact, archive, nullptr, *sources, options.write, *scan);
   const fs::path target = output.value_or(archive);
   const std::uint64_t expected = artifact->bytes()->size() + expected_archive_bytes(*sources);
   auto out = open_archive_output(target.string(), options.s3, {expected, options.write.cancel});
   if (!out) return std::move(out).error();
   if (index) return copy_with_new_tail(*artifact, *index, *sources, **out, options.write);
-  if (splice)
-    return splice_foreign(*artifact, archive, out->get(), *sources, options.write, pending_gate);
+  if (splice) return splice_foreign(*artifact, archive, out->get(), *sources, options.write, *scan);
   return stream_rewrite(*artifact, *sources, **out, options.write);
 }
 

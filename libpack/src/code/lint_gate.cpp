@@ -52,13 +52,22 @@ LintReport lint_gate(const ModelTree& after, const SourceSpec& code) {
   return report;
 }
 
+VisitOptions lint_gate_visit(const CancelToken* cancel) {
+  VisitOptions visit = lint_load_options(/*check_tensor_crcs=*/false);
+  visit.cancel = cancel;
+  return visit;
+}
+
 Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
                              const CancelToken* cancel, bool as_archived,
                              const std::optional<std::string>& left_out) {
-  VisitOptions visit = lint_load_options(/*check_tensor_crcs=*/false);
-  visit.cancel = cancel;
-  auto tree = before.visit(visit);
+  auto tree = before.visit(lint_gate_visit(cancel));
   if (!tree) return std::move(tree).error();
+  return lint_gate(before, std::move(*tree), code, as_archived, left_out);
+}
+
+Result<LintReport> lint_gate(const Artifact& before, ModelTree tree, const SourceSpec& code,
+                             bool as_archived, const std::optional<std::string>& left_out) {
   // A directory is judged as it will be archived: without its own output, and without
   // what the excludes leave out (or anything under it).
   if (as_archived && before.kind() == ArtifactKind::directory) {
@@ -72,16 +81,16 @@ Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
         prefix = prefix.substr(0, slash);
       }
     };
-    std::erase_if(tree->members, [&](const Member& m) { return dropped(m.path); });
-    std::erase_if(tree->contents, [&](const auto& item) { return dropped(item.first); });
-    std::erase_if(tree->weights, [&](const WeightFileReport& w) { return dropped(w.member); });
+    std::erase_if(tree.members, [&](const Member& m) { return dropped(m.path); });
+    std::erase_if(tree.contents, [&](const auto& item) { return dropped(item.first); });
+    std::erase_if(tree.weights, [&](const WeightFileReport& w) { return dropped(w.member); });
   }
   // Code added at the root of an archive whose every member is under one folder lands
   // beside the model rather than with it: the merged tree no longer looks wrapped, so
   // the archive is judged as it was.
   std::optional<std::string> wrapped;
-  if (!is_layout(before.kind()) && code.has_code()) wrapped = lint_internal::wrapping_folder(*tree);
-  auto after = with_code(std::move(*tree), code);
+  if (!is_layout(before.kind()) && code.has_code()) wrapped = lint_internal::wrapping_folder(tree);
+  auto after = with_code(std::move(tree), code);
   if (!after) return std::move(after).error();
   LintReport report = lint_gate(*after, code);
   if (wrapped) {
