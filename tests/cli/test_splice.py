@@ -90,8 +90,9 @@ def extracted(archive: Path, dest: Path) -> dict:
     return tree_contents(dest)
 
 
-def add_code(archive: Path, code: Path, *destination) -> dict:
-    result = run_smpack("add-code", archive, "--code", code, *destination, "--json")
+def add_code(archive: Path, code: Path | None, *destination, entry_point: Path | None = None) -> dict:
+    given = ["--code", code] if code else ["--entry-point", entry_point]
+    result = run_smpack("add-code", archive, *given, *destination, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -224,6 +225,63 @@ def test_the_lint_gate_and_the_splice_scan_read_the_archive_once(tmp_path, desti
     assert json.loads(result.stdout)["kept_bytes"] > size // 2
     read = archive_bytes_read(log, foreign)
     assert size <= read < size + (8 << 20), (read, size)
+
+
+def with_link_first(tar_bytes: bytes) -> bytes:
+    """`tar_bytes` with a symlink member before its first member."""
+    link = tarfile.TarInfo("aaa_link")
+    link.type, link.linkname = tarfile.SYMTYPE, "model.bin"
+    header = link.tobuf(format=tarfile.GNU_FORMAT)
+    return header + tar_bytes
+
+
+def test_without_the_gate_a_refused_member_ends_the_pass(tmp_path):
+    """--no-lint: the first member an smpack archive cannot hold is the answer; damage
+    further on is not read to."""
+    data = bytearray(gzip_with("gzip-6", with_link_first(plain_tar(model_files("end")))))
+    data[len(data) // 2] ^= 0xFF
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(bytes(data))
+    result = run_smpack("add-code", foreign, "--code", new_code(tmp_path), "-o",
+                        tmp_path / "o.tar.gz", "--no-lint")
+    assert result.returncode == 3, result.stderr
+    assert "'aaa_link'" in result.stderr and "symlink" in result.stderr, result.stderr
+    assert not (tmp_path / "o.tar.gz").exists()
+
+
+@pytest.mark.parametrize("destination", ["-o", "--in-place"])
+def test_the_gates_refusal_comes_before_the_scans(tmp_path, destination):
+    """The scan would refuse the symlink (exit 3), but the gate's verdict on the broken
+    handler, read in the same pass, is what the user sees (exit 1)."""
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(gzip_with("gzip-6", with_link_first(plain_tar(model_files("none")))))
+    before = foreign.read_bytes()
+    broken = new_code(tmp_path, {"inference.py": "def model_fn(model_dir:\n"})
+    where = [tmp_path / "o.tar.gz"] if destination == "-o" else []
+    result = run_smpack("add-code", foreign, "--code", broken, destination, *where)
+    assert result.returncode == 1, result.stderr
+    assert "handler-syntax-error" in result.stderr
+    assert foreign.read_bytes() == before
+    assert not (tmp_path / "o.tar.gz").exists()
+
+
+def test_an_entry_point_alone_is_gated_and_keeps_the_archives_code(tmp_path):
+    tar_bytes = plain_tar(model_files("end"))
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(gzip_with("gzip-6", tar_bytes))
+    broken = tmp_path / "broken.py"
+    broken.write_text("def model_fn(model_dir:\n")
+    refused = run_smpack("add-code", foreign, "--entry-point", broken, "-o", tmp_path / "r.tar.gz")
+    assert refused.returncode == 1 and "handler-syntax-error" in refused.stderr, refused.stderr
+    assert not (tmp_path / "r.tar.gz").exists()
+    entry = tmp_path / "serve.py"
+    entry.write_text(NEW_HANDLER)
+    out = tmp_path / "o.tar.gz"
+    report = add_code(foreign, None, "-o", out, entry_point=entry)
+    assert report["method"].startswith("kept the other writer's compressed bytes")
+    contents = extracted(out, tmp_path / "x")
+    assert contents["code/serve.py"] == NEW_HANDLER.encode()
+    assert contents["code/util.py"] == b"X = 1\n"  # the archive's own code/ is kept
 
 
 def test_damaged_foreign_archive_is_refused_and_kept(tmp_path):

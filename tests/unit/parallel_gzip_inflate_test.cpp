@@ -226,5 +226,36 @@ TEST(DeflateBlockFinder, FindsEveryDynamicBlockOfZlibsOutputAndLittleElse) {
       find_dynamic_block(std::span(raw).first(starts[5] / 8 + 8), starts[5], raw.size() * 8));
 }
 
+// Matches of the longest length (code 285) and of the farthest distances (code 29), so
+// that blocks declare every literal/length and distance code (HLIT = HDIST = 29).
+std::string longest_and_farthest_matches() {
+  const std::string noise = random_bytes(8 * 30000);
+  std::string out;
+  for (std::size_t i = 0; i < 8; ++i) {
+    const std::string part = noise.substr(i * 30000, 30000);
+    out += part + std::string(3000, 'a') + part;
+  }
+  return out;
+}
+
+// The finder's cheap checks never reject an offset the full check accepts: on zlib's
+// output of weights, text and far, long matches, it finds exactly the offsets of a plain loop over
+// is_dynamic_block_header (block starts and the rare false candidates), from each on.
+TEST(DeflateBlockFinder, FindsWhatTheFullCheckAcceptsAtEveryOffset) {
+  for (const auto& file : {testing::gzip_of(testing::normal_floats(100'000, 9), 6),
+                           testing::gzip_of(repetitive_text(1 << 20), 9),
+                           testing::gzip_of(longest_and_farthest_matches(), 9)}) {
+    const std::vector<std::byte> raw(file.begin() + 10, file.end() - 8);
+    std::vector<std::uint64_t> expected, found;
+    for (std::uint64_t at = 0; at < raw.size() * 8; ++at)
+      if (is_dynamic_block_header(raw, at)) expected.push_back(at);
+    for (auto at = find_dynamic_block(raw, 0, raw.size() * 8); at;
+         at = find_dynamic_block(raw, *at + 1, raw.size() * 8))
+      found.push_back(*at);
+    EXPECT_GT(expected.size(), 2u);
+    EXPECT_EQ(found, expected);
+  }
+}
+
 }  // namespace
 }  // namespace smpack

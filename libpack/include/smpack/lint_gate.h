@@ -36,7 +36,7 @@ Result<LintReport> lint_gate(const Artifact& before, const SourceSpec& code,
 // What the gate reads of an artifact, for a caller that visits it in a pass of its own
 // (add-code's splice scan watches the same pass), and the gate on what that visit read.
 VisitOptions lint_gate_visit(const CancelToken* cancel);
-Result<LintReport> lint_gate(const Artifact& before, ModelTree visited, const SourceSpec& code,
+Result<LintReport> lint_gate(const Artifact& before, ModelTree tree, const SourceSpec& code,
                              bool as_archived = false,
                              const std::optional<std::string>& left_out = std::nullopt);
 

@@ -103,8 +103,9 @@ bool keep_content_by_default(std::string_view normalized_path, std::uint64_t siz
 // foreign archive is inflated once.
 struct StreamWatch {
   ArchiveReader::GzipObservers gzip;  // the gzip stream's members and block boundaries
-  // Before a member's data is read: whether its SHA-256 is wanted.
-  std::function<bool(const Entry& entry)> wants_sha256;
+  // Before a member's data is read: whether its SHA-256 is wanted. An error ends the
+  // visit as a read error does.
+  std::function<Result<bool>(const Entry& entry)> wants_sha256;
   // After it: the member as the tree records it (sha256 set when hashed). `entry` is
   // what the tar stream stores, with its offsets.
   std::function<void(const Entry& entry, const Member& member)> member;
@@ -131,8 +132,10 @@ struct VisitOptions {
   // instead of an Error (lint and info show what they could read).
   bool keep_partial = false;
   const CancelToken* cancel = nullptr;
-  ProgressSink* progress = nullptr;    // archive bytes consumed of the total
-  const StreamWatch* watch = nullptr;  // called when the archive is streamed (no index)
+  ProgressSink* progress = nullptr;  // archive bytes consumed of the total
+  // Called by a visit that streams an archive: always for one without an smpack index;
+  // not for a directory, an S3 prefix or a visit through the index.
+  const StreamWatch* watch = nullptr;
 };
 
 }  // namespace smpack

@@ -68,7 +68,29 @@ LengthCodeTable table_of(const std::array<std::uint8_t, 19>& lengths) {
   return table;
 }
 
-bool valid_dynamic_header(std::span<const std::byte> bytes, std::uint64_t at) {
+// The checks that reject almost every bit offset, cheaply, before the full check:
+// `head` holds the 13 bits from the offset on (BFINAL, BTYPE, HLIT, HDIST).
+bool plausible_header(std::uint64_t head) {
+  return ((head >> 1) & 3) == 2 && ((head >> 3) & 31) <= 29 && ((head >> 8) & 31) <= 29;
+}
+
+// Whether the code-length code's lengths at `at` (whose header bits `head` holds, HCLEN
+// included) form a complete code: Kraft's sum of 2^(7 - length) over the non-zero
+// lengths is 2^7 exactly.
+bool complete_length_code(std::span<const std::byte> bytes, std::uint64_t at, std::uint64_t head) {
+  const int length_codes = static_cast<int>((head >> 13) & 15) + 4;
+  const std::uint64_t lengths = bits_at(bytes, at + 17);
+  unsigned kraft = 0;
+  for (int i = 0; i < length_codes; ++i) {
+    const unsigned length = (lengths >> (3 * i)) & 7;
+    if (length != 0) kraft += (1u << kMaxCodeLengthBits) >> length;
+  }
+  return kraft == 1u << kMaxCodeLengthBits;
+}
+
+}  // namespace
+
+bool is_dynamic_block_header(std::span<const std::byte> bytes, std::uint64_t at) {
   const std::uint64_t end = std::uint64_t{bytes.size()} * 8;
   const std::uint64_t head = bits_at(bytes, at);
   if (((head >> 1) & 3) != 2) return false;  // BTYPE 10
@@ -124,27 +146,6 @@ bool valid_dynamic_header(std::span<const std::byte> bytes, std::uint64_t at) {
          distance_form != Completeness::invalid;
 }
 
-// The checks that reject almost every bit offset, cheaply, before valid_dynamic_header:
-// `head` holds the 13 bits from the offset on (BFINAL, BTYPE, HLIT, HDIST).
-bool plausible_header(std::uint64_t head) {
-  return ((head >> 1) & 3) == 2 && ((head >> 3) & 31) <= 29 && ((head >> 8) & 31) <= 29;
-}
-
-// Whether the code-length code's lengths at `at` form a complete code: Kraft's sum of
-// 2^(7 - length) over the non-zero lengths is 2^7 exactly.
-bool complete_length_code(std::span<const std::byte> bytes, std::uint64_t at) {
-  const int length_codes = static_cast<int>((bits_at(bytes, at) >> 13) & 15) + 4;
-  const std::uint64_t lengths = bits_at(bytes, at + 17);
-  unsigned kraft = 0;
-  for (int i = 0; i < length_codes; ++i) {
-    const unsigned length = (lengths >> (3 * i)) & 7;
-    if (length != 0) kraft += (1u << kMaxCodeLengthBits) >> length;
-  }
-  return kraft == 1u << kMaxCodeLengthBits;
-}
-
-}  // namespace
-
 std::optional<std::uint64_t> find_dynamic_block(std::span<const std::byte> bytes,
                                                 std::uint64_t from_bit, std::uint64_t until_bit) {
   const std::uint64_t end = std::min<std::uint64_t>(until_bit, std::uint64_t{bytes.size()} * 8);
@@ -152,8 +153,9 @@ std::optional<std::uint64_t> find_dynamic_block(std::span<const std::byte> bytes
     // One load serves the eight offsets of a byte (57 bits from each).
     const std::uint64_t word = bits_at(bytes, at - at % 8);
     for (unsigned shift = at % 8; shift < 8 && at < end; ++shift, ++at) {
-      if (plausible_header(word >> shift) && complete_length_code(bytes, at) &&
-          valid_dynamic_header(bytes, at))
+      const std::uint64_t head = word >> shift;
+      if (plausible_header(head) && complete_length_code(bytes, at, head) &&
+          is_dynamic_block_header(bytes, at))
         return at;
     }
   }

@@ -14,9 +14,13 @@
 
 namespace smpack {
 
-// The first bit offset in [from_bit, until_bit) of `bytes` (bit 0 is the lowest bit of
-// bytes[0], as deflate reads them) where a dynamic block's header is valid and lies
-// within `bytes`.
+// Whether a dynamic block's header that is valid in full starts at bit offset `at` of
+// `bytes` (bit 0 is the lowest bit of bytes[0], as deflate reads them) and lies within
+// `bytes`.
+bool is_dynamic_block_header(std::span<const std::byte> bytes, std::uint64_t at);
+
+// The first bit offset in [from_bit, until_bit) where is_dynamic_block_header holds;
+// cheap checks reject almost every offset before the full one.
 std::optional<std::uint64_t> find_dynamic_block(std::span<const std::byte> bytes,
                                                 std::uint64_t from_bit, std::uint64_t until_bit);
 

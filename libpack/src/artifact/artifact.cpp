@@ -349,8 +349,12 @@ Result<ModelTree> Artifact::Impl::visit_stream(const VisitOptions& options,
       if (is_file && weights) weights->begin(member.path, member.size);
       // Kept members are hashed always (the tree reports their SHA-256); a member read
       // only for the weight inventory is hashed only when hashing was asked for.
-      const bool watched_hash =
-          options.watch && options.watch->wants_sha256 && options.watch->wants_sha256(entry);
+      bool watched_hash = false;
+      if (options.watch && options.watch->wants_sha256) {
+        auto wanted = options.watch->wants_sha256(entry);
+        if (!wanted) return std::move(wanted).error();
+        watched_hash = *wanted;
+      }
       const bool hash = is_file && (hash_all || keep || watched_hash);
       if (is_file && (hash || (weights && weights->wants_data()))) {
         for (;;) {

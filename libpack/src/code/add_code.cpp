@@ -347,10 +347,13 @@ struct ForeignScan {
   std::optional<AddCodeResult> refused;
 };
 
-// The scan's side of the pass, watching the members as the visit reads them.
+// The scan's side of the pass, watching the members as the visit reads them. A member
+// the scan refuses ends the pass when `stop_at_refusal`; else (beside the lint gate,
+// whose verdict comes first) the rest is read and the refusal reported after it.
 class ForeignScanWatch {
  public:
-  ForeignScanWatch(ForeignScan& scan, const Artifact& artifact) : scan_(scan), artifact_(artifact) {
+  ForeignScanWatch(ForeignScan& scan, const Artifact& artifact, bool stop_at_refusal)
+      : scan_(scan), artifact_(artifact), stop_at_refusal_(stop_at_refusal) {
     watch_.gzip.member = [this](const GzipMemberInfo& m) { scan_.gzip_members.push_back(m); };
     watch_.gzip.boundary = [this](const DeflateBoundary& at,
                                   const std::function<std::vector<std::byte>()>& window) {
@@ -379,11 +382,12 @@ class ForeignScanWatch {
 
  private:
   // Classifies the member about to be read; true when its SHA-256 goes into the scan.
-  bool begin(const Entry& entry) {
+  Result<bool> begin(const Entry& entry) {
     path_.reset();
     if (refused_member_) return false;
     auto path = kept_member_path(entry, artifact_.name(), artifact_.limits(), seen_);
     if (!path) {
+      if (stop_at_refusal_) return std::move(path).error();
       refused_member_ = std::move(path).error();
       return false;
     }
@@ -416,6 +420,7 @@ class ForeignScanWatch {
 
   ForeignScan& scan_;
   const Artifact& artifact_;
+  const bool stop_at_refusal_;
   StreamWatch watch_;
   SplicePointFinder finder_;
   std::set<std::string> seen_;
@@ -430,7 +435,7 @@ class ForeignScanWatch {
 Result<ForeignScan> scan_foreign(const Artifact& artifact, const SourceSpec* gate,
                                  const CancelToken* cancel) {
   ForeignScan scan;
-  ForeignScanWatch watcher(scan, artifact);
+  ForeignScanWatch watcher(scan, artifact, /*stop_at_refusal=*/gate == nullptr);
   VisitOptions visit;
   if (gate) {
     visit = lint_gate_visit(cancel);
@@ -643,8 +648,10 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
         " is a directory or S3 prefix; add-code changes archives (stage changes directories)");
   }
   const bool splice = !artifact->index() && is_gzip(*artifact->bytes());
-  // A foreign gzip tar is inflated once: the gate's visit is the splice's scan. Nothing
-  // is opened for writing, or touched in place, before the gate's verdict.
+  // With --code, a foreign gzip tar is inflated once: the gate's visit is the splice's
+  // scan. (An entry point or requirements file alone is gated first, and the archive's own
+  // code/ read, in passes of their own.) Nothing is opened for writing, or touched in
+  // place, before the gate's verdict.
   const bool gate_in_scan = options.lint && splice && code.replaces_code();
   if (options.lint && !gate_in_scan) {
     auto report = lint_gate(*artifact, code, options.write.cancel);
