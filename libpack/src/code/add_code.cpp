@@ -393,8 +393,8 @@ class ForeignScanWatch {
     }
     path_ = std::move(*path);
     tar_end_ = entry.data_offset + entry.size + tar_padding(entry.size);
-    if (!*path_) return false;
-    const bool code = is_code_path(**path_);
+    if (!path_) return false;
+    const bool code = is_code_path(*path_);
     if (code && !cut_known_) {
       scan_.cut = entry.header_offset;
       cut_known_ = true;
@@ -404,8 +404,8 @@ class ForeignScanWatch {
   }
 
   void end(const Entry& entry, const Member& member) {
-    if (!path_ || !*path_) return;
-    const std::string& path = **path_;
+    if (!path_) return;
+    const std::string& path = *path_;
     if (is_code_path(path)) {
       if (entry.type == EntryType::file)
         scan_.old_code.files[path] = {member.sha256, normalised_mode(entry.type, entry.mode)};
@@ -424,7 +424,8 @@ class ForeignScanWatch {
   StreamWatch watch_;
   SplicePointFinder finder_;
   std::set<std::string> seen_;
-  std::optional<std::optional<std::string>> path_;  // the member being read, as kept
+  // The member being read, as kept; nullopt for the root member or one refused.
+  std::optional<std::string> path_;
   std::optional<Error> refused_member_;
   bool cut_known_ = false;
   std::uint64_t tar_end_ = 0;
