@@ -1,5 +1,5 @@
 """Foreign gzip archives big enough to be inflated on several threads at once (chunks of
-4 MiB): what gzip, pigz and igzip write reads to the same bytes as the directory it came
+8 MiB): what gzip, pigz and igzip write reads to the same bytes as the directory it came
 from, including text whose back-references cross every chunk seam and a stretch that
 expands past a chunk's cap; damage anywhere is still reported as corrupt gzip data."""
 
@@ -32,8 +32,8 @@ def model(tmp_path_factory):
     write_files(root, {
         "config.json": b'{"model_type": "test"}\n',
         "tokenizer.json": repetitive_text(6 << 20),
-        "model-00001.bin": generate_weights(20 << 20, seed=1),
-        "zeros.bin": bytes(48 << 20),  # a few KiB compressed: past the 8x cap of a chunk
+        "model-00001.bin": generate_weights(28 << 20, seed=1),
+        "zeros.bin": bytes(72 << 20),  # a few KiB compressed: past the 8x cap of a chunk
         "model-00002.bin": generate_weights(12 << 20, dtype="bfloat16", seed=2),
     })
     return root
@@ -47,7 +47,7 @@ def archive(request, model, tmp_path_factory):
     out = tmp_path_factory.mktemp(request.param) / "model.tar.gz"
     subprocess.run(["tar", "-c", "-I", COMPRESSORS[request.param], "-f", out, "-C", model, "."],
                    check=True)
-    assert out.stat().st_size > 3 * (4 << 20), "too small to be split into chunks"
+    assert out.stat().st_size > 3 * (8 << 20), "too small to be split into chunks"
     return out
 
 
@@ -95,7 +95,7 @@ def test_add_code_splices_after_a_parallel_scan(model, archive, tmp_path):
     assert result.returncode == EXIT_OK, result.stderr
     report = json.loads(result.stdout)
     # Everything up to the last block before the tar's end is kept, byte for byte.
-    assert report["kept_bytes"] > archive.stat().st_size - (4 << 20), report
+    assert report["kept_bytes"] > archive.stat().st_size - (8 << 20), report
     assert out.read_bytes()[:report["kept_bytes"]] == archive.read_bytes()[:report["kept_bytes"]]
     assert subprocess.run(["gzip", "-t", out]).returncode == 0
     with tarfile.open(out) as tar:

@@ -42,7 +42,7 @@ namespace smpack {
 class ParallelGzipInflate final : public DecodedBlockStream {
  public:
   struct Options {
-    std::size_t chunk_bytes = 4 << 20;  // of compressed input per chunk
+    std::size_t chunk_bytes = 8 << 20;  // of compressed input per chunk
     unsigned threads = 2;               // decoding threads
   };
   // nullptr unless `source` holds all of a file of at least two chunks that starts with
