@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import generate_weights, run_smpack, run_smpack_traced, tree_contents, write_files
-from archive_fixtures import tar_of
+from archive_fixtures import EXIT_BAD_INPUT, tar_of
 
 NEW_HANDLER = "def model_fn(model_dir):\n    return 'v2'\n"
 
@@ -180,6 +180,26 @@ def test_the_kept_bytes_copied_by_the_kernel_are_handed_to_the_disk(tmp_path):
     assert "sync_file_range(" in calls  # what copy_file_range appended counts toward a stride
 
 
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_the_kept_bytes_are_copied_while_the_scan_reads_on(tmp_path):
+    """Into another local file, what the scan has passed is copied at once, not after the
+    scan: an archive found damaged at its very end has had some of its prefix copied by
+    then. The unfinished output is removed with the error."""
+    foreign = tmp_path / "model.tar.gz"
+    damaged = bytearray(gzip_with("gzip-1", plain_tar([("model.bin", generate_weights(64 << 20))])))
+    damaged[-8] ^= 0xFF  # the member's CRC-32, checked only once everything is inflated
+    foreign.write_bytes(damaged)
+    log = tmp_path / "copies.log"
+    result = run_smpack_traced(log, "copy_file_range", "add-code", foreign, "--code",
+                               new_code(tmp_path), "-o", tmp_path / "out.tar.gz", "--no-lint")
+    assert result.returncode == EXIT_BAD_INPUT, result.stderr
+    assert f"{foreign}: corrupt gzip data" in result.stderr, result.stderr
+    copied = sum(int(m.group(1)) for m in re.finditer(r"copy_file_range\(.*\) = (\d+)$",
+                                                       log.read_text(), re.MULTILINE))
+    assert copied > 0, log.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copies.log", "model.tar.gz", "newcode"]
+
+
 def archive_bytes_read(log: Path, archive: Path) -> int:
     """What the traced command read from `archive` (its every open), by pread64 or read,
     on every thread: strace -f splits a call that another thread interrupts into an
@@ -215,7 +235,7 @@ def test_the_lint_gate_and_the_splice_scan_read_the_archive_once(tmp_path, desti
     member there."""
     foreign = tmp_path / "model.tar.gz"
     foreign.write_bytes(gzip_with("gzip-6", plain_tar(
-        model_files("none") + [("shard-2.bin", generate_weights(24 << 20, seed=2))])))
+        model_files("none") + [("shard-2.bin", generate_weights(32 << 20, seed=2))])))
     size = foreign.stat().st_size
     log = tmp_path / "reads.log"
     where = [tmp_path / "o.tar.gz"] if destination == "-o" else []
@@ -224,7 +244,8 @@ def test_the_lint_gate_and_the_splice_scan_read_the_archive_once(tmp_path, desti
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["kept_bytes"] > size // 2
     read = archive_bytes_read(log, foreign)
-    assert size <= read < size + (8 << 20), (read, size)
+    # Again: at most the 8 MiB chunk of the parallel inflate that holds the cut.
+    assert size <= read < size + (10 << 20), (read, size)
 
 
 def with_link_first(tar_bytes: bytes) -> bytes:

@@ -140,6 +140,42 @@ TEST(GzipSplice, FinderCopiesWindowsAtMostOncePer32KiB) {
   EXPECT_FALSE(finder.choose(0));  // nothing kept at or before offset 0
 }
 
+// What the finder says is kept at least never exceeds what a splice at any cut allowed
+// so far keeps: the file bytes before the boundary it resumes from, or before the header
+// of a member it starts at.
+TEST(GzipSplice, FinderKeptBytesAreALowerBoundOfEverySpliceAllowed) {
+  SplicePointFinder finder;
+  auto window = [] { return std::vector<std::byte>(32768); };
+  auto boundary = [](std::uint64_t member_file_offset, std::uint64_t member_tar_offset,
+                     std::uint64_t bit_offset, std::uint64_t tar_offset) {
+    DeflateBoundary b;
+    b.member_file_offset = member_file_offset;
+    b.member_tar_offset = member_tar_offset;
+    b.bit_offset = bit_offset;
+    b.tar_offset = tar_offset;
+    return b;
+  };
+  auto kept_by = [](const DeflateBoundary& from, std::uint64_t cut) {
+    return cut > from.member_tar_offset ? from.bit_offset / 8 : from.member_file_offset;
+  };
+  EXPECT_EQ(finder.kept_bytes_at_least(), 0u);
+  finder.on_boundary(boundary(0, 0, 80, 0), window);  // the first member's deflate data
+  EXPECT_EQ(finder.kept_bytes_at_least(), 0u);        // a cut at 0 keeps nothing
+  finder.on_boundary(boundary(0, 0, 8 * 1000 + 3, 100000), window);
+  EXPECT_EQ(finder.kept_bytes_at_least(), 0u);  // beyond the bound: not yet allowed
+  finder.cut_not_before(150000);
+  EXPECT_EQ(finder.kept_bytes_at_least(), 1000u);  // the shared byte is not kept whole
+  // A second member starting at file offset 5000, tar offset 200000.
+  finder.on_boundary(boundary(5000, 200000, 8 * 5010, 200000), window);
+  finder.cut_not_before(200000);
+  EXPECT_EQ(finder.kept_bytes_at_least(), 5000u);  // its header is rewritten by a cut there
+  for (std::uint64_t cut : {200000ull, 200001ull, 250000ull}) {
+    auto from = finder.choose(cut);
+    ASSERT_TRUE(from);
+    EXPECT_GE(kept_by(*from, cut), finder.kept_bytes_at_least()) << cut;
+  }
+}
+
 TEST(GzipSplice, CorruptDataAfterTheBoundaryIsAnError) {
   const std::string data = compressible(1 << 20);
   auto gz = gzip_with_zlib(data, 6);

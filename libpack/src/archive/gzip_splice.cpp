@@ -72,6 +72,13 @@ std::optional<DeflateBoundary> SplicePointFinder::choose(std::uint64_t cut) cons
   return std::nullopt;
 }
 
+std::uint64_t SplicePointFinder::kept_bytes_at_least() const {
+  if (!best_) return 0;
+  // A cut at a member's start keeps the members before it, and none of its header.
+  if (best_->tar_offset == best_->member_tar_offset) return best_->member_file_offset;
+  return best_->bit_offset / 8;
+}
+
 GzipDecoder resume_at(const ByteSource& bytes, std::uint64_t origin, std::string name,
                       const DeflateBoundary& from) {
   return GzipDecoder(

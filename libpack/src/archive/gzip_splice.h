@@ -33,6 +33,9 @@ class SplicePointFinder {
   void cut_not_before(std::uint64_t tar_offset);
   // The latest kept boundary at or before `cut`; nullopt when there is none.
   std::optional<DeflateBoundary> choose(std::uint64_t cut) const;
+  // How many of the file's bytes a splice at any cut allowed so far keeps at least: the
+  // boundary it resumes from is this one or a later one (nearer_boundary moves forward).
+  std::uint64_t kept_bytes_at_least() const;
 
  private:
   std::optional<DeflateBoundary> best_;  // the latest at or before the bound

@@ -14,6 +14,7 @@
 #include "archive/member_appender.h"
 #include "archive/tar_header.h"
 #include "io/file_io.h"
+#include "io/prefix_copy.h"
 #include "io/temp_dir.h"
 #include "smpack/archive_index.h"
 #include "smpack/archive_reader.h"
@@ -352,12 +353,16 @@ struct ForeignScan {
 // whose verdict comes first) the rest is read and the refusal reported after it.
 class ForeignScanWatch {
  public:
-  ForeignScanWatch(ForeignScan& scan, const Artifact& artifact, bool stop_at_refusal)
-      : scan_(scan), artifact_(artifact), stop_at_refusal_(stop_at_refusal) {
+  // `prefix`, when set, is told how much of the file is kept as the pass finds out.
+  ForeignScanWatch(ForeignScan& scan, const Artifact& artifact, bool stop_at_refusal,
+                   PrefixCopy* prefix)
+      : scan_(scan), artifact_(artifact), stop_at_refusal_(stop_at_refusal), prefix_(prefix) {
     watch_.gzip.member = [this](const GzipMemberInfo& m) { scan_.gzip_members.push_back(m); };
     watch_.gzip.boundary = [this](const DeflateBoundary& at,
                                   const std::function<std::vector<std::byte>()>& window) {
-      if (!cut_known_ && !refused_member_) finder_.on_boundary(at, window);
+      if (cut_known_ || refused_member_) return;
+      finder_.on_boundary(at, window);
+      tell_prefix();
     };
     watch_.wants_sha256 = [this](const Entry& entry) { return begin(entry); };
     watch_.member = [this](const Entry& entry, const Member& member) { end(entry, member); };
@@ -399,8 +404,15 @@ class ForeignScanWatch {
       scan_.cut = entry.header_offset;
       cut_known_ = true;
     }
-    if (!code && !cut_known_) finder_.cut_not_before(tar_end_);
+    if (!code && !cut_known_) {
+      finder_.cut_not_before(tar_end_);
+      tell_prefix();
+    }
     return entry.type == EntryType::file && (code || !cut_known_);
+  }
+
+  void tell_prefix() {
+    if (prefix_) prefix_->at_least(finder_.kept_bytes_at_least());
   }
 
   void end(const Entry& entry, const Member& member) {
@@ -421,6 +433,7 @@ class ForeignScanWatch {
   ForeignScan& scan_;
   const Artifact& artifact_;
   const bool stop_at_refusal_;
+  PrefixCopy* const prefix_;
   StreamWatch watch_;
   SplicePointFinder finder_;
   std::set<std::string> seen_;
@@ -432,11 +445,12 @@ class ForeignScanWatch {
 };
 
 // One pass over a foreign gzip tar: the splice scan, and with `gate` the lint gate's
-// visit of the same members, whose refusal comes before anything the scan found.
+// visit of the same members, whose refusal comes before anything the scan found. With
+// `prefix`, the bytes the splice keeps are copied while the pass reads on.
 Result<ForeignScan> scan_foreign(const Artifact& artifact, const SourceSpec* gate,
-                                 const CancelToken* cancel) {
+                                 PrefixCopy* prefix, const CancelToken* cancel) {
   ForeignScan scan;
-  ForeignScanWatch watcher(scan, artifact, /*stop_at_refusal=*/gate == nullptr);
+  ForeignScanWatch watcher(scan, artifact, /*stop_at_refusal=*/gate == nullptr, prefix);
   VisitOptions visit;
   if (gate) {
     visit = lint_gate_visit(cancel);
@@ -506,9 +520,11 @@ void index_kept_prefix(ForeignScan& scan, std::uint64_t cut_member_bytes) {
 // add-code on a foreign gzip tar without recompressing what precedes the old code/ (or
 // the end of the tar stream): that part is kept byte for byte, the gzip member that holds
 // the cut is ended there (gzip_splice.h), and the members after the cut, the new code/
-// and the index follow as smpack's own members. `output` null: in place.
+// and the index follow as smpack's own members. `output` null: in place. `prefix`, when
+// set, has been copying the kept bytes into `output` during the scan.
 Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& archive,
-                                     ArchiveOutput* output, const std::vector<SourceFile>& code,
+                                     ArchiveOutput* output, PrefixCopy* prefix,
+                                     const std::vector<SourceFile>& code,
                                      const WriteOptions& options, ForeignScan& scan) {
   const DeflateBoundary& from = *scan.from;
   if (auto r = check_cut_member(scan, artifact.name()); !r) return std::move(r).error();
@@ -567,8 +583,9 @@ Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& a
     finish_result(scan.index, result);
     return result;
   }
-  if (auto r = output->copy_from(*artifact.bytes(), 0, keep_bytes, options.cancel); !r)
-    return std::move(r).error();
+  auto kept = prefix ? prefix->finish(keep_bytes)
+                     : output->copy_from(*artifact.bytes(), 0, keep_bytes, options.cancel);
+  if (!kept) return std::move(kept).error();
   result.bytes_written = keep_bytes;
   if (auto r = write_tail(*artifact.bytes(), 0,
                           [&](std::span<const std::byte> bytes) { return output->write(bytes); });
@@ -651,8 +668,8 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
   const bool splice = !artifact->index() && is_gzip(*artifact->bytes());
   // With --code, a foreign gzip tar is inflated once: the gate's visit is the splice's
   // scan. (An entry point or requirements file alone is gated first, and the archive's own
-  // code/ read, in passes of their own.) Nothing is opened for writing, or touched in
-  // place, before the gate's verdict.
+  // code/ read, in passes of their own.) Nothing is touched in place, and nothing appears
+  // at the destination, before the gate's verdict.
   const bool gate_in_scan = options.lint && splice && code.replaces_code();
   if (options.lint && !gate_in_scan) {
     auto report = lint_gate(*artifact, code, options.write.cancel);
@@ -669,27 +686,49 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
     if (!kept) return std::move(kept).error();
     sources = apply_code(std::move(*kept), std::move(*sources), code);
   }
+  // A local archive changed in place keeps its file: only the tail is rewritten. An S3
+  // object is replaced, when the upload completes, by one made of its own kept bytes.
+  const bool local_in_place = !output && !is_s3_url(archive.native());
+  const fs::path target = output.value_or(archive);
+  const std::uint64_t expected = artifact->bytes()->size() + expected_archive_bytes(*sources);
+  auto open_output = [&] {
+    return open_archive_output(target.string(), options.s3, {expected, options.write.cancel});
+  };
+  // A splice from one local file into another copies the kept bytes while the scan reads
+  // on, so the output (a hidden temporary file beside the target until it is committed)
+  // is opened first; a refusal or an error removes it. (An S3 upload copies server-side,
+  // in parts sized by the whole prefix, once the scan has ended.)
+  std::unique_ptr<ArchiveOutput> out;
+  std::optional<PrefixCopy> prefix;
+  if (splice && !local_in_place && !is_s3_url(target.native()) && !is_s3_url(archive.native())) {
+    auto opened = open_output();
+    if (!opened) return std::move(opened).error();
+    out = std::move(*opened);
+    prefix.emplace(*out, *artifact->bytes(), options.write.cancel);
+  }
   std::optional<ForeignScan> scan;
   if (splice) {
-    auto scanned = scan_foreign(*artifact, gate_in_scan ? &code : nullptr, options.write.cancel);
+    auto scanned = scan_foreign(*artifact, gate_in_scan ? &code : nullptr,
+                                prefix ? &*prefix : nullptr, options.write.cancel);
     if (!scanned) return std::move(scanned).error();
     if (scanned->refused) return std::move(*scanned->refused);
     scan.emplace(std::move(*scanned));
   }
   const ArchiveIndex* index = artifact->index();
-  // A local archive changed in place keeps its file: only the tail is rewritten. An S3
-  // object is replaced, when the upload completes, by one made of its own kept bytes.
-  const bool local_in_place = !output && !is_s3_url(archive.native());
   if (index && local_in_place) return rewrite_tail(archive, *index, *sources, options.write);
   if (splice && local_in_place)
-    return splice_foreign(*artifact, archive, nullptr, *sources, options.write, *scan);
-  const fs::path target = output.value_or(archive);
-  const std::uint64_t expected = artifact->bytes()->size() + expected_archive_bytes(*sources);
-  auto out = open_archive_output(target.string(), options.s3, {expected, options.write.cancel});
-  if (!out) return std::move(out).error();
-  if (index) return copy_with_new_tail(*artifact, *index, *sources, **out, options.write);
-  if (splice) return splice_foreign(*artifact, archive, out->get(), *sources, options.write, *scan);
-  return stream_rewrite(*artifact, *sources, **out, options.write);
+    return splice_foreign(*artifact, archive, nullptr, nullptr, *sources, options.write, *scan);
+  if (!out) {
+    auto opened = open_output();
+    if (!opened) return std::move(opened).error();
+    out = std::move(*opened);
+  }
+  if (index) return copy_with_new_tail(*artifact, *index, *sources, *out, options.write);
+  if (splice) {
+    return splice_foreign(*artifact, archive, out.get(), prefix ? &*prefix : nullptr, *sources,
+                          options.write, *scan);
+  }
+  return stream_rewrite(*artifact, *sources, *out, options.write);
 }
 
 std::string add_code_json(const std::string& archive, const AddCodeResult& result) {
