@@ -2,9 +2,9 @@
 """Reading a foreign single-stream gzip archive (`tar czf`): `smpack verify`, `info`,
 `lint` and `digest` against the decompressors a user has (`gzip -dc`, `pigz -dc`,
 `igzip -dc`, and rapidgzip's parallel decoder on 1 and on all cores), in one run on the
-same archive. smpack's reader inflates on a thread of its own, ahead of tar parsing and
-hashing; each smpack row also runs pinned to one core (`taskset -c 0`), the single-core
-figure, and, with --baseline, under an earlier binary. Records median wall and CPU
+same archive. smpack's reader inflates a local archive in chunks on every core; each
+smpack row also runs pinned to one core (`taskset -c 0`), the single-core figure, and,
+with --baseline, under an earlier binary, the runs of each command taking turns. Records median wall and CPU
 seconds (user and system apart) and the load average; raw results in
 bench/out/foreign_read.json, `--report` prints the table for RESULTS.md.
 
@@ -68,15 +68,21 @@ def main() -> int:
         archive = args.archive or make_archive(root, args.size_mib)
         rows: dict[str, dict] = {}
 
-        def runs(label: str, argv: list[str]) -> None:
-            rows[label] = medians([timed(argv) for _ in range(args.repeat)])
+        def runs(variants: dict[str, list[str]]) -> None:
+            """Each command (label: argv) --repeat times, taking turns, so that a change in
+            the machine over the run falls on all alike."""
+            results: dict[str, list[dict]] = {label: [] for label in variants}
+            for _ in range(args.repeat):
+                for label, argv in variants.items():
+                    results[label].append(timed(argv))
+            rows.update({label: medians(done) for label, done in results.items()})
 
         decoders = [["gzip", "-dc"], ["pigz", "-dc"], ["igzip", "-dc"]]
         if args.rapidgzip.exists():
             decoders += [[str(args.rapidgzip), "-P", "1", "-dc"],
                          [str(args.rapidgzip), "-P", str(os.cpu_count()), "-dc"]]
         for tool in decoders:
-            runs(" ".join([Path(tool[0]).name, *tool[1:]]) + " > /dev/null", [*tool, str(archive)])
+            runs({" ".join([Path(tool[0]).name, *tool[1:]]) + " > /dev/null": [*tool, str(archive)]})
         binaries = {"smpack": args.smpack.resolve()}
         if args.baseline:
             binaries["baseline"] = args.baseline.resolve()
@@ -86,10 +92,11 @@ def main() -> int:
             return ["sh", "-c", '"$@"; test $? -le 1', "sh", *argv] if command == "lint" else argv
 
         for command in COMMANDS:
-            for name, binary in binaries.items():
-                runs(f"{name} {command}", smpack_argv(binary, command))
-            runs(f"smpack {command}, one core",
-                 ["taskset", "-c", "0", *smpack_argv(binaries["smpack"], command)])
+            variants = {f"{name} {command}": smpack_argv(binary, command)
+                        for name, binary in binaries.items()}
+            variants[f"smpack {command}, one core"] = [
+                "taskset", "-c", "0", *smpack_argv(binaries["smpack"], command)]
+            runs(variants)
         result = {"archive_bytes": archive.stat().st_size, "cpus": os.cpu_count(),
                   "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                   "baseline": str(args.baseline) if args.baseline else None, "rows": rows}

@@ -8,6 +8,7 @@ Records median wall and CPU seconds (user and system apart), bytes written and t
 average; raw results in bench/out/splice.json, `--report` prints the table for RESULTS.md.
 
     .venv/bin/python bench/bench_splice.py [--size-mib 1024] [--repeat 5] [--sdk-repeat 1]
+        [--baseline OLD_SMPACK]
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ def main() -> int:
     parser.add_argument("--sdk-repeat", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--out", type=Path, default=HERE / "out" / "splice.json")
+    parser.add_argument("--baseline", type=Path,
+                        help="an earlier smpack binary, each of its runs taking turns with smpack's")
     parser.add_argument("--report", action="store_true", help="print the last run as markdown")
     args = parser.parse_args()
     if args.report:
@@ -108,44 +111,62 @@ def main() -> int:
         out = root / "out.tar.gz"
         rows: dict[str, dict] = {}
 
-        def runs(label: str, argv: list[str], repeat: int, before=None, json_out=False) -> dict:
-            results = []
+        def runs(variants: dict[str, tuple[list[str], object]], repeat: int,
+                 json_out=False) -> None:
+            """Each variant (label: argv, what to do before each run) `repeat` times, taking
+            turns, so that a change in the machine over the run falls on all alike."""
+            results: dict[str, list[dict]] = {label: [] for label in variants}
             for _ in range(repeat):
-                if before:
-                    before()
-                results.append(timed(argv, subprocess.PIPE if json_out else subprocess.DEVNULL))
-            rows[label] = medians(results)
-            if json_out:
-                report_json = json.loads(results[-1]["stdout"])
-                rows[label].update({k: report_json[k] for k in
-                                    ("bytes_written", "kept_bytes", "rewritten_tar_bytes",
-                                     "archive_bytes")})
-            return rows[label]
+                for label, (argv, before) in variants.items():
+                    if before:
+                        before()
+                    # The writeback of one run's output is not left to slow the next one.
+                    os.sync()
+                    results[label].append(
+                        timed(argv, subprocess.PIPE if json_out else subprocess.DEVNULL))
+            for label, done in results.items():
+                rows[label] = medians(done)
+                if json_out:
+                    report_json = json.loads(done[-1]["stdout"])
+                    rows[label].update({k: report_json[k] for k in
+                                        ("bytes_written", "kept_bytes", "rewritten_tar_bytes",
+                                         "archive_bytes")})
+
+        # smpack runs last in each turn: the in-place result checked below is its own.
+        binaries = {"baseline smpack": str(args.baseline.resolve())} if args.baseline else {}
+        binaries["smpack"] = smpack
+
+        def smpack_runs(command: str, argv: list[str], before=None, json_out=True) -> None:
+            """`smpack ARGV` (and the baseline's), labelled "<binary> <command>"."""
+            runs({f"{name} {command}": ([binary, *argv], before)
+                  for name, binary in binaries.items()}, args.repeat, json_out)
 
         for tool in (["gzip", "-dc"], ["pigz", "-dc"], ["igzip", "-dc"]):
-            runs(f"{' '.join(tool)} foreign.tar.gz > /dev/null", [*tool, str(foreign)], args.repeat)
-        runs("SDK repack equivalent (tarfile, level 9)",
-             [sys.executable, str(HERE / "sdk_repack_equivalent.py"), str(foreign), str(code),
-              str(out)], args.sdk_repeat)
-        runs("smpack add-code -o (lint gate on)",
-             [smpack, "add-code", str(foreign), "--code", str(code), "-o", str(out), "--json"],
-             args.repeat, json_out=True)
-        runs("smpack add-code -o --no-lint",
-             [smpack, "add-code", str(foreign), "--code", str(code), "-o", str(out), "--json",
-              "--no-lint"], args.repeat, json_out=True)
-        runs("smpack add-code -o, old code/ between two halves",
-             [smpack, "add-code", str(middle), "--code", str(code), "-o", str(out), "--json"],
-             args.repeat, json_out=True)
+            runs({f"{' '.join(tool)} foreign.tar.gz > /dev/null": ([*tool, str(foreign)], None)},
+                 args.repeat)
+        runs({"SDK repack equivalent (tarfile, level 9)":
+              ([sys.executable, str(HERE / "sdk_repack_equivalent.py"), str(foreign), str(code),
+                str(out)], None)}, args.sdk_repeat)
+        smpack_runs("add-code -o (lint gate on)",
+                    ["add-code", str(foreign), "--code", str(code), "-o", str(out), "--json"])
+        smpack_runs("add-code -o --no-lint",
+                    ["add-code", str(foreign), "--code", str(code), "-o", str(out), "--json",
+                     "--no-lint"])
+        smpack_runs("add-code -o, old code/ between two halves",
+                    ["add-code", str(middle), "--code", str(code), "-o", str(out), "--json"])
         work = root / "in-place.tar.gz"
-        in_place = runs("smpack add-code --in-place",
-                        [smpack, "add-code", str(work), "--code", str(code), "--in-place", "--json"],
-                        args.repeat, before=lambda: shutil.copyfile(foreign, work), json_out=True)
+        smpack_runs("add-code --in-place",
+                    ["add-code", str(work), "--code", str(code), "--in-place", "--json"],
+                    before=lambda: shutil.copyfile(foreign, work))
+        in_place = rows["smpack add-code --in-place"]
         kept = in_place["kept_bytes"]
         with open(foreign, "rb") as a, open(work, "rb") as b:
             in_place["prefix_identical"] = a.read(kept) == b.read(kept)
-        runs("smpack verify foreign.tar.gz", [smpack, "verify", str(foreign)], args.repeat)
-        runs("smpack verify of the spliced result", [smpack, "verify", str(work)], args.repeat)
+        smpack_runs("verify foreign.tar.gz", ["verify", str(foreign)], json_out=False)
+        runs({"smpack verify of the spliced result": ([smpack, "verify", str(work)], None)},
+             args.repeat)
         result = {"size_mib": args.size_mib, "archive_bytes": foreign.stat().st_size,
+                  "baseline": str(args.baseline) if args.baseline else None,
                   "cpus": os.cpu_count(), "recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                   "rows": rows}
         record(args.out, result, report)
