@@ -267,7 +267,8 @@ def test_without_the_gate_a_refused_member_ends_the_pass(tmp_path):
                         tmp_path / "o.tar.gz", "--no-lint")
     assert result.returncode == 3, result.stderr
     assert "'aaa_link'" in result.stderr and "symlink" in result.stderr, result.stderr
-    assert not (tmp_path / "o.tar.gz").exists()
+    # Nothing is left of the output, its temporary file included.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tar.gz", "newcode"]
 
 
 @pytest.mark.parametrize("destination", ["-o", "--in-place"])
@@ -283,7 +284,17 @@ def test_the_gates_refusal_comes_before_the_scans(tmp_path, destination):
     assert result.returncode == 1, result.stderr
     assert "handler-syntax-error" in result.stderr
     assert foreign.read_bytes() == before
-    assert not (tmp_path / "o.tar.gz").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tar.gz", "newcode"]
+
+
+def test_the_gates_verdict_comes_before_an_output_that_cannot_be_opened(tmp_path):
+    foreign = tmp_path / "model.tar.gz"
+    foreign.write_bytes(gzip_with("gzip-6", plain_tar(model_files("none"))))
+    broken = new_code(tmp_path, {"inference.py": "def model_fn(model_dir:\n"})
+    result = run_smpack("add-code", foreign, "--code", broken, "-o",
+                        tmp_path / "missing" / "o.tar.gz")
+    assert result.returncode == 1, result.stderr
+    assert "handler-syntax-error" in result.stderr
 
 
 def test_an_entry_point_alone_is_gated_and_keeps_the_archives_code(tmp_path):
@@ -355,6 +366,9 @@ def odd_shape(shape: str) -> bytes:
     if shape == "empty-members-first":
         tar = tar_of(SMALL)
         return gzip.compress(b"", mtime=0) * 3 + gzip.compress(tar[:100], mtime=0) + gzip.compress(tar[100:], mtime=0)
+    if shape == "code-first":  # nothing of the archive is kept
+        return gzip.compress(tar_of([SMALL[1], ("a.bin", generate_weights(1 << 16)), SMALL[0]]),
+                             mtime=0)
     if shape == "root-member-and-pax-names":
         return gzip.compress(tar_of([(LONG, generate_weights(1 << 17)), ("./config.json", b"{}"),
                                      ("./code/inference.py", b"X = 1\n")],
@@ -364,7 +378,8 @@ def odd_shape(shape: str) -> bytes:
 
 @pytest.mark.parametrize("shape", ["tiny-single-member", "tiny-without-code",
                                    "cut-just-after-a-member-start", "cut-at-a-member-start",
-                                   "empty-members-first", "root-member-and-pax-names"])
+                                   "empty-members-first", "root-member-and-pax-names",
+                                   "code-first"])
 def test_small_and_odd_shapes_keep_every_member(tmp_path, shape):
     foreign = tmp_path / "model.tar.gz"
     foreign.write_bytes(odd_shape(shape))

@@ -155,8 +155,13 @@ TEST(GzipSplice, FinderKeptBytesAreALowerBoundOfEverySpliceAllowed) {
     b.tar_offset = tar_offset;
     return b;
   };
-  auto kept_by = [](const DeflateBoundary& from, std::uint64_t cut) {
-    return cut > from.member_tar_offset ? from.bit_offset / 8 : from.member_file_offset;
+  // Every cut allowed so far keeps at least the bound, whichever boundary it resumes from.
+  auto check_bound = [&](std::uint64_t least_cut, std::uint64_t last_cut) {
+    for (std::uint64_t cut = least_cut; cut <= last_cut; cut += (last_cut - least_cut) / 4 + 1) {
+      auto from = finder.choose(cut);
+      ASSERT_TRUE(from) << cut;
+      EXPECT_GE(kept_file_bytes(*from, cut), finder.kept_bytes_at_least()) << cut;
+    }
   };
   EXPECT_EQ(finder.kept_bytes_at_least(), 0u);
   finder.on_boundary(boundary(0, 0, 80, 0), window);  // the first member's deflate data
@@ -169,11 +174,18 @@ TEST(GzipSplice, FinderKeptBytesAreALowerBoundOfEverySpliceAllowed) {
   finder.on_boundary(boundary(5000, 200000, 8 * 5010, 200000), window);
   finder.cut_not_before(200000);
   EXPECT_EQ(finder.kept_bytes_at_least(), 5000u);  // its header is rewritten by a cut there
-  for (std::uint64_t cut : {200000ull, 200001ull, 250000ull}) {
-    auto from = finder.choose(cut);
-    ASSERT_TRUE(from);
-    EXPECT_GE(kept_by(*from, cut), finder.kept_bytes_at_least()) << cut;
-  }
+  check_bound(200000, 250000);
+  // Boundaries past the bound (pending), then a third member, cut exactly at its start.
+  finder.on_boundary(boundary(5000, 200000, 8 * 9000 + 5, 260000), window);
+  finder.on_boundary(boundary(12000, 400000, 8 * 12010, 400000), window);
+  EXPECT_EQ(finder.kept_bytes_at_least(), 5000u);  // the bound has not moved
+  check_bound(200000, 400000);
+  finder.cut_not_before(300000);
+  EXPECT_EQ(finder.kept_bytes_at_least(), 9000u);
+  check_bound(300000, 400000);
+  finder.cut_not_before(400000);
+  EXPECT_EQ(finder.kept_bytes_at_least(), 12000u);
+  check_bound(400000, 400000);
 }
 
 TEST(GzipSplice, CorruptDataAfterTheBoundaryIsAnError) {

@@ -52,16 +52,30 @@ bool within_ten_seconds(const std::function<bool()>& done) {
 }
 
 TEST(PrefixCopy, CopiesWhatIsAllowedBeforeTheEndIsKnown) {
-  const std::string source_bytes = numbered_bytes(3 << 20);
+  const std::string source_bytes = numbered_bytes(12 << 20);
   MemoryByteSource source(source_bytes);
   MemoryOutput out;
   PrefixCopy copy(out, source, nullptr);
-  copy.at_least(1 << 20);
-  EXPECT_TRUE(within_ten_seconds([&] { return out.bytes().size() == (1u << 20); }));
+  copy.at_least(6 << 20);
+  EXPECT_TRUE(within_ten_seconds([&] { return out.bytes().size() == (6u << 20); }));
   copy.at_least(512);  // a smaller bound changes nothing
-  const std::size_t prefix = (2 << 20) + 5;
+  const std::size_t prefix = (8 << 20) + 5;
   ASSERT_TRUE(copy.finish(prefix));
   EXPECT_EQ(out.bytes(), source_bytes.substr(0, prefix));
+}
+
+TEST(PrefixCopy, WaitsForSomeMiBBeforeTheEndIsKnown) {
+  // A sequential scan moves the bound every few KiB; each move is not a copy of its own.
+  const std::string source_bytes = numbered_bytes(12 << 20);
+  MemoryByteSource source(source_bytes);
+  MemoryOutput out;
+  PrefixCopy copy(out, source, nullptr);
+  for (std::size_t bound = 32 << 10; bound < (2 << 20); bound += 32 << 10) copy.at_least(bound);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(out.bytes().empty());
+  copy.at_least(5 << 20);
+  EXPECT_TRUE(within_ten_seconds([&] { return out.bytes().size() == (5u << 20); }));
+  ASSERT_TRUE(copy.finish(5 << 20));
 }
 
 TEST(PrefixCopy, CopiesMorePiecesThanOne) {
@@ -84,6 +98,10 @@ TEST(PrefixCopy, AnEndBeforeWhatWasAllowedIsAnInternalError) {
   ASSERT_FALSE(finished);
   EXPECT_EQ(finished.error().kind, ErrorKind::internal);
   EXPECT_NE(finished.error().message.find("out.tar.gz"), std::string::npos);
+  auto again = copy.finish(4096);  // ended once already
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, ErrorKind::internal);
+  EXPECT_LE(out.bytes().size(), 1000u);
 }
 
 TEST(PrefixCopy, TheOutputsErrorComesBackFromFinish) {

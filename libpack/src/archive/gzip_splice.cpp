@@ -73,10 +73,12 @@ std::optional<DeflateBoundary> SplicePointFinder::choose(std::uint64_t cut) cons
 }
 
 std::uint64_t SplicePointFinder::kept_bytes_at_least() const {
-  if (!best_) return 0;
-  // A cut at a member's start keeps the members before it, and none of its header.
-  if (best_->tar_offset == best_->member_tar_offset) return best_->member_file_offset;
-  return best_->bit_offset / 8;
+  // The nearest cut to best_ is at best_ itself; later cuts and boundaries keep more.
+  return best_ ? kept_file_bytes(*best_, best_->tar_offset) : 0;
+}
+
+std::uint64_t kept_file_bytes(const DeflateBoundary& from, std::uint64_t cut) {
+  return cut > from.member_tar_offset ? from.bit_offset / 8 : from.member_file_offset;
 }
 
 GzipDecoder resume_at(const ByteSource& bytes, std::uint64_t origin, std::string name,

@@ -45,6 +45,11 @@ class SplicePointFinder {
   bool kept_any_ = false;
 };
 
+// How many of the file's bytes a splice at `cut` resuming from `from` keeps as they are:
+// those before the block that `from` starts, or, for a cut at the start of from's gzip
+// member, the members before it whole and none of it.
+std::uint64_t kept_file_bytes(const DeflateBoundary& from, std::uint64_t cut);
+
 // A decoder resumed at `from`; `bytes` holds the archive's bytes from file offset `origin`
 // (at most from.bit_offset / 8) on.
 GzipDecoder resume_at(const ByteSource& bytes, std::uint64_t origin, std::string name,

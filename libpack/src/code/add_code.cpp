@@ -530,7 +530,7 @@ Result<AddCodeResult> splice_foreign(const Artifact& artifact, const fs::path& a
   if (auto r = check_cut_member(scan, artifact.name()); !r) return std::move(r).error();
   // A cut at a gzip member's start keeps the members before it whole and none of it.
   const bool keep_part = scan.cut > from.member_tar_offset;
-  const std::uint64_t keep_bytes = keep_part ? from.bit_offset / 8 : from.member_file_offset;
+  const std::uint64_t keep_bytes = kept_file_bytes(from, scan.cut);
   AddCodeResult result;
   result.method = AddCodeMethod::splice;
   result.kept_bytes = keep_bytes;
@@ -701,10 +701,12 @@ Result<AddCodeResult> add_code(const fs::path& archive, const SourceSpec& code,
   std::unique_ptr<ArchiveOutput> out;
   std::optional<PrefixCopy> prefix;
   if (splice && !local_in_place && !is_s3_url(target.native()) && !is_s3_url(archive.native())) {
-    auto opened = open_output();
-    if (!opened) return std::move(opened).error();
-    out = std::move(*opened);
-    prefix.emplace(*out, *artifact->bytes(), options.write.cancel);
+    // One that cannot be opened is opened again after the scan, so its error still comes
+    // after the gate's verdict.
+    if (auto opened = open_output()) {
+      out = std::move(*opened);
+      prefix.emplace(*out, *artifact->bytes(), options.write.cancel);
+    }
   }
   std::optional<ForeignScan> scan;
   if (splice) {

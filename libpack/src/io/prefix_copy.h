@@ -30,14 +30,16 @@ class PrefixCopy {
   PrefixCopy& operator=(const PrefixCopy&) = delete;
 
   // The prefix is at least `bytes` long (a smaller bound than one given before changes
-  // nothing).
+  // nothing). The copy goes on once some MiB more than it has copied are allowed.
   void at_least(std::uint64_t bytes);
   // The prefix is `bytes` long: returns once all of it is in the output, or with the
-  // copy's error. An internal error when more than `bytes` was already allowed.
+  // copy's error. Called once; an internal error when more than `bytes` was already
+  // allowed (the copy is then stopped).
   Result<void> finish(std::uint64_t bytes);
 
  private:
   void run();
+  void stop();
 
   ArchiveOutput& output_;
   const ByteSource& source_;
