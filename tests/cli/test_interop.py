@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import build_archive, make_code_dir, make_model_dir, run_smpack, tree_contents, write_files
+from conftest import (build_archive, generate_weights, make_code_dir, make_model_dir, run_smpack, tree_contents,
+                      write_files)
 
 MTIME = 1700000000  # 2023-11-14T22:13:20Z
 LONG_NAME = "nested/" + "deep_directory_name_" * 6 + "/权重_ünïcødé_weights.txt"  # > 100 bytes, non-ASCII
@@ -46,11 +47,13 @@ def _run(*cmd, **kw) -> subprocess.CompletedProcess:
 
 
 def _model(base: Path) -> Path:
-    """Weights, configs, a long non-ASCII path, an empty file and an executable,
-    with modes already what smpack normalises to (so digests can match)."""
+    """Weights (float32 and bfloat16), configs, a long non-ASCII path, an empty file
+    and an executable, with modes already what smpack normalises to (so digests can
+    match)."""
     src = make_model_dir(base, weights_bytes=3 << 20, with_code=True,
                          extra={LONG_NAME: b"long name payload\n" * 10, "empty.txt": b"",
-                                "bin/run.sh": "#!/bin/sh\nexit 0\n"})
+                                "bin/run.sh": "#!/bin/sh\nexit 0\n",
+                                "model-bf16.safetensors": generate_weights(2 << 20, "bfloat16", seed=1)})
     (src / "bin/run.sh").chmod(0o755)
     return src
 
@@ -166,6 +169,36 @@ def test_python_tarfile_extracts_with_the_data_filter(smpack_archive, tmp_path):
 def test_gzip_headers_carry_no_name_and_no_time(smpack_archive):
     data = smpack_archive.archive.read_bytes()
     assert data[:10] == bytes.fromhex("1f8b08000000000000ff")
+
+
+def _members(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(raw deflate, content) of each gzip member, split where zlib ends each one."""
+    members = []
+    while data:
+        decoder = zlib.decompressobj(wbits=31)
+        content = decoder.decompress(data)
+        assert decoder.eof
+        used = len(data) - len(decoder.unused_data)
+        members.append((data[10:used - 8], content))
+        data = decoder.unused_data
+    return members
+
+
+def _is_huffman_only_block(deflate: bytes) -> bool:
+    """A final dynamic-Huffman block (BFINAL 1, BTYPE 10) declaring two distance codes:
+    the form docs/format.md gives level 1's weight chunks."""
+    bits = int.from_bytes(deflate[:2], "little")
+    return bits & 0b111 == 0b101 and (bits >> 8) & 0x1f == 1
+
+
+def test_weight_chunks_take_the_huffman_only_form_and_text_does_not(smpack_archive):
+    # So that the readers above are shown the weights in that form, and text in ISA-L's.
+    members = _members(smpack_archive.archive.read_bytes())
+    weights = [d for d, content in members if len(content) == 1 << 20]
+    assert len(weights) >= 4, [len(c) for _, c in members]
+    assert all(_is_huffman_only_block(d) for d in weights)
+    text = [d for d, content in members if b"def predict_fn" in content or b"token99" in content]
+    assert text and not any(_is_huffman_only_block(d) for d in text)
 
 
 # ----------------------------------------------------------------------------

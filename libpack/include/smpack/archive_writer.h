@@ -95,7 +95,7 @@ bool canonical_order(std::string_view a, std::string_view b);
 std::uint32_t normalised_mode(EntryType type, std::uint32_t mode);
 
 struct WriteOptions {
-  int level = kDefaultLevel;  // 0 stored, 1-3 ISA-L, 4-9 zlib
+  int level = kDefaultLevel;  // 0 stored, 1-3 ISA-L (1: Huffman-only for weights), 4-9 zlib
   unsigned threads = 0;       // compression threads; 0 = all cores
   std::int64_t mtime = kDefaultMtime;
   std::uint64_t chunk_bytes = kDefaultChunkBytes;

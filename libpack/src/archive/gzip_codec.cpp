@@ -8,7 +8,9 @@
 #include <cstring>
 #include <memory>
 
+#include "archive/huffman_deflate.h"
 #include "archive/index_codec.h"
+#include "archive/repetition_probe.h"
 #include "util/le_bytes.h"
 
 namespace smpack {
@@ -111,6 +113,8 @@ Result<void> append_gzip_member(std::span<const std::byte> input, int level,
   for (auto b : kSmpackMemberHeader) out.push_back(static_cast<std::byte>(b));
   if (level == 0) {
     append_stored_blocks(input, out);
+  } else if (level == 1 && !has_local_repeats(input)) {
+    if (!append_huffman_deflate(input, out)) append_stored_blocks(input, out);
   } else if (level <= ISAL_DEF_MAX_LEVEL) {
     if (!append_isal_deflate(input, level, out)) append_stored_blocks(input, out);
   } else if (auto zlib = append_zlib_deflate(input, level, out); !zlib) {

@@ -1,6 +1,7 @@
 // Gzip members (RFC 1952) as smpack writes them: MTIME 0, no file name, OS 255,
 // so that the bytes depend on the input and the level alone. Levels: 0 stored
-// deflate blocks; 1-3 ISA-L (igzip); 4-9 zlib.
+// deflate blocks; 1 Huffman-only (huffman_deflate.h) for input without local repeats,
+// such as tensor weights, and ISA-L (igzip) for the rest; 2-3 ISA-L; 4-9 zlib.
 #pragma once
 
 #include <cstddef>
