@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <limits>
+#include <random>
 #include <string>
 
 #include "archive/gzip_codec.h"
@@ -10,6 +13,8 @@
 
 namespace smpack {
 namespace {
+
+constexpr std::size_t kAnySize = std::numeric_limits<std::size_t>::max();
 
 std::span<const std::byte> bytes_of(const std::string& s) {
   return std::as_bytes(std::span(s));
@@ -25,23 +30,35 @@ std::string source_text(std::size_t size) {
   return text;
 }
 
-TEST(RepetitionProbe, WeightsHaveNoLocalRepeats) {
-  EXPECT_FALSE(has_local_repeats(bytes_of(testing::normal_floats(1 << 18, 1))));
+// bfloat16-like weights: the top 16 bits of float32 normals.
+std::string bfloat16_weights(std::size_t count, unsigned seed) {
+  std::string floats = testing::normal_floats(count, seed);
+  std::string out(count * 2, '\0');
+  for (std::size_t i = 0; i < count; ++i) std::memcpy(&out[2 * i], &floats[4 * i + 2], 2);
+  return out;
 }
 
-TEST(RepetitionProbe, TextAndZerosHaveThem) {
-  EXPECT_TRUE(has_local_repeats(bytes_of(source_text(1 << 20))));
-  EXPECT_TRUE(has_local_repeats(bytes_of(std::string(1 << 20, '\0'))));
+TEST(RepetitionProbe, LZ77DoesNotPayOnWeights) {
+  EXPECT_FALSE(lz77_pays(bytes_of(testing::normal_floats(1 << 18, 1))));
+  EXPECT_FALSE(lz77_pays(bytes_of(bfloat16_weights(1 << 19, 1))));
+}
+
+TEST(RepetitionProbe, LZ77PaysOnTextAndZeros) {
+  EXPECT_TRUE(lz77_pays(bytes_of(source_text(1 << 20))));
+  EXPECT_TRUE(lz77_pays(bytes_of(std::string(1 << 20, '\0'))));
 }
 
 TEST(RepetitionProbe, ARepetitiveQuarterIsEnough) {
   // Text in the first quarter only: one sample of four sees it, and LZ77 still pays.
   std::string mixed = source_text(1 << 18) + testing::normal_floats(3 << 16, 2);
-  EXPECT_TRUE(has_local_repeats(bytes_of(mixed)));
+  EXPECT_TRUE(lz77_pays(bytes_of(mixed)));
 }
 
-TEST(RepetitionProbe, SmallInputCountsAsRepetitive) {
-  EXPECT_TRUE(has_local_repeats(bytes_of(testing::normal_floats(8 << 10, 4))));
+TEST(RepetitionProbe, SmallChunksGoToLZ77) {
+  std::string weights = testing::normal_floats(kRepetitionProbeMinBytes / 4, 4);
+  EXPECT_FALSE(lz77_pays(bytes_of(weights)));
+  weights.pop_back();
+  EXPECT_TRUE(lz77_pays(bytes_of(weights)));
 }
 
 // The deflate of a gzip member: the bytes between the 10-byte header and the trailer.
@@ -54,15 +71,37 @@ std::vector<std::byte> deflate_of_member(const std::string& input, int level) {
 TEST(GzipCodec, LevelOneWritesWeightsAsOneHuffmanBlockAndTextWithIsal) {
   const std::string weights = testing::normal_floats(1 << 18, 5);
   std::vector<std::byte> huffman;
-  ASSERT_TRUE(append_huffman_deflate(bytes_of(weights), huffman));
+  ASSERT_TRUE(append_huffman_deflate(bytes_of(weights), kAnySize, huffman));
   EXPECT_EQ(deflate_of_member(weights, 1), huffman);
   EXPECT_NE(deflate_of_member(weights, 2), huffman) << "levels 2-3 stay with ISA-L";
 
   const std::string text = source_text(1 << 20);
   std::vector<std::byte> text_huffman;
-  ASSERT_TRUE(append_huffman_deflate(bytes_of(text), text_huffman));
+  ASSERT_TRUE(append_huffman_deflate(bytes_of(text), kAnySize, text_huffman));
   EXPECT_LT(deflate_of_member(text, 1).size(), text_huffman.size() / 2)
       << "text keeps LZ77's matches";
+}
+
+TEST(GzipCodec, LevelOneHandsWhatTheHuffmanBlockCannotShrinkToIsal) {
+  // Random bytes repeating every 8 KiB: the probe's 4 KiB samples see no repeats, the
+  // Huffman-only block saves less than 1/32, and ISA-L's 32 KiB window finds many.
+  std::mt19937 rng(6);
+  std::string period(8 << 10, '\0');
+  for (auto& c : period) c = static_cast<char>(rng());
+  std::string periodic;
+  while (periodic.size() < (1u << 20)) periodic += period;
+  ASSERT_FALSE(lz77_pays(bytes_of(periodic)));
+  EXPECT_LT(deflate_of_member(periodic, 1).size(), periodic.size() * 3 / 4);
+}
+
+TEST(GzipCodec, LevelOneStoresWhatNeitherCoderShrinks) {
+  std::mt19937 rng(7);
+  std::string uniform(1 << 18, '\0');
+  for (auto& c : uniform) c = static_cast<char>(rng());
+  const auto deflate = deflate_of_member(uniform, 1);
+  EXPECT_EQ(static_cast<unsigned>(deflate.front()) & 0b110, 0u) << "BTYPE 00: stored";
+  EXPECT_EQ(deflate.size(), uniform.size() + 5 * ((uniform.size() + 65534) / 65535))
+      << "5 bytes of header per stored block of at most 65,535 bytes";
 }
 
 }  // namespace

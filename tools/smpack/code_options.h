@@ -57,7 +57,10 @@ struct WriteFlags {
   std::uint64_t chunk_bytes = kDefaultChunkBytes;
 
   void add_to(CLI::App& command) {
-    command.add_option("--level", level, "Compression level: 0 stored, 1-3 ISA-L, 4-9 zlib")
+    command
+        .add_option("--level", level,
+                    "Compression level: 0 stored, 1 (default) Huffman-only for weights and ISA-L "
+                    "for the rest, 2-3 ISA-L, 4-9 zlib")
         ->check(CLI::Range(0, 9))
         ->capture_default_str();
     command.add_option("--threads", threads, "Compression threads (0: all cores)")

@@ -3,15 +3,15 @@
 #include <array>
 #include <cstring>
 
+#include "archive/deflate_codes.h"
 #include "util/le_bytes.h"
 
 namespace smpack {
 namespace {
 
-constexpr int kMaxCodeLengthBits = 7;  // of the code-length code
-constexpr int kMaxCodeBits = 15;
-constexpr std::array<std::uint8_t, 19> kCodeLengthOrder = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
-                                                           11, 4,  12, 3, 13, 2, 14, 1, 15};
+// deflate_codes.h's limits, as the int arithmetic below uses them.
+constexpr int kMaxCodeLengthBits = static_cast<int>(kMaxCodeLengthCodeLength);
+constexpr int kMaxCodeBits = static_cast<int>(kMaxCodeLength);
 
 // At least 57 bits from `bit` on, zeros past the end of `bytes`.
 std::uint64_t bits_at(std::span<const std::byte> bytes, std::uint64_t bit) {
@@ -48,19 +48,11 @@ struct LengthCodeTable {
 
 LengthCodeTable table_of(const std::array<std::uint8_t, 19>& lengths) {
   LengthCodeTable table;
-  std::array<int, kMaxCodeLengthBits + 1> count{}, next{};
-  for (auto length : lengths) ++count[length];
-  count[0] = 0;
-  for (int bits = 1, code = 0; bits <= kMaxCodeLengthBits; ++bits) {
-    code = (code + count[bits - 1]) << 1;
-    next[bits] = code;
-  }
+  const auto codes = canonical_reversed_codes(lengths);
   for (std::size_t symbol = 0; symbol < lengths.size(); ++symbol) {
-    const int length = lengths[symbol];
+    const unsigned length = lengths[symbol];
     if (length == 0) continue;
-    int code = next[length]++, reversed = 0;
-    for (int i = 0; i < length; ++i, code >>= 1) reversed = (reversed << 1) | (code & 1);
-    for (int fill = reversed; fill < (1 << kMaxCodeLengthBits); fill += 1 << length) {
+    for (auto fill = codes[symbol]; fill < (1u << kMaxCodeLengthBits); fill += 1u << length) {
       table.symbol[fill] = static_cast<std::uint8_t>(symbol);
       table.bits[fill] = static_cast<std::uint8_t>(length);
     }

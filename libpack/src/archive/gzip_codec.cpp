@@ -111,14 +111,18 @@ Result<void> append_gzip_member(std::span<const std::byte> input, int level,
     return Error::internal("a gzip member larger than 4 GiB was requested");
   }
   for (auto b : kSmpackMemberHeader) out.push_back(static_cast<std::byte>(b));
-  if (level == 0) {
-    append_stored_blocks(input, out);
-  } else if (level == 1 && !has_local_repeats(input)) {
-    if (!append_huffman_deflate(input, out)) append_stored_blocks(input, out);
-  } else if (level <= ISAL_DEF_MAX_LEVEL) {
-    if (!append_isal_deflate(input, level, out)) append_stored_blocks(input, out);
-  } else if (auto zlib = append_zlib_deflate(input, level, out); !zlib) {
-    return zlib;
+  if (level > ISAL_DEF_MAX_LEVEL) {
+    if (auto zlib = append_zlib_deflate(input, level, out); !zlib) return zlib;
+  } else {
+    bool written = false;
+    // The Huffman-only block must save 1/32 of the chunk at least. One that saves less
+    // holds random bytes, or repeats further apart than the probe's samples see: ISA-L
+    // gets it.
+    if (level == 1 && !lz77_pays(input)) {
+      written = append_huffman_deflate(input, input.size() - input.size() / 32, out);
+    }
+    if (!written && level != 0) written = append_isal_deflate(input, level, out);
+    if (!written) append_stored_blocks(input, out);
   }
   append_le(out, crc32_of(input), 4);
   append_le(out, static_cast<std::uint32_t>(input.size()), 4);

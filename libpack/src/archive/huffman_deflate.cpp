@@ -4,6 +4,9 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <limits>
+
+#include "archive/deflate_codes.h"
 
 namespace smpack {
 namespace {
@@ -11,21 +14,14 @@ namespace {
 static_assert(std::endian::native == std::endian::little,
               "the bit writer stores its pending word as deflate orders bits");
 
-constexpr unsigned kMaxLiteralCodeLength = 15;
-constexpr unsigned kMaxCodeLengthCodeLength = 7;
 constexpr std::size_t kLiteralLengthSymbols = 286;
 constexpr unsigned kEndOfBlock = 256;
 constexpr unsigned kFirstLengthSymbol = 257;
 constexpr std::size_t kMinMatch = 3;
 constexpr std::size_t kMaxMatch = 258;
-constexpr std::size_t kStoredBlockBytes = 65535;
-constexpr std::size_t kStoredBlockOverhead = 5;
 // Distance 1 (code 0) is the only distance used; a second code of length 1 beside it
 // makes the distance code complete.
 constexpr std::size_t kDistanceCodes = 2;
-// RFC 1951, 3.2.7: the order in which the code-length code's own lengths are sent.
-constexpr std::array<std::uint8_t, 19> kCodeLengthOrder = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
-                                                           11, 4,  12, 3, 13, 2, 14, 1, 15};
 
 struct LengthCode {
   std::uint16_t symbol;  // 0-28, past kFirstLengthSymbol
@@ -106,8 +102,8 @@ struct SymbolCounter {
 };
 
 // Bits in deflate's order, stored a word at a time. flush() stores 8 bytes whatever
-// it keeps, so the buffer has 8 bytes of room past the last one; between flushes at
-// most 56 bits may be added.
+// it keeps, so the buffer has 8 bytes of room past the last one; it leaves at most 7
+// bits pending, and between flushes at most 56 more may be added.
 class BitWriter {
  public:
   explicit BitWriter(std::uint8_t* out) : out_(out) {}
@@ -135,7 +131,8 @@ class BitWriter {
 // A code packed as its bits (reversed, as deflate sends them) and its length << 16.
 using PackedCodes = std::array<std::uint32_t, kLiteralLengthSymbols>;
 
-// The second pass. Three codes of at most 15 bits fit between flushes.
+// The second pass: three codes between flushes at most.
+static_assert(7 + 3 * kMaxCodeLength <= 56);
 struct SymbolWriter {
   BitWriter& bits;
   const PackedCodes& codes;
@@ -166,31 +163,6 @@ struct SymbolWriter {
     bits.flush();
   }
 };
-
-// RFC 1951, 3.2.2, with each code's bits reversed: deflate sends a code from its most
-// significant bit, and the bit writer sends from the least.
-template <std::size_t N>
-std::array<std::uint32_t, N> canonical_codes(const std::array<std::uint8_t, N>& lengths) {
-  std::array<std::uint32_t, kMaxLiteralCodeLength + 2> next{};
-  std::array<std::uint32_t, kMaxLiteralCodeLength + 1> per_length{};
-  for (auto length : lengths) ++per_length[length];
-  per_length[0] = 0;
-  for (unsigned length = 1, code = 0; length <= kMaxLiteralCodeLength; ++length) {
-    code = (code + per_length[length - 1]) << 1;
-    next[length] = code;
-  }
-  std::array<std::uint32_t, N> codes{};
-  for (std::size_t s = 0; s < N; ++s) {
-    const unsigned length = lengths[s];
-    if (length == 0) continue;
-    const std::uint32_t code = next[length]++;
-    std::uint32_t reversed = 0;
-    for (unsigned bit = 0; bit < length; ++bit)
-      reversed |= ((code >> bit) & 1u) << (length - 1 - bit);
-    codes[s] = reversed;
-  }
-  return codes;
-}
 
 // A symbol of the code-length alphabet (RFC 1951, 3.2.7) and its repeat count's bits.
 struct CodeLengthToken {
@@ -284,7 +256,7 @@ void huffman_code_lengths(std::span<const std::uint32_t> frequencies, unsigned m
   // Codes deeper than max_length move up to it; the code is then over-full, and each
   // step below takes one code off the deepest level and hangs it beside a shallower
   // code, pushed one level down, until the code is exactly complete again.
-  std::array<std::uint32_t, 64> per_length{};
+  std::array<std::uint32_t, kMaxCodeLength + 1> per_length{};
   for (std::size_t i = 0; i < leaves; ++i) ++per_length[std::min(depth[i], max_length)];
   std::uint64_t kraft = 0;
   for (unsigned length = 1; length <= max_length; ++length) {
@@ -310,8 +282,10 @@ void huffman_code_lengths(std::span<const std::uint32_t> frequencies, unsigned m
   }
 }
 
-bool append_huffman_deflate(std::span<const std::byte> input, std::vector<std::byte>& out) {
-  if (input.empty()) return false;
+bool append_huffman_deflate(std::span<const std::byte> input, std::size_t smaller_than,
+                            std::vector<std::byte>& out) {
+  // Symbol counts are 32-bit.
+  if (input.empty() || input.size() > std::numeric_limits<std::uint32_t>::max()) return false;
   const auto* in = reinterpret_cast<const std::uint8_t*>(input.data());
   const std::size_t size = input.size();
 
@@ -320,7 +294,7 @@ bool append_huffman_deflate(std::span<const std::byte> input, std::vector<std::b
   LiteralLengthCounts frequencies = counter.total();
   frequencies[kEndOfBlock] = 1;
   std::array<std::uint8_t, kLiteralLengthSymbols> literal_lengths;
-  huffman_code_lengths(frequencies, kMaxLiteralCodeLength, literal_lengths);
+  huffman_code_lengths(frequencies, kMaxCodeLength, literal_lengths);
   std::size_t literal_codes = kLiteralLengthSymbols;
   while (literal_codes > kFirstLengthSymbol && literal_lengths[literal_codes - 1] == 0) {
     --literal_codes;
@@ -348,12 +322,10 @@ bool append_huffman_deflate(std::span<const std::byte> input, std::vector<std::b
     bits += std::uint64_t{frequencies[s]} * literal_lengths[s];
   }
   const std::size_t bytes = static_cast<std::size_t>((bits + 7) / 8);
-  const std::size_t stored =
-      size + kStoredBlockOverhead * ((size + kStoredBlockBytes - 1) / kStoredBlockBytes);
-  if (bytes >= stored) return false;
+  if (bytes >= smaller_than) return false;
 
-  const auto literal_codes_reversed = canonical_codes(literal_lengths);
-  const auto token_codes = canonical_codes(token_lengths);
+  const auto literal_codes_reversed = canonical_reversed_codes(literal_lengths);
+  const auto token_codes = canonical_reversed_codes(token_lengths);
   PackedCodes packed{};
   for (std::size_t s = 0; s < kLiteralLengthSymbols; ++s) {
     packed[s] = literal_codes_reversed[s] | std::uint32_t{literal_lengths[s]} << 16;
@@ -361,7 +333,8 @@ bool append_huffman_deflate(std::span<const std::byte> input, std::vector<std::b
 
   const std::size_t start = out.size();
   out.resize(start + bytes + 8);
-  BitWriter writer(reinterpret_cast<std::uint8_t*>(out.data() + start));
+  auto* const block = reinterpret_cast<std::uint8_t*>(out.data() + start);
+  BitWriter writer(block);
   writer.put(1, 1);  // BFINAL
   writer.put(2, 2);  // BTYPE 10: dynamic Huffman codes
   writer.put(static_cast<std::uint32_t>(literal_codes - kFirstLengthSymbol), 5);
@@ -380,9 +353,11 @@ bool append_huffman_deflate(std::span<const std::byte> input, std::vector<std::b
   SymbolWriter symbols{writer, packed};
   tokenize(in, size, symbols);
   symbols.symbol(kEndOfBlock);
-  writer.finish();
-  out.resize(start + bytes);
-  return true;
+  // The size computed above and the bits written are two accounts of one block; should
+  // they ever differ, stored blocks are written rather than a block that is cut short.
+  const bool exact = writer.finish() == block + bytes;
+  out.resize(exact ? start + bytes : start);
+  return exact;
 }
 
 }  // namespace smpack
