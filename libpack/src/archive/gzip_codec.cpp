@@ -52,7 +52,9 @@ bool append_isal_deflate(std::span<const std::byte> input, int level, std::vecto
     level_buffer = std::make_unique<std::uint8_t[]>(need);
     level_buffer_size = need;
   }
-  isal_zstream stream;
+  // isal_deflate_stateless_init leaves hist_bits (the match window) and parts of the
+  // internal state as it finds them: zeroed first, the bytes do not depend on the stack.
+  isal_zstream stream{};
   isal_deflate_stateless_init(&stream);
   stream.level = static_cast<std::uint32_t>(level);
   stream.level_buf = level_buffer.get();
