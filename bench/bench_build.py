@@ -40,9 +40,9 @@ SDK_REPACK = (
 )
 
 
-def tool_commands(smpack: Path) -> dict[str, callable]:
+def tool_commands(smpack: Path, baseline: Path | None = None) -> dict[str, callable]:
     """tool name -> function(src_dir, out_file) -> argv."""
-    return {
+    tools = {
         "smpack": lambda src, out: [str(smpack), "build", str(src), "-o", str(out)],
         "smpack --no-archive-sha256": lambda src, out: [str(smpack), "build", str(src), "-o", str(out),
                                                         "--no-archive-sha256"],
@@ -54,10 +54,13 @@ def tool_commands(smpack: Path) -> dict[str, callable]:
         "tar -I 'igzip -1'": lambda src, out: ["tar", "-I", "igzip -1", "-cf", str(out), "-C", str(src), "."],
         "python tarfile w:gz (level 9)": lambda src, out: [sys.executable, "-c", SDK_REPACK, str(src), str(out)],
     }
+    if baseline:
+        tools["smpack (baseline)"] = lambda src, out: [str(baseline), "build", str(src), "-o", str(out)]
+    return tools
 
 
 def tool_key(name: str) -> str:
-    return {"smpack": "smpack", "smpack --no-archive-sha256": "smpack-no-sha",
+    return {"smpack": "smpack", "smpack (baseline)": "smpack-baseline", "smpack --no-archive-sha256": "smpack-no-sha",
             "smpack --no-fsync": "smpack-no-fsync",
             "smpack --no-archive-sha256 --no-fsync": "smpack-no-sha-no-fsync", "tar czf": "tar-gzip", "tar -I pigz": "tar-pigz",
             "tar -I 'igzip -1'": "tar-igzip", "python tarfile w:gz (level 9)": "python-tarfile"}[name]
@@ -133,30 +136,35 @@ def timed(argv: list[str]) -> dict:
 
 
 def bench_build(tools: dict, names: list[str], src: Path, out_dir: Path, repeat: int, warm_src: Path) -> dict:
-    results = {}
+    """Each repetition runs every tool once, in turn, so that the machine's drift over
+    the run falls on all of them alike."""
+    outs = {name: out_dir / f"{tool_key(name)}.tar.gz" for name in names}
     for name in names:
-        out = out_dir / f"{tool_key(name)}.tar.gz"
-        timed(tools[name](warm_src, out))  # unmeasured: loads the binary and its libraries
-        runs = []
-        for _ in range(repeat):
-            out.unlink(missing_ok=True)
+        timed(tools[name](warm_src, outs[name]))  # unmeasured: loads the binary and its libraries
+    runs = {name: [] for name in names}
+    for _ in range(repeat):
+        for name in names:
+            outs[name].unlink(missing_ok=True)
+            os.sync()
             load_before = load_average()
-            run = timed(tools[name](src, out))
+            run = timed(tools[name](src, outs[name]))
             run["load_average_before"] = load_before
-            runs.append(run)
+            runs[name].append(run)
             print(f"    {name:40s} {run['wall_s']:8.2f} s  user {run['user_s']:6.2f} s  sys {run['sys_s']:6.2f} s"
                   f"  rss {run['peak_rss_mib']:7.1f} MiB  load {load_before:.1f}", flush=True)
+    results = {}
+    for name in names:
         shown = tools[name](Path("SRC"), Path("OUT"))
         shown[0] = "python" if shown[0] == sys.executable else shown[0]
         results[name] = {
             "command": shlex.join(shown),
-            "runs": runs,
-            "median_s": statistics.median(r["wall_s"] for r in runs),
-            "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
-            "median_user_s": statistics.median(r["user_s"] for r in runs),
-            "median_sys_s": statistics.median(r["sys_s"] for r in runs),
-            "output_bytes": out.stat().st_size,
-            "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+            "runs": runs[name],
+            "median_s": statistics.median(r["wall_s"] for r in runs[name]),
+            "median_cpu_s": statistics.median(r["cpu_s"] for r in runs[name]),
+            "median_user_s": statistics.median(r["user_s"] for r in runs[name]),
+            "median_sys_s": statistics.median(r["sys_s"] for r in runs[name]),
+            "output_bytes": outs[name].stat().st_size,
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in runs[name]),
         }
     return results
 
@@ -206,7 +214,7 @@ def versions(smpack: Path) -> dict:
 
 
 def run(args) -> Path:
-    tools = tool_commands(args.smpack)
+    tools = tool_commands(args.smpack, args.baseline)
     names = [n for n in tools if not args.only or tool_key(n) in args.only]
     doc = {"size_mib": args.size_mib, "repeat": args.repeat, "tools": names, "machine": machine(),
            "versions": versions(args.smpack), "argv": sys.argv, "datasets": {}}
@@ -366,10 +374,12 @@ def report(out_dir: Path, results_md: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smpack", type=Path, default=Path(os.environ.get("SMPACK_BIN", DEFAULT_SMPACK)))
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another smpack binary (an earlier commit's) to run beside, taking turns")
     parser.add_argument("--size-mib", type=int, default=1024, help="weights per dtype (default 1024)")
     parser.add_argument("--repeat", type=int, default=3, help="measured runs per tool; the median is reported")
     parser.add_argument("--only", type=lambda s: s.split(","), default=None,
-                        help="comma-separated: smpack,tar-gzip,tar-pigz,tar-igzip,python-tarfile")
+                        help="comma-separated: smpack,smpack-baseline,tar-gzip,tar-pigz,tar-igzip,python-tarfile")
     parser.add_argument("--dtypes", type=lambda s: s.split(","), default=list(DTYPES))
     parser.add_argument("--no-read-bench", dest="read_bench", action="store_false",
                         help="skip timing smpack ls/info/verify on the outputs")
