@@ -9,15 +9,7 @@ smpack=build/tools/smpack/smpack
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r examples/model "$work/model"
-# 64 MiB of float32 weights drawn from a normal distribution, like a real checkpoint.
-python3 - "$work/model/weights.bin" <<'PY'
-import random, struct, sys
-rng = random.Random(0)
-block = struct.pack("<65536f", *(rng.gauss(0.0, 0.02) for _ in range(65536)))
-with open(sys.argv[1], "wb") as out:
-    for i in range(256):
-        out.write(block[i % 7 * 4:] + block[:i % 7 * 4])
-PY
+python3 examples/make_weights.py "$work/model/weights.npy"  # 64 MiB of float32 normals
 set -x
 "$smpack" build "$work/model" -o "$work/model.tar.gz" --manifest "$work/manifest.json"
 "$smpack" info "$work/model.tar.gz"

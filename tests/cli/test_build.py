@@ -5,6 +5,7 @@ docs/format.md."""
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import io
 import json
 import os
@@ -12,12 +13,13 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tarfile
 import time
 
 import pytest
 
-from conftest import (build_archive, make_code_dir, make_model_dir, run_smpack, run_smpack_traced, sha256_hex,
+from conftest import (SOURCE_DIR, build_archive, make_code_dir, make_model_dir, run_smpack, run_smpack_traced, sha256_hex,
                       smpack_bin, write_files)
 from archive_fixtures import DEFAULT_MTIME, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, built, content_digest, count_gzip_members, gzip_members, read_index
 
@@ -281,3 +283,23 @@ def test_build_no_fsync_skips_the_flushes_and_still_renames_into_place(tmp_path)
     out = tmp_path / "out1.tar.gz"
     assert run_smpack("verify", out).returncode == EXIT_OK
     assert not list(tmp_path.glob(".out1.tar.gz.tmp.*"))
+
+
+def test_the_bundled_example_builds_behind_the_lint_gate_and_its_handler_loads_it(tmp_path):
+    # What scripts/demo.sh packages: examples/model and the weights make_weights.py writes.
+    model = tmp_path / "model"
+    shutil.copytree(SOURCE_DIR / "examples" / "model", model)
+    subprocess.run([sys.executable, SOURCE_DIR / "examples" / "make_weights.py", model / "weights.npy",
+                    "--mib", "1"], check=True)
+    archive = build_archive(model, tmp_path / "model.tar.gz")  # the lint gate is on
+    lint = run_smpack("lint", archive)
+    assert lint.returncode == EXIT_OK and "deploy-ready" in lint.stdout, lint.stdout + lint.stderr
+
+    extracted = tmp_path / "extracted"
+    assert run_smpack("extract", archive, "-C", extracted).returncode == EXIT_OK
+    spec = importlib.util.spec_from_file_location("example_inference", extracted / "code" / "inference.py")
+    handler = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(handler)
+    weights = handler.model_fn(str(extracted))
+    assert weights.shape == (256,) and weights.dtype.str == "<f4" and 0 < abs(weights).max() < 1
+

@@ -1,4 +1,4 @@
-"""Handlers for the bundled example: a linear model over the weights in weights.bin."""
+"""Handlers for the bundled example: a linear model over the weights in weights.npy."""
 import json
 import os
 
@@ -7,7 +7,7 @@ import numpy as np
 
 def model_fn(model_dir):
     """Loads the weights once per worker; returns what predict_fn receives as `model`."""
-    weights = np.fromfile(os.path.join(model_dir, "weights.bin"), dtype="<f4")
+    weights = np.load(os.path.join(model_dir, "weights.npy"), allow_pickle=False)
     return weights[:256]
 
 
