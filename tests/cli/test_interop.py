@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from archive_fixtures import gzip_members
 from conftest import (build_archive, generate_weights, make_code_dir, make_model_dir, run_smpack, tree_contents,
                       write_files)
 
@@ -173,16 +174,10 @@ def test_gzip_headers_carry_no_name_and_no_time(smpack_archive):
 
 
 def _members(data: bytes) -> list[tuple[bytes, bytes]]:
-    """(raw deflate, content) of each gzip member, split where zlib ends each one."""
-    members = []
-    while data:
-        decoder = zlib.decompressobj(wbits=31)
-        content = decoder.decompress(data)
-        assert decoder.eof
-        used = len(data) - len(decoder.unused_data)
-        members.append((data[10:used - 8], content))
-        data = decoder.unused_data
-    return members
+    """(raw deflate, content) of each gzip member: the bytes between its 10-byte header
+    and its 8-byte trailer, and what they decode to."""
+    return [(data[offset + 10:offset + length - 8], gzip.decompress(data[offset:offset + length]))
+            for offset, length in gzip_members(data)]
 
 
 def _is_huffman_only_block(deflate: bytes) -> bool:

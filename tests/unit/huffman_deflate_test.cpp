@@ -20,10 +20,6 @@ namespace {
 
 constexpr std::size_t kAnySize = std::numeric_limits<std::size_t>::max();
 
-std::span<const std::byte> bytes_of(const std::string& s) {
-  return std::as_bytes(std::span(s));
-}
-
 // zlib's raw inflate, which must end the stream exactly at the last byte written.
 std::string zlib_inflate_exactly(const std::vector<std::byte>& raw, std::size_t expected_size) {
   std::string out(expected_size + 1, '\0');
@@ -59,7 +55,7 @@ std::string isal_inflate_all(const std::vector<std::byte>& raw, std::size_t expe
 // The block's size, after checking that zlib and ISA-L decode it to `input`.
 std::size_t expect_round_trip(const std::string& input, const std::string& what) {
   std::vector<std::byte> raw = {std::byte{0xaa}};  // appends after what is there
-  EXPECT_TRUE(append_huffman_deflate(bytes_of(input), kAnySize, raw)) << what;
+  EXPECT_TRUE(append_huffman_deflate(testing::as_bytes_of(input), kAnySize, raw)) << what;
   if (raw.size() < 2) return 0;
   EXPECT_EQ(raw.front(), std::byte{0xaa}) << what;
   raw.erase(raw.begin());
@@ -73,14 +69,6 @@ std::size_t expect_round_trip(const std::string& input, const std::string& what)
   return raw.size();
 }
 
-// bfloat16-like weights: the top 16 bits of float32 normals.
-std::string bfloat16_weights(std::size_t count, unsigned seed) {
-  std::string floats = testing::normal_floats(count, seed);
-  std::string out(count * 2, '\0');
-  for (std::size_t i = 0; i < count; ++i) std::memcpy(&out[2 * i], &floats[4 * i + 2], 2);
-  return out;
-}
-
 // Bytes from a skewed distribution, so that they compress under Huffman coding alone.
 std::string skewed_bytes(std::size_t count, unsigned seed) {
   std::mt19937 rng(seed);
@@ -92,7 +80,7 @@ std::string skewed_bytes(std::size_t count, unsigned seed) {
 
 TEST(HuffmanDeflate, WeightsRoundTripThroughZlibAndIsal) {
   expect_round_trip(testing::normal_floats(1 << 18, 1), "float32");
-  expect_round_trip(bfloat16_weights(1 << 19, 2), "bfloat16");
+  expect_round_trip(testing::bfloat16_weights(1 << 19, 2), "bfloat16");
 }
 
 TEST(HuffmanDeflate, RunsOfEveryLengthRoundTrip) {
@@ -140,10 +128,10 @@ TEST(HuffmanDeflate, ABlockNotSmallerThanTheLimitIsNotWritten) {
   const std::string input = skewed_bytes(50'000, 7);
   const std::size_t size = expect_round_trip(input, "skewed");
   std::vector<std::byte> out = {std::byte{1}, std::byte{2}};
-  EXPECT_FALSE(append_huffman_deflate(bytes_of(input), size, out));
+  EXPECT_FALSE(append_huffman_deflate(testing::as_bytes_of(input), size, out));
   EXPECT_FALSE(append_huffman_deflate({}, kAnySize, out));
   EXPECT_EQ(out, (std::vector<std::byte>{std::byte{1}, std::byte{2}}));
-  EXPECT_TRUE(append_huffman_deflate(bytes_of(input), size + 1, out));
+  EXPECT_TRUE(append_huffman_deflate(testing::as_bytes_of(input), size + 1, out));
   EXPECT_EQ(out.size(), 2 + size) << "the size is known before the block is written";
 }
 
@@ -162,16 +150,17 @@ TEST(HuffmanDeflate, TheBytesAreFixedByTheInput) {
   }
   input.append(300, '\0');
   std::vector<std::byte> block;
-  ASSERT_TRUE(append_huffman_deflate(bytes_of(input), kAnySize, block));
+  ASSERT_TRUE(append_huffman_deflate(testing::as_bytes_of(input), kAnySize, block));
   Hasher sha;
   sha.update(block);
   EXPECT_EQ(sha.finish_hex(), "537f8d54c556805a0cf42286b123805bc75a171ef6fbc74c149285e4a8d3c29e");
 }
 
 TEST(HuffmanDeflate, WeightsCompressNoWorseThanZlibSix) {
-  for (const auto& weights : {testing::normal_floats(1 << 18, 8), bfloat16_weights(1 << 19, 9)}) {
+  for (const auto& weights :
+       {testing::normal_floats(1 << 18, 8), testing::bfloat16_weights(1 << 19, 9)}) {
     std::vector<std::byte> huffman;
-    ASSERT_TRUE(append_huffman_deflate(bytes_of(weights), kAnySize, huffman));
+    ASSERT_TRUE(append_huffman_deflate(testing::as_bytes_of(weights), kAnySize, huffman));
     uLongf zlib_size = compressBound(static_cast<uLong>(weights.size()));
     std::vector<Bytef> zlib6(zlib_size);
     ASSERT_EQ(compress2(zlib6.data(), &zlib_size, reinterpret_cast<const Bytef*>(weights.data()),

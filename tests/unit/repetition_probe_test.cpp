@@ -16,10 +16,6 @@ namespace {
 
 constexpr std::size_t kAnySize = std::numeric_limits<std::size_t>::max();
 
-std::span<const std::byte> bytes_of(const std::string& s) {
-  return std::as_bytes(std::span(s));
-}
-
 std::string source_text(std::size_t size) {
   std::string text;
   for (int line = 0; text.size() < size; ++line) {
@@ -30,54 +26,46 @@ std::string source_text(std::size_t size) {
   return text;
 }
 
-// bfloat16-like weights: the top 16 bits of float32 normals.
-std::string bfloat16_weights(std::size_t count, unsigned seed) {
-  std::string floats = testing::normal_floats(count, seed);
-  std::string out(count * 2, '\0');
-  for (std::size_t i = 0; i < count; ++i) std::memcpy(&out[2 * i], &floats[4 * i + 2], 2);
-  return out;
-}
-
 TEST(RepetitionProbe, LZ77DoesNotPayOnWeights) {
-  EXPECT_FALSE(lz77_pays(bytes_of(testing::normal_floats(1 << 18, 1))));
-  EXPECT_FALSE(lz77_pays(bytes_of(bfloat16_weights(1 << 19, 1))));
+  EXPECT_FALSE(lz77_pays(testing::as_bytes_of(testing::normal_floats(1 << 18, 1))));
+  EXPECT_FALSE(lz77_pays(testing::as_bytes_of(testing::bfloat16_weights(1 << 19, 1))));
 }
 
 TEST(RepetitionProbe, LZ77PaysOnTextAndZeros) {
-  EXPECT_TRUE(lz77_pays(bytes_of(source_text(1 << 20))));
-  EXPECT_TRUE(lz77_pays(bytes_of(std::string(1 << 20, '\0'))));
+  EXPECT_TRUE(lz77_pays(testing::as_bytes_of(source_text(1 << 20))));
+  EXPECT_TRUE(lz77_pays(testing::as_bytes_of(std::string(1 << 20, '\0'))));
 }
 
 TEST(RepetitionProbe, ARepetitiveQuarterIsEnough) {
   // Text in the first quarter only: one sample of four sees it, and LZ77 still pays.
   std::string mixed = source_text(1 << 18) + testing::normal_floats(3 << 16, 2);
-  EXPECT_TRUE(lz77_pays(bytes_of(mixed)));
+  EXPECT_TRUE(lz77_pays(testing::as_bytes_of(mixed)));
 }
 
 TEST(RepetitionProbe, SmallChunksGoToLZ77) {
   std::string weights = testing::normal_floats(kRepetitionProbeMinBytes / 4, 4);
-  EXPECT_FALSE(lz77_pays(bytes_of(weights)));
+  EXPECT_FALSE(lz77_pays(testing::as_bytes_of(weights)));
   weights.pop_back();
-  EXPECT_TRUE(lz77_pays(bytes_of(weights)));
+  EXPECT_TRUE(lz77_pays(testing::as_bytes_of(weights)));
 }
 
 // The deflate of a gzip member: the bytes between the 10-byte header and the trailer.
 std::vector<std::byte> deflate_of_member(const std::string& input, int level) {
   std::vector<std::byte> member;
-  EXPECT_TRUE(append_gzip_member(bytes_of(input), level, member));
+  EXPECT_TRUE(append_gzip_member(testing::as_bytes_of(input), level, member));
   return {member.begin() + kGzipHeaderBytes, member.end() - kGzipTrailerBytes};
 }
 
 TEST(GzipCodec, LevelOneWritesWeightsAsOneHuffmanBlockAndTextWithIsal) {
   const std::string weights = testing::normal_floats(1 << 18, 5);
   std::vector<std::byte> huffman;
-  ASSERT_TRUE(append_huffman_deflate(bytes_of(weights), kAnySize, huffman));
+  ASSERT_TRUE(append_huffman_deflate(testing::as_bytes_of(weights), kAnySize, huffman));
   EXPECT_EQ(deflate_of_member(weights, 1), huffman);
   EXPECT_NE(deflate_of_member(weights, 2), huffman) << "levels 2-3 stay with ISA-L";
 
   const std::string text = source_text(1 << 20);
   std::vector<std::byte> text_huffman;
-  ASSERT_TRUE(append_huffman_deflate(bytes_of(text), kAnySize, text_huffman));
+  ASSERT_TRUE(append_huffman_deflate(testing::as_bytes_of(text), kAnySize, text_huffman));
   EXPECT_LT(deflate_of_member(text, 1).size(), text_huffman.size() / 2)
       << "text keeps LZ77's matches";
 }
@@ -90,7 +78,7 @@ TEST(GzipCodec, LevelOneHandsWhatTheHuffmanBlockCannotShrinkToIsal) {
   for (auto& c : period) c = static_cast<char>(rng());
   std::string periodic;
   while (periodic.size() < (1u << 20)) periodic += period;
-  ASSERT_FALSE(lz77_pays(bytes_of(periodic)));
+  ASSERT_FALSE(lz77_pays(testing::as_bytes_of(periodic)));
   EXPECT_LT(deflate_of_member(periodic, 1).size(), periodic.size() * 3 / 4);
 }
 

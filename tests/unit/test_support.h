@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <span>
 #include <string>
 
 namespace smpack::testing {
@@ -52,6 +53,18 @@ inline std::string normal_floats(std::size_t count, unsigned seed) {
     std::memcpy(out.data() + i * sizeof(float), &v, sizeof v);
   }
   return out;
+}
+
+// bfloat16-like weights: the top 16 bits of float32 normals, as raw little-endian bytes.
+inline std::string bfloat16_weights(std::size_t count, unsigned seed) {
+  std::string floats = normal_floats(count, seed);
+  std::string out(count * 2, '\0');
+  for (std::size_t i = 0; i < count; ++i) std::memcpy(&out[2 * i], &floats[4 * i + 2], 2);
+  return out;
+}
+
+inline std::span<const std::byte> as_bytes_of(const std::string& text) {
+  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
 }
 
 }  // namespace smpack::testing

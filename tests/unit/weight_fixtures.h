@@ -12,11 +12,9 @@
 #include <utility>
 #include <vector>
 
-namespace smpack::testing {
+#include "test_support.h"
 
-inline std::span<const std::byte> as_bytes_of(const std::string& text) {
-  return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
-}
+namespace smpack::testing {
 
 inline void put_le(std::string& out, std::uint64_t value, int width) {
   for (int i = 0; i < width; ++i) out += static_cast<char>((value >> (8 * i)) & 0xFF);
