@@ -8,7 +8,8 @@
 //   is kept in ARCHIVE.smpack-tail until the new one is fsynced, and put back on
 //   any error or interrupt.
 // - smpack archive, to another file: the unchanged members are copied as
-//   compressed bytes (copy_file_range), then the new tail is written.
+//   compressed bytes (read into the output's buffer; ArchiveOutput::copy_from), then
+//   the new tail is written.
 // - any other gzip tar (one pass, nothing extracted to disk): spliced. Every compressed
 //   byte before the old code/ (or the end of the tar stream) is kept; the gzip member
 //   holding that point is ended there; the members after it (normalised as in `build`),

@@ -23,8 +23,8 @@ class ArchiveOutput {
   virtual const std::string& name() const = 0;
   virtual Result<void> write(std::span<const std::byte> bytes) = 0;
   // Appends bytes [offset, offset + length) of `source`. The default reads and writes
-  // them; a local file copies in the kernel, an S3 upload copies server-side
-  // (UploadPartCopy) what it can of an object in the same store.
+  // them; a local file reads them straight into its write buffer, an S3 upload copies
+  // server-side (UploadPartCopy) what it can of an object in the same store.
   virtual Result<void> copy_from(const ByteSource& source, std::uint64_t offset,
                                  std::uint64_t length, const CancelToken* cancel);
   virtual Result<void> commit() = 0;

@@ -117,8 +117,6 @@ class FileByteSource final : public ByteSource {
   std::uint64_t size() const override;
   std::uint64_t held_from(std::uint64_t offset) const override;
   Result<void> read_at(std::uint64_t offset, std::span<std::byte> out) const override;
-  // The open descriptor, for copies the kernel makes (copy_file_range).
-  int fd() const;
 
  private:
   explicit FileByteSource(std::unique_ptr<InputFile> file);

@@ -204,7 +204,7 @@ Result<AddCodeResult> rewrite_tail(const fs::path& archive, ArchiveIndex index,
   return result;
 }
 
-// The members before code/ as they are (compressed bytes: copied by the kernel, or by S3
+// The members before code/ as they are (compressed bytes: copied into the file, or by S3
 // itself), then a new tail.
 Result<AddCodeResult> copy_with_new_tail(const Artifact& artifact, ArchiveIndex index,
                                          const std::vector<SourceFile>& code, ArchiveOutput& out,

@@ -1,8 +1,5 @@
 #include "smpack/archive_output.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -28,8 +25,7 @@ Result<void> ArchiveOutput::copy_from(const ByteSource& source, std::uint64_t of
 
 namespace {
 
-// A local archive: AtomicOutputFile, with copies from another local file made by the
-// kernel (copy_file_range: no bytes through user space, reflinks where supported).
+// A local archive: AtomicOutputFile, with copies read straight into its buffer.
 class FileArchiveOutput final : public ArchiveOutput {
  public:
   FileArchiveOutput(AtomicOutputFile file, std::string name)
@@ -40,24 +36,12 @@ class FileArchiveOutput final : public ArchiveOutput {
 
   Result<void> copy_from(const ByteSource& source, std::uint64_t offset, std::uint64_t length,
                          const CancelToken* cancel) override {
-    const auto* file = dynamic_cast<const FileByteSource*>(&source);
-    if (!file) return ArchiveOutput::copy_from(source, offset, length, cancel);
-    auto in_offset = static_cast<loff_t>(offset);
-    while (length > 0) {
+    return file_.append(length, [&](std::span<std::byte> into) -> Result<void> {
       if (cancel && cancel->cancelled()) return Error::interrupted();
-      const ssize_t copied = ::copy_file_range(file->fd(), &in_offset, file_.fd(), nullptr,
-                                               std::min<std::uint64_t>(length, 1ull << 30), 0);
-      if (copied > 0) {
-        length -= static_cast<std::uint64_t>(copied);
-        file_.appended(static_cast<std::uint64_t>(copied));
-        continue;
-      }
-      if (copied < 0 && errno == EINTR) continue;
-      // Not supported across these file systems: through memory instead.
-      return ArchiveOutput::copy_from(source, static_cast<std::uint64_t>(in_offset), length,
-                                      cancel);
-    }
-    return {};
+      if (auto read = source.read_at(offset, into); !read) return read;
+      offset += into.size();
+      return {};
+    });
   }
 
  private:

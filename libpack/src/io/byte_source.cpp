@@ -111,10 +111,6 @@ std::uint64_t FileByteSource::size() const {
   return file_->size();
 }
 
-int FileByteSource::fd() const {
-  return file_->fd();
-}
-
 std::uint64_t FileByteSource::held_from(std::uint64_t offset) const {
   return held_in_window(offset, 0, file_->size());
 }

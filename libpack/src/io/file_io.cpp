@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <utility>
 
 namespace smpack {
@@ -114,33 +116,98 @@ Result<AtomicOutputFile> AtomicOutputFile::create(const std::filesystem::path& d
 
 AtomicOutputFile::AtomicOutputFile(AtomicOutputFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      direct_fd_(std::exchange(other.direct_fd_, -1)),
+      direct_refused_(other.direct_refused_),
       durable_(other.durable_),
+      buffer_(std::move(other.buffer_)),
+      buffered_(other.buffered_),
       written_(other.written_),
       writeback_from_(other.writeback_from_),
       temp_path_(std::move(other.temp_path_)),
       destination_(std::move(other.destination_)) {}
 
 AtomicOutputFile::~AtomicOutputFile() {
+  if (direct_fd_ >= 0) ::close(direct_fd_);
   if (fd_ >= 0) {
     ::close(fd_);
     ::unlink(temp_path_.c_str());
   }
 }
 
+namespace {
+
+// A multiple of any device's logical block, so that every full buffer is a write
+// O_DIRECT accepts; large enough that a write's cost is its bytes.
+constexpr std::size_t kBufferBytes = 8 << 20;
+constexpr std::size_t kBufferAlignment = 4096;
 // Left alone, the kernel writes dirty pages out after 30 s or past a share of memory,
 // so a build's closing fsync would wait for the whole archive to reach the disk after
 // the compression has ended.
 constexpr std::uint64_t kWritebackStride = 8ull << 20;
 
+// Writes all of `bytes` at `offset`; errno on failure.
+int pwrite_all(int fd, std::span<const std::byte> bytes, std::uint64_t offset) {
+  while (!bytes.empty()) {
+    ssize_t put = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    bytes = bytes.subspan(static_cast<std::size_t>(put));
+    offset += static_cast<std::uint64_t>(put);
+  }
+  return 0;
+}
+
+}  // namespace
+
 Result<void> AtomicOutputFile::write(std::span<const std::byte> bytes) {
-  if (auto written = write_all(fd_, bytes, temp_path_.string()); !written) return written;
-  appended(bytes.size());
+  return append(bytes.size(), [&](std::span<std::byte> into) -> Result<void> {
+    std::memcpy(into.data(), bytes.data(), into.size());
+    bytes = bytes.subspan(into.size());
+    return {};
+  });
+}
+
+Result<void> AtomicOutputFile::append(std::uint64_t length, const Fill& fill) {
+  while (length > 0) {
+    if (!buffer_) {
+      buffer_.reset(static_cast<std::byte*>(std::aligned_alloc(kBufferAlignment, kBufferBytes)));
+      if (!buffer_) throw std::bad_alloc();
+    }
+    const auto room =
+        static_cast<std::size_t>(std::min<std::uint64_t>(length, kBufferBytes - buffered_));
+    if (auto filled = fill(std::span(buffer_.get() + buffered_, room)); !filled) return filled;
+    buffered_ += room;
+    length -= room;
+    if (buffered_ == kBufferBytes) {
+      if (auto flushed = flush(); !flushed) return flushed;
+    }
+  }
   return {};
 }
 
-void AtomicOutputFile::appended(std::uint64_t bytes) {
-  written_ += bytes;
-  if (durable_ && written_ - writeback_from_ >= kWritebackStride) start_writeback();
+bool AtomicOutputFile::write_direct(std::span<const std::byte> bytes, std::uint64_t offset) {
+  if (!durable_ || direct_refused_ || bytes.size() != kBufferBytes) return false;
+  if (direct_fd_ < 0) direct_fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  // EINVAL, at the open or the first write: not for this file system or device; what the
+  // refused write put in the file is written again through the cache.
+  if (direct_fd_ >= 0 && pwrite_all(direct_fd_, bytes, offset) == 0) return true;
+  direct_refused_ = true;
+  return false;
+}
+
+Result<void> AtomicOutputFile::flush() {
+  const auto bytes = std::span<const std::byte>(buffer_.get(), buffered_);
+  if (!write_direct(bytes, written_)) {
+    if (int err = pwrite_all(fd_, bytes, written_); err != 0)
+      return io_error(temp_path_, "write", err);
+  }
+  written_ += buffered_;
+  buffered_ = 0;
+  if (durable_ && direct_fd_ < 0 && written_ - writeback_from_ >= kWritebackStride)
+    start_writeback();
+  return {};
 }
 
 void AtomicOutputFile::start_writeback() {
@@ -152,7 +219,11 @@ void AtomicOutputFile::start_writeback() {
 }
 
 Result<void> AtomicOutputFile::commit() {
+  if (buffered_ > 0) {
+    if (auto flushed = flush(); !flushed) return flushed;
+  }
   if (durable_ && ::fsync(fd_) != 0) return io_error(temp_path_, "fsync", errno);
+  if (direct_fd_ >= 0) ::close(std::exchange(direct_fd_, -1));
   if (::close(std::exchange(fd_, -1)) != 0) {
     int err = errno;
     ::unlink(temp_path_.c_str());

@@ -6,7 +6,7 @@ namespace smpack {
 namespace {
 
 // Pieces small enough that a stop waits little and the copy keeps close behind the bound,
-// large enough that a kernel copy's call costs nothing beside its bytes.
+// large enough that a copy's call costs nothing beside its bytes.
 constexpr std::uint64_t kPieceBytes = 32ull << 20;
 // Before the end is known, the copy waits for this much to be allowed: a sequential scan
 // moves the bound every 32 KiB block, and a call and a wakeup for each would cost more

@@ -1,6 +1,6 @@
 // The first bytes of a source appended to an output on a thread of its own, as far as
 // the caller has said they are kept, so that the copy (and, into a local file, its
-// writeback to disk) runs while the pass that decides where the prefix ends is still
+// write to disk) runs while the pass that decides where the prefix ends is still
 // reading. add-code's splice keeps a foreign archive's bytes up to a cut that is known
 // only once the scan has ended, but every block boundary the scan passes bounds it from
 // below (SplicePointFinder::kept_bytes_at_least).
