@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mmap
 import os
 import pickle
 import re
@@ -80,6 +81,39 @@ def run_smpack_traced(log: Path, syscalls: str, *args: str | os.PathLike,
     asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "detect_leaks=0"]))
     strace = ["strace", "-f", "-qq", "-e", f"trace={syscalls}", "-o", log]
     return run_smpack(*args, env={"ASAN_OPTIONS": asan}, wrapper=strace, **kw)
+
+
+# The calls to trace for disk_handoffs.
+HANDOFF_CALLS = "openat,pwrite64,sync_file_range"
+
+
+def takes_direct_writes(directory: Path) -> bool:
+    """Whether `directory`'s file system takes O_DIRECT writes, which smpack's durable
+    outputs use where it does."""
+    probe = directory / ".direct-probe"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o600)
+    except OSError:
+        return False
+    try:
+        os.pwrite(fd, mmap.mmap(-1, 4096), 0)  # an anonymous map is page-aligned
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+        probe.unlink()
+
+
+def disk_handoffs(log: Path, directory: Path) -> int:
+    """How many times a traced command (HANDOFF_CALLS) handed an output in `directory` to
+    the disk while writing it: writes through a descriptor opened with O_DIRECT where the
+    file system takes those, else sync_file_range calls."""
+    text = log.read_text()
+    if not takes_direct_writes(directory):
+        return len(re.findall(r"\bsync_file_range\(", text))
+    direct = set(re.findall(r'openat\(.*, ".*", [^)]*O_DIRECT\b[^)]*\) = (\d+)$', text, re.MULTILINE))
+    return sum(fd in direct for fd in re.findall(r"\bpwrite64\((\d+), ", text))
 
 
 # A stand-in for a weight file under a pickle-loader name (model.pt, model.joblib): a

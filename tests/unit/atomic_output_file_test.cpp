@@ -1,8 +1,14 @@
+// This file interposes open(2), which the C library's fortified inline wrapper would
+// shadow.
+#undef _FORTIFY_SOURCE
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdarg>
 #include <cstdlib>
 #include <filesystem>
 
@@ -10,6 +16,31 @@
 #include "io/temp_dir.h"
 #include "smpack/archive_output.h"
 #include "test_support.h"
+
+namespace {
+std::atomic<bool> refuse_direct_opens{false};
+std::atomic<int> direct_opens_refused{0};
+}  // namespace
+
+// open(2) for this test binary, which links the library statically: with
+// refuse_direct_opens set, an open with O_DIRECT fails as on a file system without it.
+extern "C" int open(const char* path, int flags, ...) {
+  mode_t mode = 0;
+  if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) {
+    va_list args;
+    va_start(args, flags);
+    mode = va_arg(args, mode_t);
+    va_end(args);
+  }
+  if (refuse_direct_opens && (flags & O_DIRECT) != 0) {
+    ++direct_opens_refused;
+    errno = EINVAL;
+    return -1;
+  }
+  static const auto next_open =
+      reinterpret_cast<int (*)(const char*, int, ...)>(::dlsym(RTLD_NEXT, "open"));
+  return next_open(path, flags, mode);
+}
 
 namespace smpack {
 namespace {
@@ -143,6 +174,23 @@ TEST(AtomicOutputFile, ADurableFileGoesToTheDiskPastThePageCache) {
     }
     EXPECT_TRUE(read_file(target) == bytes);
   }
+}
+
+TEST(AtomicOutputFile, WhereODirectIsRefusedItWritesThroughThePageCache) {
+  auto dir = TempDir::create("smpack-output-test");
+  ASSERT_TRUE(dir);
+  const fs::path target = dir->path() / "out";
+  const std::string bytes = numbered_bytes(24 * MiB + 100, 7);
+  refuse_direct_opens = true;
+  direct_opens_refused = 0;
+  auto out = AtomicOutputFile::create(target);
+  const bool created = bool(out);
+  const bool written = created && out->write(as_bytes_of(bytes)) && out->commit();
+  refuse_direct_opens = false;
+  ASSERT_TRUE(written);
+  EXPECT_EQ(direct_opens_refused, 1) << "tried once, then not again";
+  EXPECT_TRUE(read_file(target) == bytes);
+  EXPECT_GT(cached_pages(target, 16 * MiB), 0u);
 }
 
 }  // namespace

@@ -199,14 +199,18 @@ bool AtomicOutputFile::write_direct(std::span<const std::byte> bytes, std::uint6
 
 Result<void> AtomicOutputFile::flush() {
   const auto bytes = std::span<const std::byte>(buffer_.get(), buffered_);
-  if (!write_direct(bytes, written_)) {
+  const bool direct = write_direct(bytes, written_);
+  if (!direct) {
     if (int err = pwrite_all(fd_, bytes, written_); err != 0)
       return io_error(temp_path_, "write", err);
   }
   written_ += buffered_;
   buffered_ = 0;
-  if (durable_ && direct_fd_ < 0 && written_ - writeback_from_ >= kWritebackStride)
+  if (direct) {
+    writeback_from_ = written_;  // on the disk already
+  } else if (durable_ && written_ - writeback_from_ >= kWritebackStride) {
     start_writeback();
+  }
   return {};
 }
 
