@@ -33,7 +33,7 @@ struct Decoded {
   std::string bytes;
   std::vector<GzipMemberInfo> members;
   std::optional<Error> error;
-  std::size_t ahead = 0, redone = 0;
+  std::size_t ahead = 0, redone = 0, buffers_made = 0;
   bool fell_back = false;
   std::uint64_t member_count = 0;
 };
@@ -57,6 +57,7 @@ Decoded inflate(const std::vector<std::byte>& file, unsigned threads = 2) {
   }
   out.ahead = inflate->chunks_decoded_ahead();
   out.redone = inflate->chunks_redone();
+  out.buffers_made = inflate->buffers_made();
   out.fell_back = inflate->fell_back();
   out.member_count = inflate->members();
   return out;
@@ -76,6 +77,19 @@ TEST(ParallelGzipInflate, WeightsAreDecodedAheadChunkByChunk) {
     EXPECT_EQ(decoded.members[0].file_bytes, file.size());
     EXPECT_EQ(decoded.members[0].decoded_bytes, content.size());
     EXPECT_EQ(decoded.members[0].fixed_header[0], 0x1f);
+  }
+}
+
+TEST(ParallelGzipInflate, ChunkBuffersGoRound) {
+  const auto content = testing::normal_floats(600'000, 2);
+  const auto file = testing::gzip_of(content, 6);
+  for (unsigned threads : {1u, 2u, 3u}) {
+    const auto decoded = inflate(file, threads);
+    ASSERT_FALSE(decoded.error) << decoded.error->message;
+    EXPECT_TRUE(decoded.bytes == content) << threads << " threads";  // stale bytes unseen
+    ASSERT_GE(decoded.ahead, 8u);
+    // Each thread's chunk, those done ahead of the reader, and the reader's own.
+    EXPECT_LE(decoded.buffers_made, 2 * threads + 2) << threads << " threads";
   }
 }
 

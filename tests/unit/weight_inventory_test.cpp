@@ -70,6 +70,47 @@ TEST(StreamedWeightCollector, KeepsHeadAndTailAroundAMiddleItCannotHold) {
   }
 }
 
+TEST(StreamedWeightCollector, KeepsOnlyTheHeaderOfASafetensorsFile) {
+  // Its inspection reads the length-prefixed header, not the tensors.
+  const std::string header =
+      R"({"w":{"dtype":"F32","shape":[1048576],"data_offsets":[0,4194304]}})";
+  const std::string file = testing::safetensors_file(header, 4 << 20);
+  StreamedWeightCollector collector({});
+  collector.begin("m/model.safetensors", file.size());
+  for (std::size_t at = 0; at < file.size(); at += 65536) {
+    collector.feed(
+        testing::as_bytes_of(file).subspan(at, std::min<std::size_t>(65536, file.size() - at)));
+  }
+  EXPECT_LE(collector.bytes_kept(), kWeightSniffBytes) << "not the 64 MiB head window";
+  ASSERT_TRUE(collector.end());
+  auto reports = collector.take_reports();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].format, WeightFormat::safetensors);
+  EXPECT_TRUE(reports[0].complete);
+  EXPECT_TRUE(reports[0].problems.empty()) << reports[0].problems.front().message;
+  ASSERT_EQ(reports[0].tensors.size(), 1u);
+  EXPECT_EQ(reports[0].tensor_bytes, 4u << 20);
+}
+
+TEST(StreamedWeightCollector, KeepsALongSafetensorsHeaderWhole) {
+  // A header past the sniff window is kept to its end, and no further.
+  std::string header = R"({"__metadata__":{"note":")" + std::string(20000, 'x') +
+                       R"("},"w":{"dtype":"U8","shape":[100000],"data_offsets":[0,100000]}})";
+  const std::string file = testing::safetensors_file(header, 100000);
+  StreamedWeightCollector collector({});
+  collector.begin("m/model.safetensors", file.size());
+  for (std::size_t at = 0; at < file.size(); at += 1000) {
+    collector.feed(
+        testing::as_bytes_of(file).subspan(at, std::min<std::size_t>(1000, file.size() - at)));
+  }
+  EXPECT_EQ(collector.bytes_kept(), 8 + header.size());
+  ASSERT_TRUE(collector.end());
+  auto reports = collector.take_reports();
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].complete);
+  EXPECT_EQ(reports[0].tensors.size(), 1u);
+}
+
 TEST(StreamedWeightCollector, StopsWantingDataOnceTheHeadIsNoWeightFile) {
   const std::string text(100000, 'x');
   bool skipped = false;

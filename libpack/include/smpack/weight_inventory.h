@@ -66,6 +66,8 @@ class StreamedWeightCollector {
   Result<void> end();
 
   std::vector<WeightFileReport> take_reports() { return std::move(reports_); }
+  // The bytes of the member being fed that are held for its inspection.
+  std::size_t bytes_kept() const { return head_.size() + tail_ring_.size(); }
 
  private:
   WeightInventoryOptions options_;
@@ -73,6 +75,9 @@ class StreamedWeightCollector {
   std::uint64_t size_ = 0;
   std::uint64_t fed_ = 0;
   std::optional<bool> is_weight_;  // unknown until kWeightSniffBytes (or all) are in
+  // What of the member is kept, once it is known to be a weight file: the options'
+  // windows, or less where its format says what its inspection reads.
+  std::uint64_t head_cap_ = 0, tail_cap_ = 0;
   std::vector<std::byte> head_;
   std::vector<std::byte> tail_ring_;  // the last bytes after the head, circular
   std::vector<WeightFileReport> reports_;

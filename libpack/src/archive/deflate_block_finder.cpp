@@ -102,6 +102,10 @@ bool is_dynamic_block_header(std::span<const std::byte> bytes, std::uint64_t at)
 
   std::array<std::uint8_t, 286 + 30> lengths{};
   const int total = literal_codes + distance_codes;
+  // What is left of each code's Kraft sum, in units of 2^-15: below zero, the code is
+  // over-subscribed whatever lengths follow (completeness() would say invalid), and most
+  // false candidates end here after a few lengths instead of decoding all of them.
+  int literal_room = 1 << kMaxCodeBits, distance_room = 1 << kMaxCodeBits;
   for (int n = 0; n < total;) {
     if (cursor + 14 > end) return false;
     const std::uint64_t word = bits_at(bytes, cursor);
@@ -126,7 +130,14 @@ bool is_dynamic_block_header(std::span<const std::byte> bytes, std::uint64_t at)
       cursor += 7;
     }
     if (n + repeat > total) return false;
-    for (int i = 0; i < repeat; ++i) lengths[static_cast<std::size_t>(n++)] = value;
+    for (int i = 0; i < repeat; ++i) {
+      if (value != 0) {
+        int& room = n < literal_codes ? literal_room : distance_room;
+        room -= (1 << kMaxCodeBits) >> value;
+        if (room < 0) return false;
+      }
+      lengths[static_cast<std::size_t>(n++)] = value;
+    }
   }
   if (cursor > end || lengths[256] == 0) return false;
   const auto literals = std::span(lengths).first(static_cast<std::size_t>(literal_codes));

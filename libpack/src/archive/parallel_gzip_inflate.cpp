@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 #include <variant>
 
 #include "archive/deflate_block_finder.h"
@@ -166,6 +167,7 @@ ParallelGzipInflate::Chunk ParallelGzipInflate::decode_chunk(std::size_t k) {
   chunk.stop_bit = span->stop_bit;
   chunk.final = span->final;
   chunk.next = span->next;
+  chunk.bytes = spare_buffer();
   chunk.bytes.resize(options_.chunk_bytes + options_.chunk_bytes / 4);
   if (k == 0) {
     decode_from_window(chunk);
@@ -176,10 +178,32 @@ ParallelGzipInflate::Chunk ParallelGzipInflate::decode_chunk(std::size_t k) {
     chunk.tail_crc =
         crc_of(0, std::span(chunk.bytes).subspan(chunk.tail_from, chunk.size - chunk.tail_from));
   } else {
-    chunk.bytes = {};
+    recycle(std::exchange(chunk.bytes, {}));
     chunk.markers = {};
   }
   return chunk;
+}
+
+std::size_t ParallelGzipInflate::buffers_made() const {
+  std::lock_guard lock(mutex_);
+  return buffers_made_;
+}
+
+void ParallelGzipInflate::recycle(std::vector<std::byte> buffer) {
+  std::lock_guard lock(mutex_);
+  // The threads hold at most one each, and the reader one more.
+  if (spare_buffers_.size() <= options_.threads) spare_buffers_.push_back(std::move(buffer));
+}
+
+std::vector<std::byte> ParallelGzipInflate::spare_buffer() {
+  std::lock_guard lock(mutex_);
+  if (spare_buffers_.empty()) {
+    ++buffers_made_;
+    return {};
+  }
+  auto buffer = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return buffer;
 }
 
 namespace {
@@ -334,6 +358,7 @@ Result<std::span<const std::byte>> ParallelGzipInflate::take_chunk() {
     }
     changed_.notify_all();
   }
+  if (handed_) recycle(std::move(handed_->bytes));
   handed_ = std::move(chunk);
   if (bytes.empty()) return next();
   return hand_over(bytes);

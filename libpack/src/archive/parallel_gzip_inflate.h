@@ -68,6 +68,8 @@ class ParallelGzipInflate final : public DecodedBlockStream {
   // by the sequential fallback, which counts as one); for tests and benchmarks.
   std::size_t chunks_decoded_ahead() const { return chunks_ahead_; }
   std::size_t chunks_redone() const { return chunks_redone_; }
+  // How many chunk buffers were made new, not handed round.
+  std::size_t buffers_made() const;
   bool fell_back() const { return fallback_ != nullptr; }
 
  private:
@@ -125,6 +127,11 @@ class ParallelGzipInflate final : public DecodedBlockStream {
   void begin_chunk(std::uint64_t start_bit);
   std::span<const std::byte> hand_over(std::span<const std::byte> bytes);
   void stop_workers();
+  // Chunk buffers go round: a fresh one is zeroed and faulted in page by page, for every
+  // chunk. `recycle` keeps one the reader is done with; `spare_buffer` hands one out, or
+  // an empty one.
+  void recycle(std::vector<std::byte> buffer);
+  std::vector<std::byte> spare_buffer();
 
   const ByteSource& source_;
   std::string name_;
@@ -135,13 +142,15 @@ class ParallelGzipInflate final : public DecodedBlockStream {
   std::uint64_t deflate_bit_ = 0;  // where member 0's deflate data begins
   std::size_t chunk_count_ = 0;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::optional<std::optional<std::uint64_t>>> starts_;  // found so far
   std::vector<std::unique_ptr<Chunk>> results_;
   std::size_t next_claim_ = 0;
   std::size_t next_chunk_ = 0;  // the reader's, written under the mutex
   bool stopping_ = false;
+  std::vector<std::vector<std::byte>> spare_buffers_;
+  std::size_t buffers_made_ = 0;
   std::vector<std::thread> threads_;
 
   // The reader's.

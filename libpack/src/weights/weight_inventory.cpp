@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "util/le_bytes.h"
+#include "weights/safetensors.h"
+
 namespace smpack {
 namespace {
 
@@ -9,6 +12,19 @@ namespace {
 // nothing to report.
 bool is_weight_report(const WeightFileReport& report) {
   return report.format != WeightFormat::unknown || !report.problems.empty();
+}
+
+// The bytes of a weight file its inspection reads, where its first bytes say so: a
+// safetensors file's length-prefixed header (inspect_safetensors), not the tensors. A
+// 1 GiB shard would otherwise keep 64 MiB of head and 16 MiB of tail, copied as it
+// streams past.
+std::optional<std::uint64_t> inspected_prefix(std::span<const std::byte> head,
+                                              std::string_view member, std::uint64_t size) {
+  if (head.size() < 8 || sniff_weight_format(head, member) != WeightFormat::safetensors)
+    return std::nullopt;
+  const std::uint64_t header_bytes =
+      std::min(load_le(head.first(8), 8), kSafetensorsMaxHeaderBytes);
+  return std::min(size, 8 + header_bytes);
 }
 
 }  // namespace
@@ -51,7 +67,7 @@ bool StreamedWeightCollector::wants_data() const {
 
 void StreamedWeightCollector::feed(std::span<const std::byte> data) {
   if (!wants_data()) return;
-  const std::uint64_t head_cap = is_weight_ ? options_.head_window : kWeightSniffBytes;
+  const std::uint64_t head_cap = is_weight_ ? head_cap_ : kWeightSniffBytes;
   const auto into_head = static_cast<std::size_t>(
       std::min<std::uint64_t>(data.size(), head_cap - std::min(head_cap, head_.size())));
   head_.insert(head_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(into_head));
@@ -60,12 +76,16 @@ void StreamedWeightCollector::feed(std::span<const std::byte> data) {
   if (!is_weight_ && (head_.size() >= kWeightSniffBytes || fed_ == size_)) {
     is_weight_ = looks_like_weight_file(head_, member_);
     if (!*is_weight_) return;
+    const auto prefix = inspected_prefix(head_, member_, size_);
+    head_cap_ = std::max<std::uint64_t>(
+        head_.size(), std::min(prefix.value_or(options_.head_window), options_.head_window));
+    tail_cap_ = prefix ? 0 : options_.tail_window;
     if (!data.empty()) return feed(data);  // the head grows up to its window now
   }
   if (data.empty() || !is_weight_) return;
   // Past the head: keep the last tail_window bytes in a ring.
-  const std::uint64_t beyond_head = size_ - std::min<std::uint64_t>(size_, options_.head_window);
-  const auto ring_bytes = static_cast<std::size_t>(std::min(options_.tail_window, beyond_head));
+  const std::uint64_t beyond_head = size_ - std::min(size_, head_cap_);
+  const auto ring_bytes = static_cast<std::size_t>(std::min(tail_cap_, beyond_head));
   if (ring_bytes == 0) return;
   if (tail_ring_.size() != ring_bytes) tail_ring_.assign(ring_bytes, std::byte{0});
   // Bytes that a later piece pushes out of the ring anyway are only counted.
