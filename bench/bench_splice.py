@@ -120,6 +120,9 @@ def main() -> int:
                 for label, (argv, before) in variants.items():
                     if before:
                         before()
+                    # Each run writes a new file: freeing the blocks of the one it would
+                    # replace (~0.08 s for 1 GiB on ext4, in the rename) is not its work.
+                    out.unlink(missing_ok=True)
                     # The writeback of one run's output is not left to slow the next one.
                     os.sync()
                     results[label].append(
