@@ -88,8 +88,8 @@ TEST(ParallelGzipInflate, ChunkBuffersGoRound) {
     ASSERT_FALSE(decoded.error) << decoded.error->message;
     EXPECT_TRUE(decoded.bytes == content) << threads << " threads";  // stale bytes unseen
     ASSERT_GE(decoded.ahead, 8u);
-    // Each thread's chunk, those done ahead of the reader, and the reader's own.
-    EXPECT_LE(decoded.buffers_made, 2 * threads + 2) << threads << " threads";
+    // The threads + 1 chunks that may be claimed ahead of the reader's, and its own.
+    EXPECT_LE(decoded.buffers_made, threads + 2) << threads << " threads";
   }
 }
 

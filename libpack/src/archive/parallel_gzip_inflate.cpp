@@ -191,8 +191,8 @@ std::size_t ParallelGzipInflate::buffers_made() const {
 
 void ParallelGzipInflate::recycle(std::vector<std::byte> buffer) {
   std::lock_guard lock(mutex_);
-  // The threads hold at most one each, and the reader one more.
-  if (spare_buffers_.size() <= options_.threads) spare_buffers_.push_back(std::move(buffer));
+  // At most threads + 1 chunks are claimed ahead of the reader's, which holds one more.
+  if (spare_buffers_.size() < options_.threads + 2) spare_buffers_.push_back(std::move(buffer));
 }
 
 std::vector<std::byte> ParallelGzipInflate::spare_buffer() {
@@ -328,6 +328,9 @@ Result<std::span<const std::byte>> ParallelGzipInflate::take_chunk() {
     changed_.wait(lock, [this] { return results_[next_chunk_] != nullptr; });
     chunk = std::move(results_[next_chunk_]);
   }
+  // The bytes the last call handed over are done with: their buffer goes back before the
+  // threads may claim more, so that no more than threads + 2 buffers are ever in use.
+  if (handed_) recycle(std::exchange(handed_->bytes, {}));
   // The chunk before ended at this one's start (or this is chunk 0): it is a true one.
   begin_chunk(chunk_start(next_chunk_).value_or(resume_.bit));
   if (chunk->status == Chunk::Status::unbounded) return fall_back();
@@ -358,7 +361,6 @@ Result<std::span<const std::byte>> ParallelGzipInflate::take_chunk() {
     }
     changed_.notify_all();
   }
-  if (handed_) recycle(std::move(handed_->bytes));
   handed_ = std::move(chunk);
   if (bytes.empty()) return next();
   return hand_over(bytes);
